@@ -1,0 +1,15 @@
+//! The capture store: the one writer of captured exchanges, and its readers.
+//!
+//! The relay hands [`CaptureMsg`]s to a [`Recorder`] without ever waiting; a
+//! single capture task applies them to the [`Store`], enforces the caps,
+//! runs the pure analysers once an exchange finishes, and publishes
+//! [`StoreEvent`]s for the UI, the headless logger, the API and `--save`.
+
+mod events;
+pub mod save;
+mod store;
+mod writer;
+
+pub use events::StoreEvent;
+pub use store::{Limits, Record, Store, StoreReader};
+pub use writer::{CaptureMsg, Recorder, spawn};

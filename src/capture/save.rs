@@ -1,0 +1,129 @@
+//! `--save FILE`: append each finished exchange as one JSON line, at once, so
+//! a killed process loses nothing already finished. Also reads such files
+//! (and JSON arrays of exchanges) back for `llmspy open`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use tokio::sync::mpsc;
+
+use crate::exchange::Exchange;
+use crate::export::native;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("cannot open {path} for appending captures")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read capture file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: not an llmspy exchange: {reason}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+}
+
+/// Open `path` for appending and write every exchange received, one per line.
+/// Runs on a blocking thread so file IO never touches the runtime's workers.
+pub fn spawn_writer(path: &Path) -> Result<mpsc::UnboundedSender<Exchange>, SaveError> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| SaveError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Exchange>();
+    let path = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("llmspy-save".into())
+        .spawn(move || {
+            let mut file = file;
+            while let Some(ex) = rx.blocking_recv() {
+                if let Err(e) = write_line(&mut file, &ex) {
+                    tracing::error!("writing {}: {e}", path.display());
+                }
+            }
+        })
+        .map_err(|source| SaveError::Open {
+            path: PathBuf::new(),
+            source,
+        })?;
+    Ok(tx)
+}
+
+fn write_line(file: &mut File, ex: &Exchange) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(&native::to_json(ex))?;
+    line.push(b'\n');
+    // One write per line keeps lines whole even if the process dies mid-way.
+    file.write_all(&line)?;
+    file.flush()
+}
+
+/// Load exchanges from a `--save` file (JSON lines) or a JSON array.
+pub fn load(path: &Path) -> Result<Vec<Exchange>, SaveError> {
+    let read_err = |source| SaveError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(read_err)?;
+    let mut reader = BufReader::new(file);
+    let mut first = String::new();
+    reader.read_line(&mut first).map_err(read_err)?;
+    if first.trim_start().starts_with('[') {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut rest).map_err(read_err)?;
+        first.push_str(&rest);
+        return parse_array(path, &first);
+    }
+    let mut out = Vec::new();
+    let mut line_no = 1;
+    let mut line = first;
+    loop {
+        if !line.trim().is_empty() {
+            out.push(parse_line(path, line_no, &line)?);
+        }
+        line.clear();
+        line_no += 1;
+        if reader.read_line(&mut line).map_err(read_err)? == 0 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn parse_line(path: &Path, line: usize, text: &str) -> Result<Exchange, SaveError> {
+    let err = |reason: String| SaveError::Parse {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
+    native::parse_exchange(value).map_err(err)
+}
+
+fn parse_array(path: &Path, text: &str) -> Result<Vec<Exchange>, SaveError> {
+    let err = |line: usize, reason: String| SaveError::Parse {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| err(e.line(), e.to_string()))?;
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| native::parse_exchange(v).map_err(|e| err(0, format!("element {i}: {e}"))))
+        .collect()
+}

@@ -1,0 +1,246 @@
+//! The bounded, in-memory list of exchanges, ordered by id.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use crate::exchange::{Exchange, ExchangeId};
+
+/// Caps on what the store and each exchange keep.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most exchanges kept; the oldest are evicted beyond it.
+    pub max_exchanges: usize,
+    /// Most body bytes kept across all exchanges.
+    pub max_total_bytes: usize,
+    /// Per-exchange cap for streamed (SSE / NDJSON) response bodies.
+    pub max_streaming_capture_bytes: usize,
+    /// Per-exchange cap for other bodies, request and response.
+    pub max_body_capture_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_exchanges: 50_000,
+            max_total_bytes: 512 * 1024 * 1024,
+            max_streaming_capture_bytes: 262_144,
+            max_body_capture_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// One stored exchange plus what the analysers derived from it.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub exchange: Exchange,
+}
+
+/// The exchanges, oldest first. Written only by the capture task.
+#[derive(Debug, Default)]
+pub struct Store {
+    records: VecDeque<Record>,
+    total_bytes: usize,
+    evicted: u64,
+    limits: Limits,
+}
+
+impl Store {
+    pub fn new(limits: Limits) -> Self {
+        Store {
+            limits,
+            ..Store::default()
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// How many exchanges were dropped to honour the caps since start.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Body bytes currently held.
+    pub fn total_bytes(&self) -> usize {
+        self.total_bytes
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + ExactSizeIterator {
+        self.records.iter()
+    }
+
+    pub fn get(&self, id: ExchangeId) -> Option<&Record> {
+        self.index_of(id).map(|i| &self.records[i])
+    }
+
+    pub fn get_mut(&mut self, id: ExchangeId) -> Option<&mut Record> {
+        self.index_of(id).map(move |i| &mut self.records[i])
+    }
+
+    /// Record at position `i` (0 = oldest).
+    pub fn at(&self, i: usize) -> Option<&Record> {
+        self.records.get(i)
+    }
+
+    fn index_of(&self, id: ExchangeId) -> Option<usize> {
+        // Ids only grow and eviction removes from the front, so the list is
+        // sorted by id; loaded captures keep their ids in order too.
+        self.records
+            .binary_search_by_key(&id, |r| r.exchange.id)
+            .ok()
+    }
+
+    /// Insert an exchange, keeping id order. Returns how many were evicted.
+    pub fn insert(&mut self, exchange: Exchange) -> u64 {
+        self.total_bytes += exchange.captured_bytes();
+        let record = Record { exchange };
+        match self.records.back() {
+            Some(last) if last.exchange.id > record.exchange.id => {
+                let pos = self
+                    .records
+                    .partition_point(|r| r.exchange.id < record.exchange.id);
+                self.records.insert(pos, record);
+            }
+            _ => self.records.push_back(record),
+        }
+        self.enforce_caps()
+    }
+
+    /// Account for body bytes added to an exchange after insertion.
+    pub fn grew(&mut self, bytes: usize) -> u64 {
+        self.total_bytes += bytes;
+        self.enforce_caps()
+    }
+
+    fn enforce_caps(&mut self) -> u64 {
+        let mut evicted = 0;
+        while self.records.len() > 1
+            && (self.records.len() > self.limits.max_exchanges
+                || self.total_bytes > self.limits.max_total_bytes)
+        {
+            if let Some(old) = self.records.pop_front() {
+                self.total_bytes -= old.exchange.captured_bytes();
+                evicted += 1;
+            }
+        }
+        self.evicted += evicted;
+        evicted
+    }
+
+    /// Remove every exchange for which `keep` is false; returns how many went.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Record) -> bool) -> usize {
+        let before = self.records.len();
+        self.records.retain(|r| keep(r));
+        self.total_bytes = self
+            .records
+            .iter()
+            .map(|r| r.exchange.captured_bytes())
+            .sum();
+        before - self.records.len()
+    }
+}
+
+/// Shared read access to the store for the UI, the API and the exporters.
+#[derive(Debug, Clone)]
+pub struct StoreReader {
+    pub(super) inner: Arc<RwLock<Store>>,
+}
+
+impl StoreReader {
+    /// A reader over a store that nothing writes (e.g. a file opened for viewing).
+    pub fn detached(store: Store) -> Self {
+        StoreReader {
+            inner: Arc::new(RwLock::new(store)),
+        }
+    }
+
+    /// Read the store. Hold the guard briefly: the capture task waits for it.
+    pub fn read(&self) -> RwLockReadGuard<'_, Store> {
+        // A poisoned lock only means a reader panicked mid-read; the data is
+        // still consistent because only the capture task writes.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Clone one exchange out of the store.
+    pub fn exchange(&self, id: ExchangeId) -> Option<Exchange> {
+        self.read().get(id).map(|r| r.exchange.clone())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use crate::exchange::*;
+
+    /// A minimal finished-looking GET for store tests.
+    pub(crate) fn sample(id: ExchangeId) -> Exchange {
+        sized(id, 0)
+    }
+
+    pub(crate) fn sized(id: ExchangeId, body: usize) -> Exchange {
+        Exchange {
+            id,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            client_addr: None,
+            via: Via::HttpProxy,
+            request: Request {
+                method: "GET".into(),
+                scheme: "http".into(),
+                host: "example.test".into(),
+                port: 80,
+                path: "/".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![],
+                body: Body::from_bytes(vec![b'x'; body]),
+            },
+            response: None,
+            chunks: vec![],
+            timings: Timings::default(),
+            state: State::InFlight,
+            source: Source::Upstream,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::sized as sample;
+    use super::*;
+
+    #[test]
+    fn evicts_oldest_by_count_and_bytes() {
+        let mut s = Store::new(Limits {
+            max_exchanges: 3,
+            max_total_bytes: 100,
+            ..Limits::default()
+        });
+        for id in 1..=4 {
+            s.insert(sample(id, 10));
+        }
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.evicted(), 1);
+        assert!(s.get(1).is_none());
+        assert_eq!(s.insert(sample(5, 90)), 2);
+        assert_eq!(s.total_bytes(), 100);
+        assert_eq!(s.get(5).map(|r| r.exchange.id), Some(5));
+    }
+
+    #[test]
+    fn out_of_order_insert_keeps_lookup_working() {
+        let mut s = Store::new(Limits::default());
+        s.insert(sample(2, 0));
+        s.insert(sample(1, 0));
+        s.insert(sample(3, 0));
+        let ids: Vec<_> = s.iter().map(|r| r.exchange.id).collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+        assert!(s.get(1).is_some());
+    }
+}

@@ -1,0 +1,325 @@
+//! The capture task: the store's only writer.
+//!
+//! The relay talks to it through a [`Recorder`], whose methods never block or
+//! await: they push a message on an unbounded channel. The per-exchange byte
+//! caps are enforced by the relay before sending (it stops copying bytes past
+//! the cap), so the channel holds at most a cap's worth per live exchange.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use tokio::sync::{broadcast, mpsc};
+
+use super::store::{Limits, Store, StoreReader};
+use super::StoreEvent;
+use crate::exchange::{Chunk, Exchange, ExchangeId, Failure, Response, State};
+
+/// Header added to the recorded response when the capture cap cut the body.
+pub const TRUNCATED_HEADER: &str = "x-llmspy-stream-truncated";
+
+/// A change to apply to the store.
+#[derive(Debug)]
+pub enum CaptureMsg {
+    /// A new exchange; its request body arrives later.
+    Start(Box<Exchange>),
+    /// A frame of the request body (`data` is None once past the cap).
+    RequestData {
+        id: ExchangeId,
+        data: Option<Bytes>,
+        len: usize,
+    },
+    RequestDone { id: ExchangeId, at_us: u64 },
+    /// The response head; the body arrives in frames.
+    ResponseHead {
+        id: ExchangeId,
+        response: Box<Response>,
+        at_us: u64,
+    },
+    ResponseData {
+        id: ExchangeId,
+        data: Option<Bytes>,
+        len: usize,
+        at_us: u64,
+    },
+    /// The exchange ended, well or not.
+    Finish {
+        id: ExchangeId,
+        at_us: u64,
+        failure: Option<Failure>,
+    },
+    /// A finished exchange recorded in one go (e.g. a TLS rejection).
+    Insert(Box<Exchange>),
+    /// Remove exchanges; None removes all.
+    Clear(Option<Vec<ExchangeId>>),
+}
+
+/// The relay's handle on the capture task. Cheap to clone; never waits.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    tx: mpsc::UnboundedSender<CaptureMsg>,
+    next_id: Arc<AtomicU64>,
+    limits: Limits,
+}
+
+impl Recorder {
+    /// Reserve the next exchange id.
+    pub fn next_id(&self) -> ExchangeId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Hand a message to the capture task. If the task is gone (shutdown) the
+    /// message is dropped: capture must never stand in the relay's way.
+    pub fn send(&self, msg: CaptureMsg) {
+        let _ = self.tx.send(msg);
+    }
+}
+
+/// Start the capture task on the current tokio runtime.
+///
+/// `save` receives every finished exchange (for `--save`), with no loss.
+pub fn spawn(
+    limits: Limits,
+    save: Option<mpsc::UnboundedSender<Exchange>>,
+) -> (Recorder, StoreReader, broadcast::Sender<StoreEvent>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let store = Arc::new(RwLock::new(Store::new(limits)));
+    let (events, _) = broadcast::channel(8192);
+    let task = CaptureTask {
+        store: store.clone(),
+        events: events.clone(),
+        save,
+    };
+    tokio::spawn(task.run(rx));
+    (
+        Recorder {
+            tx,
+            next_id: Arc::new(AtomicU64::new(1)),
+            limits,
+        },
+        StoreReader { inner: store },
+        events,
+    )
+}
+
+struct CaptureTask {
+    store: Arc<RwLock<Store>>,
+    events: broadcast::Sender<StoreEvent>,
+    save: Option<mpsc::UnboundedSender<Exchange>>,
+}
+
+impl CaptureTask {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<CaptureMsg>) {
+        let mut batch = Vec::with_capacity(64);
+        while rx.recv_many(&mut batch, 256).await > 0 {
+            let mut out = Vec::with_capacity(batch.len());
+            {
+                let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+                for msg in batch.drain(..) {
+                    apply(&mut store, msg, &mut out);
+                }
+            }
+            for event in out {
+                if let (StoreEvent::Finished(id), Some(save)) = (&event, &self.save) {
+                    let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+                    if let Some(r) = store.get(*id) {
+                        let _ = save.send(r.exchange.clone());
+                    }
+                }
+                // No receivers is fine (nobody is watching yet).
+                let _ = self.events.send(event);
+            }
+        }
+    }
+}
+
+/// Apply one message; pure store manipulation, no IO.
+fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
+    let limits = store.limits();
+    match msg {
+        CaptureMsg::Start(ex) => {
+            let id = ex.id;
+            push_evicted(out, store.insert(*ex));
+            out.push(StoreEvent::Started(id));
+        }
+        CaptureMsg::Insert(ex) => {
+            let id = ex.id;
+            push_evicted(out, store.insert(*ex));
+            out.push(StoreEvent::Started(id));
+            out.push(StoreEvent::Finished(id));
+        }
+        CaptureMsg::RequestData { id, data, len } => {
+            let Some(r) = store.get_mut(id) else { return };
+            let body = &mut r.exchange.request.body;
+            let before = body.bytes.len();
+            append(body, data.as_deref(), len, limits.max_body_capture_bytes);
+            let grown = body.bytes.len() - before;
+            push_evicted(out, store.grew(grown));
+        }
+        CaptureMsg::RequestDone { id, at_us } => {
+            if let Some(r) = store.get_mut(id) {
+                r.exchange.timings.request_done_us = Some(at_us);
+            }
+        }
+        CaptureMsg::ResponseHead {
+            id,
+            response,
+            at_us,
+        } => {
+            let Some(r) = store.get_mut(id) else { return };
+            r.exchange.timings.response_head_us = Some(at_us);
+            r.exchange.response = Some(*response);
+            if r.exchange.state == State::InFlight {
+                r.exchange.state = State::Streaming;
+            }
+            out.push(StoreEvent::Updated(id));
+        }
+        CaptureMsg::ResponseData {
+            id,
+            data,
+            len,
+            at_us,
+        } => {
+            let Some(r) = store.get_mut(id) else { return };
+            let ex = &mut r.exchange;
+            let Some(resp) = ex.response.as_mut() else {
+                return;
+            };
+            let cap = response_cap(resp, &limits);
+            let before = resp.body.bytes.len();
+            let offset = resp.body.wire_size;
+            append(&mut resp.body, data.as_deref(), len, cap);
+            if resp.body.truncated && !has_header(&resp.headers, TRUNCATED_HEADER) {
+                resp.headers.push((TRUNCATED_HEADER.into(), "true".into()));
+            }
+            let grown = resp.body.bytes.len() - before;
+            ex.timings.first_byte_us.get_or_insert(at_us);
+            ex.chunks.push(Chunk {
+                at_us,
+                offset,
+                len: len as u64,
+            });
+            push_evicted(out, store.grew(grown));
+            out.push(StoreEvent::Updated(id));
+        }
+        CaptureMsg::Finish { id, at_us, failure } => {
+            let Some(r) = store.get_mut(id) else { return };
+            let ex = &mut r.exchange;
+            ex.timings.end_us = Some(at_us);
+            ex.state = match failure {
+                Some(f) => State::Failed(f),
+                None => State::Complete,
+            };
+            // Growth reserved spare capacity; give it back now the body is final.
+            ex.request.body.bytes.shrink_to_fit();
+            ex.chunks.shrink_to_fit();
+            if let Some(resp) = ex.response.as_mut() {
+                resp.body.bytes.shrink_to_fit();
+            }
+            out.push(StoreEvent::Finished(id));
+        }
+        CaptureMsg::Clear(ids) => {
+            match ids {
+                None => {
+                    store.retain(|_| false);
+                }
+                Some(ids) => {
+                    store.retain(|r| !ids.contains(&r.exchange.id));
+                }
+            }
+            out.push(StoreEvent::Cleared);
+        }
+    }
+}
+
+fn push_evicted(out: &mut Vec<StoreEvent>, count: u64) {
+    if count > 0 {
+        out.push(StoreEvent::Evicted { count });
+    }
+}
+
+fn has_header(headers: &[(String, String)], name: &str) -> bool {
+    headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+/// Streamed responses (SSE, NDJSON) get the streaming cap; others the body cap.
+fn response_cap(resp: &Response, limits: &Limits) -> usize {
+    let ct = crate::exchange::header(&resp.headers, "content-type");
+    if crate::exchange::is_event_stream(ct) {
+        limits.max_streaming_capture_bytes
+    } else {
+        limits.max_body_capture_bytes
+    }
+}
+
+fn append(body: &mut crate::exchange::Body, data: Option<&[u8]>, len: usize, cap: usize) {
+    match data {
+        Some(d) => body.append_capped(d, cap),
+        None => {
+            body.wire_size += len as u64;
+            body.truncated = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::*;
+
+    fn start(store: &mut Store, id: ExchangeId) {
+        let mut out = vec![];
+        let ex = super::super::store::tests_support::sample(id);
+        apply(store, CaptureMsg::Start(Box::new(ex)), &mut out);
+    }
+
+    #[test]
+    fn streaming_cap_marks_truncated_header() {
+        let mut store = Store::new(Limits {
+            max_streaming_capture_bytes: 4,
+            ..Limits::default()
+        });
+        start(&mut store, 1);
+        let mut out = vec![];
+        let head = Response {
+            status: 200,
+            version: "HTTP/1.1".into(),
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            body: Body::default(),
+        };
+        apply(
+            &mut store,
+            CaptureMsg::ResponseHead {
+                id: 1,
+                response: Box::new(head),
+                at_us: 5,
+            },
+            &mut out,
+        );
+        for at in [10, 20] {
+            apply(
+                &mut store,
+                CaptureMsg::ResponseData {
+                    id: 1,
+                    data: Some(Bytes::from_static(b"abc")),
+                    len: 3,
+                    at_us: at,
+                },
+                &mut out,
+            );
+        }
+        let r = store.get(1).map(|r| r.exchange.clone()).expect("stored");
+        let resp = r.response.expect("response");
+        assert_eq!(resp.body.bytes, b"abca");
+        assert_eq!(resp.body.wire_size, 6);
+        assert!(resp.body.truncated);
+        assert_eq!(header(&resp.headers, TRUNCATED_HEADER), Some("true"));
+        assert_eq!(r.chunks.len(), 2);
+        assert_eq!(r.chunks[1].offset, 3);
+        assert_eq!(r.timings.first_byte_us, Some(10));
+    }
+}

@@ -1,0 +1,323 @@
+//! The one model every reader shares: a captured HTTP exchange.
+//!
+//! An [`Exchange`] is what the relay saw of one request/response pair: heads,
+//! bodies (as received, up to a cap), the arrival time of every response chunk,
+//! and how it ended. It is plain data — no IO, no async — so parsers, the store,
+//! the UI, the API and the exporters can all read it the same way.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable, monotonically increasing identifier of an exchange (1, 2, 3, …).
+pub type ExchangeId = u64;
+
+/// Header list in wire order; names are kept as received (lower-case for h2).
+pub type Headers = Vec<(String, String)>;
+
+/// How the client reached llmspy for this exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// Absolute-form request to the proxy (`GET http://host/path`).
+    HttpProxy,
+    /// Inside a `CONNECT` tunnel (usually intercepted TLS).
+    Connect,
+    /// Inside a SOCKS5 tunnel.
+    Socks5,
+    /// Relayed for a wrapped stdio process or loaded from a file.
+    Other,
+}
+
+/// The request line, headers and captured body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub method: String,
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host name or IP literal, without port.
+    pub host: String,
+    pub port: u16,
+    /// Path and query as sent (origin form), e.g. `/v1/messages?beta=true`.
+    pub path: String,
+    /// `HTTP/1.1`, `HTTP/2`, …
+    pub version: String,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+/// The status line, headers and captured body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub status: u16,
+    pub version: String,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+/// A captured body: the bytes exactly as they crossed the wire (still
+/// content-encoded if they were), up to the capture cap.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Body {
+    #[serde(with = "bytes_as_base64")]
+    pub bytes: Vec<u8>,
+    /// Bytes that crossed the wire, including any not kept past the cap.
+    pub wire_size: u64,
+    /// True when the capture cap cut the recorded copy short.
+    pub truncated: bool,
+}
+
+impl Body {
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        let bytes = bytes.into();
+        Body {
+            wire_size: bytes.len() as u64,
+            bytes,
+            truncated: false,
+        }
+    }
+
+    /// Append a frame, keeping at most `cap` bytes in total.
+    pub fn append_capped(&mut self, data: &[u8], cap: usize) {
+        self.wire_size += data.len() as u64;
+        let room = cap.saturating_sub(self.bytes.len());
+        if data.len() > room {
+            self.truncated = true;
+        }
+        self.bytes.extend_from_slice(&data[..data.len().min(room)]);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+/// One response body frame as it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Microseconds since the request started.
+    pub at_us: u64,
+    /// Offset of this frame in the response body (wire bytes).
+    pub offset: u64,
+    /// Length of the frame on the wire.
+    pub len: u64,
+}
+
+/// Milestones of an exchange, in microseconds since it started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// When the client finished sending the request body.
+    pub request_done_us: Option<u64>,
+    /// When the response head arrived from upstream.
+    pub response_head_us: Option<u64>,
+    /// When the first response body byte arrived.
+    pub first_byte_us: Option<u64>,
+    /// When the exchange ended (complete or failed).
+    pub end_us: Option<u64>,
+}
+
+/// Where an exchange is in its life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// Request seen, no response head yet.
+    InFlight,
+    /// Response head seen, body still arriving.
+    Streaming,
+    Complete,
+    Failed(Failure),
+}
+
+impl State {
+    pub fn is_finished(&self) -> bool {
+        matches!(self, State::Complete | State::Failed(_))
+    }
+    pub fn label(&self) -> &'static str {
+        match self {
+            State::InFlight => "in_flight",
+            State::Streaming => "streaming",
+            State::Complete => "complete",
+            State::Failed(_) => "failed",
+        }
+    }
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            State::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// Why an exchange failed, stored as data so it shows everywhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// A sentence for a person: what happened and, where known, what to do.
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The client aborted the TLS handshake: it does not trust llmspy's CA.
+    ClientRejectedCa,
+    /// The client's TLS handshake failed for another reason.
+    ClientTls,
+    /// Upstream host name did not resolve.
+    UpstreamDns,
+    /// Upstream refused or could not be reached.
+    UpstreamConnect,
+    /// Upstream TLS failed (certificate not trusted, handshake error).
+    UpstreamTls,
+    /// Upstream closed or reset the connection mid-exchange.
+    UpstreamReset,
+    /// The client went away before the exchange finished.
+    ClientGone,
+    /// No body frame arrived for `streamIdleTimeoutSeconds`.
+    IdleTimeout,
+    /// The request could not be understood.
+    MalformedRequest,
+    /// llmspy is shutting down.
+    Shutdown,
+}
+
+impl FailureKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            FailureKind::ClientRejectedCa => "client rejected CA",
+            FailureKind::ClientTls => "client TLS error",
+            FailureKind::UpstreamDns => "upstream DNS",
+            FailureKind::UpstreamConnect => "upstream connect",
+            FailureKind::UpstreamTls => "upstream TLS",
+            FailureKind::UpstreamReset => "upstream reset",
+            FailureKind::ClientGone => "client gone",
+            FailureKind::IdleTimeout => "idle timeout",
+            FailureKind::MalformedRequest => "malformed request",
+            FailureKind::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// Who answered the request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "source")]
+pub enum Source {
+    #[default]
+    Upstream,
+    /// Answered by a mock expectation (its id).
+    Mock { expectation_id: String },
+}
+
+/// A captured request/response pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub id: ExchangeId,
+    /// Wall-clock start, RFC 3339.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub client_addr: Option<String>,
+    pub via: Via,
+    pub request: Request,
+    pub response: Option<Response>,
+    /// Arrival stamps of response body frames.
+    pub chunks: Vec<Chunk>,
+    pub timings: Timings,
+    #[serde(flatten)]
+    pub state: State,
+    #[serde(default)]
+    pub source: Source,
+}
+
+impl Exchange {
+    /// `scheme://host[:port]path`, omitting the scheme's default port.
+    pub fn url(&self) -> String {
+        let r = &self.request;
+        let default = matches!((r.scheme.as_str(), r.port), ("https", 443) | ("http", 80));
+        let host = if r.host.contains(':') {
+            format!("[{}]", r.host)
+        } else {
+            r.host.clone()
+        };
+        if default {
+            format!("{}://{}{}", r.scheme, host, r.path)
+        } else {
+            format!("{}://{}:{}{}", r.scheme, host, r.port, r.path)
+        }
+    }
+
+    /// Total duration, once finished.
+    pub fn duration_us(&self) -> Option<u64> {
+        self.timings.end_us
+    }
+
+    /// Bytes kept in memory for this exchange's bodies.
+    pub fn captured_bytes(&self) -> usize {
+        self.request.body.bytes.len() + self.response.as_ref().map_or(0, |r| r.body.bytes.len())
+    }
+}
+
+/// Case-insensitive header lookup (first match).
+pub fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// True when a response with this content type is delivered as a stream of
+/// events whose arrival times matter (SSE or NDJSON).
+pub fn is_event_stream(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else { return false };
+    let ct = ct.to_ascii_lowercase();
+    ct.starts_with("text/event-stream")
+        || ct.starts_with("application/x-ndjson")
+        || ct.starts_with("application/ndjson")
+        || ct.starts_with("application/jsonl")
+        || ct.starts_with("application/json-seq")
+}
+
+mod bytes_as_base64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_capped_marks_truncation_and_counts_wire_bytes() {
+        let mut b = Body::default();
+        b.append_capped(b"hello", 8);
+        assert!(!b.truncated);
+        b.append_capped(b"world", 8);
+        assert!(b.truncated);
+        assert_eq!(b.bytes, b"hellowor");
+        assert_eq!(b.wire_size, 10);
+    }
+
+    #[test]
+    fn event_stream_detection() {
+        assert!(is_event_stream(Some("text/event-stream; charset=utf-8")));
+        assert!(is_event_stream(Some("application/x-ndjson")));
+        assert!(!is_event_stream(Some("application/json")));
+        assert!(!is_event_stream(None));
+    }
+}

@@ -1,0 +1,277 @@
+//! llmspy's own JSON form of an exchange: what the retrieve API returns,
+//! what `--save` writes one per line, and what `llmspy open` loads back.
+//!
+//! Bodies are readable: text when the (decoded) body is UTF-8, base64
+//! otherwise. When a content-encoding was applied the wire bytes are kept as
+//! `wireBase64` too, so a loaded capture is byte-identical to the original.
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::content;
+use crate::exchange::{
+    Body, Chunk, Exchange, ExchangeId, Failure, Headers, Request, Response, Source, State,
+    Timings, Via,
+};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeJson {
+    pub id: ExchangeId,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// `in_flight`, `streaming`, `complete` or `failed`.
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub failure: Option<Failure>,
+    #[serde(default)]
+    pub source: Source,
+    pub via: Via,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_addr: Option<String>,
+    pub url: String,
+    pub timings: TimingsJson,
+    pub request: RequestJson,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub response: Option<ResponseJson>,
+    #[serde(default)]
+    pub chunks: Vec<ChunkJson>,
+}
+
+/// Milliseconds since the exchange started (fractional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TimingsJson {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub request_done_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub response_head_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_byte_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub duration_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderJson {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestJson {
+    pub method: String,
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+    pub http_version: String,
+    pub headers: Vec<HeaderJson>,
+    pub body: BodyJson,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseJson {
+    pub status: u16,
+    pub http_version: String,
+    pub headers: Vec<HeaderJson>,
+    pub body: BodyJson,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BodyJson {
+    /// Bytes that crossed the wire.
+    pub size: u64,
+    /// True when the capture cap cut the recorded copy.
+    #[serde(default)]
+    pub truncated: bool,
+    /// The content-encoding removed to produce `text`/`base64`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub decoded_from: Option<String>,
+    /// The (decoded) body when it is UTF-8 text.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub text: Option<String>,
+    /// The (decoded) body when it is not text.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub base64: Option<String>,
+    /// The body as received, when a content-encoding was removed above.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub wire_base64: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ChunkJson {
+    pub at_ms: f64,
+    pub offset: u64,
+    pub size: u64,
+}
+
+fn ms(us: Option<u64>) -> Option<f64> {
+    us.map(|u| u as f64 / 1000.0)
+}
+
+fn us(ms: Option<f64>) -> Option<u64> {
+    ms.map(|m| (m * 1000.0).round().max(0.0) as u64)
+}
+
+fn headers_json(h: &Headers) -> Vec<HeaderJson> {
+    h.iter()
+        .map(|(n, v)| HeaderJson {
+            name: n.clone(),
+            value: v.clone(),
+        })
+        .collect()
+}
+
+fn headers_from(h: Vec<HeaderJson>) -> Headers {
+    h.into_iter().map(|h| (h.name, h.value)).collect()
+}
+
+/// The JSON form of a body, decoding any content-encoding.
+pub fn body_json(headers: &Headers, body: &Body) -> BodyJson {
+    let encoding = crate::exchange::header(headers, "content-encoding");
+    let decoded = content::decode(encoding, &body.bytes);
+    let mut out = BodyJson {
+        size: body.wire_size,
+        truncated: body.truncated,
+        decoded_from: decoded.applied.clone(),
+        ..BodyJson::default()
+    };
+    if body.bytes.is_empty() {
+        return out;
+    }
+    match std::str::from_utf8(&decoded.bytes) {
+        Ok(text) => out.text = Some(text.to_string()),
+        Err(_) => out.base64 = Some(B64.encode(&decoded.bytes)),
+    }
+    if decoded.applied.is_some() {
+        out.wire_base64 = Some(B64.encode(&body.bytes));
+    }
+    out
+}
+
+fn body_from(b: BodyJson) -> Result<Body, String> {
+    let bytes = if let Some(w) = b.wire_base64 {
+        B64.decode(w).map_err(|e| format!("wireBase64: {e}"))?
+    } else if let Some(b64) = b.base64 {
+        B64.decode(b64).map_err(|e| format!("base64: {e}"))?
+    } else {
+        b.text.unwrap_or_default().into_bytes()
+    };
+    Ok(Body {
+        wire_size: b.size.max(bytes.len() as u64),
+        bytes,
+        truncated: b.truncated,
+    })
+}
+
+/// The JSON form of an exchange.
+pub fn to_json(ex: &Exchange) -> ExchangeJson {
+    let r = &ex.request;
+    ExchangeJson {
+        id: ex.id,
+        started_at: ex.started_at,
+        state: ex.state.label().to_string(),
+        failure: ex.state.failure().cloned(),
+        source: ex.source.clone(),
+        via: ex.via,
+        client_addr: ex.client_addr.clone(),
+        url: ex.url(),
+        timings: TimingsJson {
+            request_done_ms: ms(ex.timings.request_done_us),
+            response_head_ms: ms(ex.timings.response_head_us),
+            first_byte_ms: ms(ex.timings.first_byte_us),
+            duration_ms: ms(ex.timings.end_us),
+        },
+        request: RequestJson {
+            method: r.method.clone(),
+            scheme: r.scheme.clone(),
+            host: r.host.clone(),
+            port: r.port,
+            path: r.path.clone(),
+            http_version: r.version.clone(),
+            headers: headers_json(&r.headers),
+            body: body_json(&r.headers, &r.body),
+        },
+        response: ex.response.as_ref().map(|resp| ResponseJson {
+            status: resp.status,
+            http_version: resp.version.clone(),
+            headers: headers_json(&resp.headers),
+            body: body_json(&resp.headers, &resp.body),
+        }),
+        chunks: ex
+            .chunks
+            .iter()
+            .map(|c| ChunkJson {
+                at_ms: c.at_us as f64 / 1000.0,
+                offset: c.offset,
+                size: c.len,
+            })
+            .collect(),
+    }
+}
+
+/// Rebuild an exchange from its JSON form.
+pub fn from_json(j: ExchangeJson) -> Result<Exchange, String> {
+    let state = match (j.state.as_str(), j.failure) {
+        (_, Some(f)) => State::Failed(f),
+        ("in_flight", None) => State::InFlight,
+        ("streaming", None) => State::Streaming,
+        _ => State::Complete,
+    };
+    let response = match j.response {
+        Some(r) => Some(Response {
+            status: r.status,
+            version: r.http_version,
+            headers: headers_from(r.headers),
+            body: body_from(r.body).map_err(|e| format!("response body {e}"))?,
+        }),
+        None => None,
+    };
+    Ok(Exchange {
+        id: j.id,
+        started_at: j.started_at,
+        client_addr: j.client_addr,
+        via: j.via,
+        request: Request {
+            method: j.request.method,
+            scheme: j.request.scheme,
+            host: j.request.host,
+            port: j.request.port,
+            path: j.request.path,
+            version: j.request.http_version,
+            headers: headers_from(j.request.headers),
+            body: body_from(j.request.body).map_err(|e| format!("request body {e}"))?,
+        },
+        response,
+        chunks: j
+            .chunks
+            .into_iter()
+            .map(|c| Chunk {
+                at_us: (c.at_ms * 1000.0).round().max(0.0) as u64,
+                offset: c.offset,
+                len: c.size,
+            })
+            .collect(),
+        timings: Timings {
+            request_done_us: us(j.timings.request_done_ms),
+            response_head_us: us(j.timings.response_head_ms),
+            first_byte_us: us(j.timings.first_byte_ms),
+            end_us: us(j.timings.duration_ms),
+        },
+        state,
+        source: j.source,
+    })
+}
+
+/// Parse one saved line (or one element of a JSON array).
+pub fn parse_exchange(value: serde_json::Value) -> Result<Exchange, String> {
+    let j: ExchangeJson = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    from_json(j)
+}
