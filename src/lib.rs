@@ -9,3 +9,4 @@ pub mod capture;
 pub mod content;
 pub mod exchange;
 pub mod export;
+pub mod filter;
