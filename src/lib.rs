@@ -10,3 +10,4 @@ pub mod content;
 pub mod exchange;
 pub mod export;
 pub mod filter;
+pub mod sse;
