@@ -10,4 +10,7 @@ pub mod content;
 pub mod exchange;
 pub mod export;
 pub mod filter;
+pub mod llm;
+pub mod mcp;
+pub mod pricing;
 pub mod sse;

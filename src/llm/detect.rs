@@ -1,0 +1,231 @@
+//! Which API an exchange speaks, from its path and the shape of its bodies
+//! (never the host alone, so OpenAI-compatible servers, gateways and MCP
+//! servers anywhere are recognised), and who is serving it.
+
+use serde_json::Value;
+
+use super::body::{Format, Input, sse_json};
+use super::model::Kind;
+use super::value::str_at;
+
+/// Recognise the API of an already-decoded exchange.
+pub(crate) fn kind(input: &Input) -> Kind {
+    if crate::mcp::looks_like_mcp(input.ex, input.request.as_ref()) {
+        return Kind::Mcp;
+    }
+    if let Some(kind) = by_path(input) {
+        return kind;
+    }
+    by_shape(input).unwrap_or(Kind::Other)
+}
+
+/// A path an API is served at, confirmed by the request body when it parsed.
+fn by_path(input: &Input) -> Option<Kind> {
+    let path = input.path.as_str();
+    let body = input.request.as_ref();
+    let has = |key: &str| body.is_none_or(|b| b.get(key).is_some());
+    let candidate = path_kind(path)?;
+    let confirmed = match candidate {
+        Kind::Anthropic | Kind::OpenAiChat => has("messages"),
+        Kind::OpenAiResponses => input.method() == "POST" && (has("input") || has("model")),
+        Kind::Gemini => has("contents"),
+        Kind::Ollama => has("model") && (has("messages") || has("prompt")),
+        Kind::Mcp | Kind::Other => false,
+    };
+    confirmed.then_some(candidate)
+}
+
+fn path_kind(path: &str) -> Option<Kind> {
+    let vertex_anthropic = path.contains("/publishers/anthropic/")
+        && (path.ends_with(":rawpredict") || path.ends_with(":streamrawpredict"));
+    let bedrock = path.starts_with("/model/")
+        && (path.ends_with("/invoke") || path.ends_with("/invoke-with-response-stream"));
+    if path.ends_with("/messages") || vertex_anthropic || bedrock {
+        Some(Kind::Anthropic)
+    } else if path.ends_with("/chat/completions") {
+        Some(Kind::OpenAiChat)
+    } else if path.ends_with("/responses") {
+        Some(Kind::OpenAiResponses)
+    } else if path.contains(":generatecontent") || path.contains(":streamgeneratecontent") {
+        Some(Kind::Gemini)
+    } else if path.ends_with("/api/chat") || path.ends_with("/api/generate") {
+        Some(Kind::Ollama)
+    } else {
+        None
+    }
+}
+
+/// For unusual paths (gateways, proxies): a JSON request naming a model
+/// or carrying Gemini `contents`, answered in a recognisable shape.
+fn by_shape(input: &Input) -> Option<Kind> {
+    let req = input.request.as_ref()?;
+    if req.get("model").is_none() && req.get("contents").is_none() {
+        return None;
+    }
+    let resp = input.response.as_ref()?;
+    let first = match resp.format() {
+        Format::Sse => sse_json(&resp.body, &mut Vec::new()).into_iter().next()?.1,
+        Format::Json | Format::Ndjson | Format::JsonArray => first_json(&resp.body)?,
+        Format::Empty => return None,
+    };
+    reply_kind(&first)
+}
+
+fn first_json(body: &[u8]) -> Option<Value> {
+    let mut stream = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
+    match stream.next()?.ok()? {
+        Value::Array(items) => items.into_iter().next(),
+        v => Some(v),
+    }
+}
+
+/// The kind whose replies (or first stream events) look like `v`.
+fn reply_kind(v: &Value) -> Option<Kind> {
+    let kind = str_at(v, "type").unwrap_or_default();
+    let object = str_at(v, "object").unwrap_or_default();
+    if kind == "message_start" || (kind == "message" && v.get("content").is_some()) {
+        Some(Kind::Anthropic)
+    } else if object.starts_with("chat.completion") {
+        Some(Kind::OpenAiChat)
+    } else if object == "response" || kind.starts_with("response.") {
+        Some(Kind::OpenAiResponses)
+    } else if v.get("candidates").is_some() {
+        Some(Kind::Gemini)
+    } else if v.get("done").is_some() && v.get("created_at").is_some() {
+        Some(Kind::Ollama)
+    } else {
+        None
+    }
+}
+
+/// Who serves the exchange, from the host, port and path; failing that,
+/// the API family.
+pub(crate) fn provider(input: &Input, kind: Kind) -> &'static str {
+    let host = input.ex.request.host.to_ascii_lowercase();
+    let path = input.path.as_str();
+    const HOSTS: &[(&str, &str)] = &[
+        ("anthropic.com", "anthropic"),
+        ("openai.azure.com", "azure"),
+        ("azure", "azure"),
+        ("openai.com", "openai"),
+        ("openrouter.ai", "openrouter"),
+        ("aiplatform.googleapis.com", "vertex"),
+        ("generativelanguage.googleapis.com", "google"),
+        ("bedrock", "bedrock"),
+        ("ollama", "ollama"),
+        ("groq.com", "groq"),
+        ("together", "together"),
+        ("deepseek.com", "deepseek"),
+        ("mistral.ai", "mistral"),
+        ("x.ai", "xai"),
+        ("fireworks.ai", "fireworks"),
+        ("litellm", "litellm"),
+        ("vllm", "vllm"),
+    ];
+    if let Some((_, name)) = HOSTS.iter().find(|(part, _)| host.contains(part)) {
+        return name;
+    }
+    if path.starts_with("/openai/deployments/") {
+        return "azure";
+    }
+    if path.contains("/publishers/") {
+        return "vertex";
+    }
+    if input.ex.request.port == 11434 || kind == Kind::Ollama {
+        return "ollama";
+    }
+    family(kind)
+}
+
+/// Unknown hosts are named after the API family they speak.
+fn family(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Anthropic => "anthropic-compatible",
+        Kind::OpenAiChat | Kind::OpenAiResponses => "openai-compatible",
+        Kind::Gemini => "google",
+        Kind::Ollama => "ollama",
+        Kind::Mcp => "mcp",
+        Kind::Other => "other",
+    }
+}
+
+/// A model named in the path: Gemini and Vertex `models/<m>:…`, Azure
+/// `deployments/<m>/…`, Bedrock `model/<m>/invoke`.
+pub(crate) fn path_model(raw_path: &str) -> Option<String> {
+    let path = raw_path.split(['?', '#']).next().unwrap_or_default();
+    let after = |marker: &str| path.find(marker).map(|i| &path[i + marker.len()..]);
+    let model = if let Some(rest) = after("/models/") {
+        rest.split([':', '/']).next()
+    } else if let Some(rest) = after("/deployments/") {
+        rest.split('/').next()
+    } else if let Some(rest) = path.strip_prefix("/model/") {
+        rest.split('/').next()
+    } else {
+        None
+    };
+    model
+        .filter(|m| !m.is_empty())
+        .map(|m| m.replace("%3A", ":").replace("%3a", ":"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_kinds() {
+        let cases = [
+            ("/v1/messages", Some(Kind::Anthropic)),
+            ("/anthropic/v1/messages", Some(Kind::Anthropic)),
+            (
+                "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5:streamrawpredict",
+                Some(Kind::Anthropic),
+            ),
+            ("/model/anthropic.claude-v2/invoke", Some(Kind::Anthropic)),
+            ("/v1/chat/completions", Some(Kind::OpenAiChat)),
+            (
+                "/openai/deployments/gpt4o/chat/completions",
+                Some(Kind::OpenAiChat),
+            ),
+            ("/api/v1/chat/completions", Some(Kind::OpenAiChat)),
+            ("/v1/responses", Some(Kind::OpenAiResponses)),
+            (
+                "/v1beta/models/gemini-2.5-flash:generatecontent",
+                Some(Kind::Gemini),
+            ),
+            (
+                "/v1/projects/p/locations/l/publishers/google/models/gemini-2.5-pro:streamgeneratecontent",
+                Some(Kind::Gemini),
+            ),
+            ("/api/chat", Some(Kind::Ollama)),
+            ("/api/generate", Some(Kind::Ollama)),
+            ("/v1/models", None),
+            ("/messages/count_tokens", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(path_kind(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn models_in_paths() {
+        let cases = [
+            (
+                "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+                Some("gemini-2.5-flash"),
+            ),
+            (
+                "/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21",
+                Some("my-gpt4o"),
+            ),
+            (
+                "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/invoke",
+                Some("anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            ),
+            ("/v1/messages", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(path_model(path).as_deref(), want, "{path}");
+        }
+    }
+}

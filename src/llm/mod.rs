@@ -1,0 +1,239 @@
+//! What an LLM or MCP exchange says, in one provider-neutral shape.
+//!
+//! [`detect`] recognises the API (Anthropic Messages, OpenAI Chat
+//! Completions and Responses, Gemini, Ollama, MCP JSON-RPC) from the path
+//! and the bodies' shape. [`analyse`] decodes content-encoding, parses the
+//! request and the reply — plain or streamed — and returns the
+//! [`Conversation`], the reassembled [`Reply`], the [`Usage`], its cost,
+//! the stream [`Timeline`] and notes on anything partial or malformed.
+//! [`threads::ThreadTracker`] groups exchanges into conversations.
+//!
+//! Pure functions of a captured exchange: no IO, no async, never a panic
+//! on bad input, and never a failed exchange — only partial results with
+//! notes saying what is missing.
+
+mod anthropic;
+mod anthropic_stream;
+mod api;
+mod body;
+mod detect;
+mod gemini;
+mod model;
+mod ollama;
+mod openai_chat;
+mod openai_responses;
+mod responses_stream;
+pub mod threads;
+mod timeline;
+mod value;
+
+use serde::Serialize;
+
+pub use api::Summary;
+pub use model::{
+    ApiError, Conversation, Kind, Message, Note, NoteKind, Params, Part, Reply, ThreadHints,
+    Timeline, TimelineEvent, ToolCall, ToolDef, ToolResult, Usage,
+};
+pub use threads::{Changes, ThreadId, ThreadInfo, ThreadTracker};
+
+use crate::exchange::Exchange;
+use crate::mcp::McpCall;
+use crate::pricing::{Cost, PriceTable};
+use body::{Format, Input, http_error};
+use timeline::StreamEvent;
+
+/// Everything llmspy understood about one LLM or MCP exchange.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    pub kind: Kind,
+    /// `anthropic`, `openai`, `azure`, `openrouter`, `google`, `vertex`,
+    /// `ollama`, `mcp`, … or `<family>-compatible` for unknown hosts.
+    pub provider: &'static str,
+    /// The model that answered, else the one asked for.
+    pub model: Option<String>,
+    /// The reply was (or was asked to be) streamed.
+    pub stream: bool,
+    pub request: Conversation,
+    pub reply: Option<Reply>,
+    pub usage: Option<Usage>,
+    /// Estimated USD. `None` when the model or usage is unknown — never 0
+    /// for unknown; 0 for local Ollama.
+    pub cost: Option<f64>,
+    pub cost_breakdown: Option<Cost>,
+    /// For streamed replies: when each event arrived.
+    pub timeline: Option<Timeline>,
+    pub mcp: Option<McpCall>,
+    pub notes: Vec<Note>,
+}
+
+/// What a provider parser produced.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub request: Conversation,
+    pub model: Option<String>,
+    pub reply: Option<Reply>,
+    pub usage: Option<Usage>,
+    pub events: Vec<StreamEvent>,
+    pub notes: Vec<Note>,
+    /// Cost the provider itself reported (OpenRouter's `usage.cost`).
+    pub reported_cost: Option<f64>,
+}
+
+/// Which API `ex` speaks.
+pub fn detect(ex: &Exchange) -> Kind {
+    detect::kind(&Input::new(ex))
+}
+
+/// Analyse `ex` with the active price list; `None` for other traffic.
+pub fn analyse(ex: &Exchange) -> Option<Analysis> {
+    analyse_with(ex, &crate::pricing::active())
+}
+
+/// Analyse `ex`, costing it with `prices`.
+pub fn analyse_with(ex: &Exchange, prices: &PriceTable) -> Option<Analysis> {
+    let input = Input::new(ex);
+    match detect::kind(&input) {
+        Kind::Other => None,
+        Kind::Mcp => Some(mcp_analysis(input)),
+        kind => Some(llm_analysis(input, kind, prices)),
+    }
+}
+
+fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
+    let parsed = parse(&input, kind);
+    let provider = detect::provider(&input, kind);
+    let model = parsed
+        .model
+        .clone()
+        .or_else(|| detect::path_model(&input.ex.request.path));
+    let cost_breakdown = parsed
+        .usage
+        .zip(model.as_deref())
+        .and_then(|(u, m)| prices.cost(m, &u));
+    let cost = if provider == "ollama" {
+        Some(0.0)
+    } else {
+        parsed
+            .reported_cost
+            .or(cost_breakdown.as_ref().map(|c| c.total_usd))
+    };
+    let stream = is_stream(&input, &parsed);
+    let timeline = stream_timeline(&input, &parsed);
+    let mut notes = input.notes;
+    notes.extend(parsed.notes);
+    Analysis {
+        kind,
+        provider,
+        model,
+        stream,
+        request: parsed.request,
+        reply: parsed.reply,
+        usage: parsed.usage,
+        cost,
+        cost_breakdown,
+        timeline,
+        mcp: None,
+        notes,
+    }
+}
+
+/// Run the provider parser for `kind` over request and response.
+fn parse(input: &Input, kind: Kind) -> Parsed {
+    let mut out = Parsed::default();
+    if let Some(req) = &input.request {
+        out.request = match kind {
+            Kind::Anthropic => anthropic::request(req),
+            Kind::OpenAiChat => openai_chat::request(req),
+            Kind::OpenAiResponses => openai_responses::request(req),
+            Kind::Gemini => gemini::request(req, &input.path),
+            Kind::Ollama => ollama::request(req, &input.path),
+            Kind::Mcp | Kind::Other => Default::default(),
+        };
+        out.model = value::string_at(req, "model");
+    }
+    let Some(resp) = &input.response else {
+        return out;
+    };
+    if resp.is_error() {
+        out.reply = Some(Reply {
+            error: Some(http_error(resp)),
+            ..Reply::default()
+        });
+        return out;
+    }
+    match kind {
+        Kind::Anthropic => anthropic::reply(resp, &mut out),
+        Kind::OpenAiChat => openai_chat::reply(resp, &mut out),
+        Kind::OpenAiResponses => openai_responses::reply(resp, &mut out),
+        Kind::Gemini => gemini::reply(resp, &mut out),
+        Kind::Ollama => ollama::reply(resp, &mut out),
+        Kind::Mcp | Kind::Other => {}
+    }
+    out
+}
+
+fn is_stream(input: &Input, parsed: &Parsed) -> bool {
+    let framed = input
+        .response
+        .as_ref()
+        .is_some_and(|r| matches!(r.format(), Format::Sse | Format::Ndjson));
+    framed
+        || parsed.request.params.stream == Some(true)
+        || input.path.contains(":streamgeneratecontent")
+}
+
+fn stream_timeline(input: &Input, parsed: &Parsed) -> Option<Timeline> {
+    let resp = input.response.as_ref()?;
+    if parsed.events.is_empty() {
+        return None;
+    }
+    let output = parsed.usage.map(|u| u.output_tokens);
+    Some(timeline::build(
+        input.ex,
+        resp.arrivals(input.ex),
+        &parsed.events,
+        output,
+    ))
+}
+
+fn mcp_analysis(input: Input) -> Analysis {
+    let decoded = crate::mcp::decode_parts(
+        input.ex,
+        input.request.as_ref(),
+        input.response.as_ref().map(|r| crate::mcp::Reply {
+            status: r.status,
+            content_type: &r.content_type,
+            body: &r.body,
+        }),
+    );
+    let events: Vec<StreamEvent> = decoded
+        .events
+        .iter()
+        .map(|e| StreamEvent::new(e.offset, e.end, e.kind.clone(), e.summary.clone()))
+        .collect();
+    let timeline = input
+        .response
+        .as_ref()
+        .filter(|_| !events.is_empty())
+        .map(|r| timeline::build(input.ex, r.arrivals(input.ex), &events, None));
+    let stream = input
+        .response
+        .as_ref()
+        .is_some_and(|r| r.format() == Format::Sse);
+    let mut notes = input.notes;
+    notes.extend(decoded.notes);
+    Analysis {
+        kind: Kind::Mcp,
+        provider: "mcp",
+        model: None,
+        stream,
+        request: Conversation::default(),
+        reply: None,
+        usage: None,
+        cost: None,
+        cost_breakdown: None,
+        timeline,
+        mcp: Some(decoded.call),
+        notes,
+    }
+}

@@ -1,0 +1,164 @@
+use super::*;
+use crate::llm::{Conversation, Part, Reply, ThreadHints, ToolDef};
+
+fn text(role: &str, t: &str) -> Message {
+    Message::new(role, vec![Part::Text { text: t.into() }])
+}
+
+fn analysis(kind: Kind, system: Option<&str>, messages: &[(&str, &str)]) -> Analysis {
+    Analysis {
+        kind,
+        provider: "anthropic",
+        model: Some("claude-sonnet-4-5".into()),
+        stream: false,
+        request: Conversation {
+            system: system.map(str::to_string),
+            messages: messages.iter().map(|(r, t)| text(r, t)).collect(),
+            ..Conversation::default()
+        },
+        reply: None,
+        usage: None,
+        cost: None,
+        cost_breakdown: None,
+        timeline: None,
+        mcp: None,
+        notes: vec![],
+    }
+}
+
+const PARENT: &str = "You are a coding agent. Work in /repo.";
+
+#[test]
+fn turns_that_extend_history_join_and_say_what_changed() {
+    let mut t = ThreadTracker::new();
+    let a1 = analysis(Kind::Anthropic, Some(PARENT), &[("user", "fix the bug")]);
+    let a2 = analysis(
+        Kind::Anthropic,
+        Some(PARENT),
+        &[
+            ("user", "fix the bug"),
+            ("assistant", "looking"),
+            ("user", "thanks"),
+        ],
+    );
+    let first = t.observe(1, &a1, Some("127.0.0.1:5000"));
+    let second = t.observe(2, &a2, Some("127.0.0.1:5000"));
+    assert_eq!((first.thread_id, first.turn_index), (1, 0));
+    assert_eq!(first.changes.messages_added, 1);
+    assert_eq!((second.thread_id, second.turn_index), (1, 1));
+    assert_eq!(second.changes.messages_added, 2);
+    assert!(!second.changes.system_changed && !second.changes.tools_changed);
+}
+
+#[test]
+fn sub_agent_and_side_requests_stay_apart() {
+    let mut t = ThreadTracker::new();
+    let parent = analysis(Kind::Anthropic, Some(PARENT), &[("user", "fix the bug")]);
+    let sub = analysis(
+        Kind::Anthropic,
+        Some("You are a file search specialist."),
+        &[("user", "find callers of parse()")],
+    );
+    let side = analysis(
+        Kind::Anthropic,
+        Some("Write a 5-word title for this conversation."),
+        &[("user", "fix the bug"), ("assistant", "ok"), ("user", "go")],
+    );
+    let p = t.observe(1, &parent, None).thread_id;
+    let s = t.observe(2, &sub, None).thread_id;
+    let x = t.observe(3, &side, None).thread_id;
+    assert_ne!(p, s);
+    assert_ne!(p, x, "unrelated system prompt over the same history");
+    // The parent's next turn still finds the parent, not the side request.
+    let next = analysis(
+        Kind::Anthropic,
+        Some(PARENT),
+        &[
+            ("user", "fix the bug"),
+            ("assistant", "done"),
+            ("user", "and tests"),
+        ],
+    );
+    assert_eq!(t.observe(4, &next, None).thread_id, p);
+}
+
+#[test]
+fn edited_system_prompt_and_tools_are_reported() {
+    let mut t = ThreadTracker::new();
+    let a1 = analysis(Kind::Anthropic, Some(PARENT), &[("user", "hi")]);
+    let mut a2 = analysis(
+        Kind::Anthropic,
+        Some("You are a coding agent. Work in /repo. Today is Monday."),
+        &[("user", "hi"), ("assistant", "hello"), ("user", "go")],
+    );
+    a2.request.tools.push(ToolDef {
+        name: "bash".into(),
+        description: None,
+        schema: None,
+        kind: None,
+    });
+    t.observe(1, &a1, None);
+    let info = t.observe(2, &a2, None);
+    assert_eq!(info.turn_index, 1);
+    assert!(info.changes.system_changed && info.changes.tools_changed);
+}
+
+#[test]
+fn conflicting_user_ids_never_join() {
+    let mut t = ThreadTracker::new();
+    let mut a1 = analysis(Kind::Anthropic, None, &[("user", "hi")]);
+    a1.request.hints.user_id = Some("session_a".into());
+    let mut a2 = analysis(
+        Kind::Anthropic,
+        None,
+        &[("user", "hi"), ("assistant", "yo"), ("user", "x")],
+    );
+    a2.request.hints.user_id = Some("session_b".into());
+    assert_ne!(
+        t.observe(1, &a1, None).thread_id,
+        t.observe(2, &a2, None).thread_id
+    );
+}
+
+#[test]
+fn previous_response_id_links_turns_without_history() {
+    let mut t = ThreadTracker::new();
+    let mut a1 = analysis(Kind::OpenAiResponses, Some("sys"), &[("user", "hi")]);
+    a1.reply = Some(Reply {
+        id: Some("resp_1".into()),
+        ..Reply::default()
+    });
+    let mut a2 = analysis(Kind::OpenAiResponses, Some("sys"), &[("user", "more")]);
+    a2.request.hints = ThreadHints {
+        previous_response_id: Some("resp_1".into()),
+        ..ThreadHints::default()
+    };
+    let first = t.observe(1, &a1, None);
+    let second = t.observe(2, &a2, None);
+    assert_eq!(first.thread_id, second.thread_id);
+    assert_eq!(second.turn_index, 1);
+}
+
+#[test]
+fn unrelated_conversations_get_their_own_threads() {
+    let mut t = ThreadTracker::new();
+    let ids: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let a = analysis(Kind::OpenAiChat, None, &[("user", q)]);
+            t.observe(i as u64, &a, None).thread_id
+        })
+        .collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+}
+
+#[test]
+fn eviction_keeps_memory_bounded() {
+    let mut t = ThreadTracker::new();
+    for i in 0..(MAX_THREADS as u64 + 10) {
+        let a = analysis(Kind::OpenAiChat, None, &[("user", &i.to_string())]);
+        t.observe(i, &a, None);
+    }
+    assert_eq!(t.threads.len(), MAX_THREADS);
+}
