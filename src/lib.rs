@@ -10,6 +10,7 @@ pub mod content;
 pub mod exchange;
 pub mod export;
 pub mod filter;
+pub mod redact;
 pub mod llm;
 pub mod mcp;
 pub mod pricing;

@@ -1,0 +1,264 @@
+//! Bruno collection: a .zip holding `bruno.json` and one `.bru` file per
+//! exchange, in a folder per host, written in Bruno's own block syntax
+//! (`meta { … }`, `post { url … }`, `headers { … }`, `body:json { … }`,
+//! `docs { … }`).
+//!
+//! Text blocks end at a line that starts with `}`, so every line of a body
+//! or note is indented by two spaces (Bruno strips them when reading).
+
+use std::io::{Cursor, Write};
+
+use super::postman::{by_host, request_name};
+use super::view::{self, BodyView};
+use super::{ExportError, Options, notes};
+use crate::exchange::Exchange;
+
+/// Methods with their own block keyword; any other goes in `http { method }`.
+const METHOD_BLOCKS: [&str; 9] = [
+    "get", "post", "put", "delete", "patch", "options", "head", "connect", "trace",
+];
+
+/// The collection as (path inside the zip, file text), in zip order.
+pub fn files(exchanges: &[Exchange], options: &Options) -> Vec<(String, String)> {
+    // Written by hand so the key order is Bruno's own, whatever serde_json's
+    // map ordering.
+    let config = format!(
+        "{{\n  \"version\": \"1\",\n  \"name\": {},\n  \"type\": \"collection\",\n  \"ignore\": [\"node_modules\", \".git\"]\n}}\n",
+        serde_json::Value::from(options.title)
+    );
+    let mut out = vec![("bruno.json".to_string(), config)];
+    for (folder_seq, (host, group)) in by_host(exchanges).into_iter().enumerate() {
+        let dir = slug(&host);
+        out.push((
+            format!("{dir}/folder.bru"),
+            folder_file(&host, folder_seq + 1),
+        ));
+        for (i, ex) in group.iter().enumerate() {
+            let seq = i + 1;
+            let name = format!("{seq:03}-{}", slug(&request_name(ex)));
+            out.push((format!("{dir}/{name}.bru"), request_file(ex, seq, options)));
+        }
+    }
+    out
+}
+
+/// The collection zipped, ready to import into Bruno or run with `bru run`.
+pub fn to_zip(exchanges: &[Exchange], options: &Options) -> Result<Vec<u8>, ExportError> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    // A fixed timestamp keeps the archive byte-identical for the same input.
+    let file_options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for (path, text) in files(exchanges, options) {
+        zip.start_file(path, file_options)
+            .map_err(ExportError::Zip)?;
+        zip.write_all(text.as_bytes())
+            .map_err(|e| ExportError::Zip(e.into()))?;
+    }
+    let cursor = zip.finish().map_err(ExportError::Zip)?;
+    Ok(cursor.into_inner())
+}
+
+fn folder_file(host: &str, seq: usize) -> String {
+    format!("meta {{\n  name: {}\n  seq: {seq}\n}}\n", one_line(host))
+}
+
+/// One `.bru` request file.
+pub fn request_file(ex: &Exchange, seq: usize, options: &Options) -> String {
+    let r = &ex.request;
+    let body = BodyView::of(&r.headers, &r.body);
+    let mode = body_mode(&body);
+    let mut blocks = vec![
+        format!(
+            "meta {{\n  name: {}\n  type: http\n  seq: {seq}\n}}",
+            one_line(&format!("{} #{}", request_name(ex), ex.id))
+        ),
+        method_block(ex, mode),
+    ];
+    let query: Vec<(String, String)> = raw_query(&r.path);
+    if !query.is_empty() {
+        blocks.push(dictionary("params:query", &query));
+    }
+    let headers: Vec<(String, String)> = view::replay_headers(&r.headers)
+        .into_iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    if !headers.is_empty() {
+        blocks.push(dictionary("headers", &headers));
+    }
+    if let (Some(text), Some(tag)) = (body.text.as_deref(), body_tag(mode)) {
+        blocks.push(text_block(tag, text));
+    }
+    blocks.push(text_block("docs", &docs(ex, &body, options)));
+    blocks.join("\n\n") + "\n"
+}
+
+/// Bruno's body mode: `json`, `text` or `none` (empty or binary bodies).
+fn body_mode(body: &BodyView) -> &'static str {
+    match &body.text {
+        Some(t) if t.is_empty() => "none",
+        Some(_) if body.json().is_some() => "json",
+        Some(_) => "text",
+        None => "none",
+    }
+}
+
+fn body_tag(mode: &str) -> Option<&'static str> {
+    match mode {
+        "json" => Some("body:json"),
+        "text" => Some("body:text"),
+        _ => None,
+    }
+}
+
+fn method_block(ex: &Exchange, mode: &str) -> String {
+    let method = ex.request.method.to_ascii_lowercase();
+    let fields = format!(
+        "  url: {}\n  body: {mode}\n  auth: none",
+        one_line(&ex.url())
+    );
+    if METHOD_BLOCKS.contains(&method.as_str()) {
+        format!("{method} {{\n{fields}\n}}")
+    } else {
+        format!(
+            "http {{\n  method: {}\n{fields}\n}}",
+            one_line(&ex.request.method)
+        )
+    }
+}
+
+/// The captured response and llmspy's note, shown in Bruno's Docs tab.
+fn docs(ex: &Exchange, request_body: &BodyView, options: &Options) -> String {
+    let mut out = notes::note(ex, options);
+    if request_body.text.is_none() && !request_body.is_empty() {
+        out.push_str(&format!(
+            "\n\nThe request body ({} bytes) is binary and not included.",
+            request_body.bytes.len()
+        ));
+    }
+    if let Some(resp) = &ex.response {
+        let body = BodyView::of(&resp.headers, &resp.body);
+        out.push_str(&format!(
+            "\n\nResponse: {} {}\n",
+            resp.status,
+            view::status_text(resp.status)
+        ));
+        for (n, v) in view::replay_headers(&resp.headers) {
+            out.push_str(&format!("\n    {n}: {v}"));
+        }
+        match &body.text {
+            Some(t) if !t.is_empty() => {
+                out.push_str("\n\n```\n");
+                out.push_str(t.trim_end());
+                out.push_str("\n```");
+            }
+            Some(_) => {}
+            None => out.push_str(&format!("\n\n({} bytes of binary body)", body.bytes.len())),
+        }
+    }
+    out
+}
+
+/// `name=value` pairs of the query, still percent-encoded, so the values
+/// match the URL Bruno sends byte for byte.
+fn raw_query(path: &str) -> Vec<(String, String)> {
+    let Some(q) = view::split_path(path).1 else {
+        return Vec::new();
+    };
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+fn dictionary(tag: &str, pairs: &[(String, String)]) -> String {
+    let lines: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("  {}: {}", key(k), one_line(v)))
+        .collect();
+    format!("{tag} {{\n{}\n}}", lines.join("\n"))
+}
+
+/// A dictionary key, quoted when it holds characters Bruno's grammar
+/// would read as structure (`:`, spaces, braces, a leading `~`).
+fn key(k: &str) -> String {
+    let plain = !k.is_empty()
+        && !k.starts_with('~')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.$@!#%&*+/=?^|".contains(c));
+    if plain {
+        k.to_string()
+    } else {
+        format!("\"{}\"", k.replace('"', "\\\""))
+    }
+}
+
+/// Single-line values: a newline would end the value early, so it is
+/// written as an escape a reader still recognises.
+fn one_line(v: &str) -> String {
+    v.replace('\r', "\\r").replace('\n', "\\n")
+}
+
+fn text_block(tag: &str, text: &str) -> String {
+    let body: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect();
+    format!("{tag} {{\n{}\n}}", body.join("\n"))
+}
+
+/// A file or folder name: letters, digits, `.`, `_`, `-`; at most 60.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed: String = out.trim_matches('-').chars().take(60).collect();
+    if trimmed.is_empty() {
+        "request".to_string()
+    } else {
+        trimmed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_file_names() {
+        assert_eq!(slug("POST /v1/messages"), "POST-v1-messages");
+        assert_eq!(slug("127.0.0.1:8080"), "127.0.0.1-8080");
+        assert_eq!(slug("///"), "request");
+    }
+
+    #[test]
+    fn keys_are_quoted_when_needed() {
+        assert_eq!(key("content-type"), "content-type");
+        assert_eq!(key("a:b"), "\"a:b\"");
+        assert_eq!(key("~x"), "\"~x\"");
+        assert_eq!(key("say \"hi\""), "\"say \\\"hi\\\"\"");
+    }
+
+    #[test]
+    fn text_blocks_indent_every_line() {
+        assert_eq!(
+            text_block("docs", "a\n}\n\nb"),
+            "docs {\n  a\n  }\n\n  b\n}"
+        );
+    }
+}

@@ -1,0 +1,245 @@
+use std::io::Write;
+
+use super::*;
+use crate::exchange::{Request, Response, Source, State, Timings, Via};
+
+fn exchange(path: &str, req_headers: &[(&str, &str)], req_body: &str) -> Exchange {
+    Exchange {
+        id: 1,
+        started_at: chrono::DateTime::UNIX_EPOCH,
+        client_addr: None,
+        via: Via::Connect,
+        request: Request {
+            method: "POST".into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            port: 443,
+            path: path.into(),
+            version: "HTTP/1.1".into(),
+            headers: req_headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: Body::from_bytes(req_body.as_bytes()),
+        },
+        response: None,
+        chunks: vec![],
+        timings: Timings::default(),
+        state: State::Complete,
+        source: Source::Upstream,
+    }
+}
+
+fn with_response(mut ex: Exchange, headers: &[(&str, &str)], body: &[u8]) -> Exchange {
+    ex.response = Some(Response {
+        status: 200,
+        version: "HTTP/1.1".into(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        body: Body::from_bytes(body),
+    });
+    ex
+}
+
+/// Bodies compared as JSON: key order depends on serde_json's features.
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+#[test]
+fn secret_headers_are_masked_and_kept_present() {
+    let cases: [(&str, &str, &str); 9] = [
+        ("Authorization", "Bearer sk-1", "Bearer ***REDACTED***"),
+        ("authorization", "sk-no-scheme", MASK),
+        ("x-api-key", "sk-ant-1", MASK),
+        ("api-key", "azure", MASK),
+        ("x-goog-api-key", "AIza", MASK),
+        ("Proxy-Authorization", "Basic eA==", "Basic ***REDACTED***"),
+        (
+            "Cookie",
+            "sid=1; theme=dark",
+            "sid=***REDACTED***; theme=***REDACTED***",
+        ),
+        ("user-agent", "sdk/1.0", "sdk/1.0"),
+        ("content-type", "application/json", "application/json"),
+    ];
+    for (name, value, want) in cases {
+        let r = redact(&exchange("/", &[(name, value)], ""));
+        let got = &r.exchange.request.headers[0];
+        assert_eq!((got.0.as_str(), got.1.as_str()), (name, want), "{name}");
+        let expected = usize::from(want != value);
+        assert_eq!(r.redactions.len(), expected, "{name}");
+    }
+}
+
+#[test]
+fn set_cookie_keeps_name_and_attributes() {
+    let ex = with_response(
+        exchange("/", &[], ""),
+        &[("Set-Cookie", "sid=abc; Path=/; HttpOnly")],
+        b"",
+    );
+    let r = redact(&ex);
+    let resp = r.exchange.response.unwrap();
+    assert_eq!(resp.headers[0].1, "sid=***REDACTED***; Path=/; HttpOnly");
+    assert_eq!(r.redactions[0].label(), "response header set-cookie");
+}
+
+#[test]
+fn query_parameters() {
+    let cases = [
+        (
+            "/v1/models/m:generateContent?key=AIza&alt=sse",
+            "/v1/models/m:generateContent?key=***REDACTED***&alt=sse",
+            1,
+        ),
+        (
+            "/x?access_token=t&api%5Fkey=k",
+            "/x?access_token=***REDACTED***&api%5Fkey=***REDACTED***",
+            2,
+        ),
+        ("/x?keys=1&monkey=2", "/x?keys=1&monkey=2", 0),
+        ("/x", "/x", 0),
+    ];
+    for (path, want, n) in cases {
+        let r = redact(&exchange(path, &[], ""));
+        assert_eq!(r.exchange.request.path, want);
+        assert_eq!(r.redactions.len(), n, "{path}");
+        assert!(r.redactions.iter().all(|x| x.part == Part::Query));
+    }
+}
+
+#[test]
+fn json_body_fields_at_any_depth() {
+    let cases = [
+        (
+            r#"{"api_key":"k","model":"m"}"#,
+            r#"{"api_key":"***REDACTED***","model":"m"}"#,
+            vec!["api_key"],
+        ),
+        (
+            r#"{"auth":{"clientSecret":"s","refresh_token":"r"},"list":[{"password":"p"}]}"#,
+            r#"{"auth":{"clientSecret":"***REDACTED***","refresh_token":"***REDACTED***"},"list":[{"password":"***REDACTED***"}]}"#,
+            vec![
+                "auth.clientSecret",
+                "auth.refresh_token",
+                "list[0].password",
+            ],
+        ),
+        // A tool schema property named `password` is a schema, not a secret.
+        (
+            r#"{"properties":{"password":{"type":"string"}}}"#,
+            r#"{"properties":{"password":{"type":"string"}}}"#,
+            vec![],
+        ),
+        (
+            r#"{"max_tokens":5,"token":"Hi"}"#,
+            r#"{"max_tokens":5,"token":"Hi"}"#,
+            vec![],
+        ),
+    ];
+    for (body, want, names) in cases {
+        let ex = exchange("/", &[("content-type", "application/json")], body);
+        let r = redact(&ex);
+        assert_eq!(
+            String::from_utf8_lossy(&r.exchange.request.body.bytes),
+            want
+        );
+        let got: Vec<&str> = r.redactions.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(got, names);
+    }
+}
+
+#[test]
+fn unchanged_bodies_keep_their_exact_bytes() {
+    let body = "{ \"model\" :  \"m\" }";
+    let r = redact(&exchange("/", &[], body));
+    assert_eq!(r.exchange.request.body.bytes, body.as_bytes());
+}
+
+#[test]
+fn form_bodies_and_event_streams() {
+    let form = exchange(
+        "/oauth/token",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        "grant_type=refresh_token&refresh_token=abc&client_secret=s",
+    );
+    let r = redact(&form);
+    assert_eq!(
+        String::from_utf8_lossy(&r.exchange.request.body.bytes),
+        "grant_type=refresh_token&refresh_token=***REDACTED***&client_secret=***REDACTED***"
+    );
+
+    let sse = "event: x\ndata: {\"access_token\":\"t\"}\n\ndata: [DONE]\n\n";
+    let ex = with_response(
+        exchange("/", &[], ""),
+        &[("content-type", "text/event-stream")],
+        sse.as_bytes(),
+    );
+    let r = redact(&ex);
+    let body = r.exchange.response.unwrap().body.bytes;
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        "event: x\ndata: {\"access_token\":\"***REDACTED***\"}\n\ndata: [DONE]\n\n"
+    );
+    assert_eq!(r.redactions[0].part, Part::ResponseBody);
+}
+
+#[test]
+fn encoded_bodies_are_decoded_and_lose_the_encoding_header() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(br#"{"password":"p","ok":true}"#).unwrap();
+    let gz = gz.finish().unwrap();
+    let ex = with_response(
+        exchange("/", &[], ""),
+        &[
+            ("content-type", "application/json"),
+            ("content-encoding", "gzip"),
+            ("content-length", &gz.len().to_string()),
+        ],
+        &gz,
+    );
+    let r = redact(&ex);
+    let resp = r.exchange.response.unwrap();
+    let plain = r#"{"password":"***REDACTED***","ok":true}"#;
+    assert_eq!(json(&resp.body.bytes), json(plain.as_bytes()));
+    assert_eq!(exchange::header(&resp.headers, "content-encoding"), None);
+    assert_eq!(
+        exchange::header(&resp.headers, "content-length"),
+        Some(plain.len().to_string().as_str())
+    );
+    assert_eq!(resp.body.wire_size, plain.len() as u64);
+}
+
+#[test]
+fn redacting_twice_finds_nothing_new() {
+    let ex = exchange(
+        "/x?key=1",
+        &[("authorization", "Bearer x")],
+        r#"{"api_key":"k"}"#,
+    );
+    let once = redact(&ex);
+    assert_eq!(once.redactions.len(), 3);
+    let twice = redact(&once.exchange);
+    assert!(twice.redactions.is_empty());
+    assert_eq!(twice.exchange, once.exchange);
+}
+
+#[test]
+fn redact_all_collects_in_order() {
+    let a = exchange("/?key=1", &[], "");
+    let mut b = exchange("/", &[("x-api-key", "k")], "");
+    b.id = 2;
+    let (out, all) = redact_all(&[a, b]);
+    assert_eq!(out.len(), 2);
+    let labels: Vec<(u64, String)> = all.iter().map(|r| (r.exchange, r.label())).collect();
+    assert_eq!(
+        labels,
+        vec![
+            (1, "query parameter key".to_string()),
+            (2, "request header x-api-key".to_string())
+        ]
+    );
+}

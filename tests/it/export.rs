@@ -1,0 +1,187 @@
+//! Export formats: a JSON snapshot per format over a fixed sample capture,
+//! redaction on by default, the native round trip through `llmspy open`'s
+//! loader, and a writer for the real importers (`scripts/validate-exports`).
+
+mod samples;
+
+use std::io::Read;
+
+use llmspy::export::{self, Format, Options};
+use serde_json::Value;
+
+fn options() -> Options<'static> {
+    Options {
+        assistant_text: Some(&samples::assistant_text),
+        ..Options::default()
+    }
+}
+
+/// JSON snapshots with map keys sorted, so they don't depend on whether
+/// serde_json keeps insertion order (its `preserve_order` feature).
+macro_rules! assert_json {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({ sort_maps => true }, {
+            insta::assert_json_snapshot!($name, $value);
+        })
+    };
+}
+
+fn render_json(format: Format, opts: &Options) -> Value {
+    let bytes = export::render(format, &samples::all(), opts).expect("export renders");
+    serde_json::from_slice(&bytes).expect("export is JSON")
+}
+
+#[test]
+fn har_snapshot() {
+    assert_json!("har", render_json(Format::Har, &options()));
+}
+
+#[test]
+fn openapi_snapshot() {
+    assert_json!("openapi", render_json(Format::OpenApi, &options()));
+}
+
+#[test]
+fn postman_snapshot() {
+    assert_json!("postman", render_json(Format::Postman, &options()));
+}
+
+#[test]
+fn native_snapshot() {
+    assert_json!("native", render_json(Format::Json, &options()));
+}
+
+#[test]
+fn recorded_expectations_snapshot() {
+    let (redacted, _) = llmspy::redact::redact_all(&samples::all());
+    assert_json!("expectations", export::expectations::recorded(&redacted));
+}
+
+#[test]
+fn bruno_snapshot() {
+    let (redacted, _) = llmspy::redact::redact_all(&samples::all());
+    let files = export::bruno::files(&redacted, &options());
+    let text: String = files
+        .iter()
+        .map(|(path, body)| format!("=== {path} ===\n{body}"))
+        .collect();
+    insta::assert_snapshot!("bruno", text);
+}
+
+#[test]
+fn bruno_zip_holds_the_same_files() {
+    let opts = options();
+    let bytes = export::render(Format::Bruno, &samples::all(), &opts).expect("zip renders");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("valid zip");
+    // render() redacts first, so compare with the files of a redacted copy.
+    let redacted = llmspy::redact::redact_all(&samples::all()).0;
+    let want = export::bruno::files(&redacted, &opts);
+    assert_eq!(zip.len(), want.len());
+    for (i, (path, text)) in want.iter().enumerate() {
+        let mut file = zip.by_index(i).expect("entry");
+        assert_eq!(file.name(), path);
+        let mut got = String::new();
+        file.read_to_string(&mut got).expect("utf-8 entry");
+        assert_eq!(&got, text, "{path}");
+    }
+}
+
+#[test]
+fn secrets_are_redacted_by_default_in_every_format() {
+    let secrets = [
+        "sk-ant-secret",
+        "AIza-secret",
+        "sk-proj-secret",
+        "__cf_bm=abc",
+    ];
+    for format in Format::ALL {
+        let bytes = export::render(format, &samples::all(), &Options::default()).expect("renders");
+        let text = if format == Format::Bruno {
+            unzip_all(&bytes)
+        } else {
+            String::from_utf8(bytes).expect("utf-8")
+        };
+        for secret in secrets {
+            assert!(!text.contains(secret), "{format} leaks {secret}");
+        }
+        // OpenAPI describes credentials as security schemes, without values.
+        if format != Format::OpenApi {
+            assert!(text.contains("***REDACTED***"), "{format} shows no mask");
+        }
+    }
+}
+
+#[test]
+fn redact_false_keeps_credentials() {
+    let opts = Options {
+        redact: false,
+        ..Options::default()
+    };
+    let har = render_json(Format::Har, &opts).to_string();
+    assert!(har.contains("sk-ant-secret"));
+}
+
+#[test]
+fn native_json_loads_back() {
+    let opts = Options {
+        redact: false,
+        ..Options::default()
+    };
+    let original = samples::all();
+    let bytes = export::render(Format::Json, &original, &opts).expect("renders");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("capture.json");
+    std::fs::write(&path, bytes).expect("write");
+    let loaded = llmspy::capture::save::load(&path).expect("loads");
+    assert_eq!(loaded, original);
+}
+
+#[test]
+fn streamed_text_shows_in_every_readable_format() {
+    let opts = options();
+    for format in [Format::Har, Format::OpenApi, Format::Postman] {
+        let text =
+            String::from_utf8(export::render(format, &samples::all(), &opts).expect("renders"))
+                .expect("utf-8");
+        assert!(
+            text.contains("Hello world"),
+            "{format} lacks the reassembled text"
+        );
+        assert!(
+            text.contains("content_block_delta"),
+            "{format} lacks the raw events"
+        );
+    }
+    let bruno = unzip_all(&export::render(Format::Bruno, &samples::all(), &opts).expect("renders"));
+    assert!(bruno.contains("> Hello world"));
+}
+
+fn unzip_all(bytes: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("valid zip");
+    let mut all = String::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).expect("entry");
+        file.read_to_string(&mut all).expect("utf-8 entry");
+    }
+    all
+}
+
+/// Writes every format for the sample capture, pointed at a running local
+/// upstream, for `scripts/validate-exports/run.sh`:
+/// `LLMSPY_EXPORT_DIR=dir LLMSPY_EXPORT_UPSTREAM=127.0.0.1:8080 cargo test
+/// --test it write_exports_for_validation -- --ignored`.
+#[test]
+#[ignore = "writes files for scripts/validate-exports; needs LLMSPY_EXPORT_DIR"]
+fn write_exports_for_validation() {
+    let dir = std::env::var("LLMSPY_EXPORT_DIR").expect("LLMSPY_EXPORT_DIR set");
+    let upstream =
+        std::env::var("LLMSPY_EXPORT_UPSTREAM").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let (host, port) = upstream.rsplit_once(':').expect("HOST:PORT");
+    let exchanges = samples::retargeted(host, port.parse().expect("numeric port"));
+    let opts = options();
+    for format in Format::ALL {
+        let bytes = export::render(format, &exchanges, &opts).expect("renders");
+        let path = std::path::Path::new(&dir).join(format!("sample.{}", format.file_extension()));
+        std::fs::write(path, bytes).expect("write export");
+    }
+}
