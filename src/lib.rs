@@ -15,3 +15,4 @@ pub mod llm;
 pub mod mcp;
 pub mod pricing;
 pub mod sse;
+pub mod tui;

@@ -1,3 +1,4 @@
 //! The single integration-test binary.
 
 mod export;
+mod tui;

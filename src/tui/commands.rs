@@ -1,0 +1,69 @@
+//! Actions with effects outside the UI: copying to the clipboard and writing
+//! an export file.
+
+use crate::exchange::Exchange;
+
+use super::app::App;
+use super::keymap::Action;
+use super::library::What;
+use super::{analysis, copy, export, strings};
+
+impl App {
+    pub(super) fn copy(&mut self, action: Action) {
+        self.overlay = None;
+        let Some(ex) = self.current_id().and_then(|id| self.reader.exchange(id)) else {
+            self.complain(strings::NOTHING_TO_COPY);
+            return;
+        };
+        let (what, text) = match action {
+            Action::CopyRequestBody => ("the request body", copy::request_body(&ex)),
+            Action::CopyCurl => (
+                "the curl command",
+                Some(copy::curl(&ex, self.detail.reveal)),
+            ),
+            Action::CopyAssistant => ("the assistant's text", analysis::assistant_text(&ex)),
+            Action::CopyUrl => ("the URL", Some(ex.url())),
+            _ => ("the response body", copy::response_body(&ex)),
+        };
+        match text {
+            Some(text) => self.put_on_clipboard(what, &text),
+            None if action == Action::CopyAssistant => self.complain(strings::NO_ASSISTANT_TEXT),
+            None => self.complain(strings::NOTHING_TO_COPY),
+        }
+    }
+
+    fn put_on_clipboard(&mut self, what: &str, text: &str) {
+        match self.clipboard.copy(text) {
+            Ok(how) => self.say(strings::copied(what, text.len(), how)),
+            Err(e) => self.complain(strings::copy_failed(&e)),
+        }
+    }
+
+    /// Write the Export form's choice to its path.
+    pub(super) fn write_export(&mut self) {
+        let exchanges = self.export_selection();
+        let path = self.library.path_buf();
+        let result = export::write(self.library.format, &exchanges, &path);
+        self.library.result = Some(result.clone());
+        match result {
+            Ok(msg) => self.say(msg),
+            Err(msg) => self.complain(msg),
+        }
+    }
+
+    fn export_selection(&self) -> Vec<Exchange> {
+        let store = self.reader.read();
+        match self.library.what {
+            What::All => store.iter().map(|r| r.exchange.clone()).collect(),
+            What::Filtered => (0..self.list.len())
+                .filter_map(|row| self.list.id_at(row))
+                .filter_map(|id| store.get(id).map(|r| r.exchange.clone()))
+                .collect(),
+            What::Marked => store
+                .iter()
+                .filter(|r| self.list.scope.marked.contains(&r.exchange.id))
+                .map(|r| r.exchange.clone())
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! What `y` copies: bodies as text, the request as a curl command, the URL.
+//! Pure builders; the clipboard itself is in `clipboard.rs`.
+
+use crate::content;
+use crate::exchange::{Body, Exchange, Headers, header};
+
+use super::secrets;
+
+/// A body, content-decoded, if it is text.
+pub fn body_text(headers: &Headers, body: &Body) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let decoded = content::decode(header(headers, "content-encoding"), &body.bytes);
+    String::from_utf8(decoded.bytes.into_owned()).ok()
+}
+
+pub fn response_body(ex: &Exchange) -> Option<String> {
+    ex.response
+        .as_ref()
+        .and_then(|r| body_text(&r.headers, &r.body))
+}
+
+pub fn request_body(ex: &Exchange) -> Option<String> {
+    body_text(&ex.request.headers, &ex.request.body)
+}
+
+/// Headers curl computes itself or that would be wrong on replay.
+const CURL_SKIP: [&str; 5] = [
+    "content-length",
+    "host",
+    "connection",
+    "transfer-encoding",
+    "accept-encoding",
+];
+
+/// The request as a curl command. Secret headers stay masked unless
+/// `reveal`, so a pasted command never leaks a key by accident.
+pub fn curl(ex: &Exchange, reveal: bool) -> String {
+    let r = &ex.request;
+    let mut parts = vec!["curl".to_string()];
+    if r.method != "GET" || !r.body.is_empty() {
+        parts.push(format!("-X {}", r.method));
+    }
+    parts.push(quote(&ex.url()));
+    for (name, value) in &r.headers {
+        let lower = name.to_ascii_lowercase();
+        if CURL_SKIP.contains(&lower.as_str()) || name.starts_with(':') {
+            continue;
+        }
+        let value = secrets::shown_value(name, value, reveal);
+        parts.push(format!("-H {}", quote(&format!("{name}: {value}"))));
+    }
+    if let Some(body) = request_body(ex) {
+        parts.push(format!("--data-raw {}", quote(&body)));
+    }
+    parts.join(" \\\n  ")
+}
+
+/// Quote for a POSIX shell: single quotes, with `'` written as `'\''`.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::*;
+
+    fn post() -> Exchange {
+        Exchange {
+            id: 1,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            client_addr: None,
+            via: Via::Connect,
+            request: Request {
+                method: "POST".into(),
+                scheme: "https".into(),
+                host: "api.example.com".into(),
+                port: 443,
+                path: "/v1/x".into(),
+                version: "HTTP/2".into(),
+                headers: vec![
+                    ("x-api-key".into(), "sk-123".into()),
+                    ("content-length".into(), "9".into()),
+                    ("content-type".into(), "application/json".into()),
+                ],
+                body: Body::from_bytes(&b"{\"a\":\"it's\"}"[..]),
+            },
+            response: None,
+            chunks: vec![],
+            timings: Timings::default(),
+            state: State::InFlight,
+            source: Source::Upstream,
+        }
+    }
+
+    #[test]
+    fn curl_masks_secrets_and_quotes() {
+        let masked = curl(&post(), false);
+        assert_eq!(
+            masked,
+            "curl \\\n  -X POST \\\n  'https://api.example.com/v1/x' \\\n  \
+             -H 'x-api-key: ••••••••' \\\n  -H 'content-type: application/json' \\\n  \
+             --data-raw '{\"a\":\"it'\\''s\"}'"
+        );
+        assert!(curl(&post(), true).contains("x-api-key: sk-123"));
+    }
+}

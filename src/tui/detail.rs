@@ -1,0 +1,241 @@
+//! The detail pane's model: which exchange and tab, scroll position, search,
+//! and the cached document of the current tab (rebuilt only when the
+//! exchange, tab, width or display options change).
+
+use crate::capture::Store;
+use crate::exchange::{Exchange, ExchangeId};
+
+use super::analysis;
+use super::doc::Doc;
+use super::rows::{Kind, Rev, RowInfo};
+use super::views;
+
+/// Detail tabs; which ones an exchange gets depends on its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    Messages,
+    Conversation,
+    /// Scripted conversation expectations matched by this exchange.
+    Scripted,
+    Timeline,
+    Mcp,
+    Raw,
+}
+
+impl Tab {
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Messages => "Messages",
+            Tab::Conversation => "Conversation",
+            Tab::Scripted => "Scripted Turns",
+            Tab::Timeline => "SSE Timeline",
+            Tab::Mcp => "MCP",
+            Tab::Raw => "Raw",
+        }
+    }
+}
+
+/// The tabs `ex` offers, in order.
+pub fn tabs_for(ex: &Exchange, info: &RowInfo) -> Vec<Tab> {
+    match info.kind {
+        Kind::Llm => {
+            let mut tabs = vec![Tab::Messages, Tab::Conversation];
+            if analysis::has_scripted_turns(ex) {
+                tabs.push(Tab::Scripted);
+            }
+            if !ex.chunks.is_empty() && info.facts.stream {
+                tabs.push(Tab::Timeline);
+            }
+            tabs.push(Tab::Raw);
+            tabs
+        }
+        Kind::Mcp => vec![Tab::Mcp, Tab::Raw],
+        Kind::Other => vec![Tab::Raw],
+    }
+}
+
+/// Everything a tab's document depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DocKey {
+    id: ExchangeId,
+    tab: Tab,
+    width: u16,
+    rev: Rev,
+    reveal: bool,
+    thinking: bool,
+}
+
+/// The `/` search in the current tab.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub query: String,
+    /// Rows of the document that match.
+    pub hits: Vec<usize>,
+    /// Index into `hits` of the current match.
+    pub current: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Detail {
+    pub id: Option<ExchangeId>,
+    pub tab: Option<Tab>,
+    pub tabs: Vec<Tab>,
+    pub scroll: usize,
+    /// Rows of the document area at the last prepare.
+    pub height: usize,
+    pub reveal: bool,
+    pub thinking: bool,
+    pub search: Search,
+    cache: Option<(DocKey, Doc)>,
+}
+
+impl Detail {
+    /// The current tab's document, once prepared.
+    pub fn doc(&self) -> Option<&Doc> {
+        self.cache.as_ref().map(|(_, d)| d)
+    }
+
+    /// Show `id` (keeping the tab when the new exchange has it).
+    pub fn show(&mut self, id: Option<ExchangeId>) {
+        if self.id != id {
+            self.id = id;
+            self.scroll = 0;
+        }
+    }
+
+    /// Make the document current for `width` × `height`.
+    pub fn prepare(&mut self, store: &Store, info: Option<&RowInfo>, width: u16, height: u16) {
+        self.height = usize::from(height);
+        let (Some(id), Some(info)) = (self.id, info) else {
+            self.cache = None;
+            self.tabs.clear();
+            return;
+        };
+        let Some(record) = store.get(id) else {
+            self.cache = None;
+            return;
+        };
+        let ex = &record.exchange;
+        self.tabs = tabs_for(ex, info);
+        let tab = match self.tab {
+            Some(t) if self.tabs.contains(&t) => t,
+            _ => self.tabs.first().copied().unwrap_or(Tab::Raw),
+        };
+        self.tab = Some(tab);
+        let key = DocKey {
+            id,
+            tab,
+            width,
+            rev: Rev::of(ex),
+            reveal: self.reveal,
+            thinking: self.thinking,
+        };
+        if self.cache.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.rebuild(key, ex, info);
+        }
+        self.scroll = self.scroll.min(self.max_scroll());
+    }
+
+    fn rebuild(&mut self, key: DocKey, ex: &Exchange, info: &RowInfo) {
+        // A document that grows while the user watches its end (a streaming
+        // reply) keeps showing the end.
+        let same_view = self
+            .cache
+            .as_ref()
+            .is_some_and(|(k, _)| k.id == key.id && k.tab == key.tab);
+        let at_end = same_view && self.scroll >= self.max_scroll() && self.scroll > 0;
+        let doc = views::build_tab(key.tab, ex, info, key.reveal, key.thinking, key.width);
+        self.cache = Some((key, doc));
+        if !same_view {
+            self.scroll = 0;
+        } else if at_end {
+            self.scroll = self.max_scroll();
+        }
+        self.refresh_search();
+    }
+
+    /// Rows in the current document.
+    pub fn rows(&self) -> usize {
+        self.doc().map_or(0, Doc::len)
+    }
+
+    pub fn max_scroll(&self) -> usize {
+        self.rows().saturating_sub(self.height.max(1))
+    }
+
+    pub fn scroll_by(&mut self, delta: isize) {
+        self.scroll = self
+            .scroll
+            .saturating_add_signed(delta)
+            .min(self.max_scroll());
+    }
+
+    /// Select the tab after (or before) the current one; false at the end.
+    pub fn step_tab(&mut self, forward: bool) -> bool {
+        let Some(pos) = self
+            .tab
+            .and_then(|t| self.tabs.iter().position(|x| *x == t))
+        else {
+            return false;
+        };
+        let next = if forward {
+            pos.checked_add(1)
+        } else {
+            pos.checked_sub(1)
+        };
+        match next.and_then(|i| self.tabs.get(i)) {
+            Some(t) => {
+                self.set_tab(*t);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn set_tab(&mut self, tab: Tab) {
+        if self.tab != Some(tab) {
+            self.tab = Some(tab);
+            self.scroll = 0;
+        }
+    }
+
+    /// Start a search; jumps to the first match at or below the view.
+    pub fn search_for(&mut self, query: &str) {
+        self.search.query = query.to_string();
+        self.refresh_search();
+        let first = self.search.hits.iter().position(|&row| row >= self.scroll);
+        self.search.current = first.unwrap_or(0);
+        self.jump_to_hit();
+    }
+
+    fn refresh_search(&mut self) {
+        let hits = match self.doc() {
+            Some(doc) if !self.search.query.is_empty() => doc.find(&self.search.query),
+            _ => Vec::new(),
+        };
+        self.search.current = self.search.current.min(hits.len().saturating_sub(1));
+        self.search.hits = hits;
+    }
+
+    /// Move to the next (or previous) match, wrapping around.
+    pub fn step_hit(&mut self, forward: bool) -> bool {
+        let n = self.search.hits.len();
+        if n == 0 {
+            return false;
+        }
+        self.search.current = if forward {
+            (self.search.current + 1) % n
+        } else {
+            (self.search.current + n - 1) % n
+        };
+        self.jump_to_hit();
+        true
+    }
+
+    fn jump_to_hit(&mut self) {
+        if let Some(&row) = self.search.hits.get(self.search.current) {
+            // Show the match a few rows below the top, for context.
+            self.scroll = row.saturating_sub(2).min(self.max_scroll());
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The Library screen's model: the expectations list and the Export form
+//! (what, format, path).
+
+use std::path::{Path, PathBuf};
+
+/// The Library's sub-tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LibraryTab {
+    #[default]
+    Expectations,
+    Export,
+}
+
+/// Which exchanges to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum What {
+    #[default]
+    All,
+    Filtered,
+    Marked,
+}
+
+impl What {
+    pub const ALL: [What; 3] = [What::All, What::Filtered, What::Marked];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            What::All => "all captured traffic",
+            What::Filtered => "the filtered view",
+            What::Marked => "marked exchanges",
+        }
+    }
+}
+
+/// Export formats, as the export module names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Json,
+    Har,
+    OpenApi,
+    Postman,
+    Bruno,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Har,
+        Format::OpenApi,
+        Format::Postman,
+        Format::Bruno,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Json => "llmspy JSON",
+            Format::Har => "HAR 1.2",
+            Format::OpenApi => "OpenAPI 3",
+            Format::Postman => "Postman v2.1",
+            Format::Bruno => "Bruno (.zip)",
+        }
+    }
+
+    /// File name ending for the default path.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Har => "har",
+            Format::OpenApi => "openapi.json",
+            Format::Postman => "postman_collection.json",
+            Format::Bruno => "bruno.zip",
+        }
+    }
+}
+
+/// The fields of the Export form, top to bottom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportField {
+    #[default]
+    What,
+    Format,
+    Path,
+    Write,
+}
+
+const FIELDS: [ExportField; 4] = [
+    ExportField::What,
+    ExportField::Format,
+    ExportField::Path,
+    ExportField::Write,
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct Library {
+    pub tab: LibraryTab,
+    pub field: ExportField,
+    pub what: What,
+    pub format: Format,
+    /// The path; follows the format's default until the user edits it.
+    pub path: String,
+    pub path_edited: bool,
+    /// The format the default path was made for.
+    default_for: Option<Format>,
+    /// The last write: Ok(message) or Err(reason).
+    pub result: Option<Result<String, String>>,
+}
+
+impl Library {
+    /// Move between fields.
+    pub fn step_field(&mut self, forward: bool) {
+        let i = FIELDS.iter().position(|f| *f == self.field).unwrap_or(0);
+        let next = if forward {
+            (i + 1).min(FIELDS.len() - 1)
+        } else {
+            i.saturating_sub(1)
+        };
+        self.field = FIELDS[next];
+    }
+
+    /// Change the choice in the current field.
+    pub fn step_choice(&mut self, forward: bool) {
+        match self.field {
+            ExportField::What => self.what = cycle(&What::ALL, self.what, forward),
+            ExportField::Format => self.format = cycle(&Format::ALL, self.format, forward),
+            ExportField::Path | ExportField::Write => {}
+        }
+    }
+
+    /// True when the default path must be (re)made for the current format.
+    pub fn needs_default_path(&self) -> bool {
+        !self.path_edited && self.default_for != Some(self.format)
+    }
+
+    /// Set the default path for the format (unless the user edited it).
+    pub fn default_path(&mut self, dir: &Path, stamp: &str) {
+        if !self.path_edited {
+            let name = format!("llmspy-{stamp}.{}", self.format.extension());
+            self.path = dir.join(name).display().to_string();
+            self.default_for = Some(self.format);
+        }
+    }
+
+    pub fn path_buf(&self) -> PathBuf {
+        PathBuf::from(&self.path)
+    }
+}
+
+fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
+    let i = all.iter().position(|x| *x == current).unwrap_or(0);
+    let n = all.len();
+    all[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_and_choices_cycle() {
+        let mut lib = Library::default();
+        lib.step_choice(true);
+        assert_eq!(lib.what, What::Filtered);
+        lib.step_field(true);
+        lib.step_choice(false);
+        assert_eq!(lib.format, Format::Bruno);
+        lib.default_path(Path::new("/tmp"), "20260101-000000");
+        assert_eq!(lib.path, "/tmp/llmspy-20260101-000000.bruno.zip");
+        lib.path_edited = true;
+        lib.format = Format::Har;
+        lib.default_path(Path::new("/tmp"), "x");
+        assert!(lib.path.ends_with("bruno.zip"));
+    }
+}

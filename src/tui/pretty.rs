@@ -1,0 +1,204 @@
+//! Bodies for reading: content-decoded, JSON pretty-printed and coloured,
+//! binary summarised. Runs once per selection (the result is cached).
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::content;
+use crate::exchange::{Body, Headers, header, is_event_stream};
+
+use super::doc::DocBuilder;
+use super::{strings, theme};
+
+/// Bytes of a binary body shown as hex.
+const HEX_PREVIEW: usize = 256;
+
+/// Append a readable form of `body` to `out`.
+pub fn body(out: &mut DocBuilder, headers: &Headers, body: &Body) {
+    if body.is_empty() && body.wire_size == 0 {
+        out.line(Line::styled(strings::NO_BODY, theme::DIM));
+        return;
+    }
+    let decoded = content::decode(header(headers, "content-encoding"), &body.bytes);
+    if let Some(enc) = &decoded.applied {
+        out.line(Line::styled(format!("[decoded {enc}]"), theme::DIM));
+    }
+    if let Some(note) = &decoded.note {
+        out.line(Line::styled(note.clone(), theme::WARN));
+    }
+    if body.truncated {
+        out.line(Line::styled(
+            strings::truncated(body.bytes.len(), body.wire_size),
+            theme::WARN,
+        ));
+    }
+    let ct = header(headers, "content-type");
+    match std::str::from_utf8(&decoded.bytes) {
+        Ok(text) if is_event_stream(ct) => event_stream(out, text),
+        Ok(text) => text_or_json(out, text),
+        Err(_) => binary(out, &decoded.bytes),
+    }
+}
+
+/// Pretty JSON when the text parses as JSON, else the text as is.
+pub fn text_or_json(out: &mut DocBuilder, text: &str) {
+    let trimmed = text.trim_start();
+    let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
+    if let Some(value) = looks_json
+        .then(|| serde_json::from_str::<serde_json::Value>(text).ok())
+        .flatten()
+    {
+        json(out, &value);
+        return;
+    }
+    out.text(text, Style::new());
+}
+
+/// Coloured, indented JSON.
+pub fn json(out: &mut DocBuilder, value: &serde_json::Value) {
+    let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+    for line in pretty.lines() {
+        out.line(json_line(line));
+    }
+}
+
+/// Colour one line of pretty-printed JSON.
+pub fn json_line(line: &str) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        let (len, style) = json_token(rest);
+        let (tok, tail) = rest.split_at(len.max(1).min(rest.len()));
+        spans.push(Span::styled(tok.to_string(), style));
+        rest = tail;
+    }
+    Line::from(spans)
+}
+
+/// Length and style of the token at the start of `s`.
+fn json_token(s: &str) -> (usize, Style) {
+    let first = s.chars().next().unwrap_or(' ');
+    match first {
+        '"' => {
+            let len = string_len(s);
+            let is_key = s[len..].trim_start().starts_with(':');
+            let style = if is_key {
+                theme::JSON_KEY
+            } else {
+                theme::JSON_STRING
+            };
+            (len, style)
+        }
+        '-' | '0'..='9' => (
+            span_while(s, |c| c.is_ascii_alphanumeric() || "+-.".contains(c)),
+            theme::JSON_NUMBER,
+        ),
+        't' | 'f' | 'n' => (
+            span_while(s, |c| c.is_ascii_alphabetic()),
+            theme::JSON_LITERAL,
+        ),
+        _ => (
+            span_while(s, |c| !matches!(c, '"' | '-' | '0'..='9' | 't' | 'f' | 'n')),
+            Style::new(),
+        ),
+    }
+}
+
+/// Byte length of the JSON string at the start of `s`, quotes included.
+fn string_len(s: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return i + 1,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+fn span_while(s: &str, keep: impl Fn(char) -> bool) -> usize {
+    s.char_indices()
+        .find(|(_, c)| !keep(*c))
+        .map_or(s.len(), |(i, _)| i)
+}
+
+/// SSE / NDJSON text with the field names picked out.
+fn event_stream(out: &mut DocBuilder, text: &str) {
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match line.split_once(':') {
+            Some((field, value)) if matches!(field, "event" | "data" | "id" | "retry") => {
+                out.line(Line::from(vec![
+                    Span::styled(format!("{field}:"), theme::HEADER_NAME),
+                    Span::raw(value.to_string()),
+                ]));
+            }
+            _ => out.line(Line::raw(line.to_string())),
+        }
+    }
+}
+
+fn binary(out: &mut DocBuilder, bytes: &[u8]) {
+    out.line(Line::styled(strings::binary(bytes.len()), theme::DIM));
+    for (row, chunk) in bytes[..bytes.len().min(HEX_PREVIEW)].chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_graphic() {
+                    char::from(b)
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        out.line(Line::raw(format!(
+            "{:04x}  {:<47}  {ascii}",
+            row * 16,
+            hex.join(" ")
+        )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::doc::line_text;
+
+    #[test]
+    fn json_line_colours_keys_strings_and_numbers() {
+        let line = json_line(r#"  "model": "claude \"x\"", "n": -1.5e3, "ok": true"#);
+        let styles: Vec<_> = line
+            .spans
+            .iter()
+            .map(|s| (s.content.to_string(), s.style))
+            .collect();
+        assert_eq!(styles[1], (r#""model""#.to_string(), theme::JSON_KEY));
+        assert_eq!(
+            styles[3],
+            (r#""claude \"x\"""#.to_string(), theme::JSON_STRING)
+        );
+        assert!(styles.contains(&("-1.5e3".to_string(), theme::JSON_NUMBER)));
+        assert!(styles.contains(&("true".to_string(), theme::JSON_LITERAL)));
+        assert_eq!(
+            line_text(&line),
+            r#"  "model": "claude \"x\"", "n": -1.5e3, "ok": true"#
+        );
+    }
+
+    #[test]
+    fn binary_bodies_are_summarised() {
+        let mut out = DocBuilder::new(80);
+        let headers = vec![];
+        body(
+            &mut out,
+            &headers,
+            &Body::from_bytes(vec![0xff, 0x00, 0x41]),
+        );
+        let doc = out.finish();
+        assert_eq!(line_text(&doc.lines[0]), "(binary, 3 bytes)");
+        assert!(line_text(&doc.lines[1]).starts_with("0000  ff 00 41"));
+    }
+}

@@ -1,0 +1,52 @@
+//! Which headers carry secrets, and how they are shown until revealed.
+
+use super::strings;
+
+/// Header names (lower case) whose values are masked in the UI and in copied
+/// curl commands until the user reveals them.
+pub const SECRET_HEADERS: [&str; 7] = [
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "cookie",
+    "set-cookie",
+];
+
+pub fn is_secret(name: &str) -> bool {
+    SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// The value to display: masked for secret headers unless `reveal`. An
+/// authorization scheme (`Bearer`, `Basic`) stays visible: it is not secret
+/// and tells the reader what kind of credential was sent.
+pub fn shown_value(name: &str, value: &str, reveal: bool) -> String {
+    if reveal || !is_secret(name) {
+        return value.to_string();
+    }
+    let lower = name.to_ascii_lowercase();
+    match value.split_once(' ') {
+        Some((scheme, _)) if lower.ends_with("authorization") => {
+            format!("{scheme} {}", strings::SECRET_MASK)
+        }
+        _ => strings::SECRET_MASK.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_secret_values_and_keeps_schemes() {
+        assert_eq!(
+            shown_value("Authorization", "Bearer sk-1", false),
+            "Bearer ••••••••"
+        );
+        assert_eq!(shown_value("x-api-key", "sk-1", false), "••••••••");
+        assert_eq!(shown_value("x-api-key", "sk-1", true), "sk-1");
+        assert_eq!(shown_value("content-type", "a/b", false), "a/b");
+        assert!(is_secret("Set-Cookie"));
+    }
+}

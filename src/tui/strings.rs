@@ -1,0 +1,141 @@
+//! Every sentence the UI shows, in one place so wording stays consistent.
+
+pub const APP: &str = "llmspy";
+pub const NO_BODY: &str = "(no body)";
+pub const NO_RESPONSE: &str = "(no response yet)";
+pub const NO_SELECTION: &str = "No exchange selected.";
+pub const EMPTY_LIST: &str =
+    "No traffic yet. Point your agent at the proxy (HTTPS_PROXY) and its requests appear here.";
+pub const EMPTY_FILTERED: &str = "Nothing matches the filter. Press f to change it.";
+pub const EMPTY_CLEARED: &str = "List cleared. New traffic appears here.";
+pub const EMPTY_OPENED: &str = "The capture file holds no exchanges.";
+pub const SECRET_MASK: &str = "••••••••";
+pub const SECRET_HINT: &str = " (masked; R reveals)";
+pub const FILTER_PROMPT: &str = "filter: ";
+pub const SEARCH_PROMPT: &str = "search: ";
+pub const PATH_PROMPT: &str = "path: ";
+pub const HELP_TITLE: &str = " Keys ";
+pub const FILTER_HELP_TITLE: &str = "Filter expressions";
+pub const COPY_TITLE: &str = " Copy ";
+pub const QUIT_HINT: &str = "Press Q to quit (q goes back).";
+pub const NOTHING_TO_COPY: &str = "Nothing to copy here.";
+pub const NO_ASSISTANT_TEXT: &str = "This exchange has no assistant text.";
+pub const FOLLOW_ON: &str = "Following the newest exchange.";
+pub const FOLLOW_OFF: &str = "Follow off.";
+pub const CLEARED: &str = "List cleared (the capture itself is kept; the API still sees it).";
+pub const NO_MATCHES: &str = "No matches.";
+pub const MARKED_ONLY: &str = "marked only";
+pub const FOLLOW_BADGE: &str = "FOLLOW";
+pub const LIVE_BADGE: &str = "live";
+pub const OPENED_BADGE: &str = "file";
+pub const NO_EXPECTATIONS: &str = "No expectations yet. Add them through the control API (PUT /llmspy/expectation); they will be listed here.";
+pub const UNSCOPED: &str = "Unscoped requests";
+pub const NO_SESSIONS: &str = "No LLM conversations yet.";
+pub const NO_THREADS_YET: &str = "Conversations appear here once LLM traffic is captured.";
+pub const THINKING_COLLAPSED: &str = "thinking (t expands)";
+
+pub const FILTER_SYNTAX: &[(&str, &str)] = &[
+    (
+        "~h RE  ~hq RE  ~hs RE",
+        "header (either side, request, response)",
+    ),
+    ("~d RE", "domain"),
+    ("~m RE", "method"),
+    ("~c 200  ~c 4xx", "response status"),
+    ("~u RE  or a bare word", "URL"),
+    ("~b RE  ~bq RE  ~bs RE", "body (decoded)"),
+    ("~t RE  ~tq RE  ~ts RE", "content type"),
+    (
+        "~e  ~q  ~s  ~all",
+        "failed, no response yet, has response, everything",
+    ),
+    ("~p RE  ~model RE", "LLM provider, model"),
+    ("~tool RE", "a tool called or defined"),
+    ("~mcp  ~stream", "MCP traffic, streamed response"),
+    ("!  &  |  ( )", "not, and (or just a space), or, grouping"),
+    ("\"…\"  '…'", "quote values with spaces or ( ) | &"),
+];
+
+pub fn truncated(kept: usize, wire: u64) -> String {
+    format!(
+        "[capture cap: kept {} of {}]",
+        bytes(kept as u64),
+        bytes(wire)
+    )
+}
+
+pub fn binary(len: usize) -> String {
+    format!("(binary, {len} bytes)")
+}
+
+pub fn copied(what: &str, len: usize, how: &str) -> String {
+    format!("Copied {what} ({}) {how}.", bytes(len as u64))
+}
+
+pub fn copy_failed(reason: &str) -> String {
+    format!("Copy failed: {reason}")
+}
+
+pub fn matches(current: usize, total: usize) -> String {
+    format!("match {current} of {total}")
+}
+
+pub fn sorted_by(label: &str, reverse: bool) -> String {
+    let dir = if reverse { "descending" } else { "ascending" };
+    format!("Sorted by {label}, {dir}.")
+}
+
+pub fn marked(count: usize) -> String {
+    format!("{count} marked")
+}
+
+/// `1.2 KB`, `3.4 MB`: sizes as people read them.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Token counts compactly: `950`, `12.3k`, `1.2M`.
+pub fn tokens(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{:.1}k", n as f64 / 1000.0),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
+    }
+}
+
+/// Dollars with enough precision for small amounts.
+pub fn cost(usd: f64) -> String {
+    // An empty sum is -0.0; nobody wants to read "$-0.0000".
+    let usd = usd + 0.0;
+    if usd >= 1.0 {
+        format!("${usd:.2}")
+    } else {
+        format!("${usd:.4}")
+    }
+}
+
+/// Microseconds as `850ms`, `2.3s`, `1m05s`.
+pub fn duration_us(us: u64) -> String {
+    let ms = us / 1000;
+    match ms {
+        0..=999 => format!("{ms}ms"),
+        1000..=59_999 => format!("{:.1}s", ms as f64 / 1000.0),
+        _ => format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60),
+    }
+}
+
+pub const STREAMING: &str = "streaming…";
+pub const COST_UNKNOWN: &str = "cost unknown";
+pub const NOT_ANALYSED: &str =
+    "This exchange could not be analysed; the Raw tab shows it as captured.";

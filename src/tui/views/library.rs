@@ -1,0 +1,93 @@
+//! The Library screen: expectations, and the Export form.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::tui::app::App;
+use crate::tui::library::{ExportField, LibraryTab, What};
+use crate::tui::{strings, theme};
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let mut lines = vec![tabs(app.library.tab), Line::default()];
+    match app.library.tab {
+        LibraryTab::Expectations => {
+            lines.push(Line::styled(strings::NO_EXPECTATIONS, theme::DIM));
+        }
+        LibraryTab::Export => lines.extend(export_form(app)),
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn tabs(active: LibraryTab) -> Line<'static> {
+    let tab = |t: LibraryTab, label: &'static str| {
+        let style = if t == active {
+            theme::TAB_ACTIVE
+        } else {
+            theme::TAB
+        };
+        Span::styled(format!(" {label} "), style)
+    };
+    Line::from(vec![
+        Span::raw(" "),
+        tab(LibraryTab::Expectations, "Expectations"),
+        tab(LibraryTab::Export, "Export"),
+    ])
+}
+
+fn count(app: &App, what: What) -> usize {
+    match what {
+        What::All => app.list.totals.total,
+        What::Filtered => app.list.len(),
+        What::Marked => app.list.scope.marked.len(),
+    }
+}
+
+fn export_form(app: &App) -> Vec<Line<'static>> {
+    let lib = &app.library;
+    let row = |field: ExportField, label: &str, value: String, note: String| {
+        let selected = lib.field == field;
+        let style = if selected {
+            theme::SELECTED
+        } else {
+            Style::new()
+        };
+        let marker = if selected { "›" } else { " " };
+        Line::from(vec![
+            Span::styled(format!(" {marker} {label:<8}"), theme::HEADER),
+            Span::styled(value, style),
+            Span::styled(note, theme::DIM),
+        ])
+    };
+    let n = count(app, lib.what);
+    let mut lines = vec![
+        row(
+            ExportField::What,
+            "What",
+            format!("‹ {} ›", lib.what.label()),
+            format!("  {n} exchange(s)"),
+        ),
+        row(
+            ExportField::Format,
+            "Format",
+            format!("‹ {} ›", lib.format.label()),
+            String::new(),
+        ),
+        row(
+            ExportField::Path,
+            "Path",
+            lib.path.clone(),
+            "  (enter edits)".into(),
+        ),
+        row(ExportField::Write, "", "[ Write ]".into(), String::new()),
+        Line::default(),
+    ];
+    match &lib.result {
+        Some(Ok(msg)) => lines.push(Line::styled(format!("   {msg}"), theme::OK)),
+        Some(Err(msg)) => lines.push(Line::styled(format!("   {msg}"), theme::ERROR)),
+        None => {}
+    }
+    lines
+}

@@ -1,0 +1,109 @@
+//! The Raw tab: request and response lines, headers (secrets masked until
+//! revealed) and readable bodies.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::exchange::{Exchange, Headers, Response, State};
+use crate::tui::doc::{Doc, DocBuilder};
+use crate::tui::{pretty, secrets, strings, theme};
+
+/// Build the Raw tab for `ex` at `width` columns.
+pub fn build(ex: &Exchange, reveal: bool, width: u16) -> Doc {
+    let mut out = DocBuilder::new(width);
+    request(&mut out, ex, reveal);
+    out.blank();
+    section(&mut out, "Response");
+    match &ex.response {
+        Some(resp) => response(&mut out, resp, reveal),
+        None => out.line(Line::styled(strings::NO_RESPONSE, theme::DIM)),
+    }
+    if let State::Failed(f) = &ex.state {
+        out.blank();
+        out.line(Line::styled(
+            format!("✗ {}: {}", f.kind.label(), f.message),
+            theme::ERROR,
+        ));
+    }
+    out.finish()
+}
+
+fn section(out: &mut DocBuilder, title: &str) {
+    let rule = "─".repeat(out.width().saturating_sub(title.len() + 4));
+    out.raw(Line::from(vec![
+        Span::styled(format!("── {title} "), theme::HEADER),
+        Span::styled(rule, theme::DIM),
+    ]));
+}
+
+fn request(out: &mut DocBuilder, ex: &Exchange, reveal: bool) {
+    let r = &ex.request;
+    section(out, "Request");
+    out.line(Line::from(vec![
+        Span::styled(r.method.clone(), theme::HEADER),
+        Span::raw(" "),
+        Span::raw(ex.url()),
+        Span::styled(format!(" {}", r.version), theme::DIM),
+    ]));
+    headers(out, &r.headers, reveal);
+    out.blank();
+    pretty::body(out, &r.headers, &r.body);
+}
+
+fn response(out: &mut DocBuilder, resp: &Response, reveal: bool) {
+    out.line(Line::from(vec![
+        Span::styled(resp.version.clone(), theme::DIM),
+        Span::raw(" "),
+        Span::styled(resp.status.to_string(), theme::status(resp.status)),
+        Span::raw(" "),
+        Span::raw(reason(resp.status)),
+    ]));
+    headers(out, &resp.headers, reveal);
+    out.blank();
+    pretty::body(out, &resp.headers, &resp.body);
+}
+
+fn headers(out: &mut DocBuilder, headers: &Headers, reveal: bool) {
+    let mut hinted = false;
+    for (name, value) in headers {
+        let secret = secrets::is_secret(name);
+        let shown = secrets::shown_value(name, value, reveal);
+        let mut spans = vec![
+            Span::styled(format!("{name}: "), theme::HEADER_NAME),
+            Span::styled(shown, if secret { theme::SECRET } else { Style::new() }),
+        ];
+        if secret && !reveal && !hinted {
+            spans.push(Span::styled(strings::SECRET_HINT, theme::DIM));
+            hinted = true;
+        }
+        out.line(Line::from(spans));
+    }
+}
+
+/// The reason phrase for common status codes (HTTP/2 sends none).
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        529 => "Overloaded",
+        _ => "",
+    }
+}

@@ -1,0 +1,154 @@
+//! The Sessions screen: each conversation a swim-lane of turn chips (tokens,
+//! cost), what changed at the selected turn, totals, and a strip of the
+//! requests that belong to no conversation.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::capture::Store;
+use crate::tui::app::App;
+use crate::tui::doc::text_width;
+use crate::tui::sessions::{Lane, Sessions};
+use crate::tui::{strings, theme};
+
+use super::text::{cut, fit};
+
+/// Rows one lane takes on screen.
+pub const LANE_ROWS: u16 = 4;
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
+    let s = &app.sessions;
+    let width = usize::from(area.width);
+    let mut lines = vec![totals(s, width)];
+    if s.lanes.is_empty() {
+        lines.push(Line::styled(
+            format!(" {}", strings::NO_THREADS_YET),
+            theme::DIM,
+        ));
+    }
+    let visible = usize::from(area.height.saturating_sub(1) / LANE_ROWS).max(1);
+    for (i, lane) in s.lanes.iter().enumerate().skip(s.offset).take(visible) {
+        lines.extend(lane_lines(lane, i == s.lane, s.turn, width));
+    }
+    if !s.unscoped.is_empty() {
+        lines.extend(unscoped(s, store, s.lane == s.lanes.len(), width));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn totals(s: &Sessions, width: usize) -> Line<'static> {
+    let tokens: u64 = s.lanes.iter().map(Lane::tokens).sum();
+    let cost: Option<f64> = s.lanes.iter().map(Lane::cost).sum();
+    let text = format!(
+        " {} conversation(s) · {} tok · {}",
+        s.lanes.len(),
+        strings::tokens(tokens),
+        cost.map_or(strings::COST_UNKNOWN.to_string(), strings::cost)
+    );
+    Line::styled(cut(&text, width), theme::HEADER)
+}
+
+fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Line<'static>> {
+    let cost = lane.cost().map_or("?".to_string(), strings::cost);
+    let right = format!(
+        "{} turn(s) · {} tok · {cost} ",
+        lane.turns.len(),
+        strings::tokens(lane.tokens())
+    );
+    let label_w = width.saturating_sub(text_width(&right) + 2);
+    let style = if selected {
+        theme::TITLE
+    } else {
+        theme::HEADER
+    };
+    let head = Line::from(vec![
+        Span::styled(format!(" {}", fit(&lane.label, label_w)), style),
+        Span::styled(format!(" {right}"), theme::DIM),
+    ]);
+    let chip = |i: usize| {
+        let t = &lane.turns[i];
+        let cost = t.cost.map_or("?".into(), strings::cost);
+        format!("#{} {} {cost}", t.id, strings::tokens(t.tokens))
+    };
+    let changes = lane
+        .turns
+        .get(turn)
+        .filter(|_| selected)
+        .map(|t| t.changes.join(" · "))
+        .unwrap_or_default();
+    vec![
+        head,
+        chip_row(lane.turns.len(), selected.then_some(turn), width, chip),
+        Line::styled(
+            format!("   {}", cut(&changes, width.saturating_sub(3))),
+            theme::ADDED,
+        ),
+        Line::default(),
+    ]
+}
+
+/// Chips left to right, starting up to two before the selected one when
+/// room allows; only the visible chips are built, however long the lane.
+fn chip_row(
+    count: usize,
+    selected: Option<usize>,
+    width: usize,
+    chip: impl Fn(usize) -> String,
+) -> Line<'static> {
+    let sel = selected.unwrap_or(0).min(count.saturating_sub(1));
+    let chip_w = |i: usize| text_width(&chip(i)) + 2;
+    let mut start = sel;
+    let mut used = chip_w(sel) + 4;
+    while start > 0 && start + 2 > sel && used + chip_w(start - 1) + 3 <= width {
+        start -= 1;
+        used += chip_w(start) + 3;
+    }
+    let mut spans = vec![Span::raw(if start > 0 { " ‹ " } else { " " })];
+    let mut used = text_width(&spans[0].content);
+    for i in start..count {
+        let text = format!("[{}]", chip(i));
+        let sep = if i > start { 3 } else { 0 };
+        if i > sel && used + sep + text_width(&text) + 2 > width {
+            spans.push(Span::styled(" ›", theme::DIM));
+            break;
+        }
+        if sep > 0 {
+            spans.push(Span::styled(" → ", theme::DIM));
+        }
+        used += sep + text_width(&text);
+        let style = if Some(i) == selected {
+            theme::SELECTED
+        } else {
+            Style::new()
+        };
+        spans.push(Span::styled(text, style));
+    }
+    Line::from(spans)
+}
+
+fn unscoped(s: &Sessions, store: &Store, selected: bool, width: usize) -> Vec<Line<'static>> {
+    let style = if selected {
+        theme::TITLE
+    } else {
+        theme::HEADER
+    };
+    let head = Line::styled(
+        format!(" {} ({})", strings::UNSCOPED, s.unscoped.len()),
+        style,
+    );
+    let chip = |i: usize| {
+        let id = s.unscoped[i];
+        let label = store.get(id).map_or(String::new(), |r| {
+            let r = &r.exchange.request;
+            cut(&format!(" {} {}{}", r.method, r.host, r.path), 20)
+        });
+        format!("#{id}{label}")
+    };
+    vec![
+        head,
+        chip_row(s.unscoped.len(), selected.then_some(s.turn), width, chip),
+    ]
+}

@@ -1,0 +1,13 @@
+//! The timeline tab (filled from the LLM analysis).
+
+use ratatui::text::Line;
+
+use crate::exchange::Exchange;
+use crate::tui::doc::{Doc, DocBuilder};
+use crate::tui::{strings, theme};
+
+pub fn build(_ex: &Exchange, width: u16) -> Doc {
+    let mut out = DocBuilder::new(width);
+    out.line(Line::styled(strings::NOT_ANALYSED, theme::DIM));
+    out.finish()
+}

@@ -1,0 +1,13 @@
+//! The terminal UI, driven through `update` with key strings and drawn into a
+//! `TestBackend` at 80×24 and 160×48; screens are insta snapshots.
+
+mod support;
+
+mod detail;
+mod keys;
+mod live;
+mod screens;
+mod traffic;
+
+/// The two sizes every view is checked at.
+pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];

@@ -1,0 +1,95 @@
+//! The detail pane: Raw tab, secrets, search, scrolling, failures.
+
+use super::support::*;
+
+#[test]
+fn open_post_with_secrets_masked() {
+    snap_both("detail_post", "gj<enter>");
+}
+
+#[test]
+fn secrets_revealed() {
+    snap_both("detail_revealed", "gj<enter>R");
+}
+
+#[test]
+fn search_highlights_and_counts() {
+    snap_both("detail_search", "gj<enter>/widget<enter>n");
+}
+
+#[test]
+fn failed_exchange_says_why() {
+    snap_both("detail_failed", "kk<enter>");
+}
+
+#[test]
+fn binary_body_is_summarised() {
+    snap_both("detail_binary", "<enter>");
+}
+
+#[test]
+fn streaming_exchange() {
+    snap_both("detail_streaming", "k<enter>");
+}
+
+#[test]
+fn in_flight_exchange() {
+    snap_both("detail_in_flight", "kkk<enter>");
+}
+
+#[test]
+fn tab_moves_between_list_and_detail_when_wide() {
+    let mut app = app();
+    resize(&mut app, 160, 48);
+    press(&mut app, "<tab>");
+    assert_eq!(app.focus, llmspy::tui::app::Focus::Detail);
+    press(&mut app, "<tab>");
+    assert_eq!(app.focus, llmspy::tui::app::Focus::Main);
+    press(&mut app, "<s-tab>q");
+    assert_eq!(app.focus, llmspy::tui::app::Focus::Main);
+}
+
+#[test]
+fn scrolling_a_long_body() {
+    let long: String = (0..200).map(|i| format!("line {i}\n")).collect();
+    let ex = exchange(
+        1,
+        request("GET", "https", "long.test", "/"),
+        Some(response(200, "text/plain", long.as_bytes())),
+    );
+    let (mut app, _) = app_with(vec![ex]);
+    press(&mut app, "<enter><pgdn>jjj");
+    let screen = render(&mut app, 80, 24);
+    snap("detail_scrolled_80x24", screen);
+    press(&mut app, "G");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("line 199"), "{screen}");
+    press(&mut app, "g");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("GET https://long.test/"), "{screen}");
+}
+
+#[test]
+fn next_and_previous_exchange_from_the_detail() {
+    let mut app = app();
+    press(&mut app, "g<enter>]]");
+    assert_eq!(app.list.selected(), Some(3));
+    press(&mut app, "[");
+    assert_eq!(app.list.selected(), Some(2));
+}
+
+#[test]
+fn gzip_body_is_decoded_for_reading() {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(br#"{"compressed":"yes"}"#).expect("gzip");
+    let mut resp = response(200, "application/json", &enc.finish().expect("gzip"));
+    resp.headers
+        .push(("content-encoding".into(), "gzip".into()));
+    let ex = exchange(1, request("GET", "https", "gz.test", "/"), Some(resp));
+    let (mut app, _) = app_with(vec![ex]);
+    press(&mut app, "<enter>");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("[decoded gzip]"), "{screen}");
+    assert!(screen.contains("\"compressed\": \"yes\""), "{screen}");
+}

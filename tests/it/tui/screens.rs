@@ -1,0 +1,64 @@
+//! Whole screens: help, copy menu, Sessions, Library and Export.
+
+use super::support::*;
+
+#[test]
+fn help_lists_keys() {
+    snap_both("help", "?");
+}
+
+#[test]
+fn help_scrolled_to_the_filter_language() {
+    snap_both("help_scrolled", "?G");
+}
+
+#[test]
+fn copy_menu() {
+    snap_both("copy_menu", "y");
+}
+
+#[test]
+fn sessions_screen() {
+    snap_both("sessions", "Sll");
+}
+
+#[test]
+fn library_expectations() {
+    snap_both("library", "L");
+}
+
+#[test]
+fn export_form() {
+    snap_both("export", "ejl");
+}
+
+#[test]
+fn export_path_being_edited() {
+    snap_both("export_path", "ejj<enter><c-u>/tmp/out.json");
+}
+
+#[test]
+fn export_writes_json_and_says_where() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out.json");
+    let mut app = app();
+    press(&mut app, "ejj<enter><c-u>");
+    press(&mut app, &path.display().to_string());
+    press(&mut app, "<enter>j<enter>");
+    let written = std::fs::read_to_string(&path).expect("export written");
+    let value: serde_json::Value = serde_json::from_str(&written).expect("json");
+    assert_eq!(value.as_array().map(Vec::len), Some(6));
+    let screen = render(&mut app, 160, 48);
+    assert!(screen.contains("Wrote 6 exchange(s)"), "{screen}");
+}
+
+#[test]
+fn screens_switch_and_q_goes_back() {
+    let mut app = app();
+    press(&mut app, "S");
+    assert_eq!(app.screen, llmspy::tui::layout::Screen::Sessions);
+    press(&mut app, "q");
+    assert_eq!(app.screen, llmspy::tui::layout::Screen::Traffic);
+    press(&mut app, "L<esc>");
+    assert_eq!(app.screen, llmspy::tui::layout::Screen::Traffic);
+}

@@ -1,0 +1,95 @@
+//! The traffic list: columns, markers, follow, sort, mark, clear, filter.
+
+use super::support::*;
+
+#[test]
+fn list_follows_the_newest() {
+    snap_both("list", "");
+}
+
+#[test]
+fn list_moves_and_stops_following() {
+    snap_both("list_moved", "kk");
+}
+
+#[test]
+fn list_sorted_by_method_then_reversed() {
+    snap_both("list_sorted", "ooO");
+}
+
+#[test]
+fn marks_and_marked_only() {
+    snap_both("list_marked", "gmjjmM");
+}
+
+#[test]
+fn clear_hides_everything_so_far() {
+    snap_both("list_cleared", "z");
+}
+
+#[test]
+fn filter_typed_live() {
+    snap_both("filter_live", "f~m POST | ~c 404");
+}
+
+#[test]
+fn bad_filter_points_at_the_error_and_keeps_the_last_good_one() {
+    snap_both("filter_error", "f~d test & ~m");
+}
+
+#[test]
+fn filter_applied_with_enter() {
+    snap_both("filter_applied", "f!~c 2xx<enter>");
+}
+
+#[test]
+fn empty_store() {
+    for (w, h) in super::SIZES {
+        let (mut app, _) = app_with(vec![]);
+        snap(&format!("empty_{w}x{h}"), render(&mut app, w, h));
+    }
+}
+
+#[test]
+fn escape_restores_the_filter_from_before_editing() {
+    let mut app = app();
+    press(&mut app, "f~m GET<enter>");
+    press(&mut app, "f<bs><bs><bs>POST<esc>");
+    assert_eq!(app.filter.source(), "~m GET");
+    render(&mut app, 80, 24);
+    assert_eq!(app.list.len(), 5);
+}
+
+#[test]
+fn q_at_the_list_does_not_quit_but_capital_q_does() {
+    let mut app = app();
+    press(&mut app, "q");
+    assert!(!app.quit);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("Press Q to quit"), "{screen}");
+    press(&mut app, "Q");
+    assert!(app.quit);
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut app = app();
+    render(&mut app, 80, 24);
+    click(&mut app, 10, 3);
+    assert_eq!(app.list.selected(), Some(2));
+    assert!(!app.list.follow);
+    wheel(&mut app, 10, 5, true);
+    assert_eq!(app.list.selected(), Some(5));
+    click(&mut app, 19, 0);
+    assert_eq!(app.screen, llmspy::tui::layout::Screen::Sessions);
+}
+
+#[test]
+fn follow_toggle_returns_to_the_newest() {
+    let mut app = app();
+    press(&mut app, "g");
+    assert!(!app.list.follow);
+    press(&mut app, "F");
+    render(&mut app, 80, 24);
+    assert_eq!(app.list.selected(), Some(6));
+}
