@@ -163,7 +163,7 @@ pub fn render(
     };
     let doc = match format {
         Format::Bruno => return bruno::to_zip(exchanges, options),
-        Format::Json => native_array(exchanges),
+        Format::Json => native_array(exchanges, options),
         Format::Har => har::to_har(exchanges, options),
         Format::OpenApi => openapi::to_openapi(exchanges, options),
         Format::Postman => postman::to_collection(exchanges, options),
@@ -175,14 +175,18 @@ pub fn render(
 }
 
 /// The native form: a JSON array of [`native::to_json`], which
-/// `capture::save::load` reads back.
-pub fn native_array(exchanges: &[Exchange]) -> serde_json::Value {
-    serde_json::Value::Array(
-        exchanges
-            .iter()
-            .filter_map(|ex| serde_json::to_value(native::to_json(ex)).ok())
-            .collect(),
-    )
+/// `capture::save::load` reads back. Where the caller knows an exchange's
+/// reassembled assistant text it is added as `assistantText`, a field the
+/// loader ignores.
+pub fn native_array(exchanges: &[Exchange], options: &Options) -> serde_json::Value {
+    let items = exchanges.iter().filter_map(|ex| {
+        let mut value = serde_json::to_value(native::to_json(ex)).ok()?;
+        if let (Some(text), Some(map)) = (options.assistant_text_of(ex), value.as_object_mut()) {
+            map.insert("assistantText".into(), serde_json::Value::String(text));
+        }
+        Some(value)
+    });
+    serde_json::Value::Array(items.collect())
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::content;
 use crate::exchange::{
-    Body, Chunk, Exchange, ExchangeId, Failure, Headers, Request, Response, Source, State,
-    Timings, Via,
+    Body, Chunk, Exchange, ExchangeId, Failure, Headers, Request, Response, Source, State, Timings,
+    Via,
 };
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;

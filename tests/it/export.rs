@@ -134,12 +134,26 @@ fn native_json_loads_back() {
     std::fs::write(&path, bytes).expect("write");
     let loaded = llmspy::capture::save::load(&path).expect("loads");
     assert_eq!(loaded, original);
+
+    // The reassembled text added for readers doesn't stop it loading.
+    let bytes = export::render(
+        Format::Json,
+        &original,
+        &Options {
+            redact: false,
+            ..options()
+        },
+    )
+    .expect("renders");
+    assert!(String::from_utf8_lossy(&bytes).contains("\"assistantText\": \"Hello world\""));
+    std::fs::write(&path, bytes).expect("write");
+    assert_eq!(llmspy::capture::save::load(&path).expect("loads"), original);
 }
 
 #[test]
 fn streamed_text_shows_in_every_readable_format() {
     let opts = options();
-    for format in [Format::Har, Format::OpenApi, Format::Postman] {
+    for format in [Format::Json, Format::Har, Format::OpenApi, Format::Postman] {
         let text =
             String::from_utf8(export::render(format, &samples::all(), &opts).expect("renders"))
                 .expect("utf-8");

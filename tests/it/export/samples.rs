@@ -99,7 +99,7 @@ fn anthropic(id: u64, body: &str) -> Spec<'_> {
 
 /// The sample capture, in id order.
 pub fn all() -> Vec<Exchange> {
-    let plain = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Hi!"}],"stop_reason":"end_turn","usage":{"input_tokens":8,"output_tokens":3}}"#;
+    let plain = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Hi!"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":8,"output_tokens":3}}"#;
     let mut out = vec![
         exchange(
             anthropic(
