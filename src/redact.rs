@@ -125,6 +125,13 @@ pub fn redact_all(exchanges: &[Exchange]) -> (Vec<Exchange>, Vec<Redaction>) {
     (out, all)
 }
 
+/// The distinct labels of `redactions` (`request header x-api-key`, …),
+/// sorted: what a fixture file lists as the fields it redacted.
+pub fn labels(redactions: &[Redaction]) -> Vec<String> {
+    let set: std::collections::BTreeSet<String> = redactions.iter().map(Redaction::label).collect();
+    set.into_iter().collect()
+}
+
 /// A copy of `ex` with its secrets replaced by [`MASK`].
 pub fn redact(ex: &Exchange) -> Redacted {
     let mut copy = ex.clone();

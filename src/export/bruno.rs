@@ -90,7 +90,7 @@ pub fn request_file(ex: &Exchange, seq: usize, options: &Options) -> String {
     if let (Some(text), Some(tag)) = (body.text.as_deref(), body_tag(mode)) {
         blocks.push(text_block(tag, text));
     }
-    blocks.push(text_block("docs", &docs(ex, &body, options)));
+    blocks.push(text_block("docs", &docs(ex, options)));
     blocks.join("\n\n") + "\n"
 }
 
@@ -129,14 +129,8 @@ fn method_block(ex: &Exchange, mode: &str) -> String {
 }
 
 /// The captured response and llmspy's note, shown in Bruno's Docs tab.
-fn docs(ex: &Exchange, request_body: &BodyView, options: &Options) -> String {
+fn docs(ex: &Exchange, options: &Options) -> String {
     let mut out = notes::note(ex, options);
-    if request_body.text.is_none() && !request_body.is_empty() {
-        out.push_str(&format!(
-            "\n\nThe request body ({} bytes) is binary and not included.",
-            request_body.bytes.len()
-        ));
-    }
     if let Some(resp) = &ex.response {
         let body = BodyView::of(&resp.headers, &resp.body);
         out.push_str(&format!(

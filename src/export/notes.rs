@@ -26,6 +26,13 @@ pub fn note(ex: &Exchange, options: &Options) -> String {
     if ex.request.body.truncated || ex.response.as_ref().is_some_and(|r| r.body.truncated) {
         lines.push("A body was cut at llmspy's capture cap.".to_string());
     }
+    let request_body = view::BodyView::of(&ex.request.headers, &ex.request.body);
+    if request_body.text.is_none() && !request_body.is_empty() {
+        lines.push(format!(
+            "The request body ({} bytes) is binary and not included.",
+            request_body.bytes.len()
+        ));
+    }
     if view::is_streamed(ex) {
         lines.push(format!(
             "Streamed response: {} chunks; the saved body holds the raw events.",

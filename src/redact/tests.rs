@@ -242,4 +242,10 @@ fn redact_all_collects_in_order() {
             (2, "request header x-api-key".to_string())
         ]
     );
+    let mut twice = all.clone();
+    twice.extend(all);
+    assert_eq!(
+        super::labels(&twice),
+        ["query parameter key", "request header x-api-key"]
+    );
 }
