@@ -3,7 +3,8 @@
 #   DIR/*.har                    har-validator (HAR 1.2 schema)
 #   DIR/*openapi*.json|yaml|yml  openapi-spec-validator
 #   DIR/*.postman.json           newman run   (sends every request)
-#   DIR/*.bruno.zip              bru run      (unzipped; sends every request)
+#   DIR/*.bruno.zip              unzipped, every .bru parsed by Bruno's own
+#                                parser, then bru run (sends every request)
 #
 # newman and bru really send the exported requests, so the URLs in the
 # exports must point at an upstream that is running (for example
@@ -125,6 +126,10 @@ for f in "${brunos[@]}"; do
   mkdir -p "$coll"
   if ! unzip -q "$f" -d "$coll" >"$work/unzip.log" 2>&1; then
     fail "unzip $f" "$work/unzip.log"
+    continue
+  fi
+  if ! node "$here/check-bruno.js" "$coll" >"$work/parse.log" 2>&1; then
+    fail "Bruno's parser (collection from $f)" "$work/parse.log"
     continue
   fi
   report="$work/bru.json"

@@ -6,6 +6,8 @@
 //! Text blocks end at a line that starts with `}`, so every line of a body
 //! or note is indented by two spaces (Bruno strips them when reading).
 
+mod example;
+
 use std::io::{Cursor, Write};
 
 use super::postman::{by_host, request_name};
@@ -90,7 +92,9 @@ pub fn request_file(ex: &Exchange, seq: usize, options: &Options) -> String {
     if let (Some(text), Some(tag)) = (body.text.as_deref(), body_tag(mode)) {
         blocks.push(text_block(tag, text));
     }
-    blocks.push(text_block("docs", &docs(ex, options)));
+    let example = example::block(ex);
+    blocks.push(text_block("docs", &docs(ex, options, example.is_none())));
+    blocks.extend(example);
     blocks.join("\n\n") + "\n"
 }
 
@@ -128,28 +132,34 @@ fn method_block(ex: &Exchange, mode: &str) -> String {
     }
 }
 
-/// The captured response and llmspy's note, shown in Bruno's Docs tab.
-fn docs(ex: &Exchange, options: &Options) -> String {
+/// llmspy's note and the response status, shown in Bruno's Docs tab; the
+/// response itself too when it could not be saved as an example.
+fn docs(ex: &Exchange, options: &Options, with_body: bool) -> String {
     let mut out = notes::note(ex, options);
-    if let Some(resp) = &ex.response {
-        let body = BodyView::of(&resp.headers, &resp.body);
+    let Some(resp) = &ex.response else {
+        return out;
+    };
+    let status = format!("{} {}", resp.status, view::status_text(resp.status));
+    if !with_body {
         out.push_str(&format!(
-            "\n\nResponse: {} {}\n",
-            resp.status,
-            view::status_text(resp.status)
+            "\n\nResponse: {} (saved as the example).",
+            status.trim_end()
         ));
-        for (n, v) in view::replay_headers(&resp.headers) {
-            out.push_str(&format!("\n    {n}: {v}"));
+        return out;
+    }
+    out.push_str(&format!("\n\nResponse: {}\n", status.trim_end()));
+    for (n, v) in view::replay_headers(&resp.headers) {
+        out.push_str(&format!("\n    {n}: {v}"));
+    }
+    let body = BodyView::of(&resp.headers, &resp.body);
+    match &body.text {
+        Some(t) if !t.is_empty() => {
+            out.push_str("\n\n```\n");
+            out.push_str(t.trim_end());
+            out.push_str("\n```");
         }
-        match &body.text {
-            Some(t) if !t.is_empty() => {
-                out.push_str("\n\n```\n");
-                out.push_str(t.trim_end());
-                out.push_str("\n```");
-            }
-            Some(_) => {}
-            None => out.push_str(&format!("\n\n({} bytes of binary body)", body.bytes.len())),
-        }
+        Some(_) => {}
+        None => out.push_str(&format!("\n\n({} bytes of binary body)", body.bytes.len())),
     }
     out
 }
