@@ -249,3 +249,33 @@ fn redact_all_collects_in_order() {
         ["query parameter key", "request header x-api-key"]
     );
 }
+
+proptest::proptest! {
+    /// Any body, query or header value: redaction never panics, and a
+    /// second pass finds nothing more to mask.
+    #[test]
+    fn redaction_is_total_and_idempotent(
+        body in ".{0,200}",
+        query in "[a-z_=&%0-9]{0,40}",
+        media in proptest::sample::select(vec![
+            "application/json", "text/event-stream", "application/x-www-form-urlencoded", "text/plain",
+        ]),
+    ) {
+        let ex = exchange(&format!("/p?{query}"), &[("content-type", media), ("cookie", &body)], &body);
+        let once = redact(&ex);
+        let twice = redact(&once.exchange);
+        proptest::prop_assert!(twice.redactions.is_empty(), "{:?}", twice.redactions);
+        proptest::prop_assert_eq!(twice.exchange, once.exchange);
+    }
+
+    #[test]
+    fn secret_json_values_never_survive(secret in "[A-Za-z0-9]{8,20}", depth in 0usize..4) {
+        let mut doc = serde_json::json!({ "api_key": secret.clone() });
+        for _ in 0..depth {
+            doc = serde_json::json!({ "wrap": [doc] });
+        }
+        let ex = exchange("/", &[("content-type", "application/json")], &doc.to_string());
+        let body = redact(&ex).exchange.request.body.bytes;
+        proptest::prop_assert!(!String::from_utf8_lossy(&body).contains(&secret));
+    }
+}

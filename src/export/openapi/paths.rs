@@ -189,7 +189,8 @@ fn render(s: &Split) -> Template {
     for (i, seg) in s.segs.iter().enumerate() {
         path.push('/');
         match seg {
-            Seg::Lit(text) => path.push_str(text),
+            // A literal brace would read as a template: keep it encoded.
+            Seg::Lit(text) => path.push_str(&text.replace('{', "%7B").replace('}', "%7D")),
             Seg::Var { integer } => {
                 let name = unique(param_name(s, i), &params);
                 path.push_str(&format!("{{{name}}}"));

@@ -39,6 +39,7 @@ fn single_paths() {
         ("/api/chat", "/api/chat"),
         ("/v1/", "/v1/"),
         ("/2023-06-01/status", "/2023-06-01/status"),
+        ("/a/{literal}", "/a/%7Bliteral%7D"),
     ];
     for (input, want) in cases {
         assert_eq!(templates(&[input])[0].path, want, "{input}");
