@@ -109,6 +109,8 @@ pub struct McpCall {
     pub protocol_version: Option<String>,
     pub server: Option<ServerInfo>,
     pub transport: Transport,
+    /// HTTP status of the reply, once it came.
+    pub http_status: Option<u16>,
     /// Client → server messages (the request body).
     pub sent: Vec<RpcMessage>,
     /// Server → client messages (the response body).
@@ -212,6 +214,7 @@ pub fn decode_parts(ex: &Exchange, request: Option<&Value>, reply: Option<Reply>
     let pairs = pair(&sent, &received);
     let mut call = summarise(&sent, &received, &pairs, transport);
     call.session_id = session_id(ex, endpoint.as_deref());
+    call.http_status = reply.map(|r| r.status);
     call.protocol_version = header(&ex.request.headers, "mcp-protocol-version")
         .map(str::to_string)
         .or_else(|| {
@@ -450,6 +453,7 @@ fn summarise(
         protocol_version: None,
         server: received.iter().find_map(server_info),
         transport,
+        http_status: None,
         sent: sent.to_vec(),
         received: received.to_vec(),
         pairs: pairs.to_vec(),

@@ -44,7 +44,6 @@ impl Analysis {
             "thread": thread,
         });
         if let (Some(mcp), Some(obj)) = (&self.mcp, out.as_object_mut()) {
-            let error = mcp.error.as_ref().map(|e| &e.message);
             obj.insert(
                 "mcp".to_string(),
                 json!({
@@ -56,9 +55,16 @@ impl Analysis {
                     "server": mcp.server,
                 }),
             );
-            if obj.get("error").is_some_and(Value::is_null) {
-                obj.insert("error".to_string(), json!(error));
-            }
+            // The same error shape as LLM errors; the JSON-RPC code as kind.
+            let error = mcp.error.as_ref().map(|e| {
+                json!({
+                    "status": mcp.http_status,
+                    "kind": e.code.to_string(),
+                    "message": e.message,
+                    "mid_stream": false,
+                })
+            });
+            obj.insert("error".to_string(), json!(error));
         }
         out
     }

@@ -22,6 +22,8 @@ mod model;
 mod ollama;
 mod openai_chat;
 mod openai_responses;
+#[cfg(test)]
+mod proptests;
 mod responses_stream;
 pub mod threads;
 mod timeline;

@@ -1,0 +1,196 @@
+//! Property tests: no request or response body, however broken, makes an
+//! analyser panic, for every API path and framing.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::threads::ThreadTracker;
+use super::{analyse, detect};
+use crate::exchange::{Body, Chunk, Exchange, Request, Response, Source, State, Timings, Via};
+
+const PATHS: &[&str] = &[
+    "/v1/messages",
+    "/v1/chat/completions",
+    "/v1/responses",
+    "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    "/v1beta/models/gemini-2.5-flash:generateContent",
+    "/api/chat",
+    "/api/generate",
+    "/mcp",
+    "/sse",
+    "/anything",
+];
+
+const TYPES: &[&str] = &[
+    "application/json",
+    "text/event-stream",
+    "application/x-ndjson",
+    "text/plain",
+];
+
+fn exchange(path: &str, req: Vec<u8>, ct: &str, status: u16, resp: Vec<u8>) -> Exchange {
+    let len = resp.len() as u64;
+    Exchange {
+        id: 1,
+        started_at: chrono::DateTime::UNIX_EPOCH,
+        client_addr: Some("127.0.0.1:4000".into()),
+        via: Via::Connect,
+        request: Request {
+            method: if path == "/sse" { "GET" } else { "POST" }.into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            port: 443,
+            path: path.into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Body::from_bytes(req),
+        },
+        response: Some(Response {
+            status,
+            version: "HTTP/1.1".into(),
+            headers: vec![("content-type".into(), ct.into())],
+            body: Body::from_bytes(resp),
+        }),
+        chunks: vec![
+            Chunk {
+                at_us: 100,
+                offset: 0,
+                len: len / 2,
+            },
+            Chunk {
+                at_us: 900,
+                offset: len / 2,
+                len: len - len / 2,
+            },
+        ],
+        timings: Timings::default(),
+        state: State::Complete,
+        source: Source::Upstream,
+    }
+}
+
+/// JSON built from the keys providers use, so the parsers' branches run.
+fn provider_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|n| json!(n)),
+        "[ -~]{0,16}".prop_map(Value::String),
+        prop_oneof![
+            Just("text"),
+            Just("tool_use"),
+            Just("tool_result"),
+            Just("thinking"),
+            Just("image"),
+            Just("message_start"),
+            Just("content_block_start"),
+            Just("content_block_delta"),
+            Just("message_delta"),
+            Just("error"),
+            Just("function_call"),
+            Just("reasoning"),
+            Just("response.completed"),
+            Just("response.output_item.added"),
+            Just("response.output_text.delta"),
+            Just("input_json_delta"),
+            Just("2.0"),
+        ]
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        let key = prop_oneof![
+            Just("type"),
+            Just("model"),
+            Just("messages"),
+            Just("content"),
+            Just("role"),
+            Just("delta"),
+            Just("index"),
+            Just("usage"),
+            Just("choices"),
+            Just("tool_calls"),
+            Just("function"),
+            Just("arguments"),
+            Just("input"),
+            Just("output"),
+            Just("parts"),
+            Just("candidates"),
+            Just("contents"),
+            Just("message"),
+            Just("done"),
+            Just("error"),
+            Just("system"),
+            Just("tools"),
+            Just("jsonrpc"),
+            Just("id"),
+            Just("method"),
+            Just("result"),
+            Just("params"),
+            Just("response"),
+            Just("item"),
+            Just("output_index"),
+            Just("content_block"),
+            Just("usageMetadata"),
+            Just("input_tokens"),
+            Just("text"),
+        ];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(key.prop_map(str::to_string), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A response body of JSON events in the framing `ct` implies.
+fn framed(ct: &str, events: &[Value]) -> Vec<u8> {
+    let mut out = String::new();
+    for e in events {
+        match ct {
+            "text/event-stream" => out.push_str(&format!("event: x\ndata: {e}\n\n")),
+            "application/x-ndjson" => out.push_str(&format!("{e}\n")),
+            _ => out.push_str(&e.to_string()),
+        }
+    }
+    out.into_bytes()
+}
+
+fn run(ex: &Exchange) {
+    let _ = detect(ex);
+    if let Some(a) = analyse(ex) {
+        let _ = a.api_json(Some(1));
+        let _ = a.conversation_json(None);
+        let _ = a.summary().log_line();
+        ThreadTracker::new().observe(ex.id, &a, ex.client_addr.as_deref());
+    }
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(
+        path in proptest::sample::select(PATHS),
+        ct in proptest::sample::select(TYPES),
+        status in prop_oneof![Just(200u16), Just(429u16), 100u16..600],
+        req in proptest::collection::vec(any::<u8>(), 0..400),
+        resp in proptest::collection::vec(any::<u8>(), 0..400),
+    ) {
+        run(&exchange(path, req, ct, status, resp));
+    }
+
+    #[test]
+    fn arbitrary_provider_json_never_panics(
+        path in proptest::sample::select(PATHS),
+        ct in proptest::sample::select(TYPES),
+        req in provider_json(),
+        events in proptest::collection::vec(provider_json(), 0..6),
+        cut in any::<proptest::sample::Index>(),
+    ) {
+        let body = framed(ct, &events);
+        // Also cut the body anywhere, as the capture cap would.
+        let keep = if body.is_empty() { 0 } else { cut.index(body.len() + 1) };
+        let req = req.to_string().into_bytes();
+        run(&exchange(path, req.clone(), ct, 200, body.clone()));
+        run(&exchange(path, req, ct, 200, body[..keep].to_vec()));
+    }
+}
