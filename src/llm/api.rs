@@ -8,23 +8,15 @@ use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use super::Analysis;
-use super::model::{Kind, Part};
+use super::model::{Kind, Part, Usage};
 use super::threads::{ThreadId, ThreadInfo};
+use crate::mcp::McpCall;
 
 impl Analysis {
     /// The `llm` object of the retrieve API. `thread` comes from a
     /// [`super::ThreadTracker`]; pass `None` when not tracked.
     pub fn api_json(&self, thread: Option<ThreadId>) -> Value {
         let reply = self.reply.as_ref();
-        let usage = self.usage.map(|u| {
-            json!({
-                "input_tokens": u.input_tokens,
-                "output_tokens": u.output_tokens,
-                "cache_read_tokens": u.cache_read_tokens,
-                "cache_write_tokens": u.cache_write_tokens,
-                "reasoning_tokens": u.reasoning_tokens,
-            })
-        });
         let tool_calls: Vec<Value> = reply
             .into_iter()
             .flat_map(|r| r.tool_calls())
@@ -35,7 +27,7 @@ impl Analysis {
             "provider": self.provider,
             "model": self.model,
             "stream": self.stream,
-            "usage": usage,
+            "usage": self.usage.map(usage_json),
             "cost_usd": self.cost,
             "stop_reason": reply.and_then(|r| r.stop_reason.clone()),
             "assistant_text": reply.map(|r| r.text()),
@@ -44,27 +36,8 @@ impl Analysis {
             "thread": thread,
         });
         if let (Some(mcp), Some(obj)) = (&self.mcp, out.as_object_mut()) {
-            obj.insert(
-                "mcp".to_string(),
-                json!({
-                    "method": mcp.method,
-                    "id": mcp.id,
-                    "tool": mcp.tool,
-                    "is_error": mcp.is_error,
-                    "session_id": mcp.session_id,
-                    "server": mcp.server,
-                }),
-            );
-            // The same error shape as LLM errors; the JSON-RPC code as kind.
-            let error = mcp.error.as_ref().map(|e| {
-                json!({
-                    "status": mcp.http_status,
-                    "kind": e.code.to_string(),
-                    "message": e.message,
-                    "mid_stream": false,
-                })
-            });
-            obj.insert("error".to_string(), json!(error));
+            obj.insert("mcp".to_string(), mcp_json(mcp));
+            obj.insert("error".to_string(), mcp_error_json(mcp));
         }
         out
     }
@@ -107,6 +80,40 @@ impl Analysis {
                 .is_some_and(|r| r.parts.iter().any(|p| matches!(p, Part::Thinking { .. }))),
         }
     }
+}
+
+fn usage_json(u: Usage) -> Value {
+    json!({
+        "input_tokens": u.input_tokens,
+        "output_tokens": u.output_tokens,
+        "cache_read_tokens": u.cache_read_tokens,
+        "cache_write_tokens": u.cache_write_tokens,
+        "reasoning_tokens": u.reasoning_tokens,
+    })
+}
+
+fn mcp_json(mcp: &McpCall) -> Value {
+    json!({
+        "method": mcp.method,
+        "id": mcp.id,
+        "tool": mcp.tool,
+        "is_error": mcp.is_error,
+        "session_id": mcp.session_id,
+        "server": mcp.server,
+    })
+}
+
+/// The same shape as an LLM error, with the JSON-RPC code as `kind`.
+fn mcp_error_json(mcp: &McpCall) -> Value {
+    let error = mcp.error.as_ref().map(|e| {
+        json!({
+            "status": mcp.http_status,
+            "kind": e.code.to_string(),
+            "message": e.message,
+            "mid_stream": false,
+        })
+    });
+    json!(error)
 }
 
 /// What a list row or a log line shows of an analysed exchange. Cloning

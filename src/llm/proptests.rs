@@ -69,7 +69,66 @@ fn exchange(path: &str, req: Vec<u8>, ct: &str, status: u16, resp: Vec<u8>) -> E
     }
 }
 
-/// JSON built from the keys providers use, so the parsers' branches run.
+/// Words providers use as `type` values and the like.
+const WORDS: &[&str] = &[
+    "text",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "image",
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "message_delta",
+    "error",
+    "function_call",
+    "reasoning",
+    "response.completed",
+    "response.output_item.added",
+    "response.output_text.delta",
+    "input_json_delta",
+    "2.0",
+];
+
+/// Keys of provider payloads, so the parsers' branches run.
+const KEYS: &[&str] = &[
+    "type",
+    "model",
+    "messages",
+    "content",
+    "role",
+    "delta",
+    "index",
+    "usage",
+    "choices",
+    "tool_calls",
+    "function",
+    "arguments",
+    "input",
+    "output",
+    "parts",
+    "candidates",
+    "contents",
+    "message",
+    "done",
+    "error",
+    "system",
+    "tools",
+    "jsonrpc",
+    "id",
+    "method",
+    "result",
+    "params",
+    "response",
+    "item",
+    "output_index",
+    "content_block",
+    "usageMetadata",
+    "input_tokens",
+    "text",
+];
+
+/// JSON built from provider words and keys.
 fn provider_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -77,67 +136,13 @@ fn provider_json() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(|n| json!(n)),
         any::<f64>().prop_map(|n| json!(n)),
         "[ -~]{0,16}".prop_map(Value::String),
-        prop_oneof![
-            Just("text"),
-            Just("tool_use"),
-            Just("tool_result"),
-            Just("thinking"),
-            Just("image"),
-            Just("message_start"),
-            Just("content_block_start"),
-            Just("content_block_delta"),
-            Just("message_delta"),
-            Just("error"),
-            Just("function_call"),
-            Just("reasoning"),
-            Just("response.completed"),
-            Just("response.output_item.added"),
-            Just("response.output_text.delta"),
-            Just("input_json_delta"),
-            Just("2.0"),
-        ]
-        .prop_map(|s| json!(s)),
+        proptest::sample::select(WORDS).prop_map(|s| json!(s)),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
-        let key = prop_oneof![
-            Just("type"),
-            Just("model"),
-            Just("messages"),
-            Just("content"),
-            Just("role"),
-            Just("delta"),
-            Just("index"),
-            Just("usage"),
-            Just("choices"),
-            Just("tool_calls"),
-            Just("function"),
-            Just("arguments"),
-            Just("input"),
-            Just("output"),
-            Just("parts"),
-            Just("candidates"),
-            Just("contents"),
-            Just("message"),
-            Just("done"),
-            Just("error"),
-            Just("system"),
-            Just("tools"),
-            Just("jsonrpc"),
-            Just("id"),
-            Just("method"),
-            Just("result"),
-            Just("params"),
-            Just("response"),
-            Just("item"),
-            Just("output_index"),
-            Just("content_block"),
-            Just("usageMetadata"),
-            Just("input_tokens"),
-            Just("text"),
-        ];
+        let key = proptest::sample::select(KEYS).prop_map(str::to_string);
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            proptest::collection::btree_map(key.prop_map(str::to_string), inner, 0..6)
+            proptest::collection::btree_map(key, inner, 0..6)
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
