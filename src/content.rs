@@ -82,7 +82,11 @@ fn decode_one(encoding: &str, data: &[u8]) -> Result<Vec<u8>, String> {
             Ok(d) => d.take(MAX_DECODED).read_to_end(&mut out),
             Err(e) => Err(e),
         },
-        other => return Err(format!("unknown content-encoding {other:?}; shown as received")),
+        other => {
+            return Err(format!(
+                "unknown content-encoding {other:?}; shown as received"
+            ));
+        }
     };
     match result {
         Ok(_) => Ok(out),
@@ -91,7 +95,9 @@ fn decode_one(encoding: &str, data: &[u8]) -> Result<Vec<u8>, String> {
             let _ = e;
             Ok(out)
         }
-        Err(e) => Err(format!("could not decode {encoding} body: {e}; shown as received")),
+        Err(e) => Err(format!(
+            "could not decode {encoding} body: {e}; shown as received"
+        )),
     }
 }
 

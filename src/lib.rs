@@ -5,14 +5,21 @@
 //! consumers (the TUI, [`headless`], the control API). [`engine`] is the only
 //! code that touches sockets. `tests/it/architecture.rs` enforces these rules.
 
+pub mod api;
+pub mod ca;
 pub mod capture;
+pub mod cli;
+pub mod config;
 pub mod content;
+pub mod engine;
 pub mod exchange;
 pub mod export;
 pub mod filter;
-pub mod redact;
+pub mod headless;
 pub mod llm;
 pub mod mcp;
+pub mod mock;
 pub mod pricing;
+pub mod redact;
 pub mod sse;
 pub mod tui;

@@ -12,4 +12,4 @@ mod writer;
 
 pub use events::StoreEvent;
 pub use store::{Limits, Record, Store, StoreReader};
-pub use writer::{CaptureMsg, Recorder, spawn};
+pub use writer::{CaptureMsg, Recorder, SaveMsg, TRUNCATED_HEADER, spawn};

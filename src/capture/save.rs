@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
 
+use super::SaveMsg;
 use crate::exchange::Exchange;
 use crate::export::native;
 
@@ -35,7 +36,7 @@ pub enum SaveError {
 
 /// Open `path` for appending and write every exchange received, one per line.
 /// Runs on a blocking thread so file IO never touches the runtime's workers.
-pub fn spawn_writer(path: &Path) -> Result<mpsc::UnboundedSender<Exchange>, SaveError> {
+pub fn spawn_writer(path: &Path) -> Result<mpsc::UnboundedSender<SaveMsg>, SaveError> {
     let file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -44,15 +45,22 @@ pub fn spawn_writer(path: &Path) -> Result<mpsc::UnboundedSender<Exchange>, Save
             path: path.to_path_buf(),
             source,
         })?;
-    let (tx, mut rx) = mpsc::unbounded_channel::<Exchange>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<SaveMsg>();
     let path = path.to_path_buf();
     std::thread::Builder::new()
         .name("llmspy-save".into())
         .spawn(move || {
             let mut file = file;
-            while let Some(ex) = rx.blocking_recv() {
-                if let Err(e) = write_line(&mut file, &ex) {
-                    tracing::error!("writing {}: {e}", path.display());
+            while let Some(msg) = rx.blocking_recv() {
+                match msg {
+                    SaveMsg::Exchange(ex) => {
+                        if let Err(e) = write_line(&mut file, &ex) {
+                            tracing::error!("writing {}: {e}", path.display());
+                        }
+                    }
+                    SaveMsg::Flush(done) => {
+                        let _ = done.send(());
+                    }
                 }
             }
         })

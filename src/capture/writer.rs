@@ -11,8 +11,8 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc};
 
-use super::store::{Limits, Store, StoreReader};
 use super::StoreEvent;
+use super::store::{Limits, Store, StoreReader};
 use crate::exchange::{Chunk, Exchange, ExchangeId, Failure, Response, State};
 
 /// Header added to the recorded response when the capture cap cut the body.
@@ -29,7 +29,10 @@ pub enum CaptureMsg {
         data: Option<Bytes>,
         len: usize,
     },
-    RequestDone { id: ExchangeId, at_us: u64 },
+    RequestDone {
+        id: ExchangeId,
+        at_us: u64,
+    },
     /// The response head; the body arrives in frames.
     ResponseHead {
         id: ExchangeId,
@@ -52,6 +55,16 @@ pub enum CaptureMsg {
     Insert(Box<Exchange>),
     /// Remove exchanges; None removes all.
     Clear(Option<Vec<ExchangeId>>),
+    /// Answered once everything sent before it is applied and handed to
+    /// `--save` (and written, when saving).
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// What the capture task hands the `--save` writer.
+#[derive(Debug)]
+pub enum SaveMsg {
+    Exchange(Box<Exchange>),
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// The relay's handle on the capture task. Cheap to clone; never waits.
@@ -84,7 +97,7 @@ impl Recorder {
 /// `save` receives every finished exchange (for `--save`), with no loss.
 pub fn spawn(
     limits: Limits,
-    save: Option<mpsc::UnboundedSender<Exchange>>,
+    save: Option<mpsc::UnboundedSender<SaveMsg>>,
 ) -> (Recorder, StoreReader, broadcast::Sender<StoreEvent>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let store = Arc::new(RwLock::new(Store::new(limits)));
@@ -109,7 +122,7 @@ pub fn spawn(
 struct CaptureTask {
     store: Arc<RwLock<Store>>,
     events: broadcast::Sender<StoreEvent>,
-    save: Option<mpsc::UnboundedSender<Exchange>>,
+    save: Option<mpsc::UnboundedSender<SaveMsg>>,
 }
 
 impl CaptureTask {
@@ -117,21 +130,35 @@ impl CaptureTask {
         let mut batch = Vec::with_capacity(64);
         while rx.recv_many(&mut batch, 256).await > 0 {
             let mut out = Vec::with_capacity(batch.len());
+            let mut flushes = Vec::new();
             {
                 let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
                 for msg in batch.drain(..) {
-                    apply(&mut store, msg, &mut out);
+                    match msg {
+                        CaptureMsg::Flush(done) => flushes.push(done),
+                        msg => apply(&mut store, msg, &mut out),
+                    }
                 }
             }
             for event in out {
                 if let (StoreEvent::Finished(id), Some(save)) = (&event, &self.save) {
                     let store = self.store.read().unwrap_or_else(|e| e.into_inner());
                     if let Some(r) = store.get(*id) {
-                        let _ = save.send(r.exchange.clone());
+                        let _ = save.send(SaveMsg::Exchange(Box::new(r.exchange.clone())));
                     }
                 }
                 // No receivers is fine (nobody is watching yet).
                 let _ = self.events.send(event);
+            }
+            for done in flushes {
+                match &self.save {
+                    Some(save) => {
+                        let _ = save.send(SaveMsg::Flush(done));
+                    }
+                    None => {
+                        let _ = done.send(());
+                    }
+                }
             }
         }
     }
@@ -221,6 +248,9 @@ fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
                 resp.body.bytes.shrink_to_fit();
             }
             out.push(StoreEvent::Finished(id));
+        }
+        CaptureMsg::Flush(done) => {
+            let _ = done.send(());
         }
         CaptureMsg::Clear(ids) => {
             match ids {

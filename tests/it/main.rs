@@ -1,5 +1,8 @@
 //! The single integration-test binary.
 
+mod support;
+
+mod engine;
 mod export;
-mod tui;
 mod golden;
+mod tui;

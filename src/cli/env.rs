@@ -1,0 +1,77 @@
+//! The variables that point an agent at llmspy, for `llmspy env`, `llmspy
+//! run` and the start-up banner.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crate::ca::CertificateAuthority;
+
+/// (name, value) pairs for an agent's environment.
+pub fn agent_vars(listen: SocketAddr, ca: &CertificateAuthority) -> Vec<(&'static str, String)> {
+    let proxy = format!("http://{}", connectable(listen));
+    let cert = ca.cert_path().display().to_string();
+    let bundle = ca.bundle_path().display().to_string();
+    vec![
+        ("HTTPS_PROXY", proxy.clone()),
+        ("HTTP_PROXY", proxy.clone()),
+        // curl and some others read only the lower-case forms.
+        ("https_proxy", proxy.clone()),
+        ("http_proxy", proxy),
+        ("NODE_EXTRA_CA_CERTS", cert),
+        ("SSL_CERT_FILE", bundle.clone()),
+        ("REQUESTS_CA_BUNDLE", bundle),
+    ]
+}
+
+/// A wildcard listen address is reached through loopback.
+pub fn connectable(listen: SocketAddr) -> SocketAddr {
+    let mut addr = listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    addr
+}
+
+/// `export NAME='value'` lines, shell-quoted.
+pub fn export_lines(vars: &[(&str, String)]) -> String {
+    vars.iter()
+        .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
+        .collect()
+}
+
+pub fn shell_quote(v: &str) -> String {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/:._-@+=,".contains(c))
+    {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', r"'\''"))
+    }
+}
+
+/// Make sure the CA exists and the bundle is current.
+pub fn prepare_ca(dir: &Path) -> anyhow::Result<CertificateAuthority> {
+    use anyhow::Context;
+    let ca = CertificateAuthority::load_or_create(dir).context("preparing the llmspy CA")?;
+    ca.write_bundle(&crate::engine::upstream::system_roots_pem())
+        .context("writing the CA bundle")?;
+    Ok(ca)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("/a/b.pem"), "/a/b.pem");
+        assert_eq!(shell_quote("/my dir/it's"), r"'/my dir/it'\''s'");
+        assert_eq!(
+            connectable("0.0.0.0:1080".parse().unwrap()).to_string(),
+            "127.0.0.1:1080"
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! Start the proxy: resolve settings, load the CA, start capture and the
+//! engine on a background runtime, then run the UI or the headless logger
+//! until asked to stop.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::args::{CommonArgs, ProxyArgs};
+use super::env::{agent_vars, connectable, export_lines, prepare_ca};
+use crate::capture::{self, CaptureMsg, Limits, Recorder, StoreReader};
+use crate::config::Layered;
+use crate::engine::{Engine, EngineConfig, RelaySettings, UpstreamTrust};
+use crate::exchange::{Failure, FailureKind};
+
+/// How long in-flight exchanges get to finish after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Resolved settings: CLI > environment > config file > defaults.
+pub struct Resolved {
+    pub limits: Limits,
+    pub relay: RelaySettings,
+}
+
+pub fn resolve(args: &ProxyArgs) -> anyhow::Result<Resolved> {
+    let file = args.config.clone().or_else(default_config_file);
+    let layered = Layered::load(file.as_deref())?;
+    let d = Limits::default();
+    let num = |cli: Option<u64>, key: &str, default: usize| -> anyhow::Result<usize> {
+        Ok(cli.or(layered.u64(key)?).map_or(default, |v| v as usize))
+    };
+    let limits = Limits {
+        max_exchanges: num(args.max_exchanges, "maxExchanges", d.max_exchanges)?.max(1),
+        max_total_bytes: num(args.max_capture_bytes, "maxCaptureBytes", d.max_total_bytes)?,
+        max_streaming_capture_bytes: num(
+            args.max_streaming_capture_bytes,
+            "maxStreamingCaptureBytes",
+            d.max_streaming_capture_bytes,
+        )?,
+        max_body_capture_bytes: num(
+            args.max_body_capture_bytes,
+            "maxBodyCaptureBytes",
+            d.max_body_capture_bytes,
+        )?,
+    };
+    let idle = args
+        .stream_idle_timeout_seconds
+        .or(layered.u64("streamIdleTimeoutSeconds")?)
+        .unwrap_or(60);
+    let relay = RelaySettings {
+        streaming_enabled: args
+            .streaming_responses_enabled
+            .or(layered.bool("streamingResponsesEnabled")?)
+            .unwrap_or(true),
+        idle_timeout: (idle > 0).then(|| Duration::from_secs(idle)),
+    };
+    Ok(Resolved { limits, relay })
+}
+
+fn default_config_file() -> Option<PathBuf> {
+    let path = super::project_dirs()?.config_dir().join("config.json");
+    path.exists().then_some(path)
+}
+
+pub fn run(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
+    let settings = resolve(args)?;
+    let ca = Arc::new(prepare_ca(&super::ca_dir(common)?)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("llmspy-engine")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(common, args, settings, ca))
+}
+
+async fn serve(
+    common: &CommonArgs,
+    args: &ProxyArgs,
+    settings: Resolved,
+    ca: Arc<crate::ca::CertificateAuthority>,
+) -> anyhow::Result<ExitCode> {
+    let save = match &args.save {
+        Some(path) => Some(capture::save::spawn_writer(path)?),
+        None => None,
+    };
+    let (recorder, store, events) = capture::spawn(settings.limits, save);
+    let log_events = events.subscribe();
+    let api = crate::api::handler(crate::api::ApiContext {
+        store: store.clone(),
+        recorder: recorder.clone(),
+        ca_pem: ca.cert_pem().into(),
+        listen: connectable(common.listen),
+    });
+    let trust = UpstreamTrust {
+        extra_ca_files: args.upstream_ca.clone(),
+        insecure: args.insecure_upstream,
+    };
+    let engine = Engine::start(EngineConfig {
+        listen: common.listen,
+        ca: ca.clone(),
+        trust,
+        settings: settings.relay,
+        recorder: recorder.clone(),
+        api,
+    })
+    .await?;
+    print_banner(&engine, &ca, args);
+    let logger = tokio::spawn(crate::headless::run(store.clone(), log_events, args.json));
+    wait_for_signal().await;
+    eprintln!("llmspy: stopping; letting in-flight exchanges finish…");
+    engine.shutdown().await;
+    drain(&store, &recorder).await;
+    drop(events);
+    logger.abort();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_banner(engine: &Engine, ca: &crate::ca::CertificateAuthority, args: &ProxyArgs) {
+    let addr = engine.local_addr();
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "llmspy: WARNING: listening on {addr}, reachable from other machines; anyone who can reach it can use it as a proxy and read captured traffic"
+        );
+    }
+    if args.insecure_upstream {
+        eprintln!("llmspy: WARNING: --insecure-upstream: upstream certificates are NOT verified");
+    }
+    eprintln!(
+        "llmspy {} listening on {addr} (proxy, CONNECT, SOCKS5 and control API at http://{}/llmspy/)",
+        env!("CARGO_PKG_VERSION"),
+        connectable(addr)
+    );
+    eprintln!("CA certificate: {}", ca.cert_path().display());
+    eprintln!("In the agent's shell (or: eval \"$(llmspy env)\", or: llmspy run -- CMD):\n");
+    eprint!("{}", export_lines(&agent_vars(addr, ca)));
+    eprintln!();
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Give in-flight exchanges a grace period, mark the rest, flush `--save`.
+pub async fn drain(store: &StoreReader, recorder: &Recorder) {
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    loop {
+        let open = in_flight(store);
+        if open.is_empty() || tokio::time::Instant::now() >= deadline {
+            for id in open {
+                let failure = Failure::new(
+                    FailureKind::Shutdown,
+                    "llmspy stopped before this exchange finished",
+                );
+                recorder.send(CaptureMsg::Finish {
+                    id,
+                    at_us: 0,
+                    failure: Some(failure),
+                });
+            }
+            break;
+        }
+        // Polling the store is fine here: this runs once, at exit.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (done, flushed) = tokio::sync::oneshot::channel();
+    recorder.send(CaptureMsg::Flush(done));
+    let _ = tokio::time::timeout(Duration::from_secs(5), flushed).await;
+}
+
+fn in_flight(store: &StoreReader) -> Vec<u64> {
+    store
+        .read()
+        .iter()
+        .filter(|r| !r.exchange.state.is_finished())
+        .map(|r| r.exchange.id)
+        .collect()
+}

@@ -1,0 +1,225 @@
+//! Settings from the command line, the environment and a config file, in that
+//! order of precedence, with MockServer's names where MockServer has them.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Keys read from the config file and `LLMSPY_…` / `MOCKSERVER_…` variables.
+pub const KEYS: &[&str] = &[
+    "streamingResponsesEnabled",
+    "maxStreamingCaptureBytes",
+    "streamIdleTimeoutSeconds",
+    "maxBodyCaptureBytes",
+    "maxExchanges",
+    "maxCaptureBytes",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {problem}")]
+    Parse { path: PathBuf, problem: String },
+    #[error("{source_name}: {key}={value:?} is not valid: expected {expected}")]
+    Value {
+        source_name: String,
+        key: String,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// Values from the file and the environment, by key, as text.
+#[derive(Debug, Default, Clone)]
+pub struct Layered {
+    /// (key, value, where it came from)
+    entries: Vec<(String, String, String)>,
+}
+
+impl Layered {
+    /// Read the environment (highest) and the file (lowest).
+    pub fn load(file: Option<&Path>) -> Result<Layered, ConfigError> {
+        let mut layered = Layered::default();
+        for key in KEYS {
+            for prefix in ["LLMSPY_", "MOCKSERVER_"] {
+                let var = format!("{prefix}{}", screaming_snake(key));
+                if let Ok(v) = std::env::var(&var) {
+                    layered.entries.push((key.to_string(), v, var));
+                    break;
+                }
+            }
+        }
+        if let Some(path) = file {
+            layered.entries.extend(read_file(path)?);
+        }
+        Ok(layered)
+    }
+
+    fn raw(&self, key: &str) -> Option<(&str, &str)> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, v, src)| (v.as_str(), src.as_str()))
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+        self.parsed(key, "true or false", |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Some(true),
+                "false" | "0" | "no" => Some(false),
+                _ => None,
+            }
+        })
+    }
+
+    pub fn u64(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+        self.parsed(key, "a whole number", |v| v.trim().parse().ok())
+    }
+
+    fn parsed<T>(
+        &self,
+        key: &str,
+        expected: &'static str,
+        f: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, ConfigError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some((v, src)) => f(v).map(Some).ok_or_else(|| ConfigError::Value {
+                source_name: src.to_string(),
+                key: key.to_string(),
+                value: v.to_string(),
+                expected,
+            }),
+        }
+    }
+}
+
+/// `maxStreamingCaptureBytes` → `MAX_STREAMING_CAPTURE_BYTES`.
+pub fn screaming_snake(key: &str) -> String {
+    let mut out = String::new();
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// A JSON object (`{"maxExchanges": 1000}`) or MockServer-style properties
+/// (`mockserver.maxExchanges=1000`).
+fn read_file(path: &Path) -> Result<Vec<(String, String, String)>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let src = path.display().to_string();
+    let parse_err = |problem: String| ConfigError::Parse {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let mut out = Vec::new();
+    if text.trim_start().starts_with('{') {
+        let v: Value = serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+        let Value::Object(map) = v else {
+            return Err(parse_err("expected a JSON object".into()));
+        };
+        for (k, v) in map {
+            check_key(&k).map_err(&parse_err)?;
+            let value = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            out.push((k, value, src.clone()));
+        }
+        return Ok(out);
+    }
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| parse_err(format!("line {}: expected key=value", i + 1)))?;
+        let k = k.trim();
+        let k = k
+            .strip_prefix("mockserver.")
+            .or_else(|| k.strip_prefix("llmspy."))
+            .unwrap_or(k);
+        check_key(k).map_err(|p| parse_err(format!("line {}: {p}", i + 1)))?;
+        out.push((
+            k.to_string(),
+            v.trim().to_string(),
+            format!("{src}:{}", i + 1),
+        ));
+    }
+    Ok(out)
+}
+
+fn check_key(k: &str) -> Result<(), String> {
+    if KEYS.contains(&k) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown setting {k:?}; known settings: {}",
+            KEYS.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            screaming_snake("maxStreamingCaptureBytes"),
+            "MAX_STREAMING_CAPTURE_BYTES"
+        );
+    }
+
+    #[test]
+    fn properties_and_json_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mockserver.properties");
+        std::fs::write(
+            &p,
+            "# c\nmockserver.maxStreamingCaptureBytes=1024\nstreamingResponsesEnabled=false\n",
+        )
+        .unwrap();
+        let l = Layered {
+            entries: read_file(&p).unwrap(),
+        };
+        assert_eq!(l.u64("maxStreamingCaptureBytes").unwrap(), Some(1024));
+        assert_eq!(l.bool("streamingResponsesEnabled").unwrap(), Some(false));
+        let j = dir.path().join("c.json");
+        std::fs::write(&j, r#"{"streamIdleTimeoutSeconds": 5}"#).unwrap();
+        let l = Layered {
+            entries: read_file(&j).unwrap(),
+        };
+        assert_eq!(l.u64("streamIdleTimeoutSeconds").unwrap(), Some(5));
+        std::fs::write(&j, r#"{"maxStreamingCaptureByte": 5}"#).unwrap();
+        let e = read_file(&j).unwrap_err().to_string();
+        assert!(
+            e.contains("maxStreamingCaptureByte") && e.contains("known settings"),
+            "{e}"
+        );
+        std::fs::write(&j, r#"{"maxExchanges": "lots"}"#).unwrap();
+        let l = Layered {
+            entries: read_file(&j).unwrap(),
+        };
+        assert!(
+            l.u64("maxExchanges")
+                .unwrap_err()
+                .to_string()
+                .contains("whole number")
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! Turn transport errors into stored failures that say what happened and
+//! what to do about it.
+
+use std::error::Error as StdError;
+
+use crate::exchange::{Failure, FailureKind};
+
+/// The messages of an error and its sources, joined with ": ".
+pub fn chain(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
+}
+
+/// Classify an error from sending a request upstream to `authority`.
+pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
+    let detail = chain(e);
+    let kind = upstream_kind(e, &detail);
+    let message = match kind {
+        FailureKind::UpstreamDns => format!("cannot resolve {authority}: {detail}"),
+        FailureKind::UpstreamConnect => format!("cannot connect to {authority}: {detail}"),
+        FailureKind::UpstreamTls => format!(
+            "TLS with {authority} failed: {detail} (a private CA can be trusted with --upstream-ca FILE)"
+        ),
+        _ => format!("{authority} closed the connection: {detail}"),
+    };
+    Failure::new(kind, message)
+}
+
+fn upstream_kind(e: &(dyn StdError + 'static), detail: &str) -> FailureKind {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return FailureKind::UpstreamTls;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                if inner.downcast_ref::<rustls::Error>().is_some() {
+                    return FailureKind::UpstreamTls;
+                }
+            }
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::HostUnreachable
+                | std::io::ErrorKind::NetworkUnreachable
+                | std::io::ErrorKind::TimedOut
+                | std::io::ErrorKind::AddrNotAvailable => return FailureKind::UpstreamConnect,
+                _ => {}
+            }
+        }
+        cur = err.source();
+    }
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        FailureKind::UpstreamDns
+    } else if lower.contains("certificate") || lower.contains("tls") {
+        FailureKind::UpstreamTls
+    } else if lower.contains("tcp connect error") || lower.contains("connection refused") {
+        FailureKind::UpstreamConnect
+    } else {
+        FailureKind::UpstreamReset
+    }
+}
+
+/// The failure stored when a client aborts the TLS handshake with llmspy.
+pub fn client_tls(host: &str, e: &std::io::Error, ca_path: &str) -> Failure {
+    use rustls::AlertDescription as A;
+    let alert = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .and_then(|r| match r {
+            rustls::Error::AlertReceived(a) => Some(*a),
+            _ => None,
+        });
+    let rejected = match alert {
+        Some(A::UnknownCA | A::BadCertificate | A::CertificateUnknown | A::HandshakeFailure) => {
+            true
+        }
+        Some(_) => false,
+        // Some clients just hang up after seeing the certificate.
+        None => matches!(
+            e.kind(),
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+        ),
+    };
+    if rejected {
+        Failure::new(
+            FailureKind::ClientRejectedCa,
+            ca_rejection_message(host, ca_path, e),
+        )
+    } else {
+        Failure::new(
+            FailureKind::ClientTls,
+            format!(
+                "TLS handshake with the client for {host} failed: {}",
+                chain(e)
+            ),
+        )
+    }
+}
+
+fn ca_rejection_message(host: &str, ca_path: &str, e: &std::io::Error) -> String {
+    format!(
+        "the client does not trust the llmspy CA for {host} ({e}). Trust {ca_path}: \
+         Node: NODE_EXTRA_CA_CERTS={ca_path}; Python: SSL_CERT_FILE / REQUESTS_CA_BUNDLE \
+         (see `llmspy env`); curl: --cacert {ca_path}. `eval \"$(llmspy env)\"` sets them all."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_is_connect() {
+        let e = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(upstream("h:1", &e).kind, FailureKind::UpstreamConnect);
+    }
+
+    #[test]
+    fn unknown_ca_alert_is_a_ca_rejection_naming_the_fix() {
+        let inner = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
+        let e = std::io::Error::new(std::io::ErrorKind::InvalidData, inner);
+        let f = client_tls("api.anthropic.com", &e, "/ca.pem");
+        assert_eq!(f.kind, FailureKind::ClientRejectedCa);
+        assert!(f.message.contains("NODE_EXTRA_CA_CERTS=/ca.pem"));
+        assert!(f.message.contains("api.anthropic.com"));
+    }
+}

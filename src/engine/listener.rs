@@ -1,0 +1,174 @@
+//! The accept loop and the per-connection router: sniff the first bytes,
+//! then serve HTTP (proxy requests, CONNECT, the control API) or SOCKS5.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::relay::{Target, empty, error_response, relay};
+use super::rewind::{Rewind, sniff};
+use super::sniff::{Protocol, Verdict};
+use super::upstream::UpstreamBody;
+use super::{Shared, mitm, socks5};
+use crate::exchange::Via;
+
+const SNIFF_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(connection(shared.clone(), stream, peer));
+                }
+                // Out of file descriptors and the like: back off briefly
+                // rather than spin, and keep serving.
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+async fn connection(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
+    let (prefix, verdict) = match tokio::time::timeout(SNIFF_TIMEOUT, sniff(&mut stream, 18)).await
+    {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return tracing::debug!("{peer}: closed before sending anything: {e}"),
+        Err(_) => return tracing::debug!("{peer}: sent nothing for {SNIFF_TIMEOUT:?}; closed"),
+    };
+    let io = Rewind::new(prefix.clone(), stream);
+    match verdict {
+        Verdict::Known(Protocol::Http) => serve_http(shared, io, peer).await,
+        Verdict::Known(Protocol::Socks5) => serve_socks(shared, io, peer).await,
+        Verdict::Known(Protocol::Tls) => tracing::warn!(
+            "{peer}: TLS sent straight to the proxy port; use it as an HTTP proxy (HTTPS_PROXY=http://{}) — closed",
+            shared.local_addr
+        ),
+        Verdict::NeedMore => tracing::debug!("{peer}: closed during sniffing"),
+        Verdict::Unknown => tracing::warn!(
+            "{peer}: not HTTP, CONNECT or SOCKS5 (first bytes {:02x?}); closed",
+            &prefix[..prefix.len().min(8)]
+        ),
+    }
+}
+
+async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, peer: SocketAddr) {
+    let svc = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, std::convert::Infallible>(route(shared, req, peer).await) }
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    if let Err(e) = builder
+        .serve_connection_with_upgrades(TokioIo::new(io), svc)
+        .await
+    {
+        tracing::debug!("{peer}: connection ended: {e}");
+    }
+}
+
+async fn serve_socks(shared: Arc<Shared>, mut io: Rewind<TcpStream>, peer: SocketAddr) {
+    match socks5::handshake(&mut io).await {
+        Ok(t) => mitm::intercept(shared, io, t.host, t.port, Via::Socks5, Some(peer)).await,
+        Err(e) => tracing::warn!("{peer}: SOCKS5: {e}"),
+    }
+}
+
+/// Route one request on the proxy's own connection.
+async fn route(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<UpstreamBody> {
+    if req.method() == Method::CONNECT {
+        return connect(shared, req, peer);
+    }
+    let uri = req.uri();
+    match (uri.scheme_str(), uri.host()) {
+        (Some(scheme), Some(host)) if !is_self(&shared, host, uri.port_u16()) => {
+            let scheme = if scheme.eq_ignore_ascii_case("https") {
+                "https"
+            } else {
+                "http"
+            };
+            let port = uri
+                .port_u16()
+                .unwrap_or(if scheme == "https" { 443 } else { 80 });
+            let target = Target {
+                scheme,
+                host: trim_brackets(host),
+                port,
+            };
+            relay(shared, req, target, Via::HttpProxy, Some(peer)).await
+        }
+        // Origin form (or an absolute URL naming llmspy): the control API.
+        _ => (shared.api)(req).await,
+    }
+}
+
+fn connect(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<UpstreamBody> {
+    let Some((host, port)) = req
+        .uri()
+        .authority()
+        .map(|a| (trim_brackets(a.host()), a.port_u16().unwrap_or(443)))
+    else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            "llmspy: CONNECT needs host:port\n".into(),
+        );
+    };
+    tokio::spawn(async move {
+        match hyper::upgrade::on(req).await {
+            Ok(upgraded) => {
+                mitm::intercept(
+                    shared,
+                    TokioIo::new(upgraded),
+                    host,
+                    port,
+                    Via::Connect,
+                    Some(peer),
+                )
+                .await
+            }
+            Err(e) => tracing::debug!("{peer}: CONNECT upgrade failed: {e}"),
+        }
+    });
+    Response::new(empty())
+}
+
+fn trim_brackets(host: &str) -> String {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
+}
+
+/// Does an absolute URL point at llmspy itself?
+fn is_self(shared: &Shared, host: &str, port: Option<u16>) -> bool {
+    if port.unwrap_or(80) != shared.local_addr.port() {
+        return false;
+    }
+    let host = trim_brackets(host);
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip == shared.local_addr.ip())
+}

@@ -1,0 +1,141 @@
+//! The engine: the only code that touches sockets.
+//!
+//! One listener serves everything: HTTP proxy requests (absolute form),
+//! `CONNECT` tunnels (intercepted), SOCKS5 (intercepted), and origin-form
+//! requests to llmspy itself, which go to the control API handler given at
+//! start (so the engine knows nothing of the API's internals).
+
+mod failure;
+mod listener;
+mod mitm;
+mod relay;
+mod rewind;
+pub mod sniff;
+mod socks5;
+mod tee;
+mod tunnel;
+pub mod upstream;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+
+use crate::ca::CertificateAuthority;
+use crate::capture::Recorder;
+
+pub use relay::{empty, error_response, full};
+pub use upstream::{UpstreamBody, UpstreamTrust};
+
+/// The error type of bodies flowing through the engine.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A future answering a control-API request.
+pub type ApiFuture = Pin<Box<dyn Future<Output = http::Response<UpstreamBody>> + Send>>;
+
+/// Handles requests addressed to llmspy itself (`/llmspy/…`, `/mockserver/…`).
+pub type ApiHandler = Arc<dyn Fn(http::Request<Incoming>) -> ApiFuture + Send + Sync>;
+
+/// Relay behaviour settings (MockServer's names in comments).
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// `streamingResponsesEnabled`: forward bodies frame by frame.
+    pub streaming_enabled: bool,
+    /// `streamIdleTimeoutSeconds`: close a body that sends nothing this long.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        RelaySettings {
+            streaming_enabled: true,
+            idle_timeout: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// Everything the engine needs to run.
+pub struct EngineConfig {
+    pub listen: SocketAddr,
+    pub ca: Arc<CertificateAuthority>,
+    pub trust: UpstreamTrust,
+    pub settings: RelaySettings,
+    pub recorder: Recorder,
+    pub api: ApiHandler,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot listen on {addr} (is another llmspy running? choose another with --listen)")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Upstream(#[from] upstream::UpstreamError),
+}
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub recorder: Recorder,
+    pub client: upstream::UpstreamClient,
+    pub ca: Arc<CertificateAuthority>,
+    pub settings: RelaySettings,
+    pub api: ApiHandler,
+    pub local_addr: SocketAddr,
+}
+
+/// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
+pub struct Engine {
+    local_addr: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    accept_loop: tokio::task::JoinHandle<()>,
+}
+
+impl Engine {
+    /// Bind and start serving on the current runtime.
+    pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
+        let client = upstream::client(&config.trust)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| EngineError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| EngineError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            recorder: config.recorder,
+            client,
+            ca: config.ca,
+            settings: config.settings,
+            api: config.api,
+            local_addr,
+        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let accept_loop = tokio::spawn(listener::accept_loop(listener, shared, stopped));
+        Ok(Engine {
+            local_addr,
+            stop,
+            accept_loop,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stop accepting new connections. Open connections carry on until they
+    /// end or the runtime is dropped.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.accept_loop.await;
+    }
+}

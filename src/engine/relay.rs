@@ -1,0 +1,346 @@
+//! The exchange pipeline: record the request, forward it upstream, record
+//! the response head, and hand the (teed) response body straight back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode, Version};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+
+use super::tee::{Side, Tee, elapsed_us};
+use super::upstream::UpstreamBody;
+use super::{Shared, failure};
+use crate::capture::CaptureMsg;
+use crate::exchange::{
+    self, Body, Exchange, Failure, Headers, Request as ReqHead, Response as RespHead, State,
+    Timings, Via,
+};
+
+/// Where a request goes: what the client asked llmspy to reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub scheme: &'static str,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Target {
+    /// `host:port`, bracketing IPv6 literals.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Relay one request to `target` and return the response to send back.
+pub async fn relay(
+    shared: Arc<Shared>,
+    mut req: Request<Incoming>,
+    target: Target,
+    via: Via,
+    client: Option<SocketAddr>,
+) -> Response<UpstreamBody> {
+    let started = Instant::now();
+    let recorder = &shared.recorder;
+    let id = recorder.next_id();
+    recorder.send(CaptureMsg::Start(Box::new(new_exchange(
+        id, &req, &target, via, client,
+    ))));
+
+    let upgrade = is_upgrade(&req).then(|| hyper::upgrade::on(&mut req));
+    let (mut parts, body) = req.into_parts();
+    let cap = recorder.limits().max_body_capture_bytes;
+    let body = Tee::new(
+        body,
+        Side::Request,
+        id,
+        recorder.clone(),
+        started,
+        cap,
+        None,
+    );
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let uri = format!("{}://{}{}", target.scheme, target.authority(), path);
+    let Ok(uri) = uri.parse::<http::Uri>() else {
+        let failure = Failure::new(
+            exchange::FailureKind::MalformedRequest,
+            format!("invalid target URL {uri}"),
+        );
+        return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
+    };
+    parts.uri = uri;
+    parts.version = Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers, upgrade.is_some());
+    parts.headers.remove(header::HOST);
+    let upstream_req = Request::from_parts(parts, body.boxed());
+
+    let resp = match shared.client.request(upstream_req).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            let failure = failure::upstream(&target.authority(), &e);
+            return fail(&shared, id, started, StatusCode::BAD_GATEWAY, failure);
+        }
+    };
+    respond(shared, id, started, resp, upgrade).await
+}
+
+async fn respond(
+    shared: Arc<Shared>,
+    id: u64,
+    started: Instant,
+    mut resp: Response<Incoming>,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> Response<UpstreamBody> {
+    let recorder = &shared.recorder;
+    let head = RespHead {
+        status: resp.status().as_u16(),
+        version: version_label(resp.version()),
+        headers: headers_of(resp.headers()),
+        body: Body::default(),
+    };
+    let streamed = exchange::is_event_stream(exchange::header(&head.headers, "content-type"));
+    recorder.send(CaptureMsg::ResponseHead {
+        id,
+        response: Box::new(head),
+        at_us: elapsed_us(started),
+    });
+
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+        if let Some(client_upgrade) = client_upgrade {
+            let upstream_upgrade = hyper::upgrade::on(&mut resp);
+            super::tunnel::spawn_upgrade(
+                shared.clone(),
+                id,
+                started,
+                client_upgrade,
+                upstream_upgrade,
+            );
+            let (mut parts, _) = resp.into_parts();
+            parts.version = Version::HTTP_11;
+            return Response::from_parts(parts, empty());
+        }
+    }
+
+    let limits = recorder.limits();
+    let cap = if streamed {
+        limits.max_streaming_capture_bytes
+    } else {
+        limits.max_body_capture_bytes
+    };
+    let (mut parts, body) = resp.into_parts();
+    parts.version = Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers, false);
+    let tee = Tee::new(
+        body,
+        Side::Response,
+        id,
+        recorder.clone(),
+        started,
+        cap,
+        shared.settings.idle_timeout,
+    );
+    if shared.settings.streaming_enabled {
+        return Response::from_parts(parts, tee.boxed());
+    }
+    // Streaming switched off: deliver the response in one piece.
+    match tee.collect().await {
+        Ok(all) => Response::from_parts(
+            parts,
+            Full::new(all.to_bytes()).map_err(|e| match e {}).boxed(),
+        ),
+        Err(e) => {
+            let body = format!("llmspy: the upstream response broke: {e}\n");
+            error_response(StatusCode::BAD_GATEWAY, "upstream_reset", body)
+        }
+    }
+}
+
+/// Record the failure and answer the client with a body naming it.
+fn fail(
+    shared: &Shared,
+    id: u64,
+    started: Instant,
+    status: StatusCode,
+    failure: Failure,
+) -> Response<UpstreamBody> {
+    let body = format!("llmspy: {}: {}\n", failure.kind.label(), failure.message);
+    let kind = serde_json::to_value(failure.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let resp = error_response(status, &kind, body.clone());
+    let head = RespHead {
+        status: status.as_u16(),
+        version: "HTTP/1.1".into(),
+        headers: headers_of(resp.headers()),
+        body: Body::from_bytes(body.into_bytes()),
+    };
+    let at_us = elapsed_us(started);
+    shared.recorder.send(CaptureMsg::ResponseHead {
+        id,
+        response: Box::new(head),
+        at_us,
+    });
+    shared.recorder.send(CaptureMsg::Finish {
+        id,
+        at_us,
+        failure: Some(failure),
+    });
+    resp
+}
+
+/// A plain-text error response from llmspy itself.
+pub fn error_response(status: StatusCode, kind: &str, body: String) -> Response<UpstreamBody> {
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(kind) {
+        h.insert(HeaderName::from_static("x-llmspy-error"), v);
+    }
+    resp
+}
+
+pub fn full(body: impl Into<Bytes>) -> UpstreamBody {
+    Full::new(body.into()).map_err(|e| match e {}).boxed()
+}
+
+pub fn empty() -> UpstreamBody {
+    full(Bytes::new())
+}
+
+fn new_exchange(
+    id: u64,
+    req: &Request<Incoming>,
+    target: &Target,
+    via: Via,
+    client: Option<SocketAddr>,
+) -> Exchange {
+    Exchange {
+        id,
+        started_at: chrono::Utc::now(),
+        client_addr: client.map(|a| a.to_string()),
+        via,
+        request: ReqHead {
+            method: req.method().to_string(),
+            scheme: target.scheme.to_string(),
+            host: target.host.clone(),
+            port: target.port,
+            path: req
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string(),
+            version: version_label(req.version()),
+            headers: headers_of(req.headers()),
+            body: Body::default(),
+        },
+        response: None,
+        chunks: Vec::new(),
+        timings: Timings::default(),
+        state: State::InFlight,
+        source: Default::default(),
+    }
+}
+
+pub fn headers_of(map: &HeaderMap) -> Headers {
+    map.iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+pub fn version_label(v: Version) -> String {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    }
+    .to_string()
+}
+
+fn is_upgrade<B>(req: &Request<B>) -> bool {
+    req.version() <= Version::HTTP_11 && req.headers().contains_key(header::UPGRADE)
+}
+
+/// Remove hop-by-hop headers, and any named in `Connection`. For an upgrade
+/// the `Connection: upgrade` / `Upgrade` pair must reach the upstream.
+fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for name in HOP_BY_HOP.iter().copied().map(str::to_string).chain(named) {
+        if keep_upgrade && (name == "connection" || name == "upgrade") {
+            continue;
+        }
+        headers.remove(name.as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_named_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-secret-hop"),
+        );
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-api-key", HeaderValue::from_static("k"));
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-api-key"));
+    }
+
+    #[test]
+    fn authority_brackets_ipv6() {
+        let t = Target {
+            scheme: "https",
+            host: "::1".into(),
+            port: 8443,
+        };
+        assert_eq!(t.authority(), "[::1]:8443");
+    }
+}

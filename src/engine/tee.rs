@@ -1,0 +1,210 @@
+//! A body that forwards every frame at once and hands a copy to capture.
+//!
+//! The copy is a refcount bump on the frame's `Bytes`; past the capture cap
+//! only the length is reported. End of stream, errors, the idle timeout and
+//! an early drop (the client went away) each end the exchange in the store.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
+
+use super::BoxError;
+use crate::capture::{CaptureMsg, Recorder};
+use crate::exchange::{ExchangeId, Failure, FailureKind};
+
+/// Which side of the exchange a tee copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Request,
+    Response,
+}
+
+/// The error a tee yields when the stream went idle too long.
+#[derive(Debug, thiserror::Error)]
+#[error("no data for {0:?}: stream idle timeout")]
+pub struct IdleTimeout(pub Duration);
+
+pin_project! {
+    #[project = TeeProj]
+    pub struct Tee<B> {
+        #[pin]
+        inner: B,
+        side: Side,
+        id: ExchangeId,
+        recorder: Recorder,
+        started: Instant,
+        sent: usize,
+        cap: usize,
+        // The body's exact length when known up front: hyper stops polling
+        // once that many bytes went out, so reaching it counts as the end.
+        expected: Option<u64>,
+        idle_limit: Option<Duration>,
+        #[pin]
+        idle: Option<Sleep>,
+        done: bool,
+    }
+
+    impl<B> PinnedDrop for Tee<B> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if *this.done || *this.side == Side::Request {
+                return;
+            }
+            let at_us = elapsed_us(*this.started);
+            if *this.expected == Some(*this.sent as u64) {
+                this.recorder.send(CaptureMsg::Finish { id: *this.id, at_us, failure: None });
+                return;
+            }
+            let failure = Failure::new(
+                FailureKind::ClientGone,
+                "the client closed the connection before the response finished",
+            );
+            this.recorder.send(CaptureMsg::Finish { id: *this.id, at_us, failure: Some(failure) });
+        }
+    }
+}
+
+impl<B: Body> Tee<B> {
+    pub fn new(
+        inner: B,
+        side: Side,
+        id: ExchangeId,
+        recorder: Recorder,
+        started: Instant,
+        cap: usize,
+        idle_limit: Option<Duration>,
+    ) -> Self {
+        Tee {
+            expected: inner.size_hint().exact(),
+            inner,
+            side,
+            id,
+            recorder,
+            started,
+            sent: 0,
+            cap,
+            idle: idle_limit.map(tokio::time::sleep),
+            idle_limit,
+            done: false,
+        }
+    }
+}
+
+pub fn elapsed_us(started: Instant) -> u64 {
+    started.elapsed().as_micros() as u64
+}
+
+impl<B> Body for Tee<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let mut this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        let polled = this.inner.as_mut().poll_frame(cx);
+        let Poll::Ready(next) = polled else {
+            if let Some(idle) = this.idle.as_mut().as_pin_mut() {
+                ready!(idle.poll(cx));
+                let limit = this.idle_limit.unwrap_or_default();
+                finish(&mut this, Some(idle_failure(limit)));
+                return Poll::Ready(Some(Err(Box::new(IdleTimeout(limit)))));
+            }
+            return Poll::Pending;
+        };
+        match next {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    record_data(&mut this, data);
+                }
+                if let (Some(idle), Some(limit)) =
+                    (this.idle.as_mut().as_pin_mut(), this.idle_limit)
+                {
+                    idle.reset(tokio::time::Instant::now() + *limit);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Some(Err(e)) => {
+                let e: BoxError = e.into();
+                let failure = Failure::new(
+                    FailureKind::UpstreamReset,
+                    format!("the stream broke: {}", super::failure::chain(&*e)),
+                );
+                finish(&mut this, Some(failure));
+                Poll::Ready(Some(Err(e)))
+            }
+            None => {
+                finish(&mut this, None);
+                Poll::Ready(None)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn idle_failure(limit: Duration) -> Failure {
+    Failure::new(
+        FailureKind::IdleTimeout,
+        format!(
+            "no data for {}s (streamIdleTimeoutSeconds); the stream was closed",
+            limit.as_secs()
+        ),
+    )
+}
+
+fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes) {
+    let len = data.len();
+    if len == 0 {
+        return;
+    }
+    // Under the cap, hand over a refcounted clone; past it, only the length.
+    let copy = (*this.sent < *this.cap).then(|| data.clone());
+    *this.sent += len;
+    let id = *this.id;
+    let msg = match this.side {
+        Side::Request => CaptureMsg::RequestData {
+            id,
+            data: copy,
+            len,
+        },
+        Side::Response => CaptureMsg::ResponseData {
+            id,
+            data: copy,
+            len,
+            at_us: elapsed_us(*this.started),
+        },
+    };
+    this.recorder.send(msg);
+}
+
+fn finish<B>(this: &mut TeeProj<'_, B>, failure: Option<Failure>) {
+    *this.done = true;
+    let at_us = elapsed_us(*this.started);
+    let id = *this.id;
+    match this.side {
+        Side::Request => this.recorder.send(CaptureMsg::RequestDone { id, at_us }),
+        Side::Response => this
+            .recorder
+            .send(CaptureMsg::Finish { id, at_us, failure }),
+    }
+}

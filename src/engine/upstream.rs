@@ -1,0 +1,156 @@
+//! The pooled upstream client: keep-alive HTTP/1.1 and multiplexed HTTP/2,
+//! chosen by what the server negotiates over ALPN.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::combinators::BoxBody;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::RootCertStore;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+
+use super::BoxError;
+
+pub type UpstreamBody = BoxBody<bytes::Bytes, BoxError>;
+pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, UpstreamBody>;
+
+/// What upstream servers llmspy trusts.
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamTrust {
+    /// Extra CA files (PEM), e.g. a private CA or a test upstream's CA.
+    pub extra_ca_files: Vec<PathBuf>,
+    /// Accept any upstream certificate. Loud, explicit opt-out only.
+    pub insecure: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("cannot read upstream CA file {path}")]
+    ReadCa {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} holds no PEM certificate")]
+    EmptyCa { path: PathBuf },
+    #[error("cannot build the upstream TLS configuration")]
+    Tls(#[source] rustls::Error),
+}
+
+/// The roots llmspy verifies upstreams against: the system's (honouring
+/// `SSL_CERT_FILE`), falling back to the bundled Mozilla set, plus extras.
+pub fn root_store(trust: &UpstreamTrust) -> Result<(RootCertStore, usize), UpstreamError> {
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(native.certs);
+    if added == 0 {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    for path in &trust.extra_ca_files {
+        let pem = std::fs::read(path).map_err(|source| UpstreamError::ReadCa {
+            path: path.clone(),
+            source,
+        })?;
+        let certs = crate::ca::pem_certs(&pem);
+        if certs.is_empty() {
+            return Err(UpstreamError::EmptyCa { path: path.clone() });
+        }
+        roots.add_parsable_certificates(certs);
+    }
+    let count = roots.len();
+    Ok((roots, count))
+}
+
+/// The system roots as PEM, for the CA bundle handed to clients.
+pub fn system_roots_pem() -> String {
+    let native = rustls_native_certs::load_native_certs();
+    if native.certs.is_empty() {
+        let certs: Vec<CertificateDer<'static>> = Vec::new();
+        return crate::ca::to_pem(&certs);
+    }
+    crate::ca::to_pem(&native.certs)
+}
+
+/// Build the shared, pooled client.
+pub fn client(trust: &UpstreamTrust) -> Result<UpstreamClient, UpstreamError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(UpstreamError::Tls)?;
+    let config = if trust.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+            .with_no_client_auth()
+    } else {
+        let (roots, _) = root_store(trust)?;
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Duration::from_secs(30)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .http2_adaptive_window(true)
+        .build(https))
+}
+
+/// `--insecure-upstream`: accepts every certificate, still checks signatures
+/// are well-formed so the handshake itself completes.
+#[derive(Debug)]
+struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

@@ -1,0 +1,112 @@
+//! `--no-tui`: one line per finished exchange on stdout (or one JSON object
+//! per line with `--json`). A store-event consumer, like the TUI.
+
+use std::io::Write;
+
+use serde_json::json;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::capture::{Record, StoreEvent, StoreReader};
+use crate::exchange::{Exchange, State};
+
+/// Print finished exchanges until the event channel closes.
+pub async fn run(store: StoreReader, mut events: broadcast::Receiver<StoreEvent>, json: bool) {
+    loop {
+        match events.recv().await {
+            Ok(StoreEvent::Finished(id)) => {
+                let line = {
+                    let s = store.read();
+                    s.get(id)
+                        .map(|r| if json { json_line(r) } else { text_line(r) })
+                };
+                if let Some(line) = line {
+                    let mut out = std::io::stdout().lock();
+                    // A closed stdout (piped into `head`) is not an error worth dying for.
+                    let _ = writeln!(out, "{line}");
+                    let _ = out.flush();
+                }
+            }
+            Ok(StoreEvent::Evicted { count }) if !json => {
+                eprintln!(
+                    "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
+                );
+            }
+            Ok(_) => {}
+            Err(RecvError::Lagged(n)) => eprintln!("llmspy: log fell behind; {n} events skipped"),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// `12:03:04.512  POST https://api.anthropic.com/v1/messages  200  4.1 KB  1.24 s`
+pub fn text_line(record: &Record) -> String {
+    let ex = &record.exchange;
+    let time = ex
+        .started_at
+        .with_timezone(&chrono::Local)
+        .format("%H:%M:%S%.3f");
+    let status = match (&ex.state, &ex.response) {
+        (State::Failed(f), _) => format!("FAILED ({}): {}", f.kind.label(), f.message),
+        (_, Some(r)) => r.status.to_string(),
+        (_, None) => "-".into(),
+    };
+    let bytes = ex.response.as_ref().map_or(0, |r| r.body.wire_size);
+    let mut line = format!(
+        "{time}  {:<6} {}  {status}  {}  {}",
+        ex.request.method,
+        ex.url(),
+        human_bytes(bytes),
+        human_duration(ex.duration_us()),
+    );
+    if ex.response.as_ref().is_some_and(|r| r.body.truncated) {
+        line.push_str("  [capture truncated]");
+    }
+    line
+}
+
+pub fn json_line(record: &Record) -> String {
+    let ex: &Exchange = &record.exchange;
+    let v = json!({
+        "id": ex.id,
+        "time": ex.started_at,
+        "method": ex.request.method,
+        "url": ex.url(),
+        "status": ex.response.as_ref().map(|r| r.status),
+        "bytes": ex.response.as_ref().map_or(0, |r| r.body.wire_size),
+        "durationMs": ex.duration_us().map(|u| u as f64 / 1000.0),
+        "state": ex.state.label(),
+        "failure": ex.state.failure(),
+        "truncated": ex.response.as_ref().is_some_and(|r| r.body.truncated),
+    });
+    v.to_string()
+}
+
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{:.1} KB", n as f64 / 1024.0),
+        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
+    }
+}
+
+pub fn human_duration(us: Option<u64>) -> String {
+    match us {
+        None => "-".into(),
+        Some(us) if us < 1_000_000 => format!("{} ms", us / 1000),
+        Some(us) => format!("{:.2} s", us as f64 / 1e6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(human_bytes(10), "10 B");
+        assert_eq!(human_bytes(4200), "4.1 KB");
+        assert_eq!(human_duration(Some(1_240_000)), "1.24 s");
+        assert_eq!(human_duration(Some(12_000)), "12 ms");
+        assert_eq!(human_duration(None), "-");
+    }
+}

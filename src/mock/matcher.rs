@@ -1,0 +1,356 @@
+//! MockServer-style request matchers: `method`, `path`, `queryStringParameters`,
+//! `headers`, `body`. Pure: a matcher is parsed from JSON and tested against
+//! a captured request. Values are matched exactly or, failing that, as a
+//! regular expression anchored at both ends, as MockServer does.
+
+use serde_json::Value;
+
+use crate::exchange::Request;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MatcherError {
+    #[error("request matcher: {field}: {problem}")]
+    Invalid { field: String, problem: String },
+}
+
+fn invalid(field: &str, problem: impl Into<String>) -> MatcherError {
+    MatcherError::Invalid {
+        field: field.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// A string test: exact, else anchored regex; `!` prefix negates.
+#[derive(Debug, Clone)]
+pub struct StringMatcher {
+    raw: String,
+    regex: Option<regex::Regex>,
+    negate: bool,
+}
+
+impl StringMatcher {
+    pub fn new(raw: &str) -> Self {
+        let (negate, text) = match raw.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        StringMatcher {
+            raw: text.to_string(),
+            regex: regex::Regex::new(&format!("^(?:{text})$")).ok(),
+            negate,
+        }
+    }
+
+    pub fn matches(&self, value: &str) -> bool {
+        let hit = value == self.raw || self.regex.as_ref().is_some_and(|r| r.is_match(value));
+        hit != self.negate
+    }
+}
+
+/// How a body is compared.
+#[derive(Debug, Clone)]
+pub enum BodyMatcher {
+    /// `{"type":"STRING","string":"…","subString":bool}` or a bare string.
+    String { text: String, sub_string: bool },
+    /// `{"type":"REGEX","regex":"…"}`.
+    Regex(regex::Regex),
+    /// `{"type":"JSON","json":…,"matchType":"ONLY_MATCHING_FIELDS"|"STRICT"}`.
+    Json { expected: Value, strict: bool },
+}
+
+/// A parsed request matcher.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMatcher {
+    pub method: Option<StringMatcher>,
+    pub path: Option<StringMatcher>,
+    pub query: Vec<(String, Vec<StringMatcher>)>,
+    pub headers: Vec<(String, Vec<StringMatcher>)>,
+    pub body: Option<BodyMatcher>,
+}
+
+impl RequestMatcher {
+    /// Parse a matcher; `null` or `{}` match everything.
+    pub fn from_json(v: &Value) -> Result<Self, MatcherError> {
+        let obj = match v {
+            Value::Null => return Ok(RequestMatcher::default()),
+            Value::Object(o) => o,
+            _ => return Err(invalid("httpRequest", "expected a JSON object")),
+        };
+        // A retrieve/clear body may wrap the matcher as {"httpRequest": {...}}.
+        if let Some(inner) = obj.get("httpRequest") {
+            return Self::from_json(inner);
+        }
+        Ok(RequestMatcher {
+            method: string_field(obj.get("method"), "method")?,
+            path: string_field(obj.get("path"), "path")?,
+            query: multi_map(obj.get("queryStringParameters"), "queryStringParameters")?,
+            headers: multi_map(obj.get("headers"), "headers")?,
+            body: obj.get("body").map(body_matcher).transpose()?,
+        })
+    }
+
+    pub fn matches(&self, req: &Request, body: &[u8]) -> bool {
+        self.method.as_ref().is_none_or(|m| m.matches(&req.method))
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|m| m.matches(path_only(&req.path)))
+            && self
+                .query
+                .iter()
+                .all(|(k, ms)| query_matches(&req.path, k, ms))
+            && self
+                .headers
+                .iter()
+                .all(|(k, ms)| header_matches(req, k, ms))
+            && self.body.as_ref().is_none_or(|b| body_matches(b, body))
+    }
+}
+
+fn string_field(v: Option<&Value>, field: &str) -> Result<Option<StringMatcher>, MatcherError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(StringMatcher::new(s))),
+        Some(Value::Object(o)) => match o.get("value").and_then(Value::as_str) {
+            Some(s) => {
+                let negate = o.get("not").and_then(Value::as_bool).unwrap_or(false);
+                let raw = if negate {
+                    format!("!{s}")
+                } else {
+                    s.to_string()
+                };
+                Ok(Some(StringMatcher::new(&raw)))
+            }
+            None => Err(invalid(field, "expected a string or {\"value\": …}")),
+        },
+        Some(_) => Err(invalid(field, "expected a string")),
+    }
+}
+
+/// Accept `{"name": ["v"]}`, `{"name": "v"}` and `[{"name": …, "values": […]}]`.
+fn multi_map(
+    v: Option<&Value>,
+    field: &str,
+) -> Result<Vec<(String, Vec<StringMatcher>)>, MatcherError> {
+    let values = |v: &Value| -> Result<Vec<StringMatcher>, MatcherError> {
+        match v {
+            Value::String(s) => Ok(vec![StringMatcher::new(s)]),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(StringMatcher::new)
+                        .ok_or_else(|| invalid(field, "values must be strings"))
+                })
+                .collect(),
+            _ => Err(invalid(
+                field,
+                "values must be a string or a list of strings",
+            )),
+        }
+    };
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(o)) => o.iter().map(|(k, v)| Ok((k.clone(), values(v)?))).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                let name = item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| invalid(field, "each entry needs a \"name\""))?;
+                let vals = item
+                    .get("values")
+                    .map(values)
+                    .transpose()?
+                    .unwrap_or_default();
+                Ok((name.to_string(), vals))
+            })
+            .collect(),
+        Some(_) => Err(invalid(field, "expected an object or a list")),
+    }
+}
+
+fn body_matcher(v: &Value) -> Result<BodyMatcher, MatcherError> {
+    match v {
+        Value::String(s) => Ok(BodyMatcher::String {
+            text: s.clone(),
+            sub_string: false,
+        }),
+        Value::Object(o) => match o.get("type").and_then(Value::as_str).unwrap_or("JSON") {
+            "STRING" => Ok(BodyMatcher::String {
+                text: o
+                    .get("string")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                sub_string: o.get("subString").and_then(Value::as_bool).unwrap_or(false),
+            }),
+            "REGEX" => {
+                let re = o.get("regex").and_then(Value::as_str).unwrap_or_default();
+                regex::Regex::new(re)
+                    .map(BodyMatcher::Regex)
+                    .map_err(|e| invalid("body.regex", e.to_string()))
+            }
+            "JSON" => Ok(BodyMatcher::Json {
+                expected: o.get("json").cloned().unwrap_or_else(|| v.clone()),
+                strict: o.get("matchType").and_then(Value::as_str) == Some("STRICT"),
+            }),
+            other => Err(invalid(
+                "body.type",
+                format!("{other:?} is not one of STRING, REGEX, JSON"),
+            )),
+        },
+        other => Ok(BodyMatcher::Json {
+            expected: other.clone(),
+            strict: false,
+        }),
+    }
+}
+
+fn path_only(path: &str) -> &str {
+    path.split_once('?').map_or(path, |(p, _)| p)
+}
+
+fn query_matches(path: &str, key: &str, ms: &[StringMatcher]) -> bool {
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    let values: Vec<&str> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+        .filter(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+        .collect();
+    !values.is_empty() && ms.iter().all(|m| values.iter().any(|v| m.matches(v)))
+}
+
+fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) -> bool {
+    let values: Vec<&str> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+        .chain(
+            // `host` is `:authority` in HTTP/2 and may be absent from the list.
+            (name.eq_ignore_ascii_case("host")).then_some(req.host.as_str()),
+        )
+        .collect();
+    !values.is_empty()
+        && ms.iter().all(|m| {
+            values
+                .iter()
+                .any(|v| m.matches(v) || m.matches(v.split(':').next().unwrap_or(v)))
+        })
+}
+
+fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    match m {
+        BodyMatcher::String {
+            text: want,
+            sub_string: true,
+        } => text.contains(want.as_str()),
+        BodyMatcher::String {
+            text: want,
+            sub_string: false,
+        } => text == want.as_str(),
+        BodyMatcher::Regex(re) => re.is_match(&text),
+        BodyMatcher::Json { expected, strict } => {
+            serde_json::from_slice::<Value>(body).is_ok_and(|actual| {
+                if *strict {
+                    &actual == expected
+                } else {
+                    json_contains(&actual, expected)
+                }
+            })
+        }
+    }
+}
+
+/// Partial JSON match: every field in `expected` is present and equal in
+/// `actual`; arrays must contain matching elements in order.
+pub fn json_contains(actual: &Value, expected: &Value) -> bool {
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => e
+            .iter()
+            .all(|(k, ev)| a.get(k).is_some_and(|av| json_contains(av, ev))),
+        (Value::Array(a), Value::Array(e)) => {
+            let mut it = a.iter();
+            e.iter().all(|ev| it.any(|av| json_contains(av, ev)))
+        }
+        _ => actual == expected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::Body;
+    use serde_json::json;
+
+    fn req(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: method.into(),
+            scheme: "https".into(),
+            host: "api.anthropic.com".into(),
+            port: 443,
+            path: path.into(),
+            version: "HTTP/1.1".into(),
+            headers: headers
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            body: Body::default(),
+        }
+    }
+
+    #[test]
+    fn table() {
+        let r = req("POST", "/v1/messages?beta=true", &[("x-api-key", "k")]);
+        let body = br#"{"model":"claude","messages":[{"role":"user"}],"stream":true}"#;
+        let cases = [
+            (json!({}), true),
+            (json!({"method": "POST"}), true),
+            (json!({"method": "GET"}), false),
+            (json!({"method": "P.*"}), true),
+            (json!({"path": "/v1/messages"}), true),
+            (json!({"path": "/v1/.*"}), true),
+            (json!({"path": "!/v1/.*"}), false),
+            (json!({"headers": {"host": ["api.anthropic.com"]}}), true),
+            (
+                json!({"headers": [{"name": "Host", "values": ["api\\.openai\\.com"]}]}),
+                false,
+            ),
+            (json!({"headers": {"x-api-key": ".+"}}), true),
+            (json!({"queryStringParameters": {"beta": ["true"]}}), true),
+            (json!({"queryStringParameters": {"beta": ["false"]}}), false),
+            (
+                json!({"body": {"type": "JSON", "json": {"model": "claude"}}}),
+                true,
+            ),
+            (
+                json!({"body": {"type": "JSON", "json": {"model": "claude"}, "matchType": "STRICT"}}),
+                false,
+            ),
+            (
+                json!({"body": {"type": "STRING", "string": "stream", "subString": true}}),
+                true,
+            ),
+            (
+                json!({"body": {"type": "REGEX", "regex": ".*claude.*"}}),
+                true,
+            ),
+            (json!({"httpRequest": {"method": "GET"}}), false),
+        ];
+        for (m, want) in cases {
+            let matcher = RequestMatcher::from_json(&m).unwrap();
+            assert_eq!(matcher.matches(&r, body), want, "{m}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = RequestMatcher::from_json(&json!({"body": {"type": "XML"}})).unwrap_err();
+        assert!(e.to_string().contains("body.type"));
+        assert!(RequestMatcher::from_json(&json!([1])).is_err());
+    }
+}

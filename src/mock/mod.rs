@@ -1,0 +1,3 @@
+//! Mock expectations and request matching (MockServer's JSON shapes).
+
+pub mod matcher;

@@ -1,0 +1,451 @@
+//! The engine end to end: real TLS upstream, llmspy in-process, real clients.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use llmspy::capture::{Limits, TRUNCATED_HEADER};
+use llmspy::exchange::{FailureKind, State, Via, header};
+
+use crate::support::client::{curl, reqwest, reqwest_with};
+use crate::support::proxy::{Options, TestProxy};
+use crate::support::upstream::Upstream;
+
+fn payload(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn https_body_is_byte_identical_both_ways_and_captured() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let body = payload(200_000);
+    let resp = client
+        .post(up.https("/echo"))
+        .header("content-type", "application/octet-stream")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.expect("body").as_ref(), &body[..]);
+    assert_eq!(
+        up.seen()[0].body.as_ref(),
+        &body[..],
+        "upstream got the exact bytes"
+    );
+
+    let ex = proxy.only().await;
+    assert_eq!(ex.state, State::Complete);
+    assert_eq!(ex.via, Via::Connect);
+    assert_eq!(ex.request.scheme, "https");
+    assert_eq!(ex.request.body.bytes, body);
+    let resp = ex.response.expect("response");
+    assert_eq!(resp.body.bytes, body);
+    assert!(!resp.body.truncated);
+    let t = &ex.timings;
+    assert!(t.response_head_us.is_some() && t.first_byte_us.is_some());
+    assert!(t.end_us >= t.first_byte_us, "{t:?}");
+    assert!(!ex.chunks.is_empty());
+    assert_eq!(
+        ex.chunks.iter().map(|c| c.len).sum::<u64>(),
+        body.len() as u64
+    );
+}
+
+#[tokio::test]
+async fn http2_client_and_upstream() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest_with(
+        reqwest::Proxy::all(proxy.url()).expect("proxy"),
+        &proxy.ca_file,
+        false,
+    );
+    let resp = client
+        .post(up.https_localhost("/echo"))
+        .body("hi h2")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        resp.version(),
+        reqwest::Version::HTTP_2,
+        "client negotiated h2 with llmspy"
+    );
+    assert_eq!(resp.text().await.expect("text"), "hi h2");
+    assert_eq!(
+        up.seen()[0].version,
+        http::Version::HTTP_2,
+        "llmspy spoke h2 upstream"
+    );
+    let ex = proxy.only().await;
+    assert_eq!(ex.request.version, "HTTP/2");
+    assert_eq!(ex.response.expect("response").version, "HTTP/2");
+}
+
+#[tokio::test]
+async fn sse_first_event_arrives_before_upstream_sends_the_second() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let resp = client
+        .get(up.https("/sse/gated"))
+        .send()
+        .await
+        .expect("request");
+    let mut stream = resp.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("first event relayed while the upstream holds the second")
+        .expect("a chunk")
+        .expect("ok");
+    assert!(String::from_utf8_lossy(&first).contains("event: first"));
+    up.gate.notify_one();
+    let mut rest = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        rest.extend_from_slice(&chunk.expect("chunk"));
+    }
+    assert!(String::from_utf8_lossy(&rest).contains("event: second"));
+
+    let ex = proxy.only().await;
+    assert_eq!(
+        ex.chunks.len(),
+        2,
+        "one stamped chunk per event: {:?}",
+        ex.chunks
+    );
+    assert!(ex.chunks[1].at_us >= ex.chunks[0].at_us);
+    let body = ex.response.expect("response").body.bytes;
+    assert!(String::from_utf8_lossy(&body).contains("event: second"));
+}
+
+#[tokio::test]
+async fn curl_http1_and_http2_through_connect() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    for (flag, want) in [("--http1.1", "HTTP/1.1"), ("--http2", "HTTP/2")] {
+        let out = curl(
+            &proxy.url(),
+            &proxy.ca_file,
+            &up.https("/echo"),
+            &[flag, "-d", "curl body"],
+        )
+        .await;
+        assert!(
+            out.status.success(),
+            "curl {flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "curl body");
+        let _ = want;
+    }
+    let done = proxy.finished(2).await;
+    let versions: Vec<_> = done.iter().map(|e| e.request.version.as_str()).collect();
+    assert_eq!(versions, ["HTTP/1.1", "HTTP/2"]);
+}
+
+#[tokio::test]
+async fn plain_http_absolute_form() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let text = client
+        .post(up.http("/echo"))
+        .body("plain")
+        .send()
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(text, "plain");
+    let ex = proxy.only().await;
+    assert_eq!(ex.via, Via::HttpProxy);
+    assert_eq!(ex.request.scheme, "http");
+    assert_eq!(ex.request.path, "/echo");
+}
+
+#[tokio::test]
+async fn socks5_with_remote_and_local_resolution() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    for scheme in ["socks5h", "socks5"] {
+        let p = reqwest::Proxy::all(format!("{scheme}://{}", proxy.addr)).expect("proxy");
+        let client = reqwest_with(p, &proxy.ca_file, false);
+        let got = client
+            .post(up.https("/echo"))
+            .body(scheme)
+            .send()
+            .await
+            .expect("req")
+            .text()
+            .await
+            .expect("text");
+        assert_eq!(got, scheme);
+    }
+    let plain = reqwest_with(
+        reqwest::Proxy::all(format!("socks5h://{}", proxy.addr)).expect("p"),
+        &proxy.ca_file,
+        false,
+    );
+    assert_eq!(
+        plain
+            .get(up.http("/x"))
+            .send()
+            .await
+            .expect("req")
+            .text()
+            .await
+            .expect("t"),
+        "ok"
+    );
+    let done = proxy.finished(3).await;
+    assert!(
+        done.iter()
+            .all(|e| e.via == Via::Socks5 && e.state == State::Complete)
+    );
+    assert_eq!(
+        done.iter().filter(|e| e.request.scheme == "https").count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn capture_is_truncated_at_the_cap_but_the_client_gets_everything() {
+    let up = Upstream::start().await;
+    let limits = Limits {
+        max_streaming_capture_bytes: 1000,
+        max_body_capture_bytes: 3000,
+        ..Limits::default()
+    };
+    let mut proxy = TestProxy::with(Options {
+        limits,
+        upstream_ca: vec![up.ca_file.clone()],
+        ..Options::default()
+    })
+    .await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let sse = client
+        .get(up.https("/sse?n=50&size=100"))
+        .send()
+        .await
+        .expect("req")
+        .bytes()
+        .await
+        .expect("body");
+    let big = client
+        .get(up.https("/bytes?n=100000"))
+        .send()
+        .await
+        .expect("req")
+        .bytes()
+        .await
+        .expect("body");
+    assert_eq!(big.len(), 100_000);
+    let done = proxy.finished(2).await;
+    let sse_ex = done
+        .iter()
+        .find(|e| e.request.path.starts_with("/sse"))
+        .expect("sse");
+    let r = sse_ex.response.as_ref().expect("response");
+    assert_eq!(r.body.bytes.len(), 1000);
+    assert_eq!(r.body.wire_size as usize, sse.len());
+    assert!(r.body.truncated);
+    assert_eq!(header(&r.headers, TRUNCATED_HEADER), Some("true"));
+    assert_eq!(sse_ex.chunks.len(), 50, "every chunk is still stamped");
+    let big_ex = done
+        .iter()
+        .find(|e| e.request.path.starts_with("/bytes"))
+        .expect("bytes");
+    let r = big_ex.response.as_ref().expect("response");
+    assert_eq!((r.body.bytes.len(), r.body.truncated), (3000, true));
+    assert_eq!(&r.body.bytes[..], &big[..3000]);
+}
+
+#[tokio::test]
+async fn upstream_reset_mid_stream_is_a_failed_exchange_keeping_the_bytes() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let resp = client
+        .get(up.https("/reset"))
+        .send()
+        .await
+        .expect("head arrives");
+    let mut stream = resp.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the partial body is relayed at once")
+        .expect("a chunk")
+        .expect("partial body");
+    assert_eq!(&first[..], b"partial body ");
+    up.gate.notify_one();
+    let mut broke = false;
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the break reaches the client")
+    {
+        if chunk.is_err() {
+            broke = true;
+            break;
+        }
+    }
+    assert!(broke, "the client sees the break");
+    let ex = proxy.only().await;
+    let failure = ex.state.failure().expect("failed");
+    assert_eq!(failure.kind, FailureKind::UpstreamReset, "{failure:?}");
+    assert_eq!(ex.response.expect("response").body.bytes, b"partial body ");
+    // The proxy keeps serving others.
+    let ok = client
+        .get(up.https("/x"))
+        .send()
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(ok, "ok");
+}
+
+#[tokio::test]
+async fn unreachable_upstream_answers_502_naming_the_cause() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    // A port nothing listens on: bind, read the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("a")
+        .port();
+    let resp = client
+        .get(format!("https://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status(), 502);
+    assert_eq!(resp.headers()["x-llmspy-error"], "upstream_connect");
+    assert!(
+        resp.text()
+            .await
+            .expect("text")
+            .contains(&format!("cannot connect to 127.0.0.1:{port}"))
+    );
+    let ex = proxy.only().await;
+    assert_eq!(
+        ex.state.failure().expect("failed").kind,
+        FailureKind::UpstreamConnect
+    );
+}
+
+#[tokio::test]
+async fn untrusted_upstream_certificate_is_an_upstream_tls_failure() {
+    let up = Upstream::start().await;
+    // No --upstream-ca: the test upstream's CA is unknown to llmspy.
+    let mut proxy = TestProxy::with(Options::default()).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let resp = client.get(up.https("/")).send().await.expect("response");
+    assert_eq!(resp.status(), 502);
+    assert!(resp.text().await.expect("t").contains("--upstream-ca"));
+    let ex = proxy.only().await;
+    assert_eq!(
+        ex.state.failure().expect("failed").kind,
+        FailureKind::UpstreamTls
+    );
+}
+
+#[tokio::test]
+async fn client_rejecting_the_ca_is_recorded_with_the_fix() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    // curl trusting only the upstream's CA rejects llmspy's certificate.
+    let out = curl(&proxy.url(), &up.ca_file, &up.https("/"), &[]).await;
+    assert!(!out.status.success());
+    let ex = proxy.only().await;
+    let f = ex.state.failure().expect("failed");
+    assert_eq!(f.kind, FailureKind::ClientRejectedCa, "{f:?}");
+    assert!(f.message.contains("NODE_EXTRA_CA_CERTS"), "{}", f.message);
+    assert!(f.message.contains("127.0.0.1"));
+    // Everyone else is still served.
+    let ok = curl(&proxy.url(), &proxy.ca_file, &up.https("/"), &[]).await;
+    assert_eq!(String::from_utf8_lossy(&ok.stdout), "ok");
+}
+
+#[tokio::test]
+async fn ndjson_chunks_are_stamped() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let text = client
+        .get(up.https("/ndjson"))
+        .send()
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("t");
+    assert_eq!(text.lines().count(), 3);
+    let ex = proxy.only().await;
+    assert_eq!(ex.chunks.len(), 3);
+}
+
+#[tokio::test]
+async fn idle_stream_is_closed_and_marked() {
+    let up = Upstream::start().await;
+    let relay = llmspy::engine::RelaySettings {
+        streaming_enabled: true,
+        idle_timeout: Some(Duration::from_millis(300)),
+    };
+    let mut proxy = TestProxy::with(Options {
+        relay,
+        upstream_ca: vec![up.ca_file.clone()],
+        ..Options::default()
+    })
+    .await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let resp = client.get(up.https("/stall")).send().await.expect("head");
+    assert!(resp.bytes().await.is_err());
+    let ex = proxy.only().await;
+    assert_eq!(
+        ex.state.failure().expect("failed").kind,
+        FailureKind::IdleTimeout
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_clients() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let client = reqwest(&proxy.url(), &proxy.ca_file);
+        let url = if i % 2 == 0 {
+            up.https("/echo")
+        } else {
+            up.http("/echo")
+        };
+        tasks.push(tokio::spawn(async move {
+            let body = format!("client {i}");
+            let got = client
+                .post(url)
+                .body(body.clone())
+                .send()
+                .await
+                .expect("req")
+                .text()
+                .await
+                .expect("t");
+            assert_eq!(got, body);
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let done = proxy.finished(50).await;
+    assert_eq!(done.len(), 50);
+    assert!(done.iter().all(|e| e.state == State::Complete));
+    let mut ids: Vec<_> = done.iter().map(|e| e.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 50, "ids are unique");
+}

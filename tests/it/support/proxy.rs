@@ -1,0 +1,123 @@
+//! llmspy's engine running in-process on 127.0.0.1:0 with a temporary CA.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use llmspy::capture::{self, Limits, Recorder, StoreEvent, StoreReader};
+use llmspy::engine::{Engine, EngineConfig, RelaySettings, UpstreamTrust};
+use llmspy::exchange::Exchange;
+use tokio::sync::broadcast;
+
+pub struct TestProxy {
+    pub addr: SocketAddr,
+    pub store: StoreReader,
+    pub recorder: Recorder,
+    pub events: broadcast::Receiver<StoreEvent>,
+    pub ca_file: PathBuf,
+    pub ca: Arc<llmspy::ca::CertificateAuthority>,
+    _engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub limits: Limits,
+    pub relay: RelaySettings,
+    pub upstream_ca: Vec<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            relay: RelaySettings::default(),
+            upstream_ca: vec![],
+        }
+    }
+}
+
+impl TestProxy {
+    pub async fn start(upstream_ca: &std::path::Path) -> TestProxy {
+        Self::with(Options {
+            upstream_ca: vec![upstream_ca.to_path_buf()],
+            ..Options::default()
+        })
+        .await
+    }
+
+    pub async fn with(opts: Options) -> TestProxy {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca =
+            Arc::new(llmspy::ca::CertificateAuthority::load_or_create(dir.path()).expect("CA"));
+        let (recorder, store, events_tx) = capture::spawn(opts.limits, None);
+        let events = events_tx.subscribe();
+        let api = llmspy::api::handler(llmspy::api::ApiContext {
+            store: store.clone(),
+            recorder: recorder.clone(),
+            ca_pem: ca.cert_pem().into(),
+            listen: "127.0.0.1:0".parse().expect("addr"),
+        });
+        let engine = Engine::start(EngineConfig {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            ca: ca.clone(),
+            trust: UpstreamTrust {
+                extra_ca_files: opts.upstream_ca,
+                insecure: false,
+            },
+            settings: opts.relay,
+            recorder: recorder.clone(),
+            api,
+        })
+        .await
+        .expect("engine starts");
+        // Keep the sender alive for as long as the proxy: dropping it would close the channel.
+        std::mem::forget(events_tx);
+        TestProxy {
+            addr: engine.local_addr(),
+            store,
+            recorder,
+            events,
+            ca_file: ca.cert_path(),
+            ca,
+            _engine: engine,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Wait (signal-driven, bounded) until `n` exchanges have finished.
+    pub async fn finished(&mut self, n: usize) -> Vec<Exchange> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let done: Vec<Exchange> = {
+                let s = self.store.read();
+                s.iter()
+                    .filter(|r| r.exchange.state.is_finished())
+                    .map(|r| r.exchange.clone())
+                    .collect()
+            };
+            if done.len() >= n {
+                return done;
+            }
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(e)) => panic!("event channel: {e}"),
+                Err(_) => panic!(
+                    "timed out waiting for {n} finished exchanges; have {}",
+                    done.len()
+                ),
+            }
+        }
+    }
+
+    /// The single finished exchange (waits for it).
+    pub async fn only(&mut self) -> Exchange {
+        let mut v = self.finished(1).await;
+        assert_eq!(v.len(), 1, "expected one exchange: {v:#?}");
+        v.remove(0)
+    }
+}

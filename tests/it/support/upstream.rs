@@ -1,0 +1,323 @@
+//! A real HTTPS (and plain HTTP) upstream on 127.0.0.1 with its own CA, for
+//! driving real clients through llmspy.
+//!
+//! Routes:
+//! - `POST /echo`: the request body back, same content type.
+//! - `GET /bytes?n=N`: N bytes in 16 KiB frames.
+//! - `GET /sse/gated`: one SSE event, then waits for the test to open the gate, then one more.
+//! - `GET /sse?n=N&size=S`: N events of about S bytes each.
+//! - `GET /ndjson`: three NDJSON lines.
+//! - `GET /reset`: part of a body, then (once the gate opens) the stream breaks.
+//! - `GET /stall`: a head and one frame, then nothing.
+//! - anything else: 200 `ok`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use tokio::sync::{Notify, mpsc};
+
+type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// What the upstream saw of one request.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub version: http::Version,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+pub struct Upstream {
+    pub tls_addr: SocketAddr,
+    pub plain_addr: SocketAddr,
+    /// The upstream's own CA (PEM file), for `--upstream-ca`.
+    pub ca_file: PathBuf,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// Opened by the test to let `/sse/gated` send its second event.
+    pub gate: Arc<Notify>,
+    _dir: tempfile::TempDir,
+}
+
+#[derive(Clone)]
+struct State {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    gate: Arc<Notify>,
+}
+
+impl Upstream {
+    pub async fn start() -> Upstream {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (ca_pem, tls) = tls_config();
+        let ca_file = dir.path().join("upstream-ca.pem");
+        std::fs::write(&ca_file, ca_pem).expect("write CA");
+        let state = State {
+            seen: Arc::default(),
+            gate: Arc::new(Notify::new()),
+        };
+        let tls_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let plain_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let up = Upstream {
+            tls_addr: tls_listener.local_addr().expect("addr"),
+            plain_addr: plain_listener.local_addr().expect("addr"),
+            ca_file,
+            seen: state.seen.clone(),
+            gate: state.gate.clone(),
+            _dir: dir,
+        };
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let st = state.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = tls_listener.accept().await {
+                let acceptor = acceptor.clone();
+                let st = st.clone();
+                tokio::spawn(async move {
+                    if let Ok(tls) = acceptor.accept(tcp).await {
+                        serve(TokioIo::new(tls), st).await;
+                    }
+                });
+            }
+        });
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = plain_listener.accept().await {
+                tokio::spawn(serve(TokioIo::new(tcp), state.clone()));
+            }
+        });
+        up
+    }
+
+    pub fn https(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.tls_addr.port())
+    }
+
+    pub fn https_localhost(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.tls_addr.port())
+    }
+
+    pub fn http(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.plain_addr.port())
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+async fn serve<I>(io: I, st: State)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| handle(req, st.clone()));
+    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+        .serve_connection(io, svc)
+        .await;
+}
+
+async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    st.seen.lock().expect("lock").push(Seen {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        version: parts.version,
+        headers: parts.headers.clone(),
+        body: body.clone(),
+    });
+    let query = parts.uri.query().unwrap_or("");
+    let num = |key: &str, default: usize| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let ct = parts.headers.get("content-type").cloned();
+    let resp = match parts.uri.path() {
+        "/echo" => with_type(
+            full(body),
+            ct.as_ref()
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream"),
+        ),
+        "/bytes" => with_type(
+            frames(num("n", 1024), 16 * 1024),
+            "application/octet-stream",
+        ),
+        "/sse/gated" => with_type(gated_sse(st.gate.clone()), "text/event-stream"),
+        "/sse" => with_type(sse(num("n", 5), num("size", 64)), "text/event-stream"),
+        "/ndjson" => with_type(ndjson(), "application/x-ndjson"),
+        "/reset" => with_type(reset(st.gate.clone()), "text/plain"),
+        "/stall" => with_type(stall(), "text/event-stream"),
+        _ => with_type(full(Bytes::from_static(b"ok")), "text/plain"),
+    };
+    Ok(resp)
+}
+
+fn with_type(body: Body, ct: &str) -> Response<Body> {
+    let mut r = Response::new(body);
+    r.headers_mut()
+        .insert("content-type", ct.parse().expect("header"));
+    r
+}
+
+fn full(b: Bytes) -> Body {
+    http_body_util::Full::new(b).map_err(|e| match e {}).boxed()
+}
+
+type Tx = mpsc::Sender<Result<Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>>>;
+
+fn channel_body() -> (Tx, Body) {
+    let (tx, rx) = mpsc::channel(16);
+    let stream = tokio_stream_shim::ReceiverStream(rx);
+    (tx, StreamBody::new(stream).boxed())
+}
+
+fn frames(n: usize, frame: usize) -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let mut left = n;
+        let mut i = 0u8;
+        while left > 0 {
+            let len = left.min(frame);
+            let data: Vec<u8> = (0..len).map(|j| i.wrapping_add(j as u8)).collect();
+            i = i.wrapping_add(1);
+            if tx.send(Ok(Frame::data(Bytes::from(data)))).await.is_err() {
+                return;
+            }
+            left -= len;
+        }
+    });
+    body
+}
+
+fn gated_sse(gate: Arc<Notify>) -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let _ = tx
+            .send(Ok(Frame::data(Bytes::from_static(
+                b"event: first\ndata: {\"n\":1}\n\n",
+            ))))
+            .await;
+        gate.notified().await;
+        let _ = tx
+            .send(Ok(Frame::data(Bytes::from_static(
+                b"event: second\ndata: {\"n\":2}\n\n",
+            ))))
+            .await;
+    });
+    body
+}
+
+fn sse(n: usize, size: usize) -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        for i in 0..n {
+            let pad = "x".repeat(size.saturating_sub(24));
+            let ev = format!("event: e\ndata: {{\"i\":{i},\"p\":\"{pad}\"}}\n\n");
+            if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
+                return;
+            }
+        }
+    });
+    body
+}
+
+fn ndjson() -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        for i in 0..3 {
+            let line = format!("{{\"i\":{i},\"done\":{}}}\n", i == 2);
+            let _ = tx.send(Ok(Frame::data(Bytes::from(line)))).await;
+        }
+    });
+    body
+}
+
+fn reset(gate: Arc<Notify>) -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let _ = tx
+            .send(Ok(Frame::data(Bytes::from_static(b"partial body "))))
+            .await;
+        gate.notified().await;
+        let _ = tx.send(Err("upstream broke on purpose".into())).await;
+    });
+    body
+}
+
+fn stall() -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let _ = tx
+            .send(Ok(Frame::data(Bytes::from_static(b"data: one\n\n"))))
+            .await;
+        // Keep the sender alive (so the body never ends) until the client goes.
+        tx.closed().await;
+    });
+    body
+}
+
+/// A test CA and a server config for `localhost` and 127.0.0.1.
+fn tls_config() -> (String, rustls::ServerConfig) {
+    let ca_key = KeyPair::generate().expect("key");
+    let mut ca_params = CertificateParams::default();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "llmspy test upstream CA");
+    let ca_cert = ca_params.self_signed(&ca_key).expect("ca");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![leaf.der().clone()], key)
+    .expect("cert");
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    (ca_cert.pem(), cfg)
+}
+
+/// A minimal `Stream` over an mpsc receiver (avoids another dependency).
+mod tokio_stream_shim {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    pub struct ReceiverStream<T>(pub tokio::sync::mpsc::Receiver<T>);
+
+    impl<T> futures_util::Stream for ReceiverStream<T> {
+        type Item = T;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+            self.0.poll_recv(cx)
+        }
+    }
+}
