@@ -58,6 +58,10 @@ pub fn text_line(record: &Record) -> String {
         human_bytes(bytes),
         human_duration(ex.duration_us()),
     );
+    if let Some(summary) = &record.summary {
+        line.push_str("  ");
+        line.push_str(&summary.log_line());
+    }
     if ex.response.as_ref().is_some_and(|r| r.body.truncated) {
         line.push_str("  [capture truncated]");
     }
@@ -77,6 +81,8 @@ pub fn json_line(record: &Record) -> String {
         "state": ex.state.label(),
         "failure": ex.state.failure(),
         "truncated": ex.response.as_ref().is_some_and(|r| r.body.truncated),
+        "llm": record.summary,
+        "thread": record.thread.as_ref().map(|t| t.thread_id),
     });
     v.to_string()
 }

@@ -10,7 +10,7 @@ use crate::engine::UpstreamBody;
 use crate::export::native;
 use crate::mock::matcher::RequestMatcher;
 
-const TYPES: &str = "REQUESTS, REQUEST_RESPONSES";
+const TYPES: &str = "REQUESTS, REQUEST_RESPONSES, CONVERSATION";
 const FORMATS: &str = "JSON";
 
 pub fn retrieve(ctx: &ApiContext, query: &str, body: &Bytes) -> Response<UpstreamBody> {
@@ -27,19 +27,23 @@ pub fn retrieve(ctx: &ApiContext, query: &str, body: &Bytes) -> Response<Upstrea
             &format!("format={format} is not supported; accepted values: {FORMATS}"),
         );
     }
+    if kind == "CONVERSATION" {
+        return conversation(ctx, &params);
+    }
     let matcher = match parse_matcher(body) {
         Ok(m) => m,
         Err(resp) => return resp,
     };
     let store = ctx.store.read();
-    let selected = store.iter().map(|r| &r.exchange).filter(|ex| {
+    let selected = store.iter().filter(|r| {
         matcher
             .as_ref()
-            .is_none_or(|m| m.matches(&ex.request, &decoded_request_body(ex)))
+            .is_none_or(|m| m.matches(&r.exchange.request, &decoded_request_body(&r.exchange)))
     });
     let items: Vec<Value> = match kind.as_str() {
-        "REQUEST_RESPONSES" => selected.map(|ex| json!(native::to_json(ex))).collect(),
+        "REQUEST_RESPONSES" => selected.map(exchange_json).collect(),
         "REQUESTS" => selected
+            .map(|r| &r.exchange)
             .map(|ex| {
                 let j = native::to_json(ex);
                 json!({ "id": j.id, "startedAt": j.started_at, "url": j.url, "request": j.request })
@@ -53,6 +57,43 @@ pub fn retrieve(ctx: &ApiContext, query: &str, body: &Bytes) -> Response<Upstrea
         }
     };
     json_response(StatusCode::OK, &Value::Array(items))
+}
+
+/// The native JSON of an exchange plus, for LLM and MCP traffic, its `llm` object.
+pub fn exchange_json(record: &crate::capture::Record) -> Value {
+    let mut v = json!(native::to_json(&record.exchange));
+    if record.summary.is_some() {
+        if let Some(a) = crate::llm::analyse(&record.exchange) {
+            let thread = record.thread.as_ref().map(|t| t.thread_id);
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("llm".into(), a.api_json(thread));
+            }
+        }
+    }
+    v
+}
+
+/// `type=CONVERSATION&id=N`: the whole decoded conversation and timeline.
+fn conversation(ctx: &ApiContext, params: &[(String, String)]) -> Response<UpstreamBody> {
+    let Some(id) = param(params, "id").and_then(|v| v.parse::<u64>().ok()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "type=CONVERSATION needs id=N (an exchange id)",
+        );
+    };
+    let Some(record) = ctx.store.read().get(id).cloned() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            &format!("no exchange with id {id} (it may have been evicted or cleared)"),
+        );
+    };
+    match crate::llm::analyse(&record.exchange) {
+        Some(a) => json_response(StatusCode::OK, &a.conversation_json(record.thread.as_ref())),
+        None => error(
+            StatusCode::NOT_FOUND,
+            &format!("exchange {id} is not LLM or MCP traffic"),
+        ),
+    }
 }
 
 /// Ids of the exchanges a matcher selects.

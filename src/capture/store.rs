@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use crate::exchange::{Exchange, ExchangeId};
+use crate::llm::{Summary, ThreadInfo};
 
 /// Caps on what the store and each exchange keep.
 #[derive(Debug, Clone, Copy)]
@@ -30,9 +31,17 @@ impl Default for Limits {
 }
 
 /// One stored exchange plus what the analysers derived from it.
+///
+/// Only the small [`Summary`] and thread placement are kept; readers that
+/// need the whole conversation call [`crate::llm::analyse`] on demand, so
+/// the store holds about one copy of the captured bytes.
 #[derive(Debug, Clone)]
 pub struct Record {
     pub exchange: Exchange,
+    /// Provider, model, tokens, cost… once the exchange finished (LLM/MCP only).
+    pub summary: Option<Summary>,
+    /// Which conversation this turn belongs to, and what changed.
+    pub thread: Option<ThreadInfo>,
 }
 
 /// The exchanges, oldest first. Written only by the capture task.
@@ -102,7 +111,11 @@ impl Store {
     /// Insert an exchange, keeping id order. Returns how many were evicted.
     pub fn insert(&mut self, exchange: Exchange) -> u64 {
         self.total_bytes += exchange.captured_bytes();
-        let record = Record { exchange };
+        let record = Record {
+            exchange,
+            summary: None,
+            thread: None,
+        };
         match self.records.back() {
             Some(last) if last.exchange.id > record.exchange.id => {
                 let pos = self

@@ -103,6 +103,7 @@ pub fn spawn(
     let store = Arc::new(RwLock::new(Store::new(limits)));
     let (events, _) = broadcast::channel(8192);
     let task = CaptureTask {
+        threads: crate::llm::ThreadTracker::new(),
         store: store.clone(),
         events: events.clone(),
         save,
@@ -120,13 +121,14 @@ pub fn spawn(
 }
 
 struct CaptureTask {
+    threads: crate::llm::ThreadTracker,
     store: Arc<RwLock<Store>>,
     events: broadcast::Sender<StoreEvent>,
     save: Option<mpsc::UnboundedSender<SaveMsg>>,
 }
 
 impl CaptureTask {
-    async fn run(self, mut rx: mpsc::UnboundedReceiver<CaptureMsg>) {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<CaptureMsg>) {
         let mut batch = Vec::with_capacity(64);
         while rx.recv_many(&mut batch, 256).await > 0 {
             let mut out = Vec::with_capacity(batch.len());
@@ -138,6 +140,11 @@ impl CaptureTask {
                         CaptureMsg::Flush(done) => flushes.push(done),
                         msg => apply(&mut store, msg, &mut out),
                     }
+                }
+            }
+            for event in &out {
+                if let StoreEvent::Finished(id) = event {
+                    self.analyse(*id);
                 }
             }
             for event in out {
@@ -160,6 +167,33 @@ impl CaptureTask {
                     }
                 }
             }
+        }
+    }
+}
+
+impl CaptureTask {
+    /// Run the pure analysers on a finished exchange, off the relay path and
+    /// without holding the store lock while parsing.
+    fn analyse(&mut self, id: ExchangeId) {
+        let exchange = {
+            let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+            match store.get(id) {
+                Some(r) => r.exchange.clone(),
+                None => return,
+            }
+        };
+        let Some(analysis) = crate::llm::analyse(&exchange) else {
+            return;
+        };
+        let thread = (analysis.kind != crate::llm::Kind::Mcp).then(|| {
+            self.threads
+                .observe(id, &analysis, exchange.client_addr.as_deref())
+        });
+        let summary = analysis.summary();
+        let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = store.get_mut(id) {
+            r.summary = Some(summary);
+            r.thread = thread;
         }
     }
 }
