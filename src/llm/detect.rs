@@ -19,20 +19,41 @@ pub(crate) fn kind(input: &Input) -> Kind {
     by_shape(input).unwrap_or(Kind::Other)
 }
 
-/// A path an API is served at, confirmed by the request body when it parsed.
+/// A path an API is served at, confirmed by a POST body of the right
+/// shape. A body that did not parse (cut at the cap, say) is given the
+/// benefit of the doubt; no body at all is not an API call.
 fn by_path(input: &Input) -> Option<Kind> {
     let path = input.path.as_str();
+    let candidate = path_kind(path)?;
+    if input.method() != "POST" || input.ex.request.body.bytes.is_empty() {
+        return None;
+    }
     let body = input.request.as_ref();
     let has = |key: &str| body.is_none_or(|b| b.get(key).is_some());
-    let candidate = path_kind(path)?;
+    // Azure names the model in the path, Vertex and Bedrock Claude too.
+    let model_in_path = path.contains("/deployments/") || path.contains("/publishers/");
+    let named = has("model") || has("anthropic_version") || model_in_path;
     let confirmed = match candidate {
-        Kind::Anthropic | Kind::OpenAiChat => has("messages"),
-        Kind::OpenAiResponses => input.method() == "POST" && (has("input") || has("model")),
+        Kind::Anthropic => chat_shaped(body) && named,
+        // llama.cpp and other local servers accept requests without a model.
+        Kind::OpenAiChat => chat_shaped(body),
+        Kind::OpenAiResponses => has("input") || has("model"),
         Kind::Gemini => has("contents"),
         Kind::Ollama => has("model") && (has("messages") || has("prompt")),
         Kind::Mcp | Kind::Other => false,
     };
     confirmed.then_some(candidate)
+}
+
+/// `messages` is a list of role-tagged turns (or the body did not parse).
+fn chat_shaped(body: Option<&Value>) -> bool {
+    let Some(body) = body else {
+        return true;
+    };
+    match body.get("messages") {
+        Some(Value::Array(turns)) => turns.first().is_none_or(|t| t.get("role").is_some()),
+        _ => false,
+    }
 }
 
 fn path_kind(path: &str) -> Option<Kind> {
@@ -204,6 +225,89 @@ mod tests {
         ];
         for (path, want) in cases {
             assert_eq!(path_kind(path), want, "{path}");
+        }
+    }
+
+    fn exchange(method: &str, path: &str, body: &str) -> crate::exchange::Exchange {
+        use crate::exchange::*;
+        Exchange {
+            id: 1,
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            client_addr: None,
+            via: Via::Connect,
+            request: Request {
+                method: method.into(),
+                scheme: "https".into(),
+                host: "example.com".into(),
+                port: 443,
+                path: path.into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![],
+                body: Body::from_bytes(body.as_bytes()),
+            },
+            response: None,
+            chunks: vec![],
+            timings: Timings::default(),
+            state: State::Complete,
+            source: Source::Upstream,
+        }
+    }
+
+    #[test]
+    fn path_and_body_together() {
+        let chat = r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#;
+        let cases = [
+            ("POST", "/v1/messages", chat, Kind::Anthropic),
+            ("POST", "/v1/chat/completions", chat, Kind::OpenAiChat),
+            (
+                "POST",
+                "/v1/chat/completions",
+                r#"{"messages":[{"role":"user","content":"hi"}]}"#,
+                Kind::OpenAiChat,
+            ),
+            (
+                "POST",
+                "/v1/messages",
+                r#"{"model":"m","messages":[{"role":"user""#,
+                Kind::Anthropic,
+            ),
+            ("GET", "/api/users/1/messages", "", Kind::Other),
+            ("POST", "/rooms/4/messages", r#"{"text":"hi"}"#, Kind::Other),
+            (
+                "POST",
+                "/rooms/4/messages",
+                r#"{"messages":["hi"]}"#,
+                Kind::Other,
+            ),
+            (
+                "POST",
+                "/v1/responses",
+                r#"{"model":"gpt-5","input":"hi"}"#,
+                Kind::OpenAiResponses,
+            ),
+            ("GET", "/v1/responses", "", Kind::Other),
+            (
+                "POST",
+                "/api/chat",
+                r#"{"model":"qwen3","messages":[]}"#,
+                Kind::Ollama,
+            ),
+            (
+                "POST",
+                "/mcp",
+                r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+                Kind::Mcp,
+            ),
+            (
+                "POST",
+                "/v1/messages",
+                r#"{"jsonrpc":"2.0","method":"notifications/x"}"#,
+                Kind::Mcp,
+            ),
+        ];
+        for (method, path, body, want) in cases {
+            let ex = exchange(method, path, body);
+            assert_eq!(kind(&Input::new(&ex)), want, "{method} {path} {body}");
         }
     }
 

@@ -163,6 +163,11 @@ fn parse(input: &Input, kind: Kind) -> Parsed {
         });
         return out;
     }
+    if resp.content_type.contains("amazon.eventstream") {
+        let note = "Bedrock's binary event stream is not decoded: only the request is shown";
+        out.notes.push(Note::new(NoteKind::Unknown, note));
+        return out;
+    }
     match kind {
         Kind::Anthropic => anthropic::reply(resp, &mut out),
         Kind::OpenAiChat => openai_chat::reply(resp, &mut out),

@@ -23,8 +23,8 @@ use super::model::{
 };
 use super::timeline::StreamEvent;
 use super::value::{
-    array_at, bool_at, either, f64_at, flatten_text, image_from_url, parse_arguments, quoted,
-    str_at, string_at, tool_call, u64_at,
+    array_at, bool_at, either, f64_at, flatten_text, image_from_url, nonempty_at, parse_arguments,
+    quoted, str_at, string_at, tool_call, u64_at,
 };
 
 pub(super) fn request(v: &Value) -> Conversation {
@@ -254,8 +254,8 @@ fn chunk(acc: &mut Acc, data: &Value, out: &mut Parsed) -> (&'static str, String
         acc.reply.error = Some(err);
         return ("error", summary, false);
     }
-    acc.reply.id = acc.reply.id.take().or_else(|| string_at(data, "id"));
-    if let Some(model) = string_at(data, "model") {
+    acc.reply.id = acc.reply.id.take().or_else(|| nonempty_at(data, "id"));
+    if let Some(model) = nonempty_at(data, "model") {
         out.model = Some(model);
     }
     let mut said = Vec::new();

@@ -14,6 +14,12 @@ pub(crate) fn string_at(v: &Value, key: &str) -> Option<String> {
     str_at(v, key).map(str::to_string)
 }
 
+/// A string field that is present and not empty (Azure's first stream
+/// chunk carries `"id": ""` and `"model": ""`).
+pub(crate) fn nonempty_at(v: &Value, key: &str) -> Option<String> {
+    str_at(v, key).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
 pub(crate) fn u64_at(v: &Value, key: &str) -> Option<u64> {
     v.get(key).and_then(Value::as_u64)
 }
