@@ -51,6 +51,11 @@ pub enum CaptureMsg {
         at_us: u64,
         failure: Option<Failure>,
     },
+    /// The response came from a mock expectation, not the upstream.
+    Mocked {
+        id: ExchangeId,
+        expectation_id: String,
+    },
     /// A finished exchange recorded in one go (e.g. a TLS rejection).
     Insert(Box<Exchange>),
     /// Remove exchanges; None removes all.
@@ -285,6 +290,11 @@ fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
         }
         CaptureMsg::Flush(done) => {
             let _ = done.send(());
+        }
+        CaptureMsg::Mocked { id, expectation_id } => {
+            if let Some(r) = store.get_mut(id) {
+                r.exchange.source = crate::exchange::Source::Mock { expectation_id };
+            }
         }
         CaptureMsg::Clear(ids) => {
             match ids {

@@ -105,6 +105,7 @@ async fn serve(
         settings: settings.relay,
         recorder: recorder.clone(),
         api,
+        responder: None,
     })
     .await?;
     print_banner(&engine, &ca, args);

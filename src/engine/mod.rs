@@ -9,6 +9,7 @@ mod failure;
 mod listener;
 mod mitm;
 mod relay;
+pub mod responder;
 mod rewind;
 pub mod sniff;
 mod socks5;
@@ -28,6 +29,7 @@ use crate::ca::CertificateAuthority;
 use crate::capture::Recorder;
 
 pub use relay::{empty, error_response, full};
+pub use responder::{Decision, ForwardOverride, MockChunk, MockResponse, Responder};
 pub use upstream::{UpstreamBody, UpstreamTrust};
 
 /// The error type of bodies flowing through the engine.
@@ -65,6 +67,8 @@ pub struct EngineConfig {
     pub settings: RelaySettings,
     pub recorder: Recorder,
     pub api: ApiHandler,
+    /// Mock expectations, consulted before each request goes upstream.
+    pub responder: Option<Arc<dyn Responder>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +90,7 @@ pub(crate) struct Shared {
     pub ca: Arc<CertificateAuthority>,
     pub settings: RelaySettings,
     pub api: ApiHandler,
+    pub responder: Option<Arc<dyn Responder>>,
     pub local_addr: SocketAddr,
 }
 
@@ -116,6 +121,7 @@ impl Engine {
             ca: config.ca,
             settings: config.settings,
             api: config.api,
+            responder: config.responder,
             local_addr,
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);

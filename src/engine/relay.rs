@@ -8,12 +8,14 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode, Version};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::body::Incoming;
 
+use super::responder::{Decision, ForwardOverride, MockResponse, Responder};
 use super::tee::{Side, Tee, elapsed_us};
 use super::upstream::UpstreamBody;
-use super::{Shared, failure};
+use super::{BoxError, Shared, failure};
 use crate::capture::CaptureMsg;
 use crate::exchange::{
     self, Body, Exchange, Failure, Headers, Request as ReqHead, Response as RespHead, State,
@@ -63,9 +65,10 @@ pub async fn relay(
     let started = Instant::now();
     let recorder = &shared.recorder;
     let id = recorder.next_id();
-    recorder.send(CaptureMsg::Start(Box::new(new_exchange(
-        id, &req, &target, via, client,
-    ))));
+    let exchange = new_exchange(id, &req, &target, via, client);
+    let head = exchange.request.clone();
+    recorder.send(CaptureMsg::Start(Box::new(exchange)));
+    let mut target = target;
 
     let upgrade = is_upgrade(&req).then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
@@ -79,11 +82,30 @@ pub async fn relay(
         cap,
         None,
     );
-    let path = parts
+    let (body, decision) = match shared.responder.clone() {
+        Some(r) if r.active() => match decide(r.as_ref(), body, head).await {
+            Ok(v) => v,
+            Err(failure) => return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure),
+        },
+        _ => (body.boxed(), Decision::Forward),
+    };
+    let mut body = body;
+    let mut path = parts
         .uri
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
+    match decision {
+        Decision::Forward => {}
+        Decision::Respond(mock) => return play(&shared, id, started, mock),
+        Decision::ForwardTo(o) => {
+            recorder.send(CaptureMsg::Mocked {
+                id,
+                expectation_id: o.expectation_id.clone(),
+            });
+            apply_override(&o, &mut target, &mut path, &mut parts.headers, &mut body);
+        }
+    }
     let uri = format!("{}://{}{}", target.scheme, target.authority(), path);
     let Ok(uri) = uri.parse::<http::Uri>() else {
         let failure = Failure::new(
@@ -96,7 +118,7 @@ pub async fn relay(
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers, upgrade.is_some());
     parts.headers.remove(header::HOST);
-    let upstream_req = Request::from_parts(parts, body.boxed());
+    let upstream_req = Request::from_parts(parts, body);
 
     let resp = match shared.client.request(upstream_req).await {
         Ok(resp) => resp,
@@ -176,6 +198,142 @@ async fn respond(
             let body = format!("llmspy: the upstream response broke: {e}\n");
             error_response(StatusCode::BAD_GATEWAY, "upstream_reset", body)
         }
+    }
+}
+
+/// Read the whole request body (teed into capture as it arrives) and ask the
+/// responder what to do. Only runs while expectations exist.
+async fn decide(
+    responder: &dyn Responder,
+    body: Tee<Incoming>,
+    mut head: ReqHead,
+) -> Result<(UpstreamBody, Decision), Failure> {
+    let bytes = body.collect().await.map(|b| b.to_bytes()).map_err(|e| {
+        Failure::new(
+            exchange::FailureKind::ClientGone,
+            format!("the request body broke off: {}", failure::chain(&*e)),
+        )
+    })?;
+    head.body = Body::from_bytes(bytes.to_vec());
+    let decision = responder.decide(&head);
+    Ok((full(bytes), decision))
+}
+
+/// Send a mocked response, chunk by chunk with its delays, through the same
+/// tee as upstream responses so it is captured and timed alike.
+fn play(
+    shared: &Arc<Shared>,
+    id: u64,
+    started: Instant,
+    mock: MockResponse,
+) -> Response<UpstreamBody> {
+    let recorder = &shared.recorder;
+    recorder.send(CaptureMsg::Mocked {
+        id,
+        expectation_id: mock.expectation_id.clone(),
+    });
+    let head = RespHead {
+        status: mock.status,
+        version: "HTTP/1.1".into(),
+        headers: mock.headers.clone(),
+        body: Body::default(),
+    };
+    let streamed = exchange::is_event_stream(exchange::header(&head.headers, "content-type"));
+    recorder.send(CaptureMsg::ResponseHead {
+        id,
+        response: Box::new(head),
+        at_us: elapsed_us(started),
+    });
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
+    let chunks = mock.chunks;
+    tokio::spawn(async move {
+        for chunk in chunks {
+            if !chunk.delay.is_zero() {
+                tokio::time::sleep(chunk.delay).await;
+            }
+            if tx.send(Ok(Frame::data(chunk.data))).await.is_err() {
+                return; // the client went away; the tee records it
+            }
+        }
+    });
+    let limits = recorder.limits();
+    let cap = if streamed {
+        limits.max_streaming_capture_bytes
+    } else {
+        limits.max_body_capture_bytes
+    };
+    let body = StreamBody::new(ReceiverStream(rx));
+    let tee = Tee::new(
+        body,
+        Side::Response,
+        id,
+        recorder.clone(),
+        started,
+        cap,
+        None,
+    );
+    let mut resp = Response::new(tee.boxed());
+    *resp.status_mut() = StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK);
+    for (name, value) in &mock.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    strip_hop_by_hop(resp.headers_mut(), false);
+    resp
+}
+
+/// Apply an `httpForward` override to where and what the request carries.
+fn apply_override(
+    o: &ForwardOverride,
+    target: &mut Target,
+    path: &mut String,
+    headers: &mut HeaderMap,
+    body: &mut UpstreamBody,
+) {
+    if let Some(s) = &o.scheme {
+        target.scheme = if s.eq_ignore_ascii_case("https") {
+            "https"
+        } else {
+            "http"
+        };
+    }
+    if let Some(h) = &o.host {
+        target.host = h.clone();
+    }
+    if let Some(p) = o.port {
+        target.port = p;
+    }
+    if let Some(p) = &o.path {
+        path.clone_from(p);
+    }
+    for (name, value) in &o.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    if let Some(b) = &o.body {
+        headers.remove(header::CONTENT_LENGTH);
+        *body = full(b.clone());
+    }
+}
+
+/// A `Stream` over an mpsc receiver, for mocked bodies.
+struct ReceiverStream<T>(tokio::sync::mpsc::Receiver<T>);
+
+impl<T> futures_core::Stream for ReceiverStream<T> {
+    type Item = T;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<T>> {
+        self.0.poll_recv(cx)
     }
 }
 

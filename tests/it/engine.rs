@@ -449,3 +449,88 @@ async fn fifty_concurrent_clients() {
     ids.dedup();
     assert_eq!(ids.len(), 50, "ids are unique");
 }
+
+/// Answers `/mocked` itself; everything else goes upstream.
+struct TestResponder;
+
+impl llmspy::engine::Responder for TestResponder {
+    fn active(&self) -> bool {
+        true
+    }
+
+    fn decide(&self, request: &llmspy::exchange::Request) -> llmspy::engine::Decision {
+        use llmspy::engine::{Decision, MockChunk, MockResponse};
+        if request.path != "/mocked" {
+            return Decision::Forward;
+        }
+        assert_eq!(
+            request.body.bytes, b"question",
+            "the responder sees the whole body"
+        );
+        let chunk = |ms, text: &'static str| MockChunk {
+            delay: Duration::from_millis(ms),
+            data: bytes::Bytes::from_static(text.as_bytes()),
+        };
+        Decision::Respond(MockResponse {
+            expectation_id: "exp-1".into(),
+            status: 200,
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            chunks: vec![chunk(0, "data: one\n\n"), chunk(20, "data: two\n\n")],
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_responder_answers_matching_requests_and_forwards_the_rest() {
+    let up = Upstream::start().await;
+    let responder: std::sync::Arc<dyn llmspy::engine::Responder> =
+        std::sync::Arc::new(TestResponder);
+    let mut proxy = TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        responder: Some(responder),
+        ..Options::default()
+    })
+    .await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let mocked = client
+        .post(up.https("/mocked"))
+        .body("question")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(
+        mocked.text().await.expect("text"),
+        "data: one\n\ndata: two\n\n"
+    );
+    let echoed = client
+        .post(up.https("/echo"))
+        .body("through")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(echoed.text().await.expect("text"), "through");
+    assert_eq!(
+        up.seen().len(),
+        1,
+        "only the unmatched request reached the upstream"
+    );
+    let done = proxy.finished(2).await;
+    let m = done
+        .iter()
+        .find(|e| e.request.path == "/mocked")
+        .expect("mocked");
+    assert_eq!(
+        m.source,
+        llmspy::exchange::Source::Mock {
+            expectation_id: "exp-1".into()
+        }
+    );
+    assert_eq!(m.request.body.bytes, b"question");
+    assert_eq!(m.chunks.len(), 2);
+    assert!(
+        m.chunks[1].at_us - m.chunks[0].at_us >= 15_000,
+        "the delay is played: {:?}",
+        m.chunks
+    );
+    assert_eq!(m.state, State::Complete);
+}

@@ -25,6 +25,7 @@ pub struct Options {
     pub limits: Limits,
     pub relay: RelaySettings,
     pub upstream_ca: Vec<PathBuf>,
+    pub responder: Option<Arc<dyn llmspy::engine::Responder>>,
 }
 
 impl Default for Options {
@@ -33,6 +34,7 @@ impl Default for Options {
             limits: Limits::default(),
             relay: RelaySettings::default(),
             upstream_ca: vec![],
+            responder: None,
         }
     }
 }
@@ -68,6 +70,7 @@ impl TestProxy {
             settings: opts.relay,
             recorder: recorder.clone(),
             api,
+            responder: opts.responder,
         })
         .await
         .expect("engine starts");
