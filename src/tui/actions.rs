@@ -266,6 +266,7 @@ impl App {
     fn clear(&mut self) {
         let newest = self.reader.read().iter().next_back().map(|r| r.exchange.id);
         self.list.scope.cleared_through = newest.unwrap_or(0);
+        self.generation += 1;
         self.list.scope.marked.clear();
         self.list.invalidate();
         if let Some(clear) = &self.info.on_clear {
@@ -302,7 +303,9 @@ impl App {
             return;
         }
         match self.library.field {
-            ExportField::What | ExportField::Format => self.library.step_choice(true),
+            ExportField::What | ExportField::Format | ExportField::Secrets => {
+                self.library.step_choice(true)
+            }
             ExportField::Path => self.open_field(FieldKind::ExportPath),
             ExportField::Write => self.write_export(),
         }

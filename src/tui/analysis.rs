@@ -3,17 +3,55 @@
 
 use crate::exchange::{Exchange, header, is_event_stream};
 use crate::filter::Facts;
+use crate::llm::{self, Analysis, Changes, Message, Part, Summary};
 
-use super::rows::RowInfo;
+use super::rows::{Kind, RowInfo, UsageExtras};
 
-/// Summarise one exchange for the list, the filter and the totals.
-pub fn row_info(ex: &Exchange) -> RowInfo {
-    RowInfo {
-        facts: Facts {
-            stream: streamed(ex),
-            ..Facts::default()
+/// Longest lane label taken from a conversation's first user words.
+const LABEL_CHARS: usize = 60;
+
+/// Analyse one exchange (`None` for traffic that is not LLM or MCP).
+pub fn analyse(ex: &Exchange) -> Option<Analysis> {
+    llm::analyse(ex)
+}
+
+/// Summarise one exchange for the list, the filter and the totals, from
+/// its analysis when there is one.
+pub fn row_info(ex: &Exchange, analysis: Option<&Analysis>) -> RowInfo {
+    match analysis {
+        Some(a) => from_summary(ex, &a.summary()),
+        None => RowInfo {
+            facts: Facts {
+                stream: streamed(ex),
+                ..Facts::default()
+            },
+            ..RowInfo::default()
         },
-        ..RowInfo::default()
+    }
+}
+
+/// The row of an exchange the capture task already analysed.
+pub fn from_summary(ex: &Exchange, s: &Summary) -> RowInfo {
+    let mut tools: Vec<String> = s.tools.to_vec();
+    tools.extend(s.mcp_tool.as_deref().map(str::to_string));
+    RowInfo {
+        kind: if s.kind.is_llm() {
+            Kind::Llm
+        } else {
+            Kind::Mcp
+        },
+        facts: Facts {
+            provider: Some(s.provider.to_string()),
+            model: s.model.as_deref().map(str::to_string),
+            tools,
+            mcp: s.kind == llm::Kind::Mcp,
+            stream: s.stream || streamed(ex),
+        },
+        tokens_in: s.tokens_in,
+        tokens_out: s.tokens_out,
+        cost: s.cost_usd,
+        mcp_method: mcp_label(s),
+        thread: None,
     }
 }
 
@@ -23,28 +61,94 @@ fn streamed(ex: &Exchange) -> bool {
         .is_some_and(|r| is_event_stream(header(&r.headers, "content-type")))
 }
 
+/// `tools/call get_weather`, `initialize`, …
+fn mcp_label(s: &Summary) -> Option<String> {
+    if s.kind != llm::Kind::Mcp {
+        return None;
+    }
+    let method = s.mcp_method.as_deref().unwrap_or("(reply)");
+    Some(match &s.mcp_tool {
+        Some(tool) => format!("{method} {tool}"),
+        None => method.to_string(),
+    })
+}
+
+/// What the usage strip shows beyond the list's columns.
+pub fn extras(a: &Analysis) -> UsageExtras {
+    let u = a.usage;
+    let cached = u.is_some_and(|u| u.cache_read_tokens + u.cache_write_tokens > 0);
+    let timeline = a.timeline.as_ref();
+    let reply = a.reply.as_ref();
+    UsageExtras {
+        cache_read: u.filter(|_| cached).map(|u| u.cache_read_tokens),
+        cache_write: u.filter(|_| cached).map(|u| u.cache_write_tokens),
+        reasoning: u.map(|u| u.reasoning_tokens).filter(|r| *r > 0),
+        stop_reason: reply.and_then(|r| r.stop_reason.clone()),
+        ttft_us: timeline
+            .and_then(|t| t.ttft_ms)
+            .map(|ms| (ms * 1000.0).round() as u64),
+        tokens_per_sec: timeline.and_then(|t| t.output_tokens_per_s),
+        error: reply.and_then(|r| r.error.as_ref()).map(|e| match &e.kind {
+            Some(kind) => format!("{kind}: {}", e.message),
+            None => e.message.clone(),
+        }),
+    }
+}
+
+/// A conversation's name: its first user words.
+pub fn label(a: &Analysis) -> Option<String> {
+    let first = a.request.messages.iter().find(|m| m.role == "user")?;
+    let text: String = first_text(first)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut out: String = text.chars().take(LABEL_CHARS).collect();
+    if text.chars().count() > LABEL_CHARS {
+        out.push('…');
+    }
+    Some(out)
+}
+
+fn first_text(m: &Message) -> Option<&str> {
+    m.parts.iter().find_map(|p| match p {
+        Part::Text { text } => Some(text.as_str()),
+        _ => None,
+    })
+}
+
+/// What changed since the previous turn, in words.
+pub fn describe_changes(c: &Changes, first_turn: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if first_turn {
+        out.push(format!("{} message(s)", c.messages_added));
+        return out;
+    }
+    if c.messages_added > 0 {
+        out.push(format!("+{} message(s)", c.messages_added));
+    }
+    if c.system_changed {
+        out.push("system prompt changed".into());
+    }
+    if c.tools_changed {
+        out.push("tools changed".into());
+    }
+    if c.model_changed {
+        out.push("model changed".into());
+    }
+    if out.is_empty() {
+        out.push("no change".into());
+    }
+    out
+}
+
 /// True when scripted conversation expectations cover this exchange (the
 /// mock issue fills this in; until then no exchange has them).
 pub fn has_scripted_turns(_ex: &Exchange) -> bool {
     false
 }
 
-/// Group LLM exchanges into conversations; the rest are unscoped.
-pub fn threads(
-    store: &crate::capture::Store,
-    rows: &mut super::rows::RowCache,
-) -> (Vec<super::sessions::Lane>, Vec<crate::exchange::ExchangeId>) {
-    let unscoped = store
-        .iter()
-        .map(|r| {
-            rows.refresh(&r.exchange);
-            r.exchange.id
-        })
-        .collect();
-    (Vec::new(), unscoped)
-}
-
 /// The assistant's reply as plain text, for copying.
-pub fn assistant_text(_ex: &Exchange) -> Option<String> {
-    None
+pub fn assistant_text(ex: &Exchange) -> Option<String> {
+    let text = analyse(ex)?.reply?.text();
+    (!text.is_empty()).then_some(text)
 }

@@ -86,7 +86,7 @@ impl App {
             screen: Screen::Traffic,
             focus: Focus::Main,
             list: TrafficList::new(live),
-            rows: RowCache::default(),
+            rows: RowCache::new(!live),
             detail: Detail::default(),
             filter: Filter::all(),
             field: None,
@@ -268,14 +268,15 @@ impl App {
         let store = reader.read();
         self.list.sync(&store, &mut self.rows, &self.filter);
         if self.screen == Screen::Sessions {
+            let cleared = self.list.scope.cleared_through;
             self.sessions
-                .refresh(&store, &mut self.rows, self.generation);
+                .refresh(&store, &mut self.rows, self.generation, cleared);
         }
         let id = self.detail_visible().then(|| self.current_id()).flatten();
         self.detail.show(id);
         let info = id
             .and_then(|id| store.get(id))
-            .map(|r| self.rows.refresh(&r.exchange).clone());
+            .map(|r| self.rows.refresh(r).clone());
         self.areas = Areas::compute(
             self.size,
             Inputs {

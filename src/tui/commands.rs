@@ -43,7 +43,7 @@ impl App {
     pub(super) fn write_export(&mut self) {
         let exchanges = self.export_selection();
         let path = self.library.path_buf();
-        let result = export::write(self.library.format, &exchanges, &path);
+        let result = export::write(self.library.format, self.library.redact, &exchanges, &path);
         self.library.result = Some(result.clone());
         match result {
             Ok(msg) => self.say(msg),

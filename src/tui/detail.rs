@@ -2,13 +2,19 @@
 //! and the cached document of the current tab (rebuilt only when the
 //! exchange, tab, width or display options change).
 
+use std::sync::Arc;
+
 use crate::capture::Store;
 use crate::exchange::{Exchange, ExchangeId};
+use crate::llm::Analysis;
 
 use super::analysis;
 use super::doc::Doc;
 use super::rows::{Kind, Rev, RowInfo};
 use super::views;
+
+/// Documents kept for quick return (each can be tens of MB for a large body).
+const DOCS_KEPT: usize = 3;
 
 /// Detail tabs; which ones an exchange gets depends on its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,22 +42,21 @@ impl Tab {
 }
 
 /// The tabs `ex` offers, in order.
-pub fn tabs_for(ex: &Exchange, info: &RowInfo) -> Vec<Tab> {
-    match info.kind {
-        Kind::Llm => {
-            let mut tabs = vec![Tab::Messages, Tab::Conversation];
-            if analysis::has_scripted_turns(ex) {
-                tabs.push(Tab::Scripted);
-            }
-            if !ex.chunks.is_empty() && info.facts.stream {
-                tabs.push(Tab::Timeline);
-            }
-            tabs.push(Tab::Raw);
-            tabs
-        }
-        Kind::Mcp => vec![Tab::Mcp, Tab::Raw],
-        Kind::Other => vec![Tab::Raw],
+pub fn tabs_for(ex: &Exchange, info: &RowInfo, analysis: Option<&Analysis>) -> Vec<Tab> {
+    let timeline = analysis.is_some_and(|a| a.timeline.is_some());
+    let mut tabs = match info.kind {
+        Kind::Llm => vec![Tab::Messages, Tab::Conversation],
+        Kind::Mcp => vec![Tab::Mcp],
+        Kind::Other => vec![],
+    };
+    if info.kind == Kind::Llm && analysis::has_scripted_turns(ex) {
+        tabs.push(Tab::Scripted);
     }
+    if timeline {
+        tabs.push(Tab::Timeline);
+    }
+    tabs.push(Tab::Raw);
+    tabs
 }
 
 /// Everything a tab's document depends on.
@@ -86,13 +91,28 @@ pub struct Detail {
     pub reveal: bool,
     pub thinking: bool,
     pub search: Search,
-    cache: Option<(DocKey, Doc)>,
+    /// Recently built documents, most recent first; stepping back to an
+    /// exchange just seen (a 1 MB body, say) costs nothing.
+    docs: Vec<(DocKey, Doc)>,
+    /// Which of `docs` is on screen.
+    current: Option<DocKey>,
+    /// The shown exchange's analysis, by revision (LLM and MCP only).
+    analysis: Option<(ExchangeId, Rev, Option<Arc<Analysis>>)>,
 }
 
 impl Detail {
+    /// The shown exchange's analysis, once prepared (LLM and MCP only).
+    pub fn analysis(&self) -> Option<&Analysis> {
+        match &self.analysis {
+            Some((id, _, a)) if Some(*id) == self.id => a.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The current tab's document, once prepared.
     pub fn doc(&self) -> Option<&Doc> {
-        self.cache.as_ref().map(|(_, d)| d)
+        let key = self.current?;
+        self.docs.iter().find(|(k, _)| *k == key).map(|(_, d)| d)
     }
 
     /// Show `id` (keeping the tab when the new exchange has it).
@@ -107,16 +127,17 @@ impl Detail {
     pub fn prepare(&mut self, store: &Store, info: Option<&RowInfo>, width: u16, height: u16) {
         self.height = usize::from(height);
         let (Some(id), Some(info)) = (self.id, info) else {
-            self.cache = None;
+            self.current = None;
             self.tabs.clear();
             return;
         };
         let Some(record) = store.get(id) else {
-            self.cache = None;
+            self.current = None;
             return;
         };
         let ex = &record.exchange;
-        self.tabs = tabs_for(ex, info);
+        let analysis = self.analysis_of(ex, info);
+        self.tabs = tabs_for(ex, info, analysis.as_deref());
         let tab = match self.tab {
             Some(t) if self.tabs.contains(&t) => t,
             _ => self.tabs.first().copied().unwrap_or(Tab::Raw),
@@ -130,22 +151,52 @@ impl Detail {
             reveal: self.reveal,
             thinking: self.thinking,
         };
-        if self.cache.as_ref().is_none_or(|(k, _)| *k != key) {
-            self.rebuild(key, ex, info);
+        if self.current != Some(key) {
+            match self.docs.iter().position(|(k, _)| *k == key) {
+                Some(i) => {
+                    let doc = self.docs.remove(i);
+                    self.docs.insert(0, doc);
+                    self.current = Some(key);
+                    self.refresh_search();
+                }
+                None => self.rebuild(key, ex, info, analysis.as_deref()),
+            }
         }
         self.scroll = self.scroll.min(self.max_scroll());
     }
 
-    fn rebuild(&mut self, key: DocKey, ex: &Exchange, info: &RowInfo) {
+    /// The analysis of `ex`, reused until the exchange changes.
+    fn analysis_of(&mut self, ex: &Exchange, info: &RowInfo) -> Option<Arc<Analysis>> {
+        let rev = Rev::of(ex);
+        let fresh = self
+            .analysis
+            .as_ref()
+            .is_some_and(|(id, r, _)| *id == ex.id && *r == rev);
+        if !fresh {
+            let a = (info.kind != Kind::Other)
+                .then(|| analysis::analyse(ex))
+                .flatten();
+            self.analysis = Some((ex.id, rev, a.map(Arc::new)));
+        }
+        self.analysis.as_ref().and_then(|(_, _, a)| a.clone())
+    }
+
+    fn rebuild(&mut self, key: DocKey, ex: &Exchange, info: &RowInfo, a: Option<&Analysis>) {
         // A document that grows while the user watches its end (a streaming
         // reply) keeps showing the end.
         let same_view = self
-            .cache
-            .as_ref()
-            .is_some_and(|(k, _)| k.id == key.id && k.tab == key.tab);
+            .current
+            .is_some_and(|k| k.id == key.id && k.tab == key.tab);
         let at_end = same_view && self.scroll >= self.max_scroll() && self.scroll > 0;
-        let doc = views::build_tab(key.tab, ex, info, key.reveal, key.thinking, key.width);
-        self.cache = Some((key, doc));
+        let opts = views::TabOptions {
+            reveal: key.reveal,
+            thinking: key.thinking,
+            width: key.width,
+        };
+        let doc = views::build_tab(key.tab, ex, info, a, opts);
+        self.docs.insert(0, (key, doc));
+        self.docs.truncate(DOCS_KEPT);
+        self.current = Some(key);
         if !same_view {
             self.scroll = 0;
         } else if at_end {

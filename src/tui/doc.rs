@@ -98,6 +98,15 @@ impl DocBuilder {
         }
     }
 
+    /// A section rule: `── Title ─────────`.
+    pub fn section(&mut self, title: &str) {
+        let rule = "─".repeat(self.width.saturating_sub(text_width(title) + 4));
+        self.raw(Line::from(vec![
+            Span::styled(format!("── {title} "), super::theme::HEADER),
+            Span::styled(rule, super::theme::DIM),
+        ]));
+    }
+
     pub fn blank(&mut self) {
         self.lines.push(Line::default());
     }

@@ -32,45 +32,16 @@ impl What {
     }
 }
 
-/// Export formats, as the export module names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
-    #[default]
-    Json,
-    Har,
-    OpenApi,
-    Postman,
-    Bruno,
-}
+pub use crate::export::Format;
 
-impl Format {
-    pub const ALL: [Format; 5] = [
-        Format::Json,
-        Format::Har,
-        Format::OpenApi,
-        Format::Postman,
-        Format::Bruno,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Format::Json => "llmspy JSON",
-            Format::Har => "HAR 1.2",
-            Format::OpenApi => "OpenAPI 3",
-            Format::Postman => "Postman v2.1",
-            Format::Bruno => "Bruno (.zip)",
-        }
-    }
-
-    /// File name ending for the default path.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Har => "har",
-            Format::OpenApi => "openapi.json",
-            Format::Postman => "postman_collection.json",
-            Format::Bruno => "bruno.zip",
-        }
+/// How the form shows a format.
+pub fn format_label(f: Format) -> &'static str {
+    match f {
+        Format::Json => "llmspy JSON",
+        Format::Har => "HAR 1.2",
+        Format::OpenApi => "OpenAPI 3",
+        Format::Postman => "Postman v2.1",
+        Format::Bruno => "Bruno (.zip)",
     }
 }
 
@@ -80,23 +51,27 @@ pub enum ExportField {
     #[default]
     What,
     Format,
+    Secrets,
     Path,
     Write,
 }
 
-const FIELDS: [ExportField; 4] = [
+const FIELDS: [ExportField; 5] = [
     ExportField::What,
     ExportField::Format,
+    ExportField::Secrets,
     ExportField::Path,
     ExportField::Write,
 ];
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Library {
     pub tab: LibraryTab,
     pub field: ExportField,
     pub what: What,
     pub format: Format,
+    /// Keep secrets out of the file (the default).
+    pub redact: bool,
     /// The path; follows the format's default until the user edits it.
     pub path: String,
     pub path_edited: bool,
@@ -104,6 +79,22 @@ pub struct Library {
     default_for: Option<Format>,
     /// The last write: Ok(message) or Err(reason).
     pub result: Option<Result<String, String>>,
+}
+
+impl Default for Library {
+    fn default() -> Self {
+        Library {
+            tab: LibraryTab::default(),
+            field: ExportField::default(),
+            what: What::default(),
+            format: Format::Json,
+            redact: true,
+            path: String::new(),
+            path_edited: false,
+            default_for: None,
+            result: None,
+        }
+    }
 }
 
 impl Library {
@@ -123,6 +114,7 @@ impl Library {
         match self.field {
             ExportField::What => self.what = cycle(&What::ALL, self.what, forward),
             ExportField::Format => self.format = cycle(&Format::ALL, self.format, forward),
+            ExportField::Secrets => self.redact = !self.redact,
             ExportField::Path | ExportField::Write => {}
         }
     }
@@ -135,7 +127,7 @@ impl Library {
     /// Set the default path for the format (unless the user edited it).
     pub fn default_path(&mut self, dir: &Path, stamp: &str) {
         if !self.path_edited {
-            let name = format!("llmspy-{stamp}.{}", self.format.extension());
+            let name = format!("llmspy-{stamp}.{}", self.format.file_extension());
             self.path = dir.join(name).display().to_string();
             self.default_for = Some(self.format);
         }

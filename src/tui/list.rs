@@ -2,13 +2,14 @@
 //! in what order, which one is selected, and the totals of what is shown.
 //!
 //! The shown list is cached and patched from store events: a changed exchange
-//! is re-checked alone, so a frame never walks the whole store; only a filter
-//! or sort change, a clear or a resync rebuilds it.
+//! is re-checked alone and the totals are adjusted by its difference, so a
+//! frame never walks the whole store; only a filter or sort change, a clear,
+//! an eviction or a resync rebuilds it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::capture::Store;
-use crate::exchange::{ExchangeId, State};
+use crate::exchange::{Exchange, ExchangeId, State};
 use crate::filter::{AnalysisView, Filter};
 
 use super::rows::{Kind, RowCache, RowInfo};
@@ -36,11 +37,33 @@ pub struct Scope {
     pub cleared_through: ExchangeId,
 }
 
+/// A shown exchange: where it sorts and what it adds to the totals.
+#[derive(Debug, Clone, PartialEq)]
+struct Member {
+    key: SortValue,
+    tokens: u64,
+    cost: Option<f64>,
+    llm: bool,
+}
+
+impl Member {
+    fn of(key: SortValue, info: &RowInfo) -> Member {
+        Member {
+            key,
+            tokens: info.tokens_in.unwrap_or(0) + info.tokens_out.unwrap_or(0),
+            cost: info.cost,
+            llm: info.kind == Kind::Llm,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct TrafficList {
     /// Shown exchanges in ascending (key, id) order; display may reverse it.
     entries: Vec<(SortValue, ExchangeId)>,
-    members: HashMap<ExchangeId, SortValue>,
+    members: HashMap<ExchangeId, Member>,
+    /// Failed exchanges in the store (for the status bar).
+    failed: HashSet<ExchangeId>,
     pub sort: SortKey,
     pub reverse: bool,
     selected: Option<ExchangeId>,
@@ -50,7 +73,8 @@ pub struct TrafficList {
     pub offset: usize,
     pub follow: bool,
     pub scope: Scope,
-    pending: HashSet<ExchangeId>,
+    /// Ordered, so exchanges are analysed (and threaded) in arrival order.
+    pending: BTreeSet<ExchangeId>,
     rebuild: bool,
     pub totals: Totals,
 }
@@ -74,12 +98,29 @@ impl TrafficList {
 
     /// The exchange at display row `row`.
     pub fn id_at(&self, row: usize) -> Option<ExchangeId> {
-        let i = if self.reverse {
-            self.entries.len().checked_sub(row + 1)?
+        self.entries.get(self.entry_index(row)?).map(|(_, id)| *id)
+    }
+
+    fn entry_index(&self, row: usize) -> Option<usize> {
+        if self.reverse {
+            self.entries.len().checked_sub(row + 1)
         } else {
-            row
-        };
-        self.entries.get(i).map(|(_, id)| *id)
+            Some(row)
+        }
+    }
+
+    /// The display row of a shown exchange (binary search on its key).
+    fn row_of(&self, id: ExchangeId) -> Option<usize> {
+        let member = self.members.get(&id)?;
+        let i = self
+            .entries
+            .binary_search_by(|(k, i)| (k, *i).cmp(&(&member.key, id)))
+            .ok()?;
+        Some(if self.reverse {
+            self.entries.len() - 1 - i
+        } else {
+            i
+        })
     }
 
     pub fn selected(&self) -> Option<ExchangeId> {
@@ -103,21 +144,19 @@ impl TrafficList {
     /// Bring the list up to date with the store; true when anything changed.
     pub fn sync(&mut self, store: &Store, rows: &mut RowCache, filter: &Filter) -> bool {
         let before_len = self.entries.len();
-        let changed = if self.rebuild {
+        if self.rebuild {
             self.rebuild_from(store, rows, filter);
-            true
         } else if !self.pending.is_empty() {
             self.apply_pending(store, rows, filter);
-            true
         } else {
-            false
-        };
-        if changed {
-            self.totals = totals(self, store, rows);
-            let grew = self.entries.len() > before_len;
-            self.fix_selection(grew);
+            return false;
         }
-        changed
+        self.totals.shown = self.entries.len();
+        self.totals.total = store.len();
+        self.totals.evicted = store.evicted();
+        self.totals.failed = self.failed.len();
+        self.fix_selection(self.entries.len() > before_len);
+        true
     }
 
     fn rebuild_from(&mut self, store: &Store, rows: &mut RowCache, filter: &Filter) {
@@ -126,50 +165,81 @@ impl TrafficList {
         rows.retain(|id| store.get(id).is_some());
         self.members.clear();
         self.entries.clear();
+        self.failed.clear();
+        self.totals = Totals::default();
         for record in store.iter() {
             let ex = &record.exchange;
-            let info = rows.refresh(ex);
-            if self.shows(ex.id, info, filter, ex) {
-                let key = self.sort.value(ex, info);
-                self.members.insert(ex.id, key.clone());
-                self.entries.push((key, ex.id));
+            let info = rows.refresh(record);
+            if matches!(ex.state, State::Failed(_)) {
+                self.failed.insert(ex.id);
+            }
+            if let Some(member) = self.wanted(ex, info, filter) {
+                self.entries.push((member.key.clone(), ex.id));
+                self.add(ex.id, member);
             }
         }
         self.entries.sort();
     }
 
-    fn shows(
-        &self,
-        id: ExchangeId,
-        info: &RowInfo,
-        filter: &Filter,
-        ex: &crate::exchange::Exchange,
-    ) -> bool {
-        id > self.scope.cleared_through
+    /// The exchange's membership if it is to be shown.
+    fn wanted(&self, ex: &Exchange, info: &RowInfo, filter: &Filter) -> Option<Member> {
+        let id = ex.id;
+        let shown = id > self.scope.cleared_through
             && (!self.scope.marked_only || self.scope.marked.contains(&id))
-            && filter.matches(ex, Some(&info.facts as &dyn AnalysisView))
+            && filter.matches(ex, Some(&info.facts as &dyn AnalysisView));
+        shown.then(|| Member::of(self.sort.value(ex, info), info))
+    }
+
+    fn add(&mut self, id: ExchangeId, m: Member) {
+        let t = &mut self.totals;
+        t.tokens += m.tokens;
+        match m.cost {
+            Some(c) => t.cost += c,
+            None if m.llm => t.cost_unknown += 1,
+            None => {}
+        }
+        self.members.insert(id, m);
+    }
+
+    fn remove(&mut self, id: ExchangeId) -> Option<Member> {
+        let m = self.members.remove(&id)?;
+        let t = &mut self.totals;
+        t.tokens = t.tokens.saturating_sub(m.tokens);
+        match m.cost {
+            Some(c) => t.cost -= c,
+            None if m.llm => t.cost_unknown = t.cost_unknown.saturating_sub(1),
+            None => {}
+        }
+        Some(m)
     }
 
     fn apply_pending(&mut self, store: &Store, rows: &mut RowCache, filter: &Filter) {
-        let pending: Vec<ExchangeId> = self.pending.drain().collect();
         let mut removed = HashSet::new();
         let mut added = Vec::new();
-        for id in pending {
-            let wanted = store.get(id).and_then(|r| {
-                let info = rows.refresh(&r.exchange);
-                self.shows(id, info, filter, &r.exchange)
-                    .then(|| self.sort.value(&r.exchange, info))
+        for id in std::mem::take(&mut self.pending) {
+            let record = store.get(id);
+            let failed = record.is_some_and(|r| matches!(r.exchange.state, State::Failed(_)));
+            if failed {
+                self.failed.insert(id);
+            } else {
+                self.failed.remove(&id);
+            }
+            let wanted = record.and_then(|r| {
+                let info = rows.refresh(r);
+                self.wanted(&r.exchange, info, filter)
             });
-            let current = self.members.get(&id);
-            if current == wanted.as_ref() {
+            let old_key = self.remove(id).map(|m| m.key);
+            let new_key = wanted.as_ref().map(|m| m.key.clone());
+            if let Some(m) = wanted {
+                self.add(id, m);
+            }
+            if old_key == new_key {
                 continue;
             }
-            if current.is_some() {
+            if old_key.is_some() {
                 removed.insert(id);
-                self.members.remove(&id);
             }
-            if let Some(key) = wanted {
-                self.members.insert(id, key.clone());
+            if let Some(key) = new_key {
                 added.push((key, id));
             }
         }
@@ -206,10 +276,7 @@ impl TrafficList {
         if self.follow && (grew || self.selected.is_none()) {
             self.selected = self.newest();
         }
-        let found = self
-            .selected
-            .and_then(|id| (0..self.len()).find(|&row| self.id_at(row) == Some(id)));
-        match found {
+        match self.selected.and_then(|id| self.row_of(id)) {
             Some(row) => self.index = row,
             None => {
                 self.index = self.index.min(self.len().saturating_sub(1));
@@ -218,7 +285,11 @@ impl TrafficList {
         }
     }
 
+    /// The shown exchange with the highest id (the last one in arrival order).
     fn newest(&self) -> Option<ExchangeId> {
+        if self.sort == SortKey::Arrival {
+            return self.entries.last().map(|(_, id)| *id);
+        }
         self.members.keys().max().copied()
     }
 
@@ -239,7 +310,7 @@ impl TrafficList {
 
     /// Select an exchange by id if it is shown.
     pub fn select_id(&mut self, id: ExchangeId) -> bool {
-        match (0..self.len()).find(|&row| self.id_at(row) == Some(id)) {
+        match self.row_of(id) {
             Some(row) => {
                 self.select_row(row);
                 true
@@ -265,27 +336,4 @@ impl TrafficList {
         self.reverse = reverse;
         self.rebuild = true;
     }
-}
-
-fn totals(list: &TrafficList, store: &Store, rows: &RowCache) -> Totals {
-    let mut t = Totals {
-        shown: list.len(),
-        total: store.len(),
-        evicted: store.evicted(),
-        failed: store
-            .iter()
-            .filter(|r| matches!(r.exchange.state, State::Failed(_)))
-            .count(),
-        ..Totals::default()
-    };
-    for (_, id) in &list.entries {
-        let Some(info) = rows.get(*id) else { continue };
-        t.tokens += info.tokens_in.unwrap_or(0) + info.tokens_out.unwrap_or(0);
-        match info.cost {
-            Some(c) => t.cost += c,
-            None if info.kind == Kind::Llm => t.cost_unknown += 1,
-            None => {}
-        }
-    }
-    t
 }

@@ -10,7 +10,7 @@
 //! Entry points: [`run`] for a live proxy, [`open`] for a saved capture.
 
 mod actions;
-mod analysis;
+pub(crate) mod analysis;
 pub mod app;
 pub mod clipboard;
 mod commands;
@@ -20,6 +20,7 @@ pub mod doc;
 mod editing;
 mod export;
 pub mod input;
+mod json_text;
 pub mod keymap;
 pub mod layout;
 pub mod library;

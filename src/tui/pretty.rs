@@ -8,7 +8,7 @@ use crate::content;
 use crate::exchange::{Body, Headers, header, is_event_stream};
 
 use super::doc::DocBuilder;
-use super::{strings, theme};
+use super::{json_text, strings, theme};
 
 /// Bytes of a binary body shown as hex.
 const HEX_PREVIEW: usize = 256;
@@ -40,23 +40,23 @@ pub fn body(out: &mut DocBuilder, headers: &Headers, body: &Body) {
     }
 }
 
-/// Pretty JSON when the text parses as JSON, else the text as is.
+/// Pretty JSON (keys in the order sent) when the text is JSON, else the
+/// text as is.
 pub fn text_or_json(out: &mut DocBuilder, text: &str) {
     let trimmed = text.trim_start();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
-    if let Some(value) = looks_json
-        .then(|| serde_json::from_str::<serde_json::Value>(text).ok())
-        .flatten()
-    {
-        json(out, &value);
-        return;
+    match looks_json.then(|| json_text::reindent(text)).flatten() {
+        Some(pretty) => json_lines(out, &pretty),
+        None => out.text(text, Style::new()),
     }
-    out.text(text, Style::new());
 }
 
-/// Coloured, indented JSON.
+/// A parsed value as coloured, indented JSON (keys sorted).
 pub fn json(out: &mut DocBuilder, value: &serde_json::Value) {
-    let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+    json_lines(out, &json_text::pretty_sorted(value));
+}
+
+fn json_lines(out: &mut DocBuilder, pretty: &str) {
     for line in pretty.lines() {
         out.line(json_line(line));
     }

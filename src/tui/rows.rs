@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 
+use crate::capture::Record;
 use crate::exchange::{Exchange, ExchangeId, State};
 use crate::filter::Facts;
+use crate::llm::{Analysis, ThreadInfo, ThreadTracker};
 
 use super::analysis;
 
@@ -54,8 +56,8 @@ pub struct RowInfo {
     pub cost: Option<f64>,
     /// The MCP method or tool, shown where an LLM row shows its model.
     pub mcp_method: Option<String>,
-    /// The usage strip's extras.
-    pub usage: UsageExtras,
+    /// Where the exchange sits among conversations, once it finished.
+    pub thread: Option<ThreadInfo>,
 }
 
 /// What the usage strip shows beyond the list's columns.
@@ -91,36 +93,82 @@ impl RowInfo {
     }
 }
 
-/// Summaries by exchange id.
+/// Summaries by exchange id, and, for a store no capture task analyses,
+/// the conversations they form.
 #[derive(Debug, Default)]
 pub struct RowCache {
-    rows: HashMap<ExchangeId, (Rev, RowInfo)>,
+    /// Summary with the revision and "analysed by capture" flag it is for.
+    rows: HashMap<ExchangeId, (Rev, bool, RowInfo)>,
+    /// Threads found here, for a capture file opened for viewing. A live
+    /// store's records carry the capture task's own placement, which the API
+    /// shares, so a live UI never invents thread ids of its own.
+    own_threads: Option<ThreadTracker>,
 }
 
 impl RowCache {
-    /// The summary of `ex`, analysing it again only if it changed.
-    pub fn refresh(&mut self, ex: &Exchange) -> &RowInfo {
-        let rev = Rev::of(ex);
-        let entry = self
-            .rows
-            .entry(ex.id)
-            .or_insert_with(|| (rev, analysis::row_info(ex)));
-        if entry.0 != rev {
-            *entry = (rev, analysis::row_info(ex));
+    /// `offline`: nothing analyses the store, so thread it here.
+    pub fn new(offline: bool) -> Self {
+        RowCache {
+            rows: HashMap::new(),
+            own_threads: offline.then(ThreadTracker::new),
         }
-        &entry.1
+    }
+
+    /// The summary of a record, recomputed only if it changed.
+    pub fn refresh(&mut self, record: &Record) -> &RowInfo {
+        let ex = &record.exchange;
+        let rev = Rev::of(ex);
+        let analysed = record.summary.is_some();
+        let stale = self
+            .rows
+            .get(&ex.id)
+            .is_none_or(|(r, a, _)| *r != rev || *a != analysed);
+        if stale {
+            let info = self.summarise(record);
+            self.rows.insert(ex.id, (rev, analysed, info));
+        }
+        &self.rows.entry(ex.id).or_default().2
+    }
+
+    /// From the capture task's summary when there is one (no parsing);
+    /// otherwise analyse here (live exchanges, opened files).
+    fn summarise(&mut self, record: &Record) -> RowInfo {
+        let ex = &record.exchange;
+        if let Some(summary) = &record.summary {
+            let mut info = analysis::from_summary(ex, summary);
+            info.thread = record.thread.clone();
+            return info;
+        }
+        let analysis = analysis::analyse(ex);
+        let mut info = analysis::row_info(ex, analysis.as_ref());
+        info.thread = match analysis {
+            Some(a) => self.place(record, &a),
+            None => None,
+        };
+        info
+    }
+
+    /// A thread for a finished LLM exchange of an offline store (once).
+    fn place(&mut self, record: &Record, a: &Analysis) -> Option<ThreadInfo> {
+        let ex = &record.exchange;
+        if let Some(t) = record.thread.clone() {
+            return Some(t);
+        }
+        if let Some(t) = self.rows.get(&ex.id).and_then(|(_, _, i)| i.thread.clone()) {
+            return Some(t);
+        }
+        let tracker = self.own_threads.as_mut()?;
+        // MCP is left unthreaded, as the capture task does.
+        let eligible = ex.state.is_finished() && a.kind.is_llm();
+        eligible.then(|| tracker.observe(ex.id, a, ex.client_addr.as_deref()))
     }
 
     pub fn get(&self, id: ExchangeId) -> Option<&RowInfo> {
-        self.rows.get(&id).map(|(_, info)| info)
+        self.rows.get(&id).map(|(_, _, info)| info)
     }
 
     /// Forget summaries of exchanges no longer in the store.
     pub fn retain(&mut self, keep: impl Fn(ExchangeId) -> bool) {
         self.rows.retain(|id, _| keep(*id));
-    }
-
-    pub fn clear(&mut self) {
-        self.rows.clear();
     }
 }

@@ -2,11 +2,23 @@
 //! the requests that belong to none. Rebuilt from the store only while the
 //! screen is shown and the store has changed.
 
+use std::collections::{BTreeMap, HashMap};
+
 use crate::capture::Store;
-use crate::exchange::ExchangeId;
+use crate::exchange::{Exchange, ExchangeId};
+use crate::llm::ThreadId;
 
 use super::analysis;
-use super::rows::RowCache;
+use super::rows::{Kind, RowCache, RowInfo};
+
+/// `anthropic claude-sonnet-4 · What's the weather in Paris?`
+fn lane_label(info: &RowInfo, words: Option<String>) -> String {
+    let who = format!("{} {}", info.kind_label(), info.model_label());
+    match words {
+        Some(words) => format!("{} · {words}", who.trim()),
+        None => who.trim().to_string(),
+    }
+}
 
 /// One turn of a conversation (one exchange).
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +28,8 @@ pub struct Turn {
     pub cost: Option<f64>,
     /// What changed since the previous turn ("+2 messages", "tools changed").
     pub changes: Vec<String>,
+    /// LLM traffic has a price; MCP calls do not.
+    pub priced: bool,
 }
 
 /// One conversation.
@@ -32,9 +46,15 @@ impl Lane {
         self.turns.iter().map(|t| t.tokens).sum()
     }
 
-    /// Total cost; `None` if any turn's cost is unknown.
-    pub fn cost(&self) -> Option<f64> {
-        self.turns.iter().map(|t| t.cost).sum()
+    /// Total cost of the priced turns, and whether any of them is unknown
+    /// (the total is then a floor). `None` when nothing here has a price.
+    pub fn cost(&self) -> Option<(f64, bool)> {
+        let priced: Vec<_> = self.turns.iter().filter(|t| t.priced).collect();
+        if priced.is_empty() {
+            return None;
+        }
+        let known = priced.iter().filter_map(|t| t.cost).sum::<f64>();
+        Some((known, priced.iter().any(|t| t.cost.is_none())))
     }
 }
 
@@ -48,18 +68,54 @@ pub struct Sessions {
     /// First lane in view.
     pub offset: usize,
     built_at: Option<u64>,
+    /// First user words of each lane's first turn (analysed once).
+    words: HashMap<ExchangeId, Option<String>>,
+}
+
+/// The first user words of `ex`'s conversation, analysing it only once.
+fn first_words(cache: &mut HashMap<ExchangeId, Option<String>>, ex: &Exchange) -> Option<String> {
+    cache
+        .entry(ex.id)
+        .or_insert_with(|| analysis::analyse(ex).as_ref().and_then(analysis::label))
+        .clone()
 }
 
 impl Sessions {
-    /// Rebuild if the store changed since `generation`.
-    pub fn refresh(&mut self, store: &Store, rows: &mut RowCache, generation: u64) {
+    /// Rebuild if the store changed since `generation`; exchanges up to
+    /// `cleared_through` were cleared from view and are left out.
+    pub fn refresh(
+        &mut self,
+        store: &Store,
+        rows: &mut RowCache,
+        generation: u64,
+        cleared_through: ExchangeId,
+    ) {
         if self.built_at == Some(generation) {
             return;
         }
         self.built_at = Some(generation);
-        let (lanes, unscoped) = analysis::threads(store, rows);
-        self.lanes = lanes;
-        self.unscoped = unscoped;
+        let mut lanes: BTreeMap<ThreadId, Lane> = BTreeMap::new();
+        self.unscoped.clear();
+        for record in store.iter().filter(|r| r.exchange.id > cleared_through) {
+            let ex = &record.exchange;
+            let info = rows.refresh(record);
+            let Some(thread) = &info.thread else {
+                self.unscoped.push(ex.id);
+                continue;
+            };
+            let lane = lanes.entry(thread.thread_id).or_insert_with(|| Lane {
+                label: lane_label(info, first_words(&mut self.words, ex)),
+                turns: Vec::new(),
+            });
+            lane.turns.push(Turn {
+                id: ex.id,
+                tokens: info.tokens_in.unwrap_or(0) + info.tokens_out.unwrap_or(0),
+                cost: info.cost,
+                changes: analysis::describe_changes(&thread.changes, thread.turn_index == 0),
+                priced: info.kind == Kind::Llm,
+            });
+        }
+        self.lanes = lanes.into_values().collect();
         self.clamp();
     }
 

@@ -116,8 +116,9 @@ pub fn tokens(n: u64) -> String {
 
 /// Dollars with enough precision for small amounts.
 pub fn cost(usd: f64) -> String {
-    // An empty sum is -0.0; nobody wants to read "$-0.0000".
-    let usd = usd + 0.0;
+    // Sums adjusted up and down drift by tiny amounts, and an empty sum is
+    // -0.0; nobody wants to read "$-0.0000".
+    let usd = if usd.abs() < 1e-9 { 0.0 } else { usd };
     if usd >= 1.0 {
         format!("${usd:.2}")
     } else {
@@ -139,3 +140,14 @@ pub const STREAMING: &str = "streaming…";
 pub const COST_UNKNOWN: &str = "cost unknown";
 pub const NOT_ANALYSED: &str =
     "This exchange could not be analysed; the Raw tab shows it as captured.";
+pub const THINKING_REDACTED: &str = "▸ thinking (redacted by the provider)";
+pub const WAITING_REPLY: &str = "waiting for the reply…";
+pub const SYSTEM_MORE: &str = "more lines: the Messages tab shows the whole system prompt";
+pub const NO_EVENTS: &str = "No stream events decoded.";
+pub const APPROXIMATE: &str = "times are approximate";
+
+pub fn more_lines(n: usize) -> String {
+    format!("… {n} {SYSTEM_MORE}")
+}
+pub const REDACTED: &str = "redacted (***REDACTED***)";
+pub const KEPT: &str = "kept as captured";

@@ -6,6 +6,8 @@ mod support;
 mod detail;
 mod keys;
 mod live;
+mod llm;
+mod llm_samples;
 mod screens;
 mod traffic;
 

@@ -32,7 +32,7 @@ pub fn render(frame: &mut Frame<'_>, areas: DetailAreas, app: &App, store: &Stor
     };
     frame.render_widget(Paragraph::new(head(ex, areas.head.width)), areas.head);
     if let (Some(area), Some(info)) = (areas.usage, app.rows.get(ex.id)) {
-        usage_strip::render(frame, area, ex, info);
+        usage_strip::render(frame, area, ex, info, app.detail.analysis());
     }
     frame.render_widget(Paragraph::new(tab_bar(app, areas.tabs.width)), areas.tabs);
     document(frame, areas.doc, app);

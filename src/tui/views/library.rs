@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::App;
-use crate::tui::library::{ExportField, LibraryTab, What};
+use crate::tui::library::{ExportField, LibraryTab, What, format_label};
 use crate::tui::{strings, theme};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
@@ -72,7 +72,20 @@ fn export_form(app: &App) -> Vec<Line<'static>> {
         row(
             ExportField::Format,
             "Format",
-            format!("‹ {} ›", lib.format.label()),
+            format!("‹ {} ›", format_label(lib.format)),
+            String::new(),
+        ),
+        row(
+            ExportField::Secrets,
+            "Secrets",
+            format!(
+                "‹ {} ›",
+                if lib.redact {
+                    strings::REDACTED
+                } else {
+                    strings::KEPT
+                }
+            ),
             String::new(),
         ),
         row(

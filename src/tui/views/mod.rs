@@ -8,6 +8,7 @@ pub mod help;
 pub mod library;
 pub mod mcp;
 pub mod messages;
+pub mod parts;
 pub mod popup;
 pub mod raw;
 pub mod sessions;
@@ -24,10 +25,11 @@ use ratatui::widgets::Paragraph;
 
 use crate::capture::Store;
 use crate::exchange::Exchange;
+use crate::llm::Analysis;
 
 use super::app::{App, Overlay};
 use super::detail::Tab;
-use super::doc::Doc;
+use super::doc::{Doc, DocBuilder};
 use super::layout::Screen;
 use super::rows::RowInfo;
 use super::theme;
@@ -62,21 +64,38 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, store: &Store) {
     }
 }
 
+/// How a tab's document is built.
+#[derive(Debug, Clone, Copy)]
+pub struct TabOptions {
+    /// Show secret header values.
+    pub reveal: bool,
+    /// Expand thinking blocks.
+    pub thinking: bool,
+    pub width: u16,
+}
+
 /// Build the document of one detail tab (cached by the caller).
 pub fn build_tab(
     tab: Tab,
     ex: &Exchange,
     info: &RowInfo,
-    reveal: bool,
-    thinking: bool,
-    width: u16,
+    analysis: Option<&Analysis>,
+    opts: TabOptions,
 ) -> Doc {
-    match tab {
-        Tab::Raw => raw::build(ex, reveal, width),
-        Tab::Messages => messages::build(ex, width),
-        Tab::Conversation => conversation::build(ex, thinking, width),
-        Tab::Scripted => conversation::build_scripted(ex, width),
-        Tab::Timeline => timeline::build(ex, width),
-        Tab::Mcp => mcp::build(ex, info, width),
+    let width = opts.width;
+    match (tab, analysis) {
+        (Tab::Raw, _) => raw::build(ex, opts.reveal, width),
+        (Tab::Messages, Some(a)) => messages::build(a, width),
+        (Tab::Conversation, Some(a)) => conversation::build(ex, a, opts.thinking, width),
+        (Tab::Scripted, _) => conversation::build_scripted(ex, width),
+        (Tab::Timeline, Some(a)) => timeline::build(a, width),
+        (Tab::Mcp, Some(a)) => mcp::build(a, info, width),
+        (_, None) => not_analysed(width),
     }
+}
+
+fn not_analysed(width: u16) -> Doc {
+    let mut out = DocBuilder::new(width);
+    out.line(Line::styled(super::strings::NOT_ANALYSED, theme::DIM));
+    out.finish()
 }

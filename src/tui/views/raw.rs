@@ -29,11 +29,7 @@ pub fn build(ex: &Exchange, reveal: bool, width: u16) -> Doc {
 }
 
 fn section(out: &mut DocBuilder, title: &str) {
-    let rule = "─".repeat(out.width().saturating_sub(title.len() + 4));
-    out.raw(Line::from(vec![
-        Span::styled(format!("── {title} "), theme::HEADER),
-        Span::styled(rule, theme::DIM),
-    ]));
+    out.section(title);
 }
 
 fn request(out: &mut DocBuilder, ex: &Exchange, reveal: bool) {

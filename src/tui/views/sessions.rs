@@ -41,23 +41,36 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
 
 fn totals(s: &Sessions, width: usize) -> Line<'static> {
     let tokens: u64 = s.lanes.iter().map(Lane::tokens).sum();
-    let cost: Option<f64> = s.lanes.iter().map(Lane::cost).sum();
+    let costs: Vec<(f64, bool)> = s.lanes.iter().filter_map(Lane::cost).collect();
+    let cost = price((costs.iter().map(|c| c.0).sum(), costs.iter().any(|c| c.1)));
     let text = format!(
         " {} conversation(s) · {} tok · {}",
         s.lanes.len(),
         strings::tokens(tokens),
-        cost.map_or(strings::COST_UNKNOWN.to_string(), strings::cost)
+        cost
     );
     Line::styled(cut(&text, width), theme::HEADER)
 }
 
+/// `$0.0123`, or `$0.0123+` when some turn's price is unknown.
+fn price((usd, unknown): (f64, bool)) -> String {
+    let mut s = strings::cost(usd);
+    if unknown {
+        s.push('+');
+    }
+    s
+}
+
 fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Line<'static>> {
-    let cost = lane.cost().map_or("?".to_string(), strings::cost);
-    let right = format!(
-        "{} turn(s) · {} tok · {cost} ",
-        lane.turns.len(),
-        strings::tokens(lane.tokens())
-    );
+    let right = match lane.cost() {
+        Some(cost) => format!(
+            "{} turn(s) · {} tok · {} ",
+            lane.turns.len(),
+            strings::tokens(lane.tokens()),
+            price(cost)
+        ),
+        None => format!("{} call(s) ", lane.turns.len()),
+    };
     let label_w = width.saturating_sub(text_width(&right) + 2);
     let style = if selected {
         theme::TITLE
@@ -70,8 +83,16 @@ fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Lin
     ]);
     let chip = |i: usize| {
         let t = &lane.turns[i];
-        let cost = t.cost.map_or("?".into(), strings::cost);
-        format!("#{} {} {cost}", t.id, strings::tokens(t.tokens))
+        match (t.priced, t.cost) {
+            (false, _) => format!("#{}", t.id),
+            (true, Some(c)) => format!(
+                "#{} {} {}",
+                t.id,
+                strings::tokens(t.tokens),
+                strings::cost(c)
+            ),
+            (true, None) => format!("#{} {} ?", t.id, strings::tokens(t.tokens)),
+        }
     };
     let changes = lane
         .turns

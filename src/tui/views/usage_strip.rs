@@ -7,11 +7,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::exchange::Exchange;
-use crate::tui::rows::RowInfo;
+use crate::llm::Analysis;
+use crate::tui::analysis;
+use crate::tui::rows::{RowInfo, UsageExtras};
 use crate::tui::{strings, theme};
 
-pub fn render(frame: &mut Frame<'_>, area: Rect, ex: &Exchange, info: &RowInfo) {
-    let lines = vec![who(ex, info), usage(info)];
+pub fn render(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    ex: &Exchange,
+    info: &RowInfo,
+    analysis: Option<&Analysis>,
+) {
+    let extras = analysis.map(analysis::extras).unwrap_or_default();
+    let lines = vec![who(ex, info, &extras), usage(info, &extras)];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -20,8 +29,7 @@ fn sep() -> Span<'static> {
 }
 
 /// `anthropic · claude-sonnet-4 · end_turn · ttft 412ms · 54 tok/s`
-fn who(ex: &Exchange, info: &RowInfo) -> Line<'static> {
-    let u = &info.usage;
+fn who(ex: &Exchange, info: &RowInfo, u: &UsageExtras) -> Line<'static> {
     let mut spans = vec![
         Span::styled(info.kind_label().to_string(), theme::TITLE),
         sep(),
@@ -51,8 +59,7 @@ fn who(ex: &Exchange, info: &RowInfo) -> Line<'static> {
 }
 
 /// `in 1.2k · out 356 · cache read 900 · cache write 0 · $0.0123`
-fn usage(info: &RowInfo) -> Line<'static> {
-    let u = &info.usage;
+fn usage(info: &RowInfo, u: &UsageExtras) -> Line<'static> {
     let count = |label: &str, n: Option<u64>| {
         Span::raw(format!("{label} {}", n.map_or("?".into(), strings::tokens)))
     };

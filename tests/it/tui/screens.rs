@@ -34,7 +34,7 @@ fn export_form() {
 
 #[test]
 fn export_path_being_edited() {
-    snap_both("export_path", "ejj<enter><c-u>/tmp/out.json");
+    snap_both("export_path", "ejjj<enter><c-u>/tmp/out.json");
 }
 
 #[test]
@@ -42,7 +42,7 @@ fn export_writes_json_and_says_where() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("out.json");
     let mut app = app();
-    press(&mut app, "ejj<enter><c-u>");
+    press(&mut app, "ejjj<enter><c-u>");
     press(&mut app, &path.display().to_string());
     press(&mut app, "<enter>j<enter>");
     let written = std::fs::read_to_string(&path).expect("export written");

@@ -139,7 +139,31 @@ pub fn sample() -> Vec<Exchange> {
     ]
 }
 
+/// A store as the capture task leaves it: finished LLM and MCP exchanges
+/// carry their summary, LLM ones their thread.
 pub fn store_of(exchanges: Vec<Exchange>) -> StoreReader {
+    let mut store = Store::new(Limits::default());
+    let mut threads = llmspy::llm::ThreadTracker::new();
+    for ex in exchanges {
+        let id = ex.id;
+        let analysis = ex
+            .state
+            .is_finished()
+            .then(|| llmspy::llm::analyse(&ex))
+            .flatten();
+        store.insert(ex);
+        let (Some(a), Some(record)) = (analysis, store.get_mut(id)) else {
+            continue;
+        };
+        record.summary = Some(a.summary());
+        record.thread = (a.kind != llmspy::llm::Kind::Mcp)
+            .then(|| threads.observe(id, &a, record.exchange.client_addr.as_deref()));
+    }
+    StoreReader::detached(store)
+}
+
+/// A store nothing analysed (a capture file opened for viewing).
+pub fn raw_store_of(exchanges: Vec<Exchange>) -> StoreReader {
     let mut store = Store::new(Limits::default());
     for ex in exchanges {
         store.insert(ex);
@@ -241,8 +265,13 @@ pub fn snap(name: &str, screen: String) {
 
 /// Snapshot the sample capture after `keys`, at both sizes.
 pub fn snap_both(name: &str, keys: &str) {
+    snap_sample(name, sample, keys);
+}
+
+/// Snapshot a capture made by `exchanges` after `keys`, at both sizes.
+pub fn snap_sample(name: &str, exchanges: fn() -> Vec<Exchange>, keys: &str) {
     for (w, h) in super::SIZES {
-        let mut app = app();
+        let (mut app, _) = app_with(exchanges());
         resize(&mut app, w, h);
         press(&mut app, keys);
         snap(&format!("{name}_{w}x{h}"), render(&mut app, w, h));
