@@ -73,6 +73,9 @@ pub struct UiInfo {
     pub export_dir: PathBuf,
     /// The wall clock (names default export files); fixed in tests.
     pub clock: fn() -> DateTime<Utc>,
+    /// Lines shown while nothing has been captured yet: typically the
+    /// `export HTTPS_PROXY=…` lines the agent's shell needs.
+    pub setup: Vec<String>,
     /// Called by `z` to clear the capture store itself (e.g. send
     /// `CaptureMsg::Clear(None)` to the recorder). Without it `z` only hides
     /// the current exchanges from this UI.
@@ -103,6 +106,7 @@ impl UiInfo {
             utc_offset: *chrono::Local::now().offset(),
             export_dir: std::env::current_dir().unwrap_or_default(),
             clock: Utc::now,
+            setup: Vec::new(),
             on_clear: None,
         }
     }

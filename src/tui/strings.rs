@@ -138,6 +138,7 @@ pub fn duration_us(us: u64) -> String {
 
 pub const STREAMING: &str = "streaming…";
 pub const COST_UNKNOWN: &str = "cost unknown";
+pub const COST_UNKNOWN_SHORT: &str = "$?";
 pub const NOT_ANALYSED: &str =
     "This exchange could not be analysed; the Raw tab shows it as captured.";
 pub const THINKING_REDACTED: &str = "▸ thinking (redacted by the provider)";

@@ -94,10 +94,12 @@ fn summary(app: &App) -> String {
         (None, Some(path)) => path.display().to_string(),
         (None, None) => strings::APP.to_string(),
     };
-    let mut cost = strings::cost(t.cost);
-    if t.cost_unknown > 0 {
-        cost.push('+');
-    }
+    let cost = match (t.cost_unknown, t.cost) {
+        (0, known) => strings::cost(known),
+        (_, known) if known.abs() < 1e-9 => strings::COST_UNKNOWN_SHORT.to_string(),
+        // Some prices are unknown: the sum is a floor.
+        (_, known) => format!("{}+", strings::cost(known)),
+    };
     format!(
         " {place} │ {}/{} shown · {} evicted · {} failed │ {} tok · {cost} ",
         t.shown,

@@ -127,10 +127,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
             height: area.height.saturating_sub(2),
             ..area
         };
-        let text = Paragraph::new(Line::styled(empty_text(app, store), theme::DIM))
-            .alignment(Alignment::Center)
-            .wrap(Wrap { trim: true });
-        frame.render_widget(text, below);
+        frame.render_widget(empty(app, store), below);
     }
     let rows = usize::from(area.height.saturating_sub(1));
     for row in app.list.offset..(app.list.offset + rows).min(app.list.len()) {
@@ -151,6 +148,24 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// What an empty list says, and (before any traffic) how to send some.
+fn empty<'a>(app: &'a App, store: &Store) -> Paragraph<'a> {
+    let mut lines = vec![Line::styled(empty_text(app, store), theme::DIM)];
+    if store.is_empty() && !app.info.setup.is_empty() {
+        lines.push(Line::default());
+        lines.extend(
+            app.info
+                .setup
+                .iter()
+                .map(|l| Line::styled(l.as_str(), theme::KEY)),
+        );
+        return Paragraph::new(lines).wrap(Wrap { trim: false });
+    }
+    Paragraph::new(lines)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true })
 }
 
 fn empty_text<'a>(app: &App, store: &Store) -> &'a str {

@@ -93,3 +93,15 @@ fn follow_toggle_returns_to_the_newest() {
     render(&mut app, 80, 24);
     assert_eq!(app.list.selected(), Some(6));
 }
+
+#[test]
+fn empty_live_list_shows_the_agent_setup() {
+    let clip = llmspy::tui::clipboard::Recorder::default();
+    let mut info = info();
+    info.setup = vec![
+        "export HTTPS_PROXY=http://127.0.0.1:1080".into(),
+        "export NODE_EXTRA_CA_CERTS=/home/me/.local/share/llmspy/ca.pem".into(),
+    ];
+    let mut app = llmspy::tui::App::new(store_of(vec![]), info, Box::new(clip));
+    snap("empty_setup_80x24", render(&mut app, 80, 24));
+}
