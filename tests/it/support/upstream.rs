@@ -6,6 +6,8 @@
 //! - `GET /bytes?n=N`: N bytes in 16 KiB frames.
 //! - `GET /sse/gated`: one SSE event, then waits for the test to open the gate, then one more.
 //! - `GET /sse?n=N&size=S`: N events of about S bytes each.
+//! - `GET /sse/timed?n=N&gap_us=G`: N events G µs apart, each carrying its send time
+//!   (ns since [`epoch`]) so an in-process reader can measure relay latency.
 //! - `GET /ndjson`: three NDJSON lines.
 //! - `GET /reset`: part of a body, then (once the gate opens) the stream breaks.
 //! - `GET /stall`: a head and one frame, then nothing.
@@ -167,6 +169,10 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
         ),
         "/sse/gated" => with_type(gated_sse(st.gate.clone()), "text/event-stream"),
         "/sse" => with_type(sse(num("n", 5), num("size", 64)), "text/event-stream"),
+        "/sse/timed" => with_type(
+            timed_sse(num("n", 100), num("gap_us", 1000) as u64),
+            "text/event-stream",
+        ),
         "/ndjson" => with_type(ndjson(), "application/x-ndjson"),
         "/reset" => with_type(reset(st.gate.clone()), "text/plain"),
         "/stall" => with_type(stall(), "text/event-stream"),
@@ -236,6 +242,28 @@ fn sse(n: usize, size: usize) -> Body {
         for i in 0..n {
             let pad = "x".repeat(size.saturating_sub(24));
             let ev = format!("event: e\ndata: {{\"i\":{i},\"p\":\"{pad}\"}}\n\n");
+            if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
+                return;
+            }
+        }
+    });
+    body
+}
+
+/// The process-wide time origin for `/sse/timed` stamps.
+pub fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
+fn timed_sse(n: usize, gap_us: u64) -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_micros(gap_us.max(1)));
+        for i in 0..n {
+            tick.tick().await;
+            let sent = epoch().elapsed().as_nanos();
+            let ev = format!("event: tick\ndata: {{\"i\":{i},\"sent_ns\":{sent}}}\n\n");
             if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
                 return;
             }

@@ -1,0 +1,252 @@
+//! The real `llmspy` binary: env, ca, run, headless logging, --save, SIGTERM,
+//! and the generated man page.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::support::upstream::Upstream;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llmspy");
+
+fn llmspy(ca_dir: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--ca-dir")
+        .arg(ca_dir)
+        .env_remove("LLMSPY_LISTEN")
+        .env("LLMSPY_LOG", "llmspy=warn");
+    c
+}
+
+/// A headless llmspy whose output lines arrive on channels.
+struct Running {
+    child: Child,
+    addr: String,
+    stdout: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn start(ca_dir: &std::path::Path, extra: &[&str]) -> Running {
+        let mut child = llmspy(ca_dir)
+            .args(["--no-tui", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("llmspy starts");
+        let (err_tx, err_rx) = mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = err_tx.send(line);
+            }
+        });
+        let (out_tx, stdout) = mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = out_tx.send(line);
+            }
+        });
+        // The banner line is the readiness signal.
+        let addr = loop {
+            let line = err_rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("banner");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.split_whitespace().next().expect("addr").to_string();
+            }
+        };
+        Running {
+            child,
+            addr,
+            stdout,
+        }
+    }
+
+    fn line_containing(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .stdout
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no log line with {needle}"));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        self.child.wait().expect("exit")
+    }
+}
+
+#[test]
+fn env_and_ca_print_what_an_agent_needs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = llmspy(dir.path())
+        .args(["env", "--listen", "127.0.0.1:1234"])
+        .output()
+        .expect("env");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ca = dir.path().join("llmspy-ca.pem");
+    for want in [
+        "export HTTPS_PROXY=http://127.0.0.1:1234".to_string(),
+        "export HTTP_PROXY=http://127.0.0.1:1234".to_string(),
+        format!("export NODE_EXTRA_CA_CERTS={}", ca.display()),
+        format!(
+            "export SSL_CERT_FILE={}",
+            dir.path().join("llmspy-ca-bundle.pem").display()
+        ),
+        "export REQUESTS_CA_BUNDLE=".to_string(),
+    ] {
+        assert!(text.contains(&want), "missing {want:?} in:\n{text}");
+    }
+    let path = llmspy(dir.path()).arg("ca").output().expect("ca");
+    assert_eq!(
+        String::from_utf8_lossy(&path.stdout).trim(),
+        ca.display().to_string()
+    );
+    let pem = llmspy(dir.path())
+        .args(["ca", "--pem"])
+        .output()
+        .expect("ca --pem");
+    let pem = String::from_utf8_lossy(&pem.stdout).to_string();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(
+        pem,
+        std::fs::read_to_string(&ca).expect("ca file"),
+        "the same CA every time"
+    );
+    let bundle = std::fs::read_to_string(dir.path().join("llmspy-ca-bundle.pem")).expect("bundle");
+    assert!(bundle.ends_with(&pem), "the bundle ends with llmspy's CA");
+}
+
+#[test]
+fn run_says_clearly_when_nothing_listens() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("b")
+        .local_addr()
+        .expect("a")
+        .port();
+    let out = llmspy(dir.path())
+        .args([
+            "run",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--",
+            "true",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("no llmspy is listening on 127.0.0.1:{port}")),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_logs_saves_runs_children_and_stops_cleanly() {
+    let up = Upstream::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let save = dir.path().join("capture.jsonl");
+    let ca_dir = dir.path().join("ca");
+    let upstream_ca = up.ca_file.display().to_string();
+    let running = Running::start(
+        &ca_dir,
+        &[
+            "--save",
+            save.to_str().expect("utf8"),
+            "--upstream-ca",
+            &upstream_ca,
+        ],
+    );
+    let proxy = format!("http://{}", running.addr);
+
+    // `llmspy run` sets the variables for the child and passes its exit code through.
+    let script = format!(
+        "curl -sS --noproxy '' --cacert \"$NODE_EXTRA_CA_CERTS\" -x \"$HTTPS_PROXY\" {} ; exit 7",
+        up.https("/hello")
+    );
+    let out = Command::new(BIN)
+        .args(["run", "--ca-dir"])
+        .arg(&ca_dir)
+        .args(["--listen", &running.addr, "--", "sh", "-c", &script])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+
+    let line = running.line_containing("/hello");
+    assert!(
+        line.contains("GET") && line.contains("200") && line.contains(&up.https("/hello")),
+        "{line}"
+    );
+
+    let plain = Command::new("curl")
+        .args(["-sS", "--noproxy", "", "-x", &proxy, &up.http("/plain")])
+        .output()
+        .expect("curl");
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), "ok");
+    running.line_containing("/plain");
+
+    let status = running.terminate();
+    assert!(status.success(), "SIGTERM ends llmspy cleanly: {status:?}");
+    let saved = std::fs::read_to_string(&save).expect("save file");
+    let lines: Vec<&str> = saved.lines().collect();
+    assert_eq!(lines.len(), 2, "{saved}");
+    let loaded = llmspy::capture::save::load(&save).expect("loads back");
+    assert_eq!(loaded[0].request.path, "/hello");
+    assert_eq!(loaded[1].request.path, "/plain");
+}
+
+#[test]
+fn json_log_lines_are_json() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = Running::start(dir.path(), &["--json"]);
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "-X",
+            "PUT",
+            &format!("http://{}/llmspy/status", running.addr),
+        ])
+        .output()
+        .expect("curl");
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert!(status["ports"][0].as_u64().is_some());
+    assert!(running.terminate().success());
+}
+
+#[test]
+fn man_page_is_current() {
+    let cmd = <llmspy::cli::args::Cli as clap::CommandFactory>::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut page)
+        .expect("render");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/llmspy.1");
+    if std::env::var_os("LLMSPY_UPDATE_MAN").is_some() {
+        std::fs::write(&path, &page).expect("write man page");
+    }
+    let committed = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        committed == page,
+        "man/llmspy.1 is stale: run `LLMSPY_UPDATE_MAN=1 cargo test --test it man_page`"
+    );
+}
