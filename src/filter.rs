@@ -26,7 +26,8 @@
 //! tightest, then `&`, then `|`; parentheses group. Values may be quoted with
 //! `"` or `'` (needed for spaces or `( ) | &`). Regular expressions match
 //! anywhere and ignore case, as in mitmproxy. `~p`, `~model`, `~tool` and
-//! `~mcp` need an [`AnalysisView`]; without one they match nothing.
+//! `~mcp` need an [`AnalysisView`] — an [`Analysis`], the store's
+//! [`Summary`], or [`Facts`]; without one they match nothing.
 
 mod parse;
 #[cfg(test)]
@@ -38,6 +39,7 @@ use regex::bytes::Regex;
 
 use crate::content;
 use crate::exchange::{Exchange, Headers, State, header, is_event_stream};
+use crate::llm::{self, Analysis, Summary};
 
 /// Listed in "unknown filter" errors.
 const KNOWN: &str = "known: ~h ~hq ~hs ~d ~m ~c ~u ~b ~bq ~bs ~t ~tq ~ts ~e ~q ~s ~all \
@@ -99,6 +101,52 @@ impl AnalysisView for Facts {
     }
     fn is_mcp(&self) -> bool {
         self.mcp
+    }
+    fn is_stream(&self) -> bool {
+        self.stream
+    }
+}
+
+/// The capture store keeps a [`Summary`] per analysed exchange: filter on it.
+impl AnalysisView for Summary {
+    fn provider(&self) -> Option<&str> {
+        Some(self.provider)
+    }
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    fn tool_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.tools.iter().map(String::as_str).collect();
+        names.extend(self.mcp_tool.as_deref());
+        names
+    }
+    fn is_mcp(&self) -> bool {
+        self.kind == llm::Kind::Mcp
+    }
+    fn is_stream(&self) -> bool {
+        self.stream
+    }
+}
+
+impl AnalysisView for Analysis {
+    fn provider(&self) -> Option<&str> {
+        Some(self.provider)
+    }
+    fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    fn tool_names(&self) -> Vec<&str> {
+        let defined = self.request.tools.iter().map(|t| t.name.as_str());
+        let called = self
+            .reply
+            .iter()
+            .flat_map(|r| r.tool_calls())
+            .map(|c| c.name.as_str());
+        let mcp = self.mcp.iter().filter_map(|m| m.tool.as_deref());
+        defined.chain(called).chain(mcp).collect()
+    }
+    fn is_mcp(&self) -> bool {
+        self.mcp.is_some()
     }
     fn is_stream(&self) -> bool {
         self.stream

@@ -233,3 +233,33 @@ fn display_and_all() {
     assert!(Filter::all().is_all());
     assert!(parse("   ").unwrap().is_all());
 }
+
+#[test]
+fn the_store_summary_is_an_analysis_view() {
+    use std::sync::Arc;
+    let summary = crate::llm::Summary {
+        kind: crate::llm::Kind::Mcp,
+        provider: "mcp",
+        model: None,
+        stream: false,
+        tokens_in: None,
+        tokens_out: None,
+        cost_usd: None,
+        stop_reason: None,
+        error: false,
+        tools: Arc::from(Vec::<String>::new()),
+        mcp_method: Some(Arc::from("tools/call")),
+        mcp_tool: Some(Arc::from("get_forecast")),
+        thinking: false,
+    };
+    let ex = exchange();
+    for (expr, want) in [
+        ("~mcp", true),
+        ("~tool forecast", true),
+        ("~p mcp", true),
+        ("~model .", false),
+    ] {
+        let f = parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        assert_eq!(f.matches(&ex, Some(&summary)), want, "{expr}");
+    }
+}

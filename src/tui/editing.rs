@@ -18,6 +18,11 @@ impl App {
             Some(Key::Ctrl('m')) => Some(Key::Enter),
             k => k,
         };
+        if key == Some(Key::Ctrl('c')) {
+            // The way out that works everywhere, a field included.
+            self.quit = true;
+            return true;
+        }
         match key.and_then(|k| keymap::resolve(&[Scope::Input], k)) {
             Some(Action::Accept) => self.accept_field(),
             Some(Action::Cancel) => self.cancel_field(),

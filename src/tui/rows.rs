@@ -35,6 +35,23 @@ impl Rev {
     }
 }
 
+/// Bytes a streaming response may grow before its row is analysed again: a
+/// row needs the model and rough token counts, not every delta (the detail
+/// pane analyses the exchange it shows at full rate).
+const ROW_REANALYSE_BYTES: u64 = 16 * 1024;
+
+impl Rev {
+    /// True when `new` is the same live stream, only a little longer.
+    fn only_streamed_a_little(&self, new: &Rev) -> bool {
+        let live = self.state == 1 && new.state == 1;
+        let grown = match (self.response_bytes, new.response_bytes) {
+            (Some(a), Some(b)) => b.saturating_sub(a) < ROW_REANALYSE_BYTES,
+            _ => false,
+        };
+        live && grown && self.request_bytes == new.request_bytes
+    }
+}
+
 /// What kind of traffic an exchange is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kind {
@@ -119,10 +136,9 @@ impl RowCache {
         let ex = &record.exchange;
         let rev = Rev::of(ex);
         let analysed = record.summary.is_some();
-        let stale = self
-            .rows
-            .get(&ex.id)
-            .is_none_or(|(r, a, _)| *r != rev || *a != analysed);
+        let stale = self.rows.get(&ex.id).is_none_or(|(r, a, _)| {
+            *a != analysed || (*r != rev && !r.only_streamed_a_little(&rev))
+        });
         if stale {
             let info = self.summarise(record);
             self.rows.insert(ex.id, (rev, analysed, info));

@@ -86,3 +86,12 @@ fn flash_messages_expire_on_tick() {
     assert!(app.flash.is_none());
     assert!(app.wake_in(t0).is_none());
 }
+
+#[test]
+fn ctrl_c_quits_even_from_a_text_field() {
+    let mut app = app();
+    press(&mut app, "f~m");
+    assert!(app.field.is_some());
+    press(&mut app, "<c-c>");
+    assert!(app.quit);
+}

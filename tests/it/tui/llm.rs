@@ -207,3 +207,21 @@ fn every_fixture_renders_every_tab_at_both_sizes() {
         }
     }
 }
+
+#[test]
+fn digits_on_the_wide_list_flip_the_detail_tab() {
+    let (mut app, _) = app_with(sample());
+    resize(&mut app, 160, 48);
+    press(&mut app, "gj2");
+    let screen = render(&mut app, 160, 48);
+    assert_eq!(app.focus, llmspy::tui::app::Focus::Main);
+    assert_eq!(app.detail.tab, Some(llmspy::tui::detail::Tab::Conversation));
+    assert!(screen.contains("╭─ assistant"), "{screen}");
+    press(&mut app, "j");
+    render(&mut app, 160, 48);
+    assert_eq!(
+        app.detail.tab,
+        Some(llmspy::tui::detail::Tab::Conversation),
+        "kept for the next LLM row"
+    );
+}
