@@ -150,5 +150,7 @@ pub const APPROXIMATE: &str = "times are approximate";
 pub fn more_lines(n: usize) -> String {
     format!("… {n} {SYSTEM_MORE}")
 }
+pub const EDIT_HINT: &str = "  (enter edits)";
+pub const WRITE_BUTTON: &str = "[ Write ]";
 pub const REDACTED: &str = "redacted (***REDACTED***)";
 pub const KEPT: &str = "kept as captured";

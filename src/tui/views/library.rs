@@ -45,58 +45,71 @@ fn count(app: &App, what: What) -> usize {
     }
 }
 
-fn export_form(app: &App) -> Vec<Line<'static>> {
+/// The form's rows: field, label, value, note.
+fn fields(app: &App) -> [(ExportField, &'static str, String, String); 5] {
     let lib = &app.library;
-    let row = |field: ExportField, label: &str, value: String, note: String| {
-        let selected = lib.field == field;
-        let style = if selected {
-            theme::SELECTED
-        } else {
-            Style::new()
-        };
-        let marker = if selected { "›" } else { " " };
-        Line::from(vec![
-            Span::styled(format!(" {marker} {label:<8}"), theme::HEADER),
-            Span::styled(value, style),
-            Span::styled(note, theme::DIM),
-        ])
+    let secrets = if lib.redact {
+        strings::REDACTED
+    } else {
+        strings::KEPT
     };
     let n = count(app, lib.what);
-    let mut lines = vec![
-        row(
+    [
+        (
             ExportField::What,
             "What",
-            format!("‹ {} ›", lib.what.label()),
+            choice(lib.what.label()),
             format!("  {n} exchange(s)"),
         ),
-        row(
+        (
             ExportField::Format,
             "Format",
-            format!("‹ {} ›", format_label(lib.format)),
+            choice(format_label(lib.format)),
             String::new(),
         ),
-        row(
+        (
             ExportField::Secrets,
             "Secrets",
-            format!(
-                "‹ {} ›",
-                if lib.redact {
-                    strings::REDACTED
-                } else {
-                    strings::KEPT
-                }
-            ),
+            choice(secrets),
             String::new(),
         ),
-        row(
+        (
             ExportField::Path,
             "Path",
             lib.path.clone(),
-            "  (enter edits)".into(),
+            strings::EDIT_HINT.into(),
         ),
-        row(ExportField::Write, "", "[ Write ]".into(), String::new()),
-        Line::default(),
-    ];
+        (
+            ExportField::Write,
+            "",
+            strings::WRITE_BUTTON.into(),
+            String::new(),
+        ),
+    ]
+}
+
+fn choice(label: &str) -> String {
+    format!("‹ {label} ›")
+}
+
+fn export_form(app: &App) -> Vec<Line<'static>> {
+    let lib = &app.library;
+    let mut lines: Vec<Line<'static>> = fields(app)
+        .into_iter()
+        .map(|(field, label, value, note)| {
+            let selected = lib.field == field;
+            let (marker, style) = match selected {
+                true => ("›", theme::SELECTED),
+                false => (" ", Style::new()),
+            };
+            Line::from(vec![
+                Span::styled(format!(" {marker} {label:<8}"), theme::HEADER),
+                Span::styled(value, style),
+                Span::styled(note, theme::DIM),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
     match &lib.result {
         Some(Ok(msg)) => lines.push(Line::styled(format!("   {msg}"), theme::OK)),
         Some(Err(msg)) => lines.push(Line::styled(format!("   {msg}"), theme::ERROR)),
