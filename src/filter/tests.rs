@@ -263,3 +263,17 @@ fn the_store_summary_is_an_analysis_view() {
         assert_eq!(f.matches(&ex, Some(&summary)), want, "{expr}");
     }
 }
+
+proptest::proptest! {
+    /// Any text parses or fails with a column inside (or just past) it;
+    /// nothing panics, and a parsed filter evaluates.
+    #[test]
+    fn arbitrary_text_never_panics(text in "[~!&|()\"' a-z0-9.*\\\\]{0,40}") {
+        match parse(&text) {
+            Ok(f) => {
+                let _ = f.matches(&exchange(), Some(&facts()));
+            }
+            Err(e) => proptest::prop_assert!(e.column >= 1 && e.column <= text.chars().count() + 1),
+        }
+    }
+}

@@ -62,3 +62,39 @@ fn screens_switch_and_q_goes_back() {
     press(&mut app, "L<esc>");
     assert_eq!(app.screen, llmspy::tui::layout::Screen::Traffic);
 }
+
+#[test]
+fn tiny_and_odd_terminals_never_panic() {
+    let journeys = [
+        "",
+        "<enter>",
+        "gj<enter>2t",
+        "gj<enter>3G",
+        "?G",
+        "y",
+        "S<enter>",
+        "ejjj<enter>",
+        "f~m",
+        "f((",
+    ];
+    for (w, h) in [
+        (1, 1),
+        (2, 2),
+        (10, 3),
+        (20, 5),
+        (39, 9),
+        (119, 30),
+        (120, 4),
+        (300, 100),
+    ] {
+        for keys in journeys {
+            let (mut app, _) = app_with(super::llm_samples::sample());
+            resize(&mut app, w, h);
+            press(&mut app, keys);
+            render(&mut app, w, h);
+            click(&mut app, w / 2, h / 2);
+            wheel(&mut app, w / 2, h / 2, true);
+            render(&mut app, w, h);
+        }
+    }
+}
