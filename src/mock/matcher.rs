@@ -2,9 +2,15 @@
 //! `headers`, `body`. Pure: a matcher is parsed from JSON and tested against
 //! a captured request. Values are matched exactly or, failing that, as a
 //! regular expression anchored at both ends, as MockServer does.
+//!
+//! Bodies match as a string, a regex, JSON (partial or strict), a JSONPath,
+//! or — llmspy's own `LLM` type, written by the fixture recorder — an LLM
+//! call's model, stream flag and conversation with volatile ids ignored.
 
 use serde_json::Value;
 
+use super::facts::RequestFacts;
+use super::jsonpath::JsonPath;
 use crate::exchange::Request;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -41,6 +47,15 @@ impl StringMatcher {
         }
     }
 
+    /// The matcher as written (`!` when negated), for explanations.
+    pub fn describe(&self) -> String {
+        if self.negate {
+            format!("!{}", self.raw)
+        } else {
+            self.raw.clone()
+        }
+    }
+
     pub fn matches(&self, value: &str) -> bool {
         let hit = value == self.raw || self.regex.as_ref().is_some_and(|r| r.is_match(value));
         hit != self.negate
@@ -56,6 +71,19 @@ pub enum BodyMatcher {
     Regex(regex::Regex),
     /// `{"type":"JSON","json":…,"matchType":"ONLY_MATCHING_FIELDS"|"STRICT"}`.
     Json { expected: Value, strict: bool },
+    /// `{"type":"JSON_PATH","jsonPath":"$.…"}`: the path selects something.
+    JsonPath(JsonPath),
+    /// `{"type":"LLM","model":…,"stream":…,"conversation":…}`.
+    Llm(LlmBody),
+}
+
+/// The replay matcher for LLM calls; absent fields are not compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmBody {
+    pub model: Option<String>,
+    pub stream: Option<bool>,
+    /// `{"system", "messages"}` as [`super::facts::LlmFacts::conversation`].
+    pub conversation: Option<Value>,
 }
 
 /// A parsed request matcher.
@@ -90,6 +118,21 @@ impl RequestMatcher {
     }
 
     pub fn matches(&self, req: &Request, body: &[u8]) -> bool {
+        self.matches_head(req) && self.body.as_ref().is_none_or(|b| body_matches(b, body))
+    }
+
+    /// Match `facts.request` (its body included), reusing the request's
+    /// LLM analysis across expectations.
+    pub fn matches_facts(&self, facts: &RequestFacts) -> bool {
+        self.matches_head(facts.request)
+            && self.body.as_ref().is_none_or(|b| match b {
+                BodyMatcher::Llm(want) => llm_matches(want, facts),
+                other => body_matches(other, &facts.request.body.bytes),
+            })
+    }
+
+    /// Everything but the body.
+    pub fn matches_head(&self, req: &Request) -> bool {
         self.method.as_ref().is_none_or(|m| m.matches(&req.method))
             && self
                 .path
@@ -103,7 +146,6 @@ impl RequestMatcher {
                 .headers
                 .iter()
                 .all(|(k, ms)| header_matches(req, k, ms))
-            && self.body.as_ref().is_none_or(|b| body_matches(b, body))
     }
 }
 
@@ -196,9 +238,23 @@ fn body_matcher(v: &Value) -> Result<BodyMatcher, MatcherError> {
                 expected: o.get("json").cloned().unwrap_or_else(|| v.clone()),
                 strict: o.get("matchType").and_then(Value::as_str) == Some("STRICT"),
             }),
+            "JSON_PATH" => {
+                let path = o
+                    .get("jsonPath")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                JsonPath::parse(path)
+                    .map(BodyMatcher::JsonPath)
+                    .map_err(|e| invalid("body.jsonPath", format!("expected {e}")))
+            }
+            "LLM" => Ok(BodyMatcher::Llm(LlmBody {
+                model: o.get("model").and_then(Value::as_str).map(String::from),
+                stream: o.get("stream").and_then(Value::as_bool),
+                conversation: o.get("conversation").cloned(),
+            })),
             other => Err(invalid(
                 "body.type",
-                format!("{other:?} is not one of STRING, REGEX, JSON"),
+                format!("{other:?} is not one of STRING, REGEX, JSON, JSON_PATH, LLM"),
             )),
         },
         other => Ok(BodyMatcher::Json {
@@ -208,11 +264,11 @@ fn body_matcher(v: &Value) -> Result<BodyMatcher, MatcherError> {
     }
 }
 
-fn path_only(path: &str) -> &str {
+pub(crate) fn path_only(path: &str) -> &str {
     path.split_once('?').map_or(path, |(p, _)| p)
 }
 
-fn query_matches(path: &str, key: &str, ms: &[StringMatcher]) -> bool {
+pub(crate) fn query_matches(path: &str, key: &str, ms: &[StringMatcher]) -> bool {
     let query = path.split_once('?').map_or("", |(_, q)| q);
     let values: Vec<&str> = query
         .split('&')
@@ -223,7 +279,7 @@ fn query_matches(path: &str, key: &str, ms: &[StringMatcher]) -> bool {
     !values.is_empty() && ms.iter().all(|m| values.iter().any(|v| m.matches(v)))
 }
 
-fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) -> bool {
+pub(crate) fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) -> bool {
     let values: Vec<&str> = req
         .headers
         .iter()
@@ -242,7 +298,7 @@ fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) -> bool {
         })
 }
 
-fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
+pub(crate) fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
     let text = String::from_utf8_lossy(body);
     match m {
         BodyMatcher::String {
@@ -254,6 +310,12 @@ fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
             sub_string: false,
         } => text == want.as_str(),
         BodyMatcher::Regex(re) => re.is_match(&text),
+        BodyMatcher::JsonPath(path) => {
+            serde_json::from_slice::<Value>(body).is_ok_and(|doc| !path.select(&doc).is_empty())
+        }
+        // Without the request head there is nothing to analyse; callers
+        // holding the whole request use `matches_facts`.
+        BodyMatcher::Llm(_) => false,
         BodyMatcher::Json { expected, strict } => {
             serde_json::from_slice::<Value>(body).is_ok_and(|actual| {
                 if *strict {
@@ -264,6 +326,20 @@ fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
             })
         }
     }
+}
+
+fn llm_matches(want: &LlmBody, facts: &RequestFacts) -> bool {
+    let Some(got) = facts.llm() else {
+        return false;
+    };
+    want.model
+        .as_ref()
+        .is_none_or(|m| got.model.as_ref() == Some(m))
+        && want.stream.is_none_or(|s| s == got.stream)
+        && want
+            .conversation
+            .as_ref()
+            .is_none_or(|c| c == &got.conversation)
 }
 
 /// Partial JSON match: every field in `expected` is present and equal in

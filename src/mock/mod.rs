@@ -1,3 +1,53 @@
-//! Mock expectations and request matching (MockServer's JSON shapes).
+//! Mock expectations, recorded fixtures and scripted conversations, in
+//! MockServer's JSON shapes.
+//!
+//! Everything here is pure except [`loader`], which reads expectation files:
+//! parsing ([`expectation`]), matching ([`matcher`], [`facts`]), rendering
+//! ([`action`], [`render`]), explaining misses ([`explain`]) and turning
+//! captured traffic into fixtures ([`fixtures`]). [`Expectations`] keeps the
+//! active set behind a lock and is what the engine asks, through
+//! `engine::Responder`, before it dials an upstream.
 
+pub mod action;
+pub mod completion;
+pub mod expectation;
+pub mod explain;
+pub mod facts;
+pub mod fixtures;
+pub mod jsonpath;
+pub mod loader;
 pub mod matcher;
+pub mod render;
+pub mod scripted;
+mod store;
+
+pub use expectation::Expectation;
+pub use explain::{Difference, Explanation};
+pub use scripted::ScriptedTurn;
+pub use store::Expectations;
+
+/// A problem with an expectation, located by its JSON path.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum MockError {
+    #[error("{path}: expected {expected}")]
+    Invalid { path: String, expected: String },
+}
+
+impl MockError {
+    pub fn invalid(path: &str, expected: impl Into<String>) -> Self {
+        MockError::Invalid {
+            path: path.to_string(),
+            expected: expected.into(),
+        }
+    }
+
+    /// The same error under a file or a wrapper path.
+    pub fn within(self, prefix: &str) -> Self {
+        match self {
+            MockError::Invalid { path, expected } => MockError::Invalid {
+                path: format!("{prefix}{}", path.trim_start_matches('$')),
+                expected,
+            },
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! What a matched expectation does: answer (`httpResponse`,
+//! `httpSseResponse`, `httpLlmResponse`, a scripted conversation) or
+//! forward with overrides (`httpForward`, `httpOverrideForwardedRequest`).
+//! Parsing and rendering only; the engine plays the result.
+
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use super::MockError;
+use super::completion::LlmResponse;
+use super::expectation::delay;
+use super::render::{self, Shape, Wire};
+use super::scripted::Script;
+use crate::engine::{ForwardOverride, MockChunk, MockResponse};
+use crate::exchange::Headers;
+
+/// The action of an expectation.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Response(StaticResponse),
+    Sse(SseResponse),
+    Forward(ForwardOverride),
+    Llm(LlmResponse),
+    Script(Script),
+}
+
+/// `httpResponse`. `line_delay` (llmspy's `lineDelay`) sends the body line
+/// by line, as a recorded NDJSON stream arrived.
+#[derive(Debug, Clone)]
+pub struct StaticResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Bytes,
+    pub delay: Duration,
+    pub line_delay: Option<Duration>,
+}
+
+/// `httpSseResponse`.
+#[derive(Debug, Clone)]
+pub struct SseResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub events: Vec<SseEventOut>,
+}
+
+/// One event of an `httpSseResponse`, sent `delay` after the previous.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseEventOut {
+    pub event: Option<String>,
+    pub data: String,
+    pub id: Option<String>,
+    pub retry: Option<u64>,
+    pub delay: Duration,
+}
+
+const ACTIONS: &str = "one of httpResponse, httpSseResponse, httpLlmResponse, \
+     httpLlmConversation, httpForward, httpOverrideForwardedRequest";
+
+impl Action {
+    /// The action of the expectation object at `at`.
+    pub fn from_expectation(obj: &Map<String, Value>, at: &str) -> Result<Self, MockError> {
+        let key = |k: &str| obj.get(k).map(|v| (v, format!("{at}.{k}")));
+        if let Some((v, p)) = key("httpResponse") {
+            return static_response(v, &p).map(Action::Response);
+        }
+        if let Some((v, p)) = key("httpSseResponse") {
+            return sse_response(v, &p).map(Action::Sse);
+        }
+        if let Some((v, p)) = key("httpLlmResponse") {
+            return LlmResponse::from_json(v, &p).map(Action::Llm);
+        }
+        if let Some((v, p)) = key("httpLlmConversation") {
+            return Script::from_json(v, &p).map(Action::Script);
+        }
+        if let Some((v, p)) = key("httpForward") {
+            return forward(v, &p).map(Action::Forward);
+        }
+        if let Some((v, p)) = key("httpOverrideForwardedRequest") {
+            return override_forward(v, &p).map(Action::Forward);
+        }
+        Err(MockError::invalid(at, ACTIONS))
+    }
+}
+
+fn status(obj: &Map<String, Value>, at: &str) -> Result<u16, MockError> {
+    match obj.get("statusCode") {
+        None => Ok(200),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|n| (100..1000).contains(n))
+            .ok_or_else(|| MockError::invalid(&format!("{at}.statusCode"), "an HTTP status")),
+    }
+}
+
+fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, MockError> {
+    v.as_object()
+        .ok_or_else(|| MockError::invalid(at, "an object"))
+}
+
+fn static_response(v: &Value, at: &str) -> Result<StaticResponse, MockError> {
+    let obj = object(v, at)?;
+    let mut headers = headers(obj.get("headers"), &format!("{at}.headers"))?;
+    let (body, content_type) = body(obj.get("body"), &format!("{at}.body"))?;
+    if let Some(ct) = content_type.filter(|_| !has(&headers, "content-type")) {
+        headers.push(("content-type".into(), ct.into()));
+    }
+    let line_delay = match obj.get("lineDelay") {
+        Some(d) => Some(delay(Some(d), &format!("{at}.lineDelay"))?),
+        None => None,
+    };
+    Ok(StaticResponse {
+        status: status(obj, at)?,
+        headers,
+        body,
+        delay: delay(obj.get("delay"), &format!("{at}.delay"))?,
+        line_delay,
+    })
+}
+
+fn has(headers: &Headers, name: &str) -> bool {
+    headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+/// MockServer's `{"name": ["v"]}` or `[{"name", "values"}]` header maps.
+pub fn headers(v: Option<&Value>, at: &str) -> Result<Headers, MockError> {
+    let values = |name: &str, v: &Value| -> Result<Headers, MockError> {
+        match v {
+            Value::String(s) => Ok(vec![(name.to_string(), s.clone())]),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(|s| (name.to_string(), s.to_string()))
+                        .ok_or_else(|| MockError::invalid(&format!("{at}.{name}"), "strings"))
+                })
+                .collect(),
+            _ => Err(MockError::invalid(
+                &format!("{at}.{name}"),
+                "a string or a list",
+            )),
+        }
+    };
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(o)) => Ok(o
+            .iter()
+            .map(|(k, v)| values(k, v))
+            .collect::<Result<Vec<_>, _>>()?
+            .concat()),
+        Some(Value::Array(items)) => Ok(items
+            .iter()
+            .map(|item| {
+                let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
+                values(name, item.get("values").unwrap_or(&Value::Null))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .concat()),
+        Some(_) => Err(MockError::invalid(at, "an object of name: [values]")),
+    }
+}
+
+/// A response body and the content type it implies.
+fn body(v: Option<&Value>, at: &str) -> Result<(Bytes, Option<&'static str>), MockError> {
+    let Some(v) = v else {
+        return Ok((Bytes::new(), None));
+    };
+    let json_body = |doc: &Value| (Bytes::from(doc.to_string()), Some("application/json"));
+    match v {
+        Value::String(s) => Ok((Bytes::from(s.clone()), None)),
+        Value::Object(o) => match o.get("type").and_then(Value::as_str) {
+            Some("STRING") => {
+                let s = o.get("string").and_then(Value::as_str).unwrap_or_default();
+                Ok((Bytes::from(s.to_string()), None))
+            }
+            Some("JSON") => Ok(json_body(o.get("json").unwrap_or(&Value::Null))),
+            Some("BINARY") => {
+                let b64 = o
+                    .get("base64Bytes")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map(|b| (Bytes::from(b), None))
+                    .map_err(|_| MockError::invalid(&format!("{at}.base64Bytes"), "base64"))
+            }
+            _ => Ok(json_body(v)),
+        },
+        other => Ok(json_body(other)),
+    }
+}
+
+fn sse_response(v: &Value, at: &str) -> Result<SseResponse, MockError> {
+    let obj = object(v, at)?;
+    let events = obj
+        .get("events")
+        .and_then(Value::as_array)
+        .ok_or_else(|| MockError::invalid(&format!("{at}.events"), "an array of events"))?;
+    let events = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| sse_event(e, &format!("{at}.events[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SseResponse {
+        status: status(obj, at)?,
+        headers: headers(obj.get("headers"), &format!("{at}.headers"))?,
+        events,
+    })
+}
+
+fn sse_event(v: &Value, at: &str) -> Result<SseEventOut, MockError> {
+    let obj = object(v, at)?;
+    let text = |k: &str| obj.get(k).and_then(Value::as_str).map(String::from);
+    let data = match obj.get("data") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    Ok(SseEventOut {
+        event: text("event"),
+        data,
+        id: text("id"),
+        retry: obj.get("retry").and_then(Value::as_u64),
+        delay: delay(obj.get("delay"), &format!("{at}.delay"))?,
+    })
+}
+
+fn forward(v: &Value, at: &str) -> Result<ForwardOverride, MockError> {
+    let obj = object(v, at)?;
+    Ok(ForwardOverride {
+        scheme: obj
+            .get("scheme")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase),
+        host: obj.get("host").and_then(Value::as_str).map(String::from),
+        port: obj
+            .get("port")
+            .and_then(Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok()),
+        ..ForwardOverride::default()
+    })
+}
+
+/// `{"httpRequest"|"requestOverride": {path, headers, body, socketAddress}}`.
+fn override_forward(v: &Value, at: &str) -> Result<ForwardOverride, MockError> {
+    let obj = object(v, at)?;
+    let (inner, p) = match obj.get("requestOverride") {
+        Some(r) => (r, format!("{at}.requestOverride")),
+        None => (
+            obj.get("httpRequest").unwrap_or(&Value::Null),
+            format!("{at}.httpRequest"),
+        ),
+    };
+    let req = object(inner, &p)?;
+    let mut out = match req.get("socketAddress") {
+        Some(addr) => forward(addr, &format!("{p}.socketAddress"))?,
+        None => ForwardOverride::default(),
+    };
+    out.path = req.get("path").and_then(Value::as_str).map(String::from);
+    out.headers = headers(req.get("headers"), &format!("{p}.headers"))?;
+    if req.get("body").is_some() {
+        out.body = Some(body(req.get("body"), &format!("{p}.body"))?.0);
+    }
+    Ok(out)
+}
+
+impl StaticResponse {
+    pub fn play(&self, id: &str) -> MockResponse {
+        let chunks = match self.line_delay {
+            Some(gap) => lines(&self.body)
+                .into_iter()
+                .enumerate()
+                .map(|(i, data)| MockChunk {
+                    delay: if i == 0 { self.delay } else { gap },
+                    data,
+                })
+                .collect(),
+            None => vec![MockChunk {
+                delay: self.delay,
+                data: self.body.clone(),
+            }],
+        };
+        MockResponse {
+            expectation_id: id.to_string(),
+            status: self.status,
+            headers: self.headers.clone(),
+            chunks,
+        }
+    }
+}
+
+/// Split a body after each newline, keeping the newlines.
+fn lines(body: &Bytes) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, b) in body.iter().enumerate() {
+        if *b == b'\n' {
+            out.push(body.slice(start..=i));
+            start = i + 1;
+        }
+    }
+    if start < body.len() {
+        out.push(body.slice(start..));
+    }
+    out
+}
+
+impl SseResponse {
+    pub fn play(&self, id: &str) -> MockResponse {
+        let mut headers = self.headers.clone();
+        if !has(&headers, "content-type") {
+            headers.push(("content-type".into(), "text/event-stream".into()));
+        }
+        MockResponse {
+            expectation_id: id.to_string(),
+            status: self.status,
+            headers,
+            chunks: self
+                .events
+                .iter()
+                .map(|e| MockChunk {
+                    delay: e.delay,
+                    data: Bytes::from(sse_bytes(e)),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One event in SSE framing.
+pub fn sse_bytes(e: &SseEventOut) -> String {
+    let mut out = String::new();
+    if let Some(ev) = &e.event {
+        out.push_str(&format!("event: {ev}\n"));
+    }
+    if let Some(id) = &e.id {
+        out.push_str(&format!("id: {id}\n"));
+    }
+    if let Some(retry) = e.retry {
+        out.push_str(&format!("retry: {retry}\n"));
+    }
+    for line in e.data.split('\n') {
+        out.push_str(&format!("data: {line}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+/// Play a rendered completion: one body, or its events `gap` apart.
+pub fn play_wire(id: &str, wire: Wire, gap: Duration) -> MockResponse {
+    let (content_type, pieces): (&str, Vec<String>) = match wire {
+        Wire::Json(doc) => ("application/json", vec![doc.to_string()]),
+        Wire::Sse(events) => (
+            "text/event-stream",
+            events
+                .into_iter()
+                .map(|e| {
+                    sse_bytes(&SseEventOut {
+                        event: e.event,
+                        data: e.data,
+                        id: None,
+                        retry: None,
+                        delay: Duration::ZERO,
+                    })
+                })
+                .collect(),
+        ),
+        Wire::Ndjson(lines) => (
+            "application/x-ndjson",
+            lines.iter().map(|l| format!("{l}\n")).collect(),
+        ),
+        Wire::JsonArray(items) => ("application/json", json_array_pieces(&items)),
+    };
+    MockResponse {
+        expectation_id: id.to_string(),
+        status: 200,
+        headers: vec![("content-type".into(), content_type.into())],
+        chunks: pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| MockChunk {
+                delay: if i == 0 { Duration::ZERO } else { gap },
+                data: Bytes::from(p),
+            })
+            .collect(),
+    }
+}
+
+fn json_array_pieces(items: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("{}{v}", if i == 0 { "[" } else { ",\n" }))
+        .collect();
+    out.push("]".into());
+    out
+}
+
+/// Render an `httpLlmResponse` for a request of `shape`.
+pub fn play_llm(id: &str, llm: &LlmResponse, model: &str, shape: Shape) -> MockResponse {
+    let model = llm.model.as_deref().unwrap_or(model);
+    let wire = render::render(&llm.completion, model, shape);
+    play_wire(
+        id,
+        wire,
+        Duration::from_millis(llm.completion.event_delay_ms),
+    )
+}

@@ -1,0 +1,142 @@
+//! Every provider's rendering, whole and streamed, read back by llmspy's
+//! own parsers: the text, tool calls and usage survive the round trip.
+
+use serde_json::{Value, json};
+
+use super::Shape;
+use crate::exchange::{Body, Exchange, Request, Response, State};
+use crate::llm::{self, Kind};
+use crate::mock::action;
+use crate::mock::completion::{Completion, LlmResponse, ToolUse};
+use crate::mock::facts::synthetic_exchange;
+
+fn completion() -> Completion {
+    Completion {
+        text: "The answer is forty two, as computed.".into(),
+        tool_calls: vec![ToolUse {
+            id: "call_1".into(),
+            name: "lookup".into(),
+            arguments: json!({"q": "life"}),
+        }],
+        stop_reason: None,
+        input_tokens: 21,
+        output_tokens: 9,
+        event_delay_ms: 0,
+    }
+}
+
+fn request(kind: Kind, stream: bool) -> Request {
+    let (path, body): (&str, Value) = match kind {
+        Kind::Anthropic => (
+            "/v1/messages",
+            json!({"model": "claude-x", "max_tokens": 10,
+            "stream": stream, "messages": [{"role": "user", "content": "hi"}]}),
+        ),
+        Kind::OpenAiResponses => (
+            "/v1/responses",
+            json!({"model": "gpt-x", "stream": stream,
+            "input": "hi"}),
+        ),
+        Kind::Gemini if stream => (
+            "/v1beta/models/gemini-x:streamGenerateContent?alt=sse",
+            json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+        ),
+        Kind::Gemini => (
+            "/v1beta/models/gemini-x:generateContent",
+            json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+        ),
+        Kind::Ollama => (
+            "/api/chat",
+            json!({"model": "llama-x", "stream": stream,
+            "messages": [{"role": "user", "content": "hi"}]}),
+        ),
+        _ => (
+            "/v1/chat/completions",
+            json!({"model": "gpt-x", "stream": stream,
+            "messages": [{"role": "user", "content": "hi"}]}),
+        ),
+    };
+    Request {
+        method: "POST".into(),
+        scheme: "https".into(),
+        host: "api.example.com".into(),
+        port: 443,
+        path: path.into(),
+        version: "HTTP/1.1".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: Body::from_bytes(body.to_string()),
+    }
+}
+
+fn replayed(kind: Kind, stream: bool) -> Exchange {
+    let req = request(kind, stream);
+    let llm = LlmResponse {
+        provider: Some(kind),
+        model: None,
+        completion: completion(),
+    };
+    let shape = Shape {
+        kind,
+        stream,
+        gemini_sse: req.path.contains("alt=sse"),
+        ollama_generate: false,
+    };
+    let mock = action::play_llm("e", &llm, "model-x", shape);
+    let bytes: Vec<u8> = mock.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
+    let mut ex = synthetic_exchange(&req);
+    ex.response = Some(Response {
+        status: mock.status,
+        version: "HTTP/1.1".into(),
+        headers: mock.headers.clone(),
+        body: Body::from_bytes(bytes),
+    });
+    ex.state = State::Complete;
+    ex
+}
+
+#[test]
+fn every_provider_round_trips_whole_and_streamed() {
+    let kinds = [
+        Kind::Anthropic,
+        Kind::OpenAiChat,
+        Kind::OpenAiResponses,
+        Kind::Gemini,
+        Kind::Ollama,
+    ];
+    for kind in kinds {
+        for stream in [false, true] {
+            let ex = replayed(kind, stream);
+            let a = llm::analyse(&ex).unwrap_or_else(|| panic!("{kind:?} {stream}: not analysed"));
+            assert_eq!(a.kind, kind, "{kind:?} {stream}");
+            let reply = a
+                .reply
+                .as_ref()
+                .unwrap_or_else(|| panic!("{kind:?} {stream}: no reply {:?}", a.notes));
+            assert_eq!(reply.text(), completion().text, "{kind:?} {stream}");
+            let calls: Vec<_> = reply.tool_calls().collect();
+            assert_eq!(calls.len(), 1, "{kind:?} {stream}");
+            assert_eq!(calls[0].name, "lookup");
+            assert_eq!(
+                calls[0].arguments,
+                json!({"q": "life"}),
+                "{kind:?} {stream}"
+            );
+            let usage = a
+                .usage
+                .unwrap_or_else(|| panic!("{kind:?} {stream}: no usage"));
+            assert_eq!(
+                (usage.input_tokens, usage.output_tokens),
+                (21, 9),
+                "{kind:?} {stream}"
+            );
+            assert_eq!(a.stream, stream, "{kind:?}");
+        }
+    }
+}
+
+#[test]
+fn text_streams_in_several_pieces() {
+    let p = super::pieces("one two three four five six seven eight nine");
+    assert!(p.len() >= 2, "{p:?}");
+    assert_eq!(p.concat(), "one two three four five six seven eight nine");
+}
