@@ -12,4 +12,6 @@ mod writer;
 
 pub use events::StoreEvent;
 pub use store::{Limits, Record, Store, StoreReader};
-pub use writer::{CaptureMsg, Recorder, SaveMsg, TRUNCATED_HEADER, spawn};
+pub use writer::{
+    CaptureMsg, Recorder, SaveMsg, TRUNCATED_HEADER, analysis_of, loaded_store, spawn,
+};

@@ -95,6 +95,15 @@ pub fn load(path: &Path) -> Result<Vec<Exchange>, SaveError> {
         first.push_str(&rest);
         return parse_array(path, &first);
     }
+    if first.trim() == "{"
+        || (first.trim_start().starts_with('{') && !first.trim_end().ends_with('}'))
+    {
+        // A pretty-printed JSON document: a HAR file.
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut rest).map_err(read_err)?;
+        first.push_str(&rest);
+        return parse_document(path, &first);
+    }
     let mut out = Vec::new();
     let mut line_no = 1;
     let mut line = first;
@@ -119,6 +128,22 @@ fn parse_line(path: &Path, line: usize, text: &str) -> Result<Exchange, SaveErro
     };
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
     native::parse_exchange(value).map_err(err)
+}
+
+fn parse_document(path: &Path, text: &str) -> Result<Vec<Exchange>, SaveError> {
+    let err = |line: usize, reason: String| SaveError::Parse {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| err(e.line(), e.to_string()))?;
+    if crate::export::har_import::is_har(&value) {
+        return crate::export::har_import::exchanges(&value).map_err(|e| err(0, e));
+    }
+    native::parse_exchange(value)
+        .map(|ex| vec![ex])
+        .map_err(|e| err(1, e))
 }
 
 fn parse_array(path: &Path, text: &str) -> Result<Vec<Exchange>, SaveError> {

@@ -187,20 +187,47 @@ impl CaptureTask {
                 None => return,
             }
         };
-        let Some(analysis) = crate::llm::analyse(&exchange) else {
+        let Some((summary, thread)) = analysis_of(&exchange, &mut self.threads) else {
             return;
         };
-        let thread = (analysis.kind != crate::llm::Kind::Mcp).then(|| {
-            self.threads
-                .observe(id, &analysis, exchange.client_addr.as_deref())
-        });
-        let summary = analysis.summary();
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = store.get_mut(id) {
             r.summary = Some(summary);
             r.thread = thread;
         }
     }
+}
+
+/// The summary and thread placement of a finished exchange (LLM/MCP only).
+pub fn analysis_of(
+    exchange: &Exchange,
+    threads: &mut crate::llm::ThreadTracker,
+) -> Option<(crate::llm::Summary, Option<crate::llm::ThreadInfo>)> {
+    let analysis = crate::llm::analyse(exchange)?;
+    let thread = (analysis.kind != crate::llm::Kind::Mcp)
+        .then(|| threads.observe(exchange.id, &analysis, exchange.client_addr.as_deref()));
+    Some((analysis.summary(), thread))
+}
+
+/// A store filled from saved exchanges (e.g. `llmspy open`), analysed as the
+/// capture task would have: nothing writes to it afterwards.
+pub fn loaded_store(exchanges: Vec<Exchange>) -> Store {
+    let mut store = Store::new(Limits {
+        max_exchanges: exchanges.len().max(1),
+        max_total_bytes: usize::MAX,
+        ..Limits::default()
+    });
+    let mut threads = crate::llm::ThreadTracker::new();
+    for ex in exchanges {
+        let analysed = analysis_of(&ex, &mut threads);
+        let id = ex.id;
+        store.insert(ex);
+        if let (Some(r), Some((summary, thread))) = (store.get_mut(id), analysed) {
+            r.summary = Some(summary);
+            r.thread = thread;
+        }
+    }
+    store
 }
 
 /// Apply one message; pure store manipulation, no IO.

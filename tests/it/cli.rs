@@ -250,3 +250,43 @@ fn man_page_is_current() {
         "man/llmspy.1 is stale: run `LLMSPY_UPDATE_MAN=1 cargo test --test it man_page`"
     );
 }
+
+#[tokio::test]
+async fn har_and_native_exports_load_back_for_open() {
+    use llmspy::export::{Format, Options, render};
+    let up = Upstream::start().await;
+    let mut proxy = crate::support::proxy::TestProxy::start(&up.ca_file).await;
+    let client = crate::support::client::reqwest(&proxy.url(), &proxy.ca_file);
+    let body = r#"{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#;
+    client
+        .post(up.https("/echo"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("req");
+    let captured = proxy.finished(1).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    for format in [Format::Har, Format::Json] {
+        let bytes = render(format, &captured, &Options::default()).expect("render");
+        let path = dir
+            .path()
+            .join(format!("capture.{}", format.file_extension()));
+        std::fs::write(&path, bytes).expect("write");
+        let loaded =
+            llmspy::capture::save::load(&path).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        assert_eq!(loaded.len(), 1, "{format:?}");
+        let (a, b) = (&loaded[0], &captured[0]);
+        assert_eq!(
+            (a.request.method.as_str(), a.url()),
+            (b.request.method.as_str(), b.url()),
+            "{format:?}"
+        );
+        assert_eq!(a.response.as_ref().map(|r| r.status), Some(200));
+        assert_eq!(
+            a.response.as_ref().map(|r| r.body.bytes.clone()),
+            Some(body.as_bytes().to_vec()),
+            "{format:?}"
+        );
+    }
+}

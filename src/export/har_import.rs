@@ -1,0 +1,188 @@
+//! Read a HAR 1.2 document back into exchanges, so `llmspy open` can show
+//! captures from browsers, mitmproxy or llmspy's own HAR export.
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::exchange::{
+    Body, Exchange, Failure, FailureKind, Headers, Request, Response, Source, State, Timings, Via,
+};
+
+/// True when a JSON document looks like HAR (`{"log": {"entries": …}}`).
+pub fn is_har(v: &Value) -> bool {
+    v.get("log")
+        .and_then(|l| l.get("entries"))
+        .is_some_and(Value::is_array)
+}
+
+/// Every entry as an exchange; an entry that can't be read names its index.
+pub fn exchanges(har: &Value) -> Result<Vec<Exchange>, String> {
+    let entries = har
+        .pointer("/log/entries")
+        .and_then(Value::as_array)
+        .ok_or("not a HAR document: no log.entries array")?;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| entry(i, e).map_err(|why| format!("log.entries[{i}]: {why}")))
+        .collect()
+}
+
+fn entry(index: usize, e: &Value) -> Result<Exchange, String> {
+    let req = e.get("request").ok_or("no request")?;
+    let url = req
+        .get("url")
+        .and_then(Value::as_str)
+        .ok_or("request.url missing")?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|err| format!("request.url {url:?}: {err}"))?;
+    let scheme = uri.scheme_str().unwrap_or("http").to_string();
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let started_at = e
+        .get("startedDateTime")
+        .and_then(Value::as_str)
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map_or(chrono::DateTime::UNIX_EPOCH, |d| {
+            d.with_timezone(&chrono::Utc)
+        });
+    let id = e
+        .pointer("/_llmspy/id")
+        .and_then(Value::as_u64)
+        .unwrap_or(index as u64 + 1);
+    let request = Request {
+        method: str_of(req, "method").unwrap_or("GET").to_string(),
+        host: uri
+            .host()
+            .unwrap_or("")
+            .trim_matches(['[', ']'])
+            .to_string(),
+        port: uri.port_u16().unwrap_or(default_port),
+        path: uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
+        scheme,
+        version: str_of(req, "httpVersion").unwrap_or("HTTP/1.1").to_string(),
+        headers: headers(req),
+        body: Body::from_bytes(
+            req.pointer("/postData/text")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .as_bytes()
+                .to_vec(),
+        ),
+    };
+    let response = e
+        .get("response")
+        .filter(|r| r.get("status").and_then(Value::as_u64).unwrap_or(0) > 0)
+        .map(response);
+    let total_ms = e
+        .get("time")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+        .max(0.0);
+    let state = match &response {
+        Some(_) => State::Complete,
+        None => State::Failed(Failure::new(
+            FailureKind::UpstreamReset,
+            "no response in the HAR entry",
+        )),
+    };
+    Ok(Exchange {
+        id,
+        started_at,
+        client_addr: None,
+        via: Via::Other,
+        request,
+        response,
+        chunks: Vec::new(),
+        timings: Timings {
+            end_us: Some((total_ms * 1000.0) as u64),
+            ..Timings::default()
+        },
+        state,
+        source: Source::Upstream,
+    })
+}
+
+fn response(r: &Value) -> Response {
+    let content = r.get("content");
+    let text = content
+        .and_then(|c| c.get("text"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let base64 = content
+        .and_then(|c| c.get("encoding"))
+        .and_then(Value::as_str)
+        == Some("base64");
+    let bytes = if base64 {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .unwrap_or_else(|_| text.as_bytes().to_vec())
+    } else {
+        text.as_bytes().to_vec()
+    };
+    // HAR holds the decoded body: drop the encoding header so it isn't decoded twice.
+    let headers = headers(r)
+        .into_iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("content-encoding"))
+        .collect();
+    Response {
+        status: r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
+        version: str_of(r, "httpVersion").unwrap_or("HTTP/1.1").to_string(),
+        headers,
+        body: Body::from_bytes(bytes),
+    }
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn headers(v: &Value) -> Headers {
+    v.get("headers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|h| {
+            Some((
+                str_of(h, "name")?.to_string(),
+                h.get("value")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_an_entry() {
+        let har = json!({"log": {"entries": [{
+            "startedDateTime": "2026-11-25T10:00:00.000Z", "time": 12.5,
+            "request": {"method": "POST", "url": "https://api.anthropic.com/v1/messages?x=1", "httpVersion": "HTTP/2",
+                        "headers": [{"name": "x-api-key", "value": "k"}], "postData": {"mimeType": "application/json", "text": "{}"}},
+            "response": {"status": 200, "httpVersion": "HTTP/2", "headers": [{"name": "content-encoding", "value": "gzip"}],
+                         "content": {"mimeType": "text/plain", "text": "aGk=", "encoding": "base64"}}
+        }]}});
+        assert!(is_har(&har));
+        let ex = &exchanges(&har).unwrap()[0];
+        assert_eq!(
+            (
+                ex.request.host.as_str(),
+                ex.request.port,
+                ex.request.path.as_str()
+            ),
+            ("api.anthropic.com", 443, "/v1/messages?x=1")
+        );
+        let r = ex.response.as_ref().unwrap();
+        assert_eq!(r.body.bytes, b"hi");
+        assert!(r.headers.is_empty());
+        assert_eq!(ex.timings.end_us, Some(12_500));
+        assert!(
+            exchanges(&json!({"log": {"entries": [{"request": {}}]}}))
+                .unwrap_err()
+                .contains("entries[0]")
+        );
+    }
+}
