@@ -3,30 +3,54 @@
 //!
 //! It reads the store, never the engine's internals: the engine hands it
 //! every origin-form request through an opaque handler.
+//!
+//! Routes: `GET ca.pem`, `PUT status`, `PUT retrieve` ([`retrieve`]),
+//! `PUT clear` and `PUT reset` (a request matcher body, `filter=`, and
+//! `type=ALL|LOG|EXPECTATIONS`), `GET events` ([`events`]).
 
-mod retrieve;
+pub mod active;
+pub mod described;
+mod events;
+pub mod params;
+pub mod render;
+pub mod retrieve;
+pub mod select;
+pub mod sessions;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::json;
+use tokio::sync::broadcast;
 
-use crate::capture::{CaptureMsg, Recorder, StoreReader};
+use crate::capture::{CaptureMsg, Recorder, StoreEvent, StoreReader};
 use crate::engine::{ApiHandler, UpstreamBody, full};
 use crate::mock::matcher::RequestMatcher;
 
+pub use active::ActiveExpectations;
+use params::{ClearType, ParamError};
+use select::Selection;
+
 /// Largest request body the API accepts (expectation files can be large).
 const MAX_API_BODY: usize = 64 * 1024 * 1024;
+
+/// How long `clear` waits for the capture task to apply it.
+const CLEAR_WAIT: Duration = Duration::from_secs(5);
 
 /// What the API reads and controls.
 #[derive(Clone)]
 pub struct ApiContext {
     pub store: StoreReader,
     pub recorder: Recorder,
+    /// The store's event channel, for `events` subscribers.
+    pub events: broadcast::Sender<StoreEvent>,
+    /// The mock expectations, once something keeps them; `None` lists none.
+    pub expectations: Option<Arc<dyn ActiveExpectations>>,
     pub ca_pem: Arc<str>,
     pub listen: SocketAddr,
 }
@@ -67,17 +91,17 @@ async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<UpstreamBo
             ctx.ca_pem.to_string(),
         ),
         (Method::PUT | Method::GET, "status") => status(ctx),
-        (Method::PUT, "clear") => clear(ctx, &body),
-        (Method::PUT, "reset") => clear(ctx, &Bytes::new()),
-        (Method::PUT, "retrieve") => retrieve::retrieve(ctx, &query, &body),
-        (_, "ca.pem" | "status" | "clear" | "reset" | "retrieve") => error(
+        (Method::PUT, "clear" | "reset") => clear(ctx, &query, &body).await,
+        (Method::PUT | Method::GET, "retrieve") => retrieve::retrieve(ctx, &query, &body).await,
+        (Method::GET, "events") => events::events(ctx, &query),
+        (_, "ca.pem" | "status" | "clear" | "reset" | "retrieve" | "events") => error(
             StatusCode::METHOD_NOT_ALLOWED,
-            &format!("use PUT for /llmspy/{route} (GET for ca.pem)"),
+            &format!("use PUT for /llmspy/{route} (GET for ca.pem and events)"),
         ),
         _ => error(
             StatusCode::NOT_FOUND,
             &format!(
-                "no control API route /llmspy/{route}; routes: ca.pem, status, clear, reset, retrieve"
+                "no control API route /llmspy/{route}; routes: ca.pem, status, clear, reset, retrieve, events"
             ),
         ),
     }
@@ -96,38 +120,87 @@ fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
     )
 }
 
-fn clear(ctx: &ApiContext, body: &Bytes) -> Response<UpstreamBody> {
-    let matcher = match parse_matcher(body) {
-        Ok(m) => m,
-        Err(resp) => return resp,
+/// `clear` and `reset`: remove the captured exchanges and/or expectations
+/// the matcher and filter select (everything when neither is given).
+async fn clear(ctx: &ApiContext, query: &str, body: &Bytes) -> Response<UpstreamBody> {
+    let params = match params::clear(query) {
+        Ok(p) => p,
+        Err(e) => return param_error(&e),
     };
-    let ids = match &matcher {
-        None => None,
-        Some(m) => Some(retrieve::matching_ids(ctx, m)),
+    let selection = match parse_matcher(body) {
+        Ok(m) => Selection::new(m, params.filter),
+        Err(e) => return param_error(&e),
+    };
+    let traffic = match params.kind {
+        ClearType::Expectations => 0,
+        ClearType::All | ClearType::Log => clear_traffic(ctx, &selection).await,
+    };
+    let expectations = match (params.kind, &ctx.expectations) {
+        (ClearType::All | ClearType::Expectations, Some(source)) => {
+            let at = chrono::Utc::now();
+            source.remove_where(&|e| {
+                selection.is_everything()
+                    || selection.matches_exchange(&described::exchange(e, 0, at))
+            })
+        }
+        _ => 0,
+    };
+    json_response(
+        StatusCode::OK,
+        &json!({ "cleared": traffic, "expectationsCleared": expectations }),
+    )
+}
+
+/// Remove the selected exchanges and wait until the store has, so a
+/// retrieve right after the answer no longer sees them.
+async fn clear_traffic(ctx: &ApiContext, selection: &Selection) -> usize {
+    let ids = {
+        let store = ctx.store.read();
+        if selection.is_everything() {
+            None
+        } else {
+            Some(
+                store
+                    .iter()
+                    .filter(|r| selection.matches_record(r))
+                    .map(|r| r.exchange.id)
+                    .collect::<Vec<_>>(),
+            )
+        }
     };
     let count = ids
         .as_ref()
         .map_or_else(|| ctx.store.read().len(), Vec::len);
     ctx.recorder.send(CaptureMsg::Clear(ids));
-    json_response(StatusCode::OK, &json!({ "cleared": count }))
+    let (done, applied) = tokio::sync::oneshot::channel();
+    ctx.recorder.send(CaptureMsg::Flush(done));
+    if tokio::time::timeout(CLEAR_WAIT, applied).await.is_err() {
+        tracing::warn!("clear: the capture task did not confirm within {CLEAR_WAIT:?}");
+    }
+    count
 }
 
-/// Parse an optional request-matcher body; empty means "everything".
-pub(crate) fn parse_matcher(
-    body: &Bytes,
-) -> Result<Option<RequestMatcher>, Response<UpstreamBody>> {
+/// Parse an optional request-matcher body; empty means "everything". A
+/// bad body is answered like a bad parameter: 400 naming what was wrong.
+pub(crate) fn parse_matcher(body: &Bytes) -> Result<Option<RequestMatcher>, ParamError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            &format!("the request matcher is not JSON: {e}"),
-        )
-    })?;
+    let problem = |text: String| {
+        ParamError {
+        parameter: "body".into(),
+        value: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+        problem: text,
+        accepted: vec![
+            "a MockServer request matcher: {\"method\", \"path\", \"queryStringParameters\", \"headers\", \"body\"}, or nothing".into(),
+        ],
+    }
+    };
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| problem(format!("is not a JSON request matcher ({e})")))?;
     RequestMatcher::from_json(&value)
         .map(Some)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, &e.to_string()))
+        .map_err(|e| problem(format!("is not a request matcher ({e})")))
 }
 
 /// A request in origin form that isn't for the API: someone pointed a client
@@ -170,4 +243,29 @@ pub(crate) fn bytes_response(
 
 pub(crate) fn error(status: StatusCode, message: &str) -> Response<UpstreamBody> {
     json_response(status, &json!({ "error": message }))
+}
+
+/// 400 naming the parameter and the values it accepts, for people and
+/// for scripts.
+pub(crate) fn param_error(e: &ParamError) -> Response<UpstreamBody> {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({
+            "error": e.to_string(),
+            "parameter": e.parameter,
+            "accepted": e.accepted,
+        }),
+    )
+}
+
+/// An error and its sources, `outer: inner: innermost`.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }

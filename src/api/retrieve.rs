@@ -1,176 +1,88 @@
-//! `PUT /llmspy/retrieve`: captured traffic as JSON, optionally filtered by a
-//! MockServer request matcher in the body.
+//! `PUT /llmspy/retrieve`: captured traffic, expectations, conversations
+//! and sessions, in native JSON or any export format, narrowed by an
+//! optional request matcher (the body) and `filter=` expression.
+//!
+//! Query parameters: `type=` (REQUESTS, REQUEST_RESPONSES — the default —,
+//! ACTIVE_EXPECTATIONS, RECORDED_EXPECTATIONS, CONVERSATION, SESSIONS),
+//! `format=` (JSON — the default —, HAR, OPENAPI, POSTMAN, BRUNO), `filter=`,
+//! `redact=true|false`, and `id=` for CONVERSATION. The answer carries
+//! `x-llmspy-count`: how many exchanges or expectations it holds.
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
-use serde_json::{Value, json};
+use http::{Response, StatusCode, header};
 
-use super::{ApiContext, error, json_response, parse_matcher};
+use super::params::{self, RetrieveParams};
+use super::render::{self, Rendered, RetrieveError, Snapshot};
+use super::select::Selection;
+use super::{ApiContext, bytes_response, error, error_chain, param_error, parse_matcher};
 use crate::engine::UpstreamBody;
-use crate::export::native;
-use crate::mock::matcher::RequestMatcher;
+use crate::export::Format;
 
-const TYPES: &str = "REQUESTS, REQUEST_RESPONSES, CONVERSATION";
-const FORMATS: &str = "JSON";
+/// Response header giving the number of items in the answer.
+pub const COUNT_HEADER: &str = "x-llmspy-count";
 
-pub fn retrieve(ctx: &ApiContext, query: &str, body: &Bytes) -> Response<UpstreamBody> {
-    let params = parse_query(query);
-    let kind = param(&params, "type")
-        .unwrap_or_else(|| "REQUEST_RESPONSES".into())
-        .to_ascii_uppercase();
-    let format = param(&params, "format")
-        .unwrap_or_else(|| "JSON".into())
-        .to_ascii_uppercase();
-    if format != "JSON" {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!("format={format} is not supported; accepted values: {FORMATS}"),
-        );
-    }
-    if kind == "CONVERSATION" {
-        return conversation(ctx, &params);
-    }
+pub async fn retrieve(ctx: &ApiContext, query: &str, body: &Bytes) -> Response<UpstreamBody> {
+    let params = match params::retrieve(query) {
+        Ok(p) => p,
+        Err(e) => return param_error(&e),
+    };
     let matcher = match parse_matcher(body) {
         Ok(m) => m,
-        Err(resp) => return resp,
+        Err(e) => return param_error(&e),
     };
-    let store = ctx.store.read();
-    let selected = store.iter().filter(|r| {
-        matcher
-            .as_ref()
-            .is_none_or(|m| m.matches(&r.exchange.request, &decoded_request_body(&r.exchange)))
-    });
-    let items: Vec<Value> = match kind.as_str() {
-        "REQUEST_RESPONSES" => selected.map(exchange_json).collect(),
-        "REQUESTS" => selected
-            .map(|r| &r.exchange)
-            .map(|ex| {
-                let j = native::to_json(ex);
-                json!({ "id": j.id, "startedAt": j.started_at, "url": j.url, "request": j.request })
-            })
-            .collect(),
-        other => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                &format!("type={other} is not supported; accepted values: {TYPES}"),
-            );
-        }
-    };
-    json_response(StatusCode::OK, &Value::Array(items))
-}
-
-/// The native JSON of an exchange plus, for LLM and MCP traffic, its `llm` object.
-pub fn exchange_json(record: &crate::capture::Record) -> Value {
-    let mut v = json!(native::to_json(&record.exchange));
-    if record.summary.is_some() {
-        if let Some(a) = crate::llm::analyse(&record.exchange) {
-            let thread = record.thread.as_ref().map(|t| t.thread_id);
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert("llm".into(), a.api_json(thread));
-            }
-        }
-    }
-    v
-}
-
-/// `type=CONVERSATION&id=N`: the whole decoded conversation and timeline.
-fn conversation(ctx: &ApiContext, params: &[(String, String)]) -> Response<UpstreamBody> {
-    let Some(id) = param(params, "id").and_then(|v| v.parse::<u64>().ok()) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "type=CONVERSATION needs id=N (an exchange id)",
-        );
-    };
-    let Some(record) = ctx.store.read().get(id).cloned() else {
-        return error(
-            StatusCode::NOT_FOUND,
-            &format!("no exchange with id {id} (it may have been evicted or cleared)"),
-        );
-    };
-    match crate::llm::analyse(&record.exchange) {
-        Some(a) => json_response(StatusCode::OK, &a.conversation_json(record.thread.as_ref())),
-        None => error(
-            StatusCode::NOT_FOUND,
-            &format!("exchange {id} is not LLM or MCP traffic"),
+    let selection = Selection::new(matcher, params.filter.clone());
+    let ctx = ctx.clone();
+    let format = params.format;
+    // Matching bodies and rendering a large export take a while: keep them
+    // off the async workers that relay traffic.
+    let answer = tokio::task::spawn_blocking(move || {
+        let snapshot = take_snapshot(&ctx, &params, &selection)?;
+        render::render(snapshot, &params)
+    })
+    .await;
+    match answer {
+        Ok(Ok(rendered)) => ok(format, rendered),
+        Ok(Err(e)) => retrieve_error(&e),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("rendering the answer failed: {e}"),
         ),
     }
 }
 
-/// Ids of the exchanges a matcher selects.
-pub fn matching_ids(ctx: &ApiContext, m: &RequestMatcher) -> Vec<u64> {
-    ctx.store
-        .read()
-        .iter()
-        .map(|r| &r.exchange)
-        .filter(|ex| m.matches(&ex.request, &decoded_request_body(ex)))
-        .map(|ex| ex.id)
-        .collect()
+/// Copy the selected records (or expectations) while holding the lock.
+fn take_snapshot(
+    ctx: &ApiContext,
+    params: &RetrieveParams,
+    selection: &Selection,
+) -> Result<Snapshot, RetrieveError> {
+    let active = match (&ctx.expectations, params.kind) {
+        (Some(source), params::RetrieveType::ActiveExpectations) => source.active(),
+        _ => Vec::new(),
+    };
+    let store = ctx.store.read();
+    render::snapshot(&store, active, params, selection)
 }
 
-fn decoded_request_body(ex: &crate::exchange::Exchange) -> Vec<u8> {
-    let enc = crate::exchange::header(&ex.request.headers, "content-encoding");
-    crate::content::decode(enc, &ex.request.body.bytes)
-        .bytes
-        .into_owned()
-}
-
-pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
-    params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or(())
-                {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
+fn ok(format: Format, rendered: Rendered) -> Response<UpstreamBody> {
+    let mut resp = bytes_response(StatusCode::OK, rendered.content_type, rendered.body);
+    let headers = resp.headers_mut();
+    headers.insert(COUNT_HEADER, header::HeaderValue::from(rendered.count));
+    if format == Format::Bruno {
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            header::HeaderValue::from_static("attachment; filename=\"llmspy.bruno.zip\""),
+        );
     }
-    String::from_utf8_lossy(&out).into_owned()
+    resp
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_parsing_decodes_percent_and_plus() {
-        let p = parse_query("type=request_responses&filter=~p%20anthropic+x&x");
-        assert_eq!(param(&p, "TYPE").as_deref(), Some("request_responses"));
-        assert_eq!(param(&p, "filter").as_deref(), Some("~p anthropic x"));
-        assert_eq!(param(&p, "x").as_deref(), Some(""));
-        assert_eq!(parse_query("a=%zz")[0].1, "%zz");
-        assert_eq!(parse_query("a=%4")[0].1, "%4");
-        assert_eq!(parse_query("a=%é1")[0].1, "%é1");
+fn retrieve_error(e: &RetrieveError) -> Response<UpstreamBody> {
+    match e {
+        RetrieveError::Param(p) => param_error(p),
+        RetrieveError::NoExchange(_) | RetrieveError::NotConversation(_) => {
+            error(StatusCode::NOT_FOUND, &e.to_string())
+        }
+        RetrieveError::Export(_) => error(StatusCode::INTERNAL_SERVER_ERROR, &error_chain(e)),
     }
 }

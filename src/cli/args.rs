@@ -95,4 +95,82 @@ pub enum Command {
         #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
         command: Vec<String>,
     },
+    /// Export captured traffic (or expectations) as JSON, HAR, OpenAPI,
+    /// Postman or Bruno, from a running llmspy or a saved capture.
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
+    /// Print captured traffic, expectations, a conversation or the sessions
+    /// as JSON on stdout (the control API's retrieve).
+    #[command(after_help = EXIT_CODES)]
+    Retrieve(RetrieveArgs),
+}
+
+/// The exit status of `export` and `retrieve`, shown in their `--help`.
+pub const EXIT_CODES: &str = "Exit status: 0 when something matched, 1 when nothing did \
+(an empty but valid export is still written), 2 on a usage, file or server error.";
+
+/// What to read and from where, for `export` and `retrieve`.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// What to return: REQUEST_RESPONSES, REQUESTS, RECORDED_EXPECTATIONS,
+    /// ACTIVE_EXPECTATIONS, CONVERSATION (with --id) or SESSIONS (any case).
+    #[arg(long = "type", value_name = "TYPE", default_value = "REQUEST_RESPONSES", value_parser = parse_type)]
+    pub kind: crate::api::params::RetrieveType,
+    /// Only exchanges matching this filter expression, e.g. '~p anthropic & ~c 200'.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Only requests matching this MockServer request matcher, e.g.
+    /// '{"method":"POST","path":"/v1/messages"}'.
+    #[arg(long = "match", value_name = "JSON")]
+    pub matcher: Option<String>,
+    /// The exchange a CONVERSATION is about.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<u64>,
+    /// Ask the llmspy running at this address [default: the --listen address].
+    #[arg(long, value_name = "URL", conflicts_with = "from")]
+    pub server: Option<String>,
+    /// Read a saved capture instead (a --save file or a native JSON export).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+}
+
+/// `llmspy export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// JSON (llmspy's own, loadable again), HAR, OPENAPI, POSTMAN or BRUNO (a .zip).
+    #[arg(long, short, value_name = "FORMAT", default_value = "JSON", value_parser = parse_format)]
+    pub format: crate::export::Format,
+    /// Write here instead of stdout (`-` is stdout).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep credentials (Authorization, API keys, cookies, secret fields)
+    /// instead of replacing them with ***REDACTED***.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// No progress or summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `llmspy retrieve`.
+#[derive(Debug, Clone, Args)]
+pub struct RetrieveArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Replace credentials with ***REDACTED*** (on by default only for
+    /// RECORDED_EXPECTATIONS).
+    #[arg(long)]
+    pub redact: bool,
+}
+
+fn parse_type(text: &str) -> Result<crate::api::params::RetrieveType, String> {
+    text.parse()
+        .map_err(|e: crate::api::params::ParamError| e.to_string())
+}
+
+fn parse_format(text: &str) -> Result<crate::export::Format, String> {
+    text.parse()
+        .map_err(|e: crate::export::ExportError| e.to_string())
 }

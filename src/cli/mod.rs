@@ -4,7 +4,9 @@
 pub mod args;
 mod child;
 pub mod env;
+mod export;
 mod proxy;
+mod retrieve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +56,8 @@ pub fn main() -> anyhow::Result<ExitCode> {
             let ca = env::prepare_ca(&ca_dir(&cli.common)?)?;
             child::run(cli.common.listen, &ca, command)
         }
+        Some(Command::Export(args)) => export::run(&cli.common, args),
+        Some(Command::Retrieve(args)) => retrieve::run(&cli.common, args),
     }
 }
 

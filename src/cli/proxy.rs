@@ -91,6 +91,8 @@ async fn serve(
     let api = crate::api::handler(crate::api::ApiContext {
         store: store.clone(),
         recorder: recorder.clone(),
+        events: events.clone(),
+        expectations: None,
         ca_pem: ca.cert_pem().into(),
         listen: connectable(common.listen),
     });

@@ -2,9 +2,11 @@
 
 mod support;
 
+mod api;
 mod architecture;
 mod cli;
 mod engine;
 mod export;
+mod export_cli;
 mod golden;
 mod tui;

@@ -26,6 +26,8 @@ pub struct Options {
     pub relay: RelaySettings,
     pub upstream_ca: Vec<PathBuf>,
     pub responder: Option<Arc<dyn llmspy::engine::Responder>>,
+    /// What the control API lists as active expectations.
+    pub expectations: Option<Arc<dyn llmspy::api::ActiveExpectations>>,
 }
 
 impl Default for Options {
@@ -35,6 +37,7 @@ impl Default for Options {
             relay: RelaySettings::default(),
             upstream_ca: vec![],
             responder: None,
+            expectations: None,
         }
     }
 }
@@ -57,6 +60,8 @@ impl TestProxy {
         let api = llmspy::api::handler(llmspy::api::ApiContext {
             store: store.clone(),
             recorder: recorder.clone(),
+            events: events_tx.clone(),
+            expectations: opts.expectations,
             ca_pem: ca.cert_pem().into(),
             listen: "127.0.0.1:0".parse().expect("addr"),
         });
