@@ -40,9 +40,15 @@ impl StringMatcher {
             Some(rest) => (true, rest),
             None => (false, raw),
         };
+        // A redacted recording still matches the live value it replaced.
+        let pattern = if text == crate::redact::MASK {
+            ".*".to_string()
+        } else {
+            format!("^(?:{text})$")
+        };
         StringMatcher {
             raw: text.to_string(),
-            regex: regex::Regex::new(&format!("^(?:{text})$")).ok(),
+            regex: regex::Regex::new(&pattern).ok(),
             negate,
         }
     }
@@ -319,7 +325,7 @@ pub(crate) fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
         BodyMatcher::Json { expected, strict } => {
             serde_json::from_slice::<Value>(body).is_ok_and(|actual| {
                 if *strict {
-                    &actual == expected
+                    json_equal(&actual, expected)
                 } else {
                     json_contains(&actual, expected)
                 }
@@ -343,15 +349,33 @@ fn llm_matches(want: &LlmBody, facts: &RequestFacts) -> bool {
 }
 
 /// Partial JSON match: every field in `expected` is present and equal in
-/// `actual`; arrays must contain matching elements in order.
+/// `actual`; arrays must contain matching elements in order. A redacted
+/// value (`***REDACTED***`) matches whatever value is there.
 pub fn json_contains(actual: &Value, expected: &Value) -> bool {
     match (actual, expected) {
+        (_, Value::String(mask)) if mask == crate::redact::MASK => true,
         (Value::Object(a), Value::Object(e)) => e
             .iter()
             .all(|(k, ev)| a.get(k).is_some_and(|av| json_contains(av, ev))),
         (Value::Array(a), Value::Array(e)) => {
             let mut it = a.iter();
             e.iter().all(|ev| it.any(|av| json_contains(av, ev)))
+        }
+        _ => actual == expected,
+    }
+}
+
+/// Strict JSON equality, with redacted values matching anything.
+fn json_equal(actual: &Value, expected: &Value) -> bool {
+    match (actual, expected) {
+        (_, Value::String(mask)) if mask == crate::redact::MASK => true,
+        (Value::Object(a), Value::Object(e)) => {
+            a.len() == e.len()
+                && e.iter()
+                    .all(|(k, ev)| a.get(k).is_some_and(|av| json_equal(av, ev)))
+        }
+        (Value::Array(a), Value::Array(e)) => {
+            a.len() == e.len() && a.iter().zip(e).all(|(av, ev)| json_equal(av, ev))
         }
         _ => actual == expected,
     }
@@ -416,6 +440,19 @@ mod tests {
                 true,
             ),
             (json!({"httpRequest": {"method": "GET"}}), false),
+            (json!({"headers": {"x-api-key": ["***REDACTED***"]}}), true),
+            (
+                json!({"body": {"type": "JSON", "json": {"model": "***REDACTED***"}}}),
+                true,
+            ),
+            (
+                json!({"body": {"type": "JSON_PATH", "jsonPath": "$.messages[?(@.role == 'user')]"}}),
+                true,
+            ),
+            (
+                json!({"body": {"type": "JSON_PATH", "jsonPath": "$.tools"}}),
+                false,
+            ),
         ];
         for (m, want) in cases {
             let matcher = RequestMatcher::from_json(&m).unwrap();

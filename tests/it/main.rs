@@ -9,4 +9,6 @@ mod engine;
 mod export;
 mod export_cli;
 mod golden;
+mod mock;
+mod replay;
 mod tui;

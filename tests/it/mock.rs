@@ -1,0 +1,181 @@
+//! Mock expectations end to end: a real TLS upstream, llmspy in-process
+//! with an expectation store as its responder, and reqwest as the client.
+
+mod llm;
+
+use std::sync::Arc;
+
+use llmspy::exchange::Source;
+use llmspy::mock::Expectations;
+use serde_json::{Value, json};
+
+use crate::support::client::reqwest;
+use crate::support::proxy::{Options, TestProxy};
+use crate::support::upstream::Upstream;
+
+/// A proxy whose responder is `mock`, in front of `up`.
+pub async fn proxy_with(mock: &Expectations, up: Option<&Upstream>) -> TestProxy {
+    TestProxy::with(Options {
+        upstream_ca: up.map(|u| vec![u.ca_file.clone()]).unwrap_or_default(),
+        responder: Some(Arc::new(mock.clone())),
+        ..Options::default()
+    })
+    .await
+}
+
+fn mocked_by(ex: &llmspy::exchange::Exchange) -> Option<String> {
+    match &ex.source {
+        Source::Mock { expectation_id } => Some(expectation_id.clone()),
+        Source::Upstream => None,
+    }
+}
+
+#[tokio::test]
+async fn matching_requests_are_answered_and_the_rest_forwarded() {
+    let up = Upstream::start().await;
+    let mock = Expectations::new();
+    mock.upsert_json(&json!([
+        {"id": "twice", "priority": 10, "times": {"remainingTimes": 2},
+         "httpRequest": {"method": "POST", "path": "/echo",
+            "body": {"type": "JSON_PATH", "jsonPath": "$.messages[?(@.role == 'user')]"}},
+         "httpResponse": {"statusCode": 201, "headers": {"x-mock": ["yes"]}, "body": {"type": "JSON", "json": {"mocked": 1}}}},
+        {"id": "fallback", "httpRequest": {"path": "/echo", "body": {"type": "JSON", "json": {"n": 1}}},
+         "httpResponse": {"body": "fallback"}},
+    ]))
+    .expect("expectations");
+    let mut proxy = proxy_with(&mock, Some(&up)).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let body = json!({"n": 1, "messages": [{"role": "user", "content": "hi"}]});
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let r = client
+            .post(up.https("/echo"))
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        got.push((r.status().as_u16(), r.text().await.expect("text")));
+    }
+    let forwarded = client
+        .post(up.https("/echo"))
+        .body("plain")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(forwarded.text().await.expect("text"), "plain");
+    assert_eq!(got[0], (201, r#"{"mocked":1}"#.to_string()));
+    assert_eq!(got[1].0, 201);
+    assert_eq!(
+        got[2],
+        (200, "fallback".to_string()),
+        "after two uses the next expectation answers"
+    );
+    assert_eq!(
+        up.seen().len(),
+        1,
+        "only the unmatched request went upstream"
+    );
+    let done = proxy.finished(4).await;
+    let ids: Vec<Option<String>> = done.iter().map(mocked_by).collect();
+    assert_eq!(
+        ids,
+        [
+            Some("twice".into()),
+            Some("twice".into()),
+            Some("fallback".into()),
+            None
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sse_responses_replay_event_by_event_with_their_delays() {
+    let mock = Expectations::new();
+    let delay = |ms: u64| json!({"timeUnit": "MILLISECONDS", "value": ms});
+    mock.upsert_json(
+        &json!({"httpRequest": {"path": "/stream"}, "httpSseResponse": {"events": [
+            {"event": "start", "data": "one", "id": "1", "delay": delay(0)},
+            {"data": "two", "retry": 500, "delay": delay(120)},
+            {"event": "end", "data": "three", "delay": delay(120)},
+        ]}}),
+    )
+    .expect("sse");
+    let mut proxy = proxy_with(&mock, None).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    // Nothing listens on port 9: the answer can only come from llmspy.
+    let resp = client
+        .get("https://127.0.0.1:9/stream")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let text = resp.text().await.expect("text");
+    assert_eq!(
+        text,
+        "event: start\nid: 1\ndata: one\n\nretry: 500\ndata: two\n\nevent: end\ndata: three\n\n"
+    );
+    let ex = proxy.only().await;
+    assert_eq!(ex.chunks.len(), 3);
+    for pair in ex.chunks.windows(2) {
+        let gap = pair[1].at_us - pair[0].at_us;
+        assert!(gap >= 100_000, "events are paced: {:?}", ex.chunks);
+    }
+}
+
+#[tokio::test]
+async fn strict_replay_explains_the_closest_expectation() {
+    let mock = Expectations::new();
+    mock.set_strict(true);
+    mock.upsert_json(&json!([
+        {"id": "models", "httpRequest": {"method": "GET", "path": "/v1/models"}, "httpResponse": {"body": "[]"}},
+        {"id": "chat", "httpRequest": {"method": "POST", "path": "/v1/chat/completions",
+            "body": {"type": "LLM", "model": "gpt-recorded", "stream": false}},
+         "httpResponse": {"body": "{}"}},
+    ]))
+    .expect("expectations");
+    let mut proxy = proxy_with(&mock, None).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let resp = client
+        .post("https://127.0.0.1:9/v1/chat/completions")
+        .json(&json!({"model": "gpt-other", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 404);
+    let doc: Value = resp.json().await.expect("json");
+    assert_eq!(doc["closestExpectation"], "chat");
+    assert_eq!(doc["differences"][0]["field"], "body.model");
+    assert_eq!(doc["differences"][0]["expected"], "gpt-recorded");
+    assert!(
+        doc["error"].as_str().expect("error").contains("gpt-other"),
+        "{doc}"
+    );
+    let ex = proxy.only().await;
+    assert_eq!(mocked_by(&ex).as_deref(), Some("llmspy-strict-replay"));
+}
+
+#[test]
+fn a_broken_file_is_rejected_with_file_and_json_path() {
+    let dir = tempfile::tempdir().expect("dir");
+    let good = json!([{"httpRequest": {"path": "/a"}, "httpResponse": {"body": "a"}}]);
+    let bad = json!({"expectations": [
+        {"httpRequest": {"path": "/b"}, "httpResponse": {"body": "b"}},
+        {"httpRequest": {"path": "/c"}, "httpSseResponse": {"events": [{"data": "x", "delay": {"timeUnit": "FORTNIGHTS", "value": 1}}]}},
+    ]});
+    std::fs::write(dir.path().join("a.json"), good.to_string()).expect("write");
+    std::fs::write(dir.path().join("b.json"), bad.to_string()).expect("write");
+    let err = llmspy::mock::loader::load(dir.path()).expect_err("b.json is broken");
+    let message = format!("{err}");
+    assert!(message.contains("b.json"), "{message}");
+    assert!(
+        message.contains(
+            "$.expectations[1].httpSseResponse.events[0].delay.timeUnit: expected a time unit"
+        ),
+        "{message}"
+    );
+    std::fs::remove_file(dir.path().join("b.json")).expect("rm");
+    assert_eq!(
+        llmspy::mock::loader::load(dir.path()).expect("loads").len(),
+        1
+    );
+}
