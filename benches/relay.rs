@@ -117,7 +117,7 @@ async fn load(client: &reqwest::Client, url: &str) -> Load {
                     .get(&url)
                     .send()
                     .await
-                    .and_then(|r| Ok(r.error_for_status()?));
+                    .and_then(|r| r.error_for_status());
                 if let Ok(r) = ok {
                     let _ = r.bytes().await;
                     lat.push(t.elapsed());
@@ -196,10 +196,9 @@ async fn sse_run(client: &reqwest::Client, url: &str) -> (Duration, Vec<Duration
                 s.trim_end_matches(|c: char| !c.is_ascii_digit())
                     .parse::<u64>()
                     .ok()
-            }) {
-                if sent >= first_ns {
-                    lat.push(Duration::from_nanos(now.saturating_sub(sent)));
-                }
+            }) && sent >= first_ns
+            {
+                lat.push(Duration::from_nanos(now.saturating_sub(sent)));
             }
         }
     }

@@ -13,6 +13,7 @@ pub const KEYS: &[&str] = &[
     "maxBodyCaptureBytes",
     "maxExchanges",
     "maxCaptureBytes",
+    "initializationJsonPath",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,11 @@ impl Layered {
                 _ => None,
             }
         })
+    }
+
+    /// A text value (e.g. `initializationJsonPath`), as given.
+    pub fn string(&self, key: &str) -> Option<String> {
+        self.raw(key).map(|(v, _)| v.to_string())
     }
 
     pub fn u64(&self, key: &str) -> Result<Option<u64>, ConfigError> {

@@ -11,6 +11,10 @@
 pub mod active;
 pub mod described;
 mod events;
+pub mod expectations;
+pub mod fixtures;
+pub mod mcp_server;
+pub mod mcp_tools;
 pub mod params;
 pub mod render;
 pub mod retrieve;

@@ -76,6 +76,14 @@ pub struct ProxyArgs {
     /// Body bytes kept across all exchanges [maxCaptureBytes, default 512 MiB].
     #[arg(long, value_name = "BYTES")]
     pub max_capture_bytes: Option<u64>,
+    /// Load mock expectations (a MockServer JSON file, a recorded fixture,
+    /// or a directory of them) at start [initializationJsonPath].
+    #[arg(long = "init", value_name = "PATH")]
+    pub init: Option<PathBuf>,
+    /// Answer requests that match no expectation with a 404 naming the
+    /// closest expectation and what differed, instead of forwarding them.
+    #[arg(long)]
+    pub replay_strict: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -94,6 +102,26 @@ pub enum Command {
         /// The program and its arguments, after `--`.
         #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
         command: Vec<String>,
+    },
+    /// Write the traffic a running llmspy captured as a fixture file of
+    /// mock expectations (secrets redacted), for `llmspy --init FILE`.
+    Record(RecordArgs),
+    /// Run a stdio MCP server, passing stdin/stdout through unchanged, and
+    /// show each JSON-RPC exchange in the running llmspy.
+    McpStdio {
+        /// The llmspy to report to [default: the --listen address].
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// The server command and its arguments, after `--`.
+        #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Browse a saved capture (`--save` JSON lines, a native JSON export, or
+    /// a HAR file) in the terminal UI, without starting a proxy.
+    Open {
+        /// The capture file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
     /// Export captured traffic (or expectations) as JSON, HAR, OpenAPI,
     /// Postman or Bruno, from a running llmspy or a saved capture.
@@ -173,4 +201,24 @@ fn parse_type(text: &str) -> Result<crate::api::params::RetrieveType, String> {
 fn parse_format(text: &str) -> Result<crate::export::Format, String> {
     text.parse()
         .map_err(|e: crate::export::ExportError| e.to_string())
+}
+
+/// `llmspy record`.
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// The fixture file to write.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Only requests whose path matches (exact or regex).
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// Only requests to this host (exact or regex).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Replay streamed events with their recorded gaps (default: 50 ms apart).
+    #[arg(long)]
+    pub keep_timing: bool,
+    /// The running llmspy [default: the --listen address].
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
 }

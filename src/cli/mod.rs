@@ -5,7 +5,10 @@ pub mod args;
 mod child;
 pub mod env;
 mod export;
+mod mcp_stdio;
+mod mocks;
 mod proxy;
+mod record;
 mod retrieve;
 
 use std::path::PathBuf;
@@ -56,18 +59,52 @@ pub fn main() -> anyhow::Result<ExitCode> {
             let ca = env::prepare_ca(&ca_dir(&cli.common)?)?;
             child::run(cli.common.listen, &ca, command)
         }
+        Some(Command::Open { file }) => open(file),
         Some(Command::Export(args)) => export::run(&cli.common, args),
+        Some(Command::Record(args)) => record::run(&cli.common, args),
+        Some(Command::McpStdio { server, command }) => {
+            mcp_stdio::run(&cli.common, server.as_deref(), command)
+        }
         Some(Command::Retrieve(args)) => retrieve::run(&cli.common, args),
     }
 }
 
+/// `llmspy open FILE`: load a capture into a store nothing writes and show it.
+fn open(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let exchanges = crate::capture::save::load(file)?;
+    let reader = crate::capture::StoreReader::detached(crate::capture::loaded_store(exchanges));
+    crate::tui::open(reader, crate::tui::UiInfo::file(file)).context("running the terminal UI")?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Diagnostics go to stderr, filtered by `LLMSPY_LOG` (default: warnings).
-fn init_tracing(_cli: &Cli) {
+/// While the terminal UI runs, stderr would tear the screen, so they go to
+/// `llmspy.log` in the data directory instead.
+fn init_tracing(cli: &Cli) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LLMSPY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("llmspy=warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let tui = (cli.command.is_none() && !cli.proxy.no_tui)
+        || matches!(cli.command, Some(Command::Open { .. }));
+    let log_file = tui
+        .then(|| ca_dir(&cli.common).ok())
+        .flatten()
+        .and_then(|dir| {
+            std::fs::create_dir_all(&dir).ok()?;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("llmspy.log"))
+                .ok()
+        });
+    let _ = match log_file {
+        Some(file) => builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init(),
+        None if tui => builder.with_writer(std::io::sink).try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
 }

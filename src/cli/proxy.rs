@@ -65,8 +65,24 @@ fn default_config_file() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
+/// Prices in `pricing.json` in the user config directory replace or extend
+/// the embedded table (new models, negotiated rates).
+fn install_pricing_override() -> anyhow::Result<()> {
+    let Some(path) = super::project_dirs().map(|d| d.config_dir().join("pricing.json")) else {
+        return Ok(());
+    };
+    if !path.exists() {
+        return Ok(());
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    crate::pricing::install_override(&text)
+        .with_context(|| format!("{} is not a valid price list", path.display()))
+}
+
 pub fn run(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
     let settings = resolve(args)?;
+    install_pricing_override()?;
     let ca = Arc::new(prepare_ca(&super::ca_dir(common)?)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -88,14 +104,16 @@ async fn serve(
     };
     let (recorder, store, events) = capture::spawn(settings.limits, save);
     let log_events = events.subscribe();
+    let mock = super::mocks::load(args)?;
     let api = crate::api::handler(crate::api::ApiContext {
         store: store.clone(),
         recorder: recorder.clone(),
         events: events.clone(),
-        expectations: None,
+        expectations: Some(Arc::new(mock.clone())),
         ca_pem: ca.cert_pem().into(),
         listen: connectable(common.listen),
     });
+    let api = super::mocks::routes(&mock, &store, &recorder, api);
     let trust = UpstreamTrust {
         extra_ca_files: args.upstream_ca.clone(),
         insecure: args.insecure_upstream,
@@ -107,18 +125,47 @@ async fn serve(
         settings: settings.relay,
         recorder: recorder.clone(),
         api,
-        responder: None,
+        responder: Some(Arc::new(mock)),
     })
     .await?;
     print_banner(&engine, &ca, args);
-    let logger = tokio::spawn(crate::headless::run(store.clone(), log_events, args.json));
-    wait_for_signal().await;
-    eprintln!("llmspy: stopping; letting in-flight exchanges finish…");
+    if args.no_tui {
+        let logger = tokio::spawn(crate::headless::run(store.clone(), log_events, args.json));
+        wait_for_signal().await;
+        eprintln!("llmspy: stopping; letting in-flight exchanges finish…");
+        logger.abort();
+    } else {
+        drop(log_events);
+        let info = ui_info(&engine, &ca, &recorder);
+        let ui_events = events.subscribe();
+        let ui_store = store.clone();
+        // The UI owns this (main) thread until the user quits; the engine
+        // keeps running on the runtime's worker threads meanwhile.
+        tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info))
+            .context("running the terminal UI")?;
+    }
     engine.shutdown().await;
     drain(&store, &recorder).await;
     drop(events);
-    logger.abort();
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the UI shows around the traffic: where llmspy listens, the lines to
+/// paste into the agent's shell, and how `z` clears the store.
+fn ui_info(
+    engine: &Engine,
+    ca: &crate::ca::CertificateAuthority,
+    recorder: &Recorder,
+) -> crate::tui::UiInfo {
+    let addr = engine.local_addr();
+    let mut info = crate::tui::UiInfo::live(connectable(addr).to_string());
+    info.setup = export_lines(&agent_vars(addr, ca))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let recorder = recorder.clone();
+    info.on_clear = Some(Box::new(move || recorder.send(CaptureMsg::Clear(None))));
+    info
 }
 
 fn print_banner(engine: &Engine, ca: &crate::ca::CertificateAuthority, args: &ProxyArgs) {

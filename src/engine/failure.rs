@@ -42,10 +42,10 @@ fn upstream_kind(e: &(dyn StdError + 'static), detail: &str) -> FailureKind {
             return FailureKind::UpstreamTls;
         }
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if inner.downcast_ref::<rustls::Error>().is_some() {
-                    return FailureKind::UpstreamTls;
-                }
+            if let Some(inner) = io.get_ref()
+                && inner.downcast_ref::<rustls::Error>().is_some()
+            {
+                return FailureKind::UpstreamTls;
             }
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused

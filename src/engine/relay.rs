@@ -151,20 +151,20 @@ async fn respond(
         at_us: elapsed_us(started),
     });
 
-    if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
-        if let Some(client_upgrade) = client_upgrade {
-            let upstream_upgrade = hyper::upgrade::on(&mut resp);
-            super::tunnel::spawn_upgrade(
-                shared.clone(),
-                id,
-                started,
-                client_upgrade,
-                upstream_upgrade,
-            );
-            let (mut parts, _) = resp.into_parts();
-            parts.version = Version::HTTP_11;
-            return Response::from_parts(parts, empty());
-        }
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client_upgrade) = client_upgrade
+    {
+        let upstream_upgrade = hyper::upgrade::on(&mut resp);
+        super::tunnel::spawn_upgrade(
+            shared.clone(),
+            id,
+            started,
+            client_upgrade,
+            upstream_upgrade,
+        );
+        let (mut parts, _) = resp.into_parts();
+        parts.version = Version::HTTP_11;
+        return Response::from_parts(parts, empty());
     }
 
     let limits = recorder.limits();

@@ -6,10 +6,10 @@
 //! told not to) and hands the exchanges to the format's module. No IO here:
 //! callers write the bytes where they belong.
 
-pub mod har_import;
 pub mod bruno;
 pub mod expectations;
 pub mod har;
+pub mod har_import;
 pub mod native;
 mod notes;
 pub mod openapi;

@@ -149,10 +149,10 @@ fn mark_static(ex: &Exchange, resp: &mut Value, warnings: &mut Vec<String>) {
 fn sequence_repeats(list: &mut [Value]) {
     let keys: Vec<String> = list.iter().map(|e| e["httpRequest"].to_string()).collect();
     for i in 0..list.len() {
-        if keys[i + 1..].contains(&keys[i]) {
-            if let Some(obj) = list[i].as_object_mut() {
-                obj.insert("times".into(), json!({"remainingTimes": 1}));
-            }
+        if keys[i + 1..].contains(&keys[i])
+            && let Some(obj) = list[i].as_object_mut()
+        {
+            obj.insert("times".into(), json!({"remainingTimes": 1}));
         }
     }
 }

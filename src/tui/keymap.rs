@@ -316,7 +316,11 @@ mod tests {
             resolve(&[Scope::Help, Scope::Global], Key::Char('q')),
             Some(Action::Back)
         );
-        assert_eq!(resolve(&[Scope::List], Key::Char('3')), None);
+        // From the list, digits flip the detail pane's tab too.
+        assert_eq!(
+            resolve(&[Scope::List], Key::Char('3')),
+            Some(Action::SelectTab(3))
+        );
         assert_eq!(resolve(&detail, Key::Char('Q')), Some(Action::Quit));
     }
 

@@ -126,6 +126,9 @@ impl Fields {
                 required.push(json!(name));
             }
         }
+        // Sorted, so the document does not depend on the order samples
+        // listed their fields in.
+        required.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
         let mut out = json!({ "type": "object", "properties": properties });
         if !required.is_empty() {
             out["required"] = Value::Array(required);

@@ -21,6 +21,7 @@ pub struct TestProxy {
     _dir: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub limits: Limits,
     pub relay: RelaySettings,
@@ -28,18 +29,6 @@ pub struct Options {
     pub responder: Option<Arc<dyn llmspy::engine::Responder>>,
     /// What the control API lists as active expectations.
     pub expectations: Option<Arc<dyn llmspy::api::ActiveExpectations>>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            limits: Limits::default(),
-            relay: RelaySettings::default(),
-            upstream_ca: vec![],
-            responder: None,
-            expectations: None,
-        }
-    }
 }
 
 impl TestProxy {

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Exports end to end, with the tools that import them.
+#
+# Starts a fake LLM upstream (scripts/e2e/exports-upstream.js) and llmspy in
+# front of it, sends traffic through llmspy with curl (Anthropic and OpenAI
+# shaped calls carrying API keys, a plain GET with a `key=` query), exports
+# it in all five formats with `llmspy export` from the running llmspy, and
+# hands the files to scripts/validate-exports/run.sh: har-validator,
+# openapi-spec-validator, and newman and bru, which replay every exported
+# request against the upstream, where they must all arrive. Then checks
+# that no key leaked into an export, that an offline export from the
+# --save file matches the online one, and that native JSON round-trips
+# (export → load → export gives the same exchanges as --save wrote).
+#
+# Loopback only, bounded in time, cleans up its processes. Quiet on
+# success (one line); on failure says which step and shows the logs.
+# Environment: LLMSPY_BIN (use this binary instead of building the release
+# one the other scripts share), EXPORTS_E2E_KEEP=1 (keep the work directory).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+here="$root/scripts/e2e"
+start=$SECONDS
+secret="sk-e2e-secret-7731"
+query_secret="qk-e2e-secret-5519"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${EXPORTS_E2E_KEEP:-}" ]; then echo "exports.sh: kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+die() {
+  echo "exports.sh: FAIL: $1 ($((SECONDS - start)) s)" >&2
+  local f
+  for f in "${@:2}"; do
+    if [ -s "$f" ]; then
+      echo "--- $(basename "$f") (last 40 lines)" >&2
+      tail -n 40 "$f" >&2
+    fi
+  done
+  exit 1
+}
+
+# Wait up to $1 tenths of a second for command "${@:2}" to succeed.
+wait_for() {
+  local tries=$1
+  shift
+  for _ in $(seq 1 "$tries"); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# Nothing here may go through a proxy the caller happens to have set, and
+# llmspy must not read the user's settings.
+unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+unset LLMSPY_LISTEN LLMSPY_CA_DIR LLMSPY_CONFIG
+export XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
+
+# 1. The binary.
+bin="${LLMSPY_BIN:-}"
+if [ -z "$bin" ]; then
+  (cd "$root" && timeout 1200 cargo build --release --quiet --bin llmspy) >"$work/build.log" 2>&1 ||
+    die "cargo build --release" "$work/build.log"
+  bin="${CARGO_TARGET_DIR:-$root/target}/release/llmspy"
+fi
+[ -x "$bin" ] || die "no llmspy binary at $bin"
+
+# 2. The fake upstream, on a port it picks.
+log="$work/requests.log"
+: >"$log"
+UPSTREAM_LOG="$log" node "$here/exports-upstream.js" 0 >"$work/upstream.out" 2>&1 &
+pids+=($!)
+wait_for 100 grep -q '^listening ' "$work/upstream.out" || die "the upstream did not start" "$work/upstream.out"
+upstream="http://$(sed -n 's/^listening //p' "$work/upstream.out")"
+
+# 3. llmspy on a port it picks, saving every exchange.
+"$bin" --no-tui --listen 127.0.0.1:0 --ca-dir "$work/ca" --save "$work/cap.jsonl" \
+  >"$work/llmspy.out" 2>"$work/llmspy.err" &
+llmspy_pid=$!
+pids+=("$llmspy_pid")
+wait_for 100 grep -q ' listening on ' "$work/llmspy.err" || die "llmspy did not start" "$work/llmspy.err"
+proxy="http://$(sed -n 's/.* listening on \([0-9.:]*\) .*/\1/p' "$work/llmspy.err" | head -n 1)"
+
+# 4. Traffic through llmspy.
+send() {
+  curl -sS --fail --max-time 10 -x "$proxy" -o /dev/null "$@" >>"$work/curl.log" 2>&1 ||
+    die "curl $* through llmspy" "$work/curl.log" "$work/llmspy.err"
+}
+turn1='{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Name a colour."}]}'
+turn2='{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Name a colour."},{"role":"assistant","content":"Answer to turn 1."},{"role":"user","content":"Another."}]}'
+chat='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
+json=(-H 'content-type: application/json')
+send "$upstream/v1/models"
+send "${json[@]}" -H "x-api-key: $secret" -H 'anthropic-version: 2023-06-01' -d "$turn1" "$upstream/v1/messages"
+send "${json[@]}" -H "x-api-key: $secret" -H 'anthropic-version: 2023-06-01' -d "$turn2" "$upstream/v1/messages"
+send "${json[@]}" -H "authorization: Bearer $secret" -d "$chat" "$upstream/v1/chat/completions"
+send "$upstream/v1/search?q=llm&key=$query_secret"
+sent=5
+saved() { [ "$(wc -l <"$work/cap.jsonl" 2>/dev/null || echo 0)" -ge "$sent" ]; }
+wait_for 100 saved || die "llmspy did not save $sent finished exchanges" "$work/llmspy.err"
+
+# 5. Every format from the running llmspy, plus recorded expectations as HAR.
+out="$work/exports"
+mkdir -p "$out"
+export_to() {
+  local file=$1
+  shift
+  "$bin" export --server "$proxy" --quiet -o "$out/$file" "$@" >>"$work/export.log" 2>&1 ||
+    die "llmspy export $* (exit $?)" "$work/export.log"
+}
+export_to traffic.har --format har
+export_to traffic.openapi.json --format openapi
+export_to traffic.postman.json --format postman
+export_to traffic.bruno.zip --format bruno
+export_to traffic.json --format json
+export_to recorded.har --format har --type RECORDED_EXPECTATIONS
+llm="$(jq '.log.entries | length' "$out/traffic.har")"
+[ "$llm" -eq "$sent" ] || die "the HAR holds $llm entries, not $sent"
+
+# 6. No key in any export (redaction is on by default).
+if grep -rl -e "$secret" -e "$query_secret" "$out" >"$work/leaks" ||
+  unzip -p "$out/traffic.bruno.zip" | grep -q -e "$secret" -e "$query_secret"; then
+  die "a secret is in an export: $(tr '\n' ' ' <"$work/leaks")"
+fi
+
+# 7. The importers; newman and bru replay each request to the upstream.
+before="$(wc -l <"$log")"
+timeout 600 "$root/scripts/validate-exports/run.sh" "$out" >"$work/validate.log" 2>&1 ||
+  die "scripts/validate-exports/run.sh" "$work/validate.log"
+items="$(jq '[.. | objects | select(has("request"))] | length' "$out/traffic.postman.json")"
+arrived=$(($(wc -l <"$log") - before))
+[ "$arrived" -eq $((2 * items)) ] ||
+  die "the upstream saw $arrived replayed requests; newman and bru should have sent $((2 * items))" "$log"
+
+# 8. Offline from the --save file: the same HAR entries as online.
+"$bin" export --from "$work/cap.jsonl" --format har --quiet -o "$work/offline.har" 2>"$work/offline.log" ||
+  die "llmspy export --from cap.jsonl" "$work/offline.log"
+entries() { jq -S '[.log.entries[] | {method: .request.method, url: .request.url, status: .response.status, body: .response.content.text}]' "$1"; }
+diff <(entries "$out/traffic.har") <(entries "$work/offline.har") >"$work/offline.diff" ||
+  die "offline and online HAR exports differ" "$work/offline.diff"
+
+# 9. Native JSON round trip: what --save wrote = the online export = an
+# export of that export, loaded back by llmspy.
+"$bin" export --server "$proxy" --no-redact --quiet -o "$work/native.json" 2>"$work/native.log" ||
+  die "llmspy export --format json --no-redact" "$work/native.log"
+"$bin" export --from "$work/native.json" --no-redact --quiet -o "$work/again.json" 2>>"$work/native.log" ||
+  die "llmspy export --from native.json" "$work/native.log"
+exchanges() { jq -S '[.[] | del(.assistantText)]' "$1"; }
+diff <(jq -S -s '.' "$work/cap.jsonl") <(exchanges "$work/native.json") >"$work/native.diff" ||
+  die "the native export differs from what --save wrote" "$work/native.diff"
+diff <(exchanges "$work/native.json") <(exchanges "$work/again.json") >"$work/again.diff" ||
+  die "native JSON did not survive export → load → export" "$work/again.diff"
+[ "$(jq 'length' "$work/again.json")" -eq "$sent" ] || die "the round trip lost exchanges"
+
+# 10. A clean stop.
+kill -TERM "$llmspy_pid"
+wait "$llmspy_pid" || die "llmspy exited with $? on SIGTERM" "$work/llmspy.err"
+
+echo "exports.sh: $sent exchanges exported as JSON, HAR, OpenAPI, Postman, Bruno; $(tail -n 1 "$work/validate.log" | sed 's/^exports valid: //'); $arrived replayed requests arrived; round trip ok ($((SECONDS - start)) s)"

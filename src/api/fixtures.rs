@@ -1,0 +1,134 @@
+//! `PUT /llmspy/fixtures/record`: write the captured traffic as a fixture
+//! file of expectations (redacted), or return it. Options come from the
+//! query or a JSON body: `requestPath`, `host`, `path` (the output file;
+//! without it the fixture is returned), `keepTiming`.
+
+use std::path::PathBuf;
+
+use http::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use super::expectations::{Call, MockContext};
+use super::{error, json_response};
+use crate::engine::UpstreamBody;
+use crate::exchange::Exchange;
+use crate::mock::fixtures::{self, Fixture, RecordOptions};
+
+/// What to record and where to put it.
+#[derive(Debug, Clone, Default)]
+pub struct RecordRequest {
+    pub options: RecordOptions,
+    pub output: Option<PathBuf>,
+}
+
+impl RecordRequest {
+    /// From `requestPath`, `host`, `path`, `keepTiming` in a JSON object.
+    pub fn from_json(v: &Value) -> Self {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+        RecordRequest {
+            options: RecordOptions {
+                path: text("requestPath"),
+                host: text("host"),
+                keep_timing: v
+                    .get("keepTiming")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                    || text("keepTiming").as_deref() == Some("true"),
+            },
+            output: text("path").map(PathBuf::from),
+        }
+    }
+}
+
+pub fn record(ctx: &MockContext, call: &Call) -> Response<UpstreamBody> {
+    let mut args = query_object(&call.query);
+    if !call.body.iter().all(u8::is_ascii_whitespace) {
+        match serde_json::from_slice::<Value>(&call.body) {
+            Ok(Value::Object(body)) => args.extend(body),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "the record options must be a JSON object",
+                );
+            }
+        }
+    }
+    match record_fixture(ctx, &RecordRequest::from_json(&Value::Object(args))) {
+        Ok(summary) => json_response(StatusCode::OK, &summary),
+        Err(message) => error(StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+/// Record, write the file when asked, and summarise (with the fixture
+/// itself when no file was written). Shared with the MCP tool.
+pub fn record_fixture(ctx: &MockContext, req: &RecordRequest) -> Result<Value, String> {
+    let exchanges: Vec<Exchange> = ctx
+        .store
+        .read()
+        .iter()
+        .map(|r| r.exchange.clone())
+        .collect();
+    let fixture = fixtures::record(&exchanges, &req.options);
+    let mut summary = summary(&fixture);
+    match &req.output {
+        Some(path) => {
+            write(path, &fixture.doc)?;
+            summary["path"] = json!(path.display().to_string());
+        }
+        None => summary["fixture"] = fixture.doc,
+    }
+    Ok(summary)
+}
+
+fn summary(f: &Fixture) -> Value {
+    json!({
+        "expectations": f.count,
+        "redacted": f.redacted,
+        "warnings": f.warnings,
+    })
+}
+
+fn write(path: &std::path::Path, doc: &Value) -> Result<(), String> {
+    let mut text = serde_json::to_string_pretty(doc).map_err(|e| e.to_string())?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// `a=1&b=x%20y` as a JSON object of strings.
+pub fn query_object(query: &str) -> serde_json::Map<String, Value> {
+    query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), Value::String(percent_decode(v)))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

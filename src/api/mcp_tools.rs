@@ -1,0 +1,312 @@
+//! The tools llmspy's MCP server offers, each with a JSON schema for its
+//! arguments. A failing tool answers `isError: true` with a sentence
+//! saying what went wrong and what to pass instead.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::expectations::MockContext;
+use super::fixtures::{RecordRequest, record_fixture};
+use crate::capture::{CaptureMsg, Record};
+use crate::exchange::{Body, Request};
+use crate::filter::{self, Facts};
+
+type ToolResult = Result<Value, String>;
+
+/// `tools/list`.
+pub fn list() -> Vec<Value> {
+    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
+    let text = |d: &str| json!({ "type": "string", "description": d });
+    vec![
+        tool(
+            "record_llm_fixtures",
+            "Write the captured traffic as a fixture file of mock expectations (secrets redacted) that replays it offline.",
+            s(
+                json!({"path": text("Output file"), "requestPath": text("Only requests whose path matches (exact or regex)"),
+                "host": text("Only requests to this host"), "keepTiming": {"type": "boolean", "description": "Replay events with their recorded gaps"}}),
+                &["path"],
+            ),
+        ),
+        tool(
+            "load_expectations_from_file",
+            "Load mock expectations from a JSON file or a directory of them.",
+            s(json!({"path": text("File or directory")}), &["path"]),
+        ),
+        tool(
+            "list_traffic",
+            "List captured exchanges, newest last, optionally filtered with llmspy's ~ filter language (e.g. '~p anthropic & ~c 200').",
+            s(
+                json!({"filter": text("Filter expression"), "limit": {"type": "integer", "minimum": 1}}),
+                &[],
+            ),
+        ),
+        tool(
+            "get_exchange",
+            "One exchange decoded: request, response status, LLM conversation, reply, usage, stream timeline or MCP call.",
+            s(json!({"id": {"type": "integer"}}), &["id"]),
+        ),
+        tool(
+            "create_expectation",
+            "Create or update mock expectations (MockServer JSON: httpRequest plus httpResponse, httpSseResponse, httpLlmResponse, …).",
+            s(
+                json!({"expectation": {"type": ["object", "array"]}}),
+                &["expectation"],
+            ),
+        ),
+        tool(
+            "clear",
+            "Remove captured traffic and/or expectations.",
+            s(
+                json!({"type": {"type": "string", "enum": ["all", "log", "expectations"]}}),
+                &[],
+            ),
+        ),
+        tool(
+            "export",
+            "Export captured traffic as json, har, openapi, postman or bruno (bruno needs a path).",
+            s(
+                json!({"format": text("json, har, openapi, postman or bruno"), "path": text("Write here instead of returning the text")}),
+                &["format"],
+            ),
+        ),
+        tool(
+            "debug_request_mismatch",
+            "Explain why a request matches no expectation: the closest expectation and the fields that differed.",
+            s(
+                json!({"exchangeId": {"type": "integer", "description": "A captured exchange"},
+                "request": {"type": "object", "description": "Or a request: method, path, headers, body"}}),
+                &[],
+            ),
+        ),
+    ]
+}
+
+fn tool(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "description": description, "inputSchema": schema })
+}
+
+/// `tools/call`: the tool's result as MCP content.
+pub fn call(ctx: &MockContext, params: &Value) -> Value {
+    let name = params
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let args = params
+        .get("arguments")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let outcome = match name {
+        "record_llm_fixtures" => record(ctx, &args),
+        "load_expectations_from_file" => load(ctx, &args),
+        "list_traffic" => list_traffic(ctx, &args),
+        "get_exchange" => get_exchange(ctx, &args),
+        "create_expectation" => create(ctx, &args),
+        "clear" => clear(ctx, &args),
+        "export" => export(ctx, &args),
+        "debug_request_mismatch" => mismatch(ctx, &args),
+        other => Err(format!(
+            "unknown tool {other:?}; call tools/list for the tools llmspy offers"
+        )),
+    };
+    match outcome {
+        Ok(v) => json!({
+            "content": [{ "type": "text", "text": serde_json::to_string_pretty(&v).unwrap_or_default() }],
+            "structuredContent": v,
+            "isError": false,
+        }),
+        Err(message) => {
+            json!({ "content": [{ "type": "text", "text": message }], "isError": true })
+        }
+    }
+}
+
+fn text_arg(args: &Value, key: &str) -> Result<String, String> {
+    args.get(key)
+        .and_then(Value::as_str)
+        .map(String::from)
+        .ok_or_else(|| format!("missing argument {key:?} (a string)"))
+}
+
+fn record(ctx: &MockContext, args: &Value) -> ToolResult {
+    text_arg(args, "path")?;
+    record_fixture(ctx, &RecordRequest::from_json(args))
+}
+
+fn load(ctx: &MockContext, args: &Value) -> ToolResult {
+    let path = PathBuf::from(text_arg(args, "path")?);
+    let list = crate::mock::loader::load(&path).map_err(|e| error_chain(&e))?;
+    let stored = ctx.mock.upsert(list);
+    Ok(json!({ "loaded": stored.len(), "path": path.display().to_string() }))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    out
+}
+
+fn facts(r: &Record) -> Option<Facts> {
+    r.summary.as_ref().map(|s| Facts {
+        provider: Some(s.provider.to_string()),
+        model: s.model.as_deref().map(String::from),
+        tools: s.tools.to_vec(),
+        mcp: s.kind == crate::llm::Kind::Mcp,
+        stream: s.stream,
+    })
+}
+
+fn list_traffic(ctx: &MockContext, args: &Value) -> ToolResult {
+    let expr = args.get("filter").and_then(Value::as_str).unwrap_or("");
+    let f = filter::parse(expr).map_err(|e| format!("bad filter {expr:?}: {e}"))?;
+    let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(200) as usize;
+    let store = ctx.store.read();
+    let rows: Vec<Value> = store
+        .iter()
+        .filter(|r| {
+            let facts = facts(r);
+            f.matches(
+                &r.exchange,
+                facts.as_ref().map(|x| x as &dyn filter::AnalysisView),
+            )
+        })
+        .map(row)
+        .collect();
+    let skip = rows.len().saturating_sub(limit);
+    Ok(json!({ "count": rows.len(), "exchanges": rows[skip..] }))
+}
+
+fn row(r: &Record) -> Value {
+    let ex = &r.exchange;
+    json!({
+        "id": ex.id, "method": ex.request.method, "url": ex.url(),
+        "status": ex.response.as_ref().map(|r| r.status), "state": ex.state.label(),
+        "provider": r.summary.as_ref().map(|s| s.provider),
+        "model": r.summary.as_ref().and_then(|s| s.model.as_deref()),
+        "mocked": matches!(ex.source, crate::exchange::Source::Mock { .. }),
+    })
+}
+
+fn get_exchange(ctx: &MockContext, args: &Value) -> ToolResult {
+    let id = args
+        .get("id")
+        .and_then(Value::as_u64)
+        .ok_or("missing argument \"id\" (an integer)")?;
+    let ex = ctx
+        .store
+        .exchange(id)
+        .ok_or_else(|| format!("no exchange {id}; list_traffic shows the ids"))?;
+    let analysis = crate::llm::analyse(&ex);
+    Ok(json!({
+        "id": ex.id, "method": ex.request.method, "url": ex.url(), "state": ex.state.label(),
+        "status": ex.response.as_ref().map(|r| r.status),
+        "failure": ex.state.failure().map(|f| f.message.clone()),
+        "source": ex.source,
+        "analysis": analysis,
+    }))
+}
+
+fn create(ctx: &MockContext, args: &Value) -> ToolResult {
+    let doc = args
+        .get("expectation")
+        .ok_or("missing argument \"expectation\"")?;
+    let stored = ctx
+        .mock
+        .upsert_json(doc)
+        .map_err(|e| format!("incorrect expectation: {e}"))?;
+    Ok(json!({ "created": stored }))
+}
+
+fn clear(ctx: &MockContext, args: &Value) -> ToolResult {
+    let kind = args
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("all")
+        .to_ascii_lowercase();
+    let (log, exps) = match kind.as_str() {
+        "all" => (true, true),
+        "log" => (true, false),
+        "expectations" => (false, true),
+        other => return Err(format!("type {other:?}: expected all, log or expectations")),
+    };
+    let exchanges = if log { ctx.store.read().len() } else { 0 };
+    if log {
+        ctx.recorder.send(CaptureMsg::Clear(None));
+    }
+    let expectations = if exps { ctx.mock.clear() } else { 0 };
+    Ok(json!({ "cleared": exchanges, "expectationsCleared": expectations }))
+}
+
+fn export(ctx: &MockContext, args: &Value) -> ToolResult {
+    let name = text_arg(args, "format")?;
+    let format: crate::export::Format = name.parse().map_err(|e| format!("{e}"))?;
+    let exchanges: Vec<_> = ctx
+        .store
+        .read()
+        .iter()
+        .map(|r| r.exchange.clone())
+        .collect();
+    let bytes = crate::export::render(format, &exchanges, &crate::export::Options::default())
+        .map_err(|e| error_chain(&e))?;
+    match args.get("path").and_then(Value::as_str) {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| format!("cannot write {path}: {e}"))?;
+            Ok(json!({ "path": path, "bytes": bytes.len(), "exchanges": exchanges.len() }))
+        }
+        None => String::from_utf8(bytes)
+            .map(|text| json!({ "exchanges": exchanges.len(), "text": text }))
+            .map_err(|_| format!("{name} is binary; pass a path to write it to")),
+    }
+}
+
+fn mismatch(ctx: &MockContext, args: &Value) -> ToolResult {
+    let request = match (
+        args.get("exchangeId").and_then(Value::as_u64),
+        args.get("request"),
+    ) {
+        (Some(id), _) => {
+            ctx.store
+                .exchange(id)
+                .ok_or_else(|| format!("no exchange {id}"))?
+                .request
+        }
+        (None, Some(r)) => request_from(r),
+        (None, None) => return Err("pass exchangeId or request".into()),
+    };
+    match ctx.mock.explain(&request) {
+        Some(x) if x.differences.is_empty() => Ok(
+            json!({ "matches": x.expectation_id, "explanation": "the request matches this expectation" }),
+        ),
+        Some(x) => Ok(
+            json!({ "closestExpectation": x.expectation_id, "differences": x.differences, "explanation": x.sentence() }),
+        ),
+        None => Ok(json!({ "explanation": "there are no active expectations" })),
+    }
+}
+
+/// A request described as MockServer JSON (`method`, `path`, `headers`, `body`).
+fn request_from(v: &Value) -> Request {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+    let headers = crate::mock::action::headers(v.get("headers"), "$.headers").unwrap_or_default();
+    let body = match v.get("body") {
+        Some(Value::String(s)) => s.clone().into_bytes(),
+        Some(other) => other.to_string().into_bytes(),
+        None => Vec::new(),
+    };
+    Request {
+        method: text("method").unwrap_or_else(|| "GET".into()),
+        scheme: "https".into(),
+        host: crate::exchange::header(&headers, "host")
+            .unwrap_or("localhost")
+            .to_string(),
+        port: 443,
+        path: text("path").unwrap_or_else(|| "/".into()),
+        version: "HTTP/1.1".into(),
+        headers,
+        body: Body::from_bytes(body),
+    }
+}
