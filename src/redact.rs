@@ -52,6 +52,9 @@ pub enum Part {
     Query,
     RequestBody,
     ResponseBody,
+    /// A secret's value repeated verbatim elsewhere (an upstream echoing
+    /// the URL, an error message quoting the key).
+    Echo,
 }
 
 impl Part {
@@ -62,6 +65,7 @@ impl Part {
             Part::Query => "query parameter",
             Part::RequestBody => "request body field",
             Part::ResponseBody => "response body field",
+            Part::Echo => "copy of a secret in",
         }
     }
 }
@@ -138,6 +142,7 @@ pub fn redact(ex: &Exchange) -> Redacted {
     let mut found = Found {
         exchange: ex.id,
         list: Vec::new(),
+        values: Vec::new(),
     };
     redact_headers(&mut copy.request.headers, Part::RequestHeader, &mut found);
     copy.request.path = redact_path(&copy.request.path, &mut found);
@@ -156,9 +161,72 @@ pub fn redact(ex: &Exchange) -> Redacted {
             &mut found,
         );
     }
+    mask_echoes(&mut copy, &mut found);
     Redacted {
         exchange: copy,
         redactions: found.list,
+    }
+}
+
+/// Values shorter than this are not hunted for elsewhere: masking every
+/// `1` or `abc` would garble bodies, and such values guard nothing.
+const MIN_ECHO_LEN: usize = 8;
+
+/// Mask verbatim copies of the secrets already found wherever else they
+/// appear as text: response headers and both bodies.
+fn mask_echoes(copy: &mut Exchange, found: &mut Found) {
+    let mut values = std::mem::take(&mut found.values);
+    values.retain(|v| v.len() >= MIN_ECHO_LEN && v != MASK);
+    if values.is_empty() {
+        return;
+    }
+    // Longest first, so a secret containing another is masked whole.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    let scrub = |text: &str, place: &str, found: &mut Found| -> Option<String> {
+        let hits: Vec<&String> = values
+            .iter()
+            .filter(|v| text.contains(v.as_str()))
+            .collect();
+        if hits.is_empty() {
+            return None;
+        }
+        found.add(Part::Echo, place);
+        Some(
+            hits.iter()
+                .fold(text.to_string(), |t, v| t.replace(v.as_str(), MASK)),
+        )
+    };
+    if let Some(text) = std::str::from_utf8(&copy.request.body.bytes)
+        .ok()
+        .and_then(|t| scrub(t, "request body", found))
+    {
+        replace_body(&mut copy.request.headers, &mut copy.request.body, text);
+    }
+    if let Some(resp) = copy.response.as_mut() {
+        for (name, value) in resp.headers.iter_mut() {
+            if let Some(text) = scrub(
+                value,
+                &format!("response header {}", name.to_ascii_lowercase()),
+                found,
+            ) {
+                *value = text;
+            }
+        }
+        if let Some(text) = std::str::from_utf8(&resp.body.bytes)
+            .ok()
+            .and_then(|t| scrub(t, "response body", found))
+        {
+            replace_body(&mut resp.headers, &mut resp.body, text);
+        }
+    }
+}
+
+fn replace_body(headers: &mut Headers, body: &mut Body, text: String) {
+    body.bytes = text.into_bytes();
+    if !body.truncated {
+        body.wire_size = body.bytes.len() as u64;
+        set_content_length(headers, body.bytes.len());
     }
 }
 
@@ -166,9 +234,15 @@ pub fn redact(ex: &Exchange) -> Redacted {
 struct Found {
     exchange: ExchangeId,
     list: Vec<Redaction>,
+    /// The secret values replaced so far, to find their copies elsewhere.
+    values: Vec<String>,
 }
 
 impl Found {
+    fn remember(&mut self, value: impl Into<String>) {
+        self.values.push(value.into());
+    }
+
     fn add(&mut self, part: Part, name: impl Into<String>) {
         self.list.push(Redaction {
             exchange: self.exchange,
@@ -183,6 +257,7 @@ fn redact_headers(headers: &mut Headers, part: Part, found: &mut Found) {
         if !is_secret_header(name) || value.ends_with(MASK) {
             continue;
         }
+        remember_credential(name, value, found);
         *value = if name.eq_ignore_ascii_case("cookie") {
             mask_cookies(value)
         } else if name.eq_ignore_ascii_case("set-cookie") {
@@ -193,6 +268,28 @@ fn redact_headers(headers: &mut Headers, part: Part, found: &mut Found) {
             MASK.to_string()
         };
         found.add(part, name.to_ascii_lowercase());
+    }
+}
+
+/// Remember a header's secret part: each cookie's value (only the first
+/// pair of a `Set-Cookie`; the rest are attributes), the token after an
+/// auth scheme, or the whole value.
+fn remember_credential(name: &str, value: &str, found: &mut Found) {
+    let pairs: Vec<&str> = if name.eq_ignore_ascii_case("cookie") {
+        value.split(';').collect()
+    } else if name.eq_ignore_ascii_case("set-cookie") {
+        value.split(';').take(1).collect()
+    } else {
+        found.remember(value);
+        if let Some((_, token)) = value.split_once(' ') {
+            found.remember(token.trim());
+        }
+        return;
+    };
+    for pair in pairs {
+        if let Some((_, v)) = pair.split_once('=') {
+            found.remember(v.trim());
+        }
     }
 }
 
@@ -265,6 +362,8 @@ fn redact_pairs(
         .map(|pair| match pair.split_once('=') {
             Some((n, v)) if v != MASK && secret(&crate::export::view::percent_decode(n)) => {
                 changed = true;
+                found.remember(v);
+                found.remember(crate::export::view::percent_decode(v));
                 found.add(part, crate::export::view::percent_decode(n));
                 format!("{n}={MASK}")
             }

@@ -180,13 +180,17 @@ impl CaptureTask {
     /// Run the pure analysers on a finished exchange, off the relay path and
     /// without holding the store lock while parsing.
     fn analyse(&mut self, id: ExchangeId) {
-        let exchange = {
+        let mut exchange = {
             let store = self.store.read().unwrap_or_else(|e| e.into_inner());
             match store.get(id) {
                 Some(r) => r.exchange.clone(),
                 None => return,
             }
         };
+        let completed = hung_up_after_end(exchange.clone());
+        if completed {
+            exchange.state = State::Complete;
+        }
         let Some((summary, thread)) = analysis_of(&exchange, &mut self.threads) else {
             return;
         };
@@ -194,6 +198,9 @@ impl CaptureTask {
         if let Some(r) = store.get_mut(id) {
             r.summary = Some(summary);
             r.thread = thread;
+            if completed {
+                r.exchange.state = State::Complete;
+            }
         }
     }
 }
@@ -207,6 +214,17 @@ pub fn analysis_of(
     let thread = (analysis.kind != crate::llm::Kind::Mcp)
         .then(|| threads.observe(exchange.id, &analysis, exchange.client_addr.as_deref()));
     Some((analysis.summary(), thread))
+}
+
+/// A client that hung up after the stream's closing event lost nothing:
+/// the exchange counts as complete. (`exchange` is a copy to judge with.)
+fn hung_up_after_end(mut exchange: Exchange) -> bool {
+    if !matches!(&exchange.state, State::Failed(f) if f.kind == crate::exchange::FailureKind::ClientGone)
+    {
+        return false;
+    }
+    exchange.state = State::Complete;
+    crate::llm::analyse(&exchange).is_some_and(|a| a.stream_reached_end())
 }
 
 /// A store filled from saved exchanges (e.g. `llmspy open`), analysed as the

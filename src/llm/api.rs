@@ -13,6 +13,24 @@ use super::threads::{ThreadId, ThreadInfo};
 use crate::mcp::McpCall;
 
 impl Analysis {
+    /// A streamed reply whose provider sent its closing event (a stop
+    /// reason, and nothing missing or cut). Clients such as the OpenAI SDK
+    /// hang up as soon as they read `[DONE]`, sometimes before the
+    /// upstream's final chunk: such an exchange is complete, not failed.
+    pub fn stream_reached_end(&self) -> bool {
+        let ended = self
+            .reply
+            .as_ref()
+            .is_some_and(|r| r.stop_reason.is_some() || r.error.is_some());
+        let gaps = self.notes.iter().any(|n| {
+            matches!(
+                n.kind,
+                super::NoteKind::Incomplete | super::NoteKind::Truncated
+            )
+        });
+        self.stream && ended && !gaps
+    }
+
     /// The `llm` object of the retrieve API. `thread` comes from a
     /// [`super::ThreadTracker`]; pass `None` when not tracked.
     pub fn api_json(&self, thread: Option<ThreadId>) -> Value {

@@ -85,7 +85,8 @@ fn redact_value(value: &mut Value, path: &str, part: Part, found: &mut Found) ->
                 };
                 let scalar = matches!(v, Value::String(_) | Value::Number(_));
                 if scalar && is_secret_field(key) && v.as_str() != Some(MASK) {
-                    *v = Value::String(MASK.to_string());
+                    let old = std::mem::replace(v, Value::String(MASK.to_string()));
+                    found.remember(old.as_str().map_or_else(|| old.to_string(), str::to_string));
                     found.add(part, here);
                     changed = true;
                 } else {

@@ -279,3 +279,46 @@ proptest::proptest! {
         proptest::prop_assert!(!String::from_utf8_lossy(&body).contains(&secret));
     }
 }
+
+#[test]
+fn copies_of_a_secret_elsewhere_are_masked_too() {
+    let ex = with_response(
+        exchange(
+            "/v1/search?q=llm&key=qk-query-secret-1",
+            &[("authorization", "Bearer sk-header-secret-2")],
+            r#"{"note":"my key is sk-header-secret-2","password":"hunter2-long-enough"}"#,
+        ),
+        &[("x-echo", "token sk-header-secret-2")],
+        br#"{"url":"/v1/search?q=llm&key=qk-query-secret-1","seen":"hunter2-long-enough"}"#,
+    );
+    let r = redact(&ex);
+    let all = format!(
+        "{} {:?} {} {:?}",
+        String::from_utf8_lossy(&r.exchange.request.body.bytes),
+        r.exchange.response.as_ref().unwrap().headers,
+        String::from_utf8_lossy(&r.exchange.response.as_ref().unwrap().body.bytes),
+        r.exchange.request.path,
+    );
+    for secret in [
+        "qk-query-secret-1",
+        "sk-header-secret-2",
+        "hunter2-long-enough",
+    ] {
+        assert!(!all.contains(secret), "{secret} left in {all}");
+    }
+    let labels = labels(&r.redactions);
+    assert!(
+        labels.contains(&"copy of a secret in response body".to_string()),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&"copy of a secret in response header x-echo".to_string()),
+        "{labels:?}"
+    );
+    // A short value is not hunted for: it would garble unrelated text.
+    let short = with_response(exchange("/x?key=1", &[], ""), &[], b"page 1 of 10");
+    assert_eq!(
+        redact(&short).exchange.response.unwrap().body.bytes,
+        b"page 1 of 10".to_vec()
+    );
+}

@@ -534,3 +534,59 @@ async fn a_responder_answers_matching_requests_and_forwards_the_rest() {
     );
     assert_eq!(m.state, State::Complete);
 }
+
+/// Reads a chat stream until `needle`, then drops the response (the client
+/// hangs up) while the upstream still holds the body open.
+async fn hang_up_after(
+    proxy: &mut TestProxy,
+    url: &str,
+    needle: &str,
+) -> llmspy::exchange::Exchange {
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(
+            r#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+        )
+        .send()
+        .await
+        .expect("request");
+    let mut stream = resp.bytes_stream();
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("chunk in time")
+            .expect("stream open")
+            .expect("chunk");
+        seen.extend_from_slice(&chunk);
+    }
+    drop(stream);
+    drop(client);
+    proxy.only().await
+}
+
+#[tokio::test]
+async fn client_hanging_up_after_done_leaves_a_complete_exchange() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let ex = hang_up_after(&mut proxy, &up.https("/v1/chat/completions"), "[DONE]").await;
+    assert_eq!(
+        ex.state,
+        State::Complete,
+        "the stream had ended: {:?}",
+        ex.state
+    );
+}
+
+#[tokio::test]
+async fn client_hanging_up_mid_stream_is_still_client_gone() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let ex = hang_up_after(&mut proxy, &up.https("/v1/chat/completions?cut=1"), "Hi").await;
+    match ex.state {
+        State::Failed(f) => assert_eq!(f.kind, FailureKind::ClientGone),
+        other => panic!("expected client gone, got {other:?}"),
+    }
+}

@@ -11,6 +11,8 @@
 //! - `GET /ndjson`: three NDJSON lines.
 //! - `GET /reset`: part of a body, then (once the gate opens) the stream breaks.
 //! - `GET /stall`: a head and one frame, then nothing.
+//! - `POST /v1/chat/completions[?cut=1]`: an OpenAI chat stream through `[DONE]`
+//!   (with `cut=1`, only its first chunk), then holds the body open until the gate.
 //! - anything else: 200 `ok`.
 
 use std::convert::Infallible;
@@ -176,6 +178,10 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
         "/ndjson" => with_type(ndjson(), "application/x-ndjson"),
         "/reset" => with_type(reset(st.gate.clone()), "text/plain"),
         "/stall" => with_type(stall(), "text/event-stream"),
+        "/v1/chat/completions" => with_type(
+            held_chat_stream(st.gate.clone(), query.contains("cut=1")),
+            "text/event-stream",
+        ),
         _ => with_type(full(Bytes::from_static(b"ok")), "text/plain"),
     };
     Ok(resp)
@@ -232,6 +238,27 @@ fn gated_sse(gate: Arc<Notify>) -> Body {
                 b"event: second\ndata: {\"n\":2}\n\n",
             ))))
             .await;
+    });
+    body
+}
+
+/// A chat completion stream that does not end its body after `[DONE]`
+/// until the gate opens: what a client that hangs up at `[DONE]` races.
+fn held_chat_stream(gate: Arc<Notify>, cut: bool) -> Body {
+    const CHUNKS: [&str; 3] = [
+        "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n",
+        "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n",
+    ];
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let n = if cut { 1 } else { CHUNKS.len() };
+        for chunk in &CHUNKS[..n] {
+            let _ = tx
+                .send(Ok(Frame::data(Bytes::from_static(chunk.as_bytes()))))
+                .await;
+        }
+        gate.notified().await;
     });
     body
 }
