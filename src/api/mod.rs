@@ -9,7 +9,6 @@
 //! `type=ALL|LOG|EXPECTATIONS`), `GET events` ([`events`]).
 
 pub mod active;
-pub mod described;
 mod events;
 pub mod expectations;
 pub mod fixtures;
@@ -144,7 +143,7 @@ async fn clear(ctx: &ApiContext, query: &str, body: &Bytes) -> Response<Upstream
             let at = chrono::Utc::now();
             source.remove_where(&|e| {
                 selection.is_everything()
-                    || selection.matches_exchange(&described::exchange(e, 0, at))
+                    || selection.matches_exchange(&crate::export::described::exchange(e, 0, at))
             })
         }
         _ => 0,

@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 
 use super::params::{ParamError, RetrieveParams, RetrieveType};
 use super::select::Selection;
-use super::{described, sessions};
+use super::sessions;
 use crate::capture::{Record, Store};
 use crate::exchange::Exchange;
+use crate::export::described;
 use crate::export::{self, ExportError, Format, Options, native};
 
 /// Why a retrieve could not be answered.

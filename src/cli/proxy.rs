@@ -114,6 +114,7 @@ async fn serve(
         listen: connectable(common.listen),
     });
     let api = super::mocks::routes(&mock, &store, &recorder, api);
+    let mock_list = mock.clone();
     let trust = UpstreamTrust {
         extra_ca_files: args.upstream_ca.clone(),
         insecure: args.insecure_upstream,
@@ -136,7 +137,7 @@ async fn serve(
         logger.abort();
     } else {
         drop(log_events);
-        let info = ui_info(&engine, &ca, &recorder);
+        let info = ui_info(&engine, &ca, &recorder, &mock_list);
         let ui_events = events.subscribe();
         let ui_store = store.clone();
         // The UI owns this (main) thread until the user quits; the engine
@@ -156,6 +157,7 @@ fn ui_info(
     engine: &Engine,
     ca: &crate::ca::CertificateAuthority,
     recorder: &Recorder,
+    mock: &crate::mock::Expectations,
 ) -> crate::tui::UiInfo {
     let addr = engine.local_addr();
     let mut info = crate::tui::UiInfo::live(connectable(addr).to_string());
@@ -165,6 +167,10 @@ fn ui_info(
         .collect();
     let recorder = recorder.clone();
     info.on_clear = Some(Box::new(move || recorder.send(CaptureMsg::Clear(None))));
+    let mock = mock.clone();
+    info.expectations = Some(Arc::new(move || {
+        crate::api::ActiveExpectations::active(&mock)
+    }));
     info
 }
 

@@ -7,6 +7,7 @@
 //! callers write the bytes where they belong.
 
 pub mod bruno;
+pub mod described;
 pub mod expectations;
 pub mod har;
 pub mod har_import;

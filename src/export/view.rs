@@ -186,6 +186,19 @@ pub fn cookie_pairs(value: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Encode a query value (everything but RFC 3986 unreserved characters),
+/// for clients of the API such as `llmspy export`.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ mod store;
 pub use expectation::Expectation;
 pub use explain::{Difference, Explanation};
 pub use scripted::ScriptedTurn;
-pub use store::Expectations;
+pub use store::{Expectations, STRICT_MISS_ID};
 
 /// A problem with an expectation, located by its JSON path.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]

@@ -77,6 +77,7 @@ impl App {
             | Action::CopyUrl => self.copy(action),
             Action::Accept => self.accept(),
             Action::Cancel => self.overlay = None,
+            Action::RecordFixture => self.record_fixture(),
         }
     }
 
@@ -117,6 +118,9 @@ impl App {
             Ctx::List => self.move_list(delta),
             Ctx::Detail => self.detail.scroll_by(delta),
             Ctx::Sessions => self.sessions.move_lane(delta),
+            Ctx::Library if self.library.tab == LibraryTab::Expectations => {
+                self.library.scroll = self.library.scroll.saturating_add_signed(delta)
+            }
             Ctx::Library => self.library.step_field(delta > 0),
         }
     }

@@ -141,10 +141,23 @@ pub fn describe_changes(c: &Changes, first_turn: bool) -> Vec<String> {
     out
 }
 
-/// True when scripted conversation expectations cover this exchange (the
-/// mock issue fills this in; until then no exchange has them).
-pub fn has_scripted_turns(_ex: &Exchange) -> bool {
-    false
+/// True when a scripted conversation expectation answered this exchange
+/// (its response carries the scenario, session and turn headers).
+pub fn has_scripted_turns(ex: &Exchange) -> bool {
+    crate::mock::scripted::ScriptedTurn::of(ex).is_some()
+}
+
+/// The active `httpLlmConversation` expectation of `ex`'s scenario.
+pub fn script_of<'a>(
+    ex: &Exchange,
+    expectations: &'a [serde_json::Value],
+) -> Option<&'a serde_json::Value> {
+    let turn = crate::mock::scripted::ScriptedTurn::of(ex)?;
+    expectations.iter().find(|e| {
+        e.get("httpLlmConversation").is_some()
+            && e.get("scenarioName").and_then(serde_json::Value::as_str)
+                == Some(turn.scenario.as_str())
+    })
 }
 
 /// The assistant's reply as plain text, for copying.

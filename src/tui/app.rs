@@ -80,6 +80,7 @@ pub struct App {
 impl App {
     pub fn new(reader: StoreReader, info: UiInfo, clipboard: Box<dyn Clipboard>) -> Self {
         let live = info.listen.is_some();
+        let scripts = super::detail::Scripts(info.expectations.clone());
         App {
             reader,
             info,
@@ -87,7 +88,7 @@ impl App {
             focus: Focus::Main,
             list: TrafficList::new(live),
             rows: RowCache::new(!live),
-            detail: Detail::default(),
+            detail: Detail::with_scripts(scripts),
             filter: Filter::all(),
             field: None,
             overlay: None,

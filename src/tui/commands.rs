@@ -64,6 +64,52 @@ impl App {
                 .filter(|r| self.list.scope.marked.contains(&r.exchange.id))
                 .map(|r| r.exchange.clone())
                 .collect(),
+            What::Expectations => {
+                let at = (self.info.clock)();
+                self.active_expectations()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| crate::export::described::exchange(e, i as u64 + 1, at))
+                    .collect()
+            }
+        }
+    }
+
+    /// The active mock expectations (none when nothing supplies them).
+    pub(super) fn active_expectations(&self) -> Vec<serde_json::Value> {
+        self.info
+            .expectations
+            .as_ref()
+            .map(|list| list())
+            .unwrap_or_default()
+    }
+
+    /// `R` in the Library: write a replay fixture (secrets redacted) for
+    /// `llmspy --init FILE`. Captured traffic is recorded from the form's
+    /// What choice; with "active expectations" they are written as they are.
+    pub(super) fn record_fixture(&mut self) {
+        let stamp = (self.info.clock)()
+            .with_timezone(&self.info.utc_offset)
+            .format("%Y%m%d-%H%M%S")
+            .to_string();
+        let path = super::library::Library::fixture_path(&self.info.export_dir, &stamp);
+        let result = if self.library.what == What::Expectations {
+            let list = self.active_expectations();
+            export::write_fixture(
+                &serde_json::Value::Array(list.clone()),
+                list.len(),
+                &[],
+                &path,
+            )
+        } else {
+            let fixture =
+                crate::mock::fixtures::record(&self.export_selection(), &Default::default());
+            export::write_fixture(&fixture.doc, fixture.count, &fixture.warnings, &path)
+        };
+        self.library.result = Some(result.clone());
+        match result {
+            Ok(msg) => self.say(msg),
+            Err(msg) => self.complain(msg),
         }
     }
 }

@@ -98,9 +98,33 @@ pub struct Detail {
     current: Option<DocKey>,
     /// The shown exchange's analysis, by revision (LLM and MCP only).
     analysis: Option<(ExchangeId, Rev, Option<Arc<Analysis>>)>,
+    /// Where the Scripted Turns tab finds its script.
+    pub(super) expectations: Scripts,
+}
+
+/// The active expectations' source, asked only when a Scripted Turns tab
+/// is built.
+#[derive(Default)]
+pub(super) struct Scripts(pub Option<super::ExpectationSource>);
+
+impl std::fmt::Debug for Scripts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Scripts(source)"
+        } else {
+            "Scripts(none)"
+        })
+    }
 }
 
 impl Detail {
+    pub(super) fn with_scripts(expectations: Scripts) -> Self {
+        Detail {
+            expectations,
+            ..Detail::default()
+        }
+    }
+
     /// The shown exchange's analysis, once prepared (LLM and MCP only).
     pub fn analysis(&self) -> Option<&Analysis> {
         match &self.analysis {
@@ -188,7 +212,12 @@ impl Detail {
             .current
             .is_some_and(|k| k.id == key.id && k.tab == key.tab);
         let at_end = same_view && self.scroll >= self.max_scroll() && self.scroll > 0;
+        let expectations = match (key.tab, &self.expectations.0) {
+            (Tab::Scripted, Some(list)) => list(),
+            _ => Vec::new(),
+        };
         let opts = views::TabOptions {
+            script: analysis::script_of(ex, &expectations),
             reveal: key.reveal,
             thinking: key.thinking,
             width: key.width,

@@ -33,3 +33,32 @@ pub fn write(
         strings::bytes(bytes.len() as u64)
     ))
 }
+
+/// Write a replay fixture document to `path`; the message says where, how
+/// many expectations it holds and what could not be kept as recorded.
+pub fn write_fixture(
+    doc: &serde_json::Value,
+    count: usize,
+    warnings: &[String],
+    path: &Path,
+) -> Result<String, String> {
+    if count == 0 {
+        return Err(strings::NOTHING_TO_RECORD.to_string());
+    }
+    let mut bytes = serde_json::to_vec_pretty(doc).map_err(|e| format!("Recording failed: {e}"))?;
+    bytes.push(b'\n');
+    std::fs::write(path, &bytes).map_err(|e| format!("Could not write {}: {e}", path.display()))?;
+    let mut msg = format!(
+        "Recorded {count} expectation(s) to {} — replay with: llmspy --init {}",
+        path.display(),
+        path.display()
+    );
+    if !warnings.is_empty() {
+        msg.push_str(&format!(
+            " ({} warning(s): {})",
+            warnings.len(),
+            warnings.join("; ")
+        ));
+    }
+    Ok(msg)
+}

@@ -160,6 +160,7 @@ pub enum Action {
     CopyUrl,
     Accept,
     Cancel,
+    RecordFixture,
 }
 
 /// One row of the key table.
@@ -262,6 +263,7 @@ pub const BINDINGS: &[Binding] = &[
     b(S::Library, &[K::Char('h'), K::Left], A::Left, "previous choice", None),
     b(S::Library, &[K::Char('l'), K::Right, K::Char(' ')], A::Right, "next choice", None),
     b(S::Library, &[K::Enter], A::Accept, "edit the path / write the file", Some("write")),
+    b(S::Library, &[K::Char('R')], A::RecordFixture, "record the selection as a replay fixture (llmspy --init)", Some("record")),
     b(S::Global, &[K::Char('?')], A::Help, "this help", Some("help")),
     b(S::Global, &[K::Char('f')], A::Filter, "filter (~ expressions; see below)", Some("filter")),
     b(S::Global, &[K::Char('T')], A::ShowTraffic, "Traffic screen", None),

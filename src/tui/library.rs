@@ -18,21 +18,89 @@ pub enum What {
     All,
     Filtered,
     Marked,
+    /// The active mock expectations, as the exchanges they describe.
+    Expectations,
 }
 
 impl What {
-    pub const ALL: [What; 3] = [What::All, What::Filtered, What::Marked];
+    pub const ALL: [What; 4] = [What::All, What::Filtered, What::Marked, What::Expectations];
 
     pub fn label(self) -> &'static str {
         match self {
             What::All => "all captured traffic",
             What::Filtered => "the filtered view",
             What::Marked => "marked exchanges",
+            What::Expectations => "active expectations",
         }
     }
 }
 
 pub use crate::export::Format;
+
+/// One expectation as the Library lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectationRow {
+    pub id: String,
+    pub priority: String,
+    /// Remaining times, or `∞`.
+    pub times: String,
+    pub method: String,
+    pub path: String,
+    /// The action: `httpResponse 200`, `httpLlmResponse ANTHROPIC`, …
+    pub answer: String,
+    pub scenario: String,
+}
+
+/// Rows for MockServer-shaped expectations; missing parts show as `-`/`*`.
+pub fn expectation_rows(list: &[serde_json::Value]) -> Vec<ExpectationRow> {
+    use serde_json::Value;
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Object(o)) => o.get("value").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    const ACTIONS: [&str; 6] = [
+        "httpResponse",
+        "httpSseResponse",
+        "httpLlmResponse",
+        "httpLlmConversation",
+        "httpForward",
+        "httpOverrideForwardedRequest",
+    ];
+    list.iter()
+        .map(|e| {
+            let req = e.get("httpRequest");
+            let action = ACTIONS.iter().find(|a| e.get(**a).is_some());
+            let detail = action.and_then(|a| {
+                let body = e.get(*a)?;
+                text(body.get("statusCode")).or_else(|| text(body.get("provider")))
+            });
+            let times = e.get("times");
+            let unlimited = times
+                .and_then(|t| t.get("unlimited"))
+                .and_then(Value::as_bool);
+            ExpectationRow {
+                id: text(e.get("id"))
+                    .map(|id| id.chars().take(10).collect())
+                    .unwrap_or_else(|| "-".into()),
+                priority: text(e.get("priority")).unwrap_or_else(|| "0".into()),
+                times: match (unlimited, times.and_then(|t| t.get("remainingTimes"))) {
+                    (Some(false), Some(n)) | (None, Some(n)) => n.to_string(),
+                    _ => "∞".into(),
+                },
+                method: text(req.and_then(|r| r.get("method"))).unwrap_or_else(|| "*".into()),
+                path: text(req.and_then(|r| r.get("path"))).unwrap_or_else(|| "*".into()),
+                answer: match (action, detail) {
+                    (Some(a), Some(d)) => format!("{a} {d}"),
+                    (Some(a), None) => a.to_string(),
+                    (None, _) => "-".into(),
+                },
+                scenario: text(e.get("scenarioName")).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
 
 /// How the form shows a format.
 pub fn format_label(f: Format) -> &'static str {
@@ -79,6 +147,8 @@ pub struct Library {
     default_for: Option<Format>,
     /// The last write: Ok(message) or Err(reason).
     pub result: Option<Result<String, String>>,
+    /// First expectation in view on the Expectations tab.
+    pub scroll: usize,
 }
 
 impl Default for Library {
@@ -93,6 +163,7 @@ impl Default for Library {
             path_edited: false,
             default_for: None,
             result: None,
+            scroll: 0,
         }
     }
 }
@@ -133,6 +204,11 @@ impl Library {
         }
     }
 
+    /// Where `R` writes a replay fixture: next to the exports.
+    pub fn fixture_path(dir: &Path, stamp: &str) -> PathBuf {
+        dir.join(format!("llmspy-fixture-{stamp}.json"))
+    }
+
     pub fn path_buf(&self) -> PathBuf {
         PathBuf::from(&self.path)
     }
@@ -151,6 +227,33 @@ fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expectations_list_as_rows() {
+        let list = vec![
+            serde_json::json!({"id": "abcdef1234567", "priority": 5, "times": {"remainingTimes": 2, "unlimited": false},
+                "httpRequest": {"method": "POST", "path": "/v1/messages"},
+                "httpLlmResponse": {"provider": "ANTHROPIC"}, "scenarioName": "weather"}),
+            serde_json::json!({"httpResponse": {"statusCode": 404}}),
+        ];
+        let rows = expectation_rows(&list);
+        assert_eq!(rows[0].id, "abcdef1234");
+        assert_eq!(
+            (rows[0].priority.as_str(), rows[0].times.as_str()),
+            ("5", "2")
+        );
+        assert_eq!(rows[0].answer, "httpLlmResponse ANTHROPIC");
+        assert_eq!(rows[0].scenario, "weather");
+        assert_eq!(
+            (
+                rows[1].method.as_str(),
+                rows[1].path.as_str(),
+                rows[1].times.as_str()
+            ),
+            ("*", "*", "∞")
+        );
+        assert_eq!(rows[1].answer, "httpResponse 404");
+    }
 
     #[test]
     fn fields_and_choices_cycle() {

@@ -80,7 +80,14 @@ pub struct UiInfo {
     /// `CaptureMsg::Clear(None)` to the recorder). Without it `z` only hides
     /// the current exchanges from this UI.
     pub on_clear: Option<Box<dyn Fn() + Send>>,
+    /// The active mock expectations, in MockServer's JSON shape, for the
+    /// Library and the Scripted Turns tab. `None` when there are none to
+    /// show (a saved capture).
+    pub expectations: Option<ExpectationSource>,
 }
+
+/// Lists the active mock expectations when asked.
+pub type ExpectationSource = std::sync::Arc<dyn Fn() -> Vec<serde_json::Value> + Send + Sync>;
 
 impl UiInfo {
     /// For a live proxy listening on `listen` (e.g. `127.0.0.1:1080`).
@@ -108,6 +115,7 @@ impl UiInfo {
             clock: Utc::now,
             setup: Vec::new(),
             on_clear: None,
+            expectations: None,
         }
     }
 }

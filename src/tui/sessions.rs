@@ -94,28 +94,52 @@ impl Sessions {
             return;
         }
         self.built_at = Some(generation);
+        // Scripted sessions first (by scenario and isolation key), then
+        // the automatic threads, each in order of their first turn.
+        let mut scripted: Vec<Lane> = Vec::new();
+        let mut scripted_at: HashMap<(String, String), usize> = HashMap::new();
         let mut lanes: BTreeMap<ThreadId, Lane> = BTreeMap::new();
         self.unscoped.clear();
         for record in store.iter().filter(|r| r.exchange.id > cleared_through) {
             let ex = &record.exchange;
             let info = rows.refresh(record);
+            let mut turn = Turn {
+                id: ex.id,
+                tokens: info.tokens_in.unwrap_or(0) + info.tokens_out.unwrap_or(0),
+                cost: info.cost,
+                changes: Vec::new(),
+                priced: info.kind == Kind::Llm,
+            };
+            if let Some(s) = crate::mock::scripted::ScriptedTurn::of(ex) {
+                turn.changes = info
+                    .thread
+                    .as_ref()
+                    .map(|t| analysis::describe_changes(&t.changes, s.turn == 0))
+                    .unwrap_or_default();
+                let key = (s.scenario, s.isolation);
+                let at = *scripted_at.entry(key.clone()).or_insert_with(|| {
+                    scripted.push(Lane {
+                        label: format!("{} / {}", key.0, key.1),
+                        turns: Vec::new(),
+                    });
+                    scripted.len() - 1
+                });
+                scripted[at].turns.push(turn);
+                continue;
+            }
             let Some(thread) = &info.thread else {
                 self.unscoped.push(ex.id);
                 continue;
             };
+            turn.changes = analysis::describe_changes(&thread.changes, thread.turn_index == 0);
             let lane = lanes.entry(thread.thread_id).or_insert_with(|| Lane {
                 label: lane_label(info, first_words(&mut self.words, ex)),
                 turns: Vec::new(),
             });
-            lane.turns.push(Turn {
-                id: ex.id,
-                tokens: info.tokens_in.unwrap_or(0) + info.tokens_out.unwrap_or(0),
-                cost: info.cost,
-                changes: analysis::describe_changes(&thread.changes, thread.turn_index == 0),
-                priced: info.kind == Kind::Llm,
-            });
+            lane.turns.push(turn);
         }
-        self.lanes = lanes.into_values().collect();
+        scripted.extend(lanes.into_values());
+        self.lanes = scripted;
         self.clamp();
     }
 

@@ -28,7 +28,11 @@ pub const MARKED_ONLY: &str = "marked only";
 pub const FOLLOW_BADGE: &str = "FOLLOW";
 pub const LIVE_BADGE: &str = "live";
 pub const OPENED_BADGE: &str = "file";
-pub const NO_EXPECTATIONS: &str = "No expectations yet. Add them through the control API (PUT /llmspy/expectation); they will be listed here.";
+pub const NO_EXPECTATIONS: &str = "No expectations yet. Load a file with `llmspy --init FILE` or add them through the control API (PUT /llmspy/expectation); they will be listed here.";
+pub const NOTHING_TO_RECORD: &str =
+    "Nothing to record: no finished exchange (or expectation) in the selection.";
+pub const RECORD_HINT: &str =
+    "R records the selection (Export › What) as a replay fixture for llmspy --init.";
 pub const UNSCOPED: &str = "Unscoped requests";
 pub const NO_SESSIONS: &str = "No LLM conversations yet.";
 pub const NO_THREADS_YET: &str = "Conversations appear here once LLM traffic is captured.";
@@ -154,3 +158,6 @@ pub const EDIT_HINT: &str = "  (enter edits)";
 pub const WRITE_BUTTON: &str = "[ Write ]";
 pub const REDACTED: &str = "redacted (***REDACTED***)";
 pub const KEPT: &str = "kept as captured";
+pub const NOT_SCRIPTED: &str = "No scripted conversation answered this exchange.";
+pub const SCRIPT_GONE: &str = "The expectation that scripted this turn is no longer active.";
+pub const STRICT_MISS: &str = "strict replay: no expectation matched this request.";

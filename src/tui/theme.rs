@@ -15,6 +15,8 @@ pub const ERROR: Style = Style::new().fg(Color::Red);
 pub const WARN: Style = Style::new().fg(Color::Yellow);
 pub const OK: Style = Style::new().fg(Color::Green);
 pub const REDIRECT: Style = Style::new().fg(Color::Cyan);
+/// Answered by a mock expectation rather than the upstream.
+pub const MOCK: Style = Style::new().fg(Color::LightBlue);
 pub const LIVE: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
 pub const KEY: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
 pub const TAB_ACTIVE: Style = Style::new()

@@ -8,6 +8,7 @@ mod keys;
 mod live;
 mod llm;
 mod llm_samples;
+mod mock;
 mod screens;
 mod traffic;
 

@@ -61,10 +61,69 @@ fn tool_names(a: &Analysis) -> HashMap<String, String> {
         .collect()
 }
 
-/// Scripted conversation turns (filled in with the mock expectations).
-pub fn build_scripted(_ex: &Exchange, width: u16) -> Doc {
+/// The Scripted Turns tab: which scenario, isolated session and turn
+/// answered this exchange, and the script with the turn that answered
+/// marked. `script` is the `httpLlmConversation` expectation, when still
+/// active.
+pub fn build_scripted(ex: &Exchange, script: Option<&serde_json::Value>, width: u16) -> Doc {
+    use crate::mock::scripted::{Isolation, Script, ScriptedTurn, When};
     let mut out = DocBuilder::new(width);
-    out.line(Line::styled(strings::NOT_ANALYSED, theme::DIM));
+    let Some(turn) = ScriptedTurn::of(ex) else {
+        out.line(Line::styled(strings::NOT_SCRIPTED, theme::DIM));
+        return out.finish();
+    };
+    let field = |name: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<10}"), theme::HEADER),
+            Span::raw(value),
+        ])
+    };
+    out.line(field("Scenario", turn.scenario.clone()));
+    out.line(field("Session", turn.isolation.clone()));
+    out.line(field("Turn", format!("{} of this session", turn.turn + 1)));
+    let parsed = script
+        .and_then(|v| Script::from_json(v.get("httpLlmConversation")?, "httpLlmConversation").ok());
+    let Some(parsed) = parsed else {
+        out.blank();
+        out.line(Line::styled(strings::SCRIPT_GONE, theme::DIM));
+        return out.finish();
+    };
+    if let Some(by) = &parsed.isolate_by {
+        let (place, name) = match by {
+            Isolation::Header(n) => ("header", n),
+            Isolation::Query(n) => ("query parameter", n),
+            Isolation::Cookie(n) => ("cookie", n),
+        };
+        out.line(field("Isolated", format!("by the {place} {name}")));
+    }
+    let facts = crate::mock::facts::RequestFacts::new(&ex.request);
+    let picked = facts.llm().and_then(|f| parsed.pick(f, turn.turn));
+    out.blank();
+    out.section(&format!("Script ({} turns)", parsed.turns.len()));
+    for (i, t) in parsed.turns.iter().enumerate() {
+        let here = picked.is_some_and(|p| std::ptr::eq(p, t));
+        let when = match &t.when {
+            When::TurnIndex(n) => format!("turn {}", n + 1),
+            When::ToolResultFor(name) => format!("result of tool {name}"),
+            When::MessageContains(text) => format!("message contains \"{text}\""),
+        };
+        let mut answer: Vec<String> = t
+            .completion
+            .tool_calls
+            .iter()
+            .map(|c| format!("calls {}", c.name))
+            .collect();
+        if !t.completion.text.is_empty() {
+            answer.push(format!("\"{}\"", t.completion.text));
+        }
+        let marker = if here { "▶" } else { " " };
+        let style = if here { theme::SELECTED } else { Style::new() };
+        out.line(Line::from(vec![
+            Span::styled(format!("{marker} {:>2}  ", i + 1), style),
+            Span::styled(format!("when {when}"), theme::DIM),
+            Span::styled(format!("  → {}", answer.join(", ")), style),
+        ]));
+    }
     out.finish()
 }
 

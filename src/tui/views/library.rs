@@ -7,14 +7,29 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::App;
-use crate::tui::library::{ExportField, LibraryTab, What, format_label};
+use crate::tui::library::{ExportField, LibraryTab, What, expectation_rows, format_label};
 use crate::tui::{strings, theme};
+
+use super::text::{fit, fit_right};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let mut lines = vec![tabs(app.library.tab), Line::default()];
     match app.library.tab {
         LibraryTab::Expectations => {
-            lines.push(Line::styled(strings::NO_EXPECTATIONS, theme::DIM));
+            let list = app.active_expectations();
+            let room = usize::from(area.height).saturating_sub(6);
+            lines.extend(expectation_lines(
+                &list,
+                app.library.scroll,
+                room,
+                usize::from(area.width),
+            ));
+            lines.push(Line::default());
+            lines.push(Line::styled(
+                format!("   {}", strings::RECORD_HINT),
+                theme::DIM,
+            ));
+            lines.extend(result_line(&app.library.result));
         }
         LibraryTab::Export => lines.extend(export_form(app)),
     }
@@ -42,6 +57,7 @@ fn count(app: &App, what: What) -> usize {
         What::All => app.list.totals.total,
         What::Filtered => app.list.len(),
         What::Marked => app.list.scope.marked.len(),
+        What::Expectations => app.active_expectations().len(),
     }
 }
 
@@ -110,10 +126,93 @@ fn export_form(app: &App) -> Vec<Line<'static>> {
         })
         .collect();
     lines.push(Line::default());
-    match &lib.result {
-        Some(Ok(msg)) => lines.push(Line::styled(format!("   {msg}"), theme::OK)),
-        Some(Err(msg)) => lines.push(Line::styled(format!("   {msg}"), theme::ERROR)),
-        None => {}
-    }
+    lines.extend(result_line(&lib.result));
     lines
+}
+
+fn result_line(result: &Option<Result<String, String>>) -> Option<Line<'static>> {
+    match result {
+        Some(Ok(msg)) => Some(Line::styled(format!("   {msg}"), theme::OK)),
+        Some(Err(msg)) => Some(Line::styled(format!("   {msg}"), theme::ERROR)),
+        None => None,
+    }
+}
+
+/// The expectations as a table fitted to `width`, `room` rows from
+/// `scroll` on. The path takes what the fixed columns leave; the scenario
+/// column shows only where there is space for it.
+fn expectation_lines(
+    list: &[serde_json::Value],
+    scroll: usize,
+    room: usize,
+    width: usize,
+) -> Vec<Line<'static>> {
+    if list.is_empty() {
+        return vec![Line::styled(strings::NO_EXPECTATIONS, theme::DIM)];
+    }
+    let rows = expectation_rows(list);
+    let room = room.max(1);
+    let scroll = scroll.min(rows.len().saturating_sub(1));
+    let scenario_w = if width >= 120 { 16 } else { 0 };
+    let answer_w = if width >= 100 { 30 } else { 20 };
+    // id, prio, times, method and the gaps between columns.
+    let fixed = 1
+        + 10
+        + 1
+        + 4
+        + 1
+        + 6
+        + 2
+        + 7
+        + 1
+        + 1
+        + answer_w
+        + usize::from(scenario_w > 0) * (1 + scenario_w);
+    let path_w = width.saturating_sub(fixed).max(8);
+    let line = |id: &str,
+                prio: &str,
+                times: &str,
+                method: &str,
+                path: &str,
+                answer: &str,
+                scenario: &str| {
+        let mut text = format!(
+            " {} {} {}  {} {} {}",
+            fit(id, 10),
+            fit_right(prio, 4),
+            fit_right(times, 6),
+            fit(method, 7),
+            fit(path, path_w),
+            fit(answer, answer_w)
+        );
+        if scenario_w > 0 {
+            text.push(' ');
+            text.push_str(&fit(scenario, scenario_w));
+        }
+        text
+    };
+    let mut out = vec![Line::styled(
+        line(
+            "id", "prio", "times", "method", "path", "answer", "scenario",
+        ),
+        theme::HEADER,
+    )];
+    for r in rows.iter().skip(scroll).take(room) {
+        out.push(Line::raw(line(
+            &r.id,
+            &r.priority,
+            &r.times,
+            &r.method,
+            &r.path,
+            &r.answer,
+            &r.scenario,
+        )));
+    }
+    if rows.len() > scroll + room {
+        out.push(Line::styled(
+            format!("   … {} more (j/k to scroll)", rows.len() - scroll - room),
+            theme::DIM,
+        ));
+    }
+    out
 }

@@ -66,7 +66,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, store: &Store) {
 
 /// How a tab's document is built.
 #[derive(Debug, Clone, Copy)]
-pub struct TabOptions {
+pub struct TabOptions<'a> {
+    /// The scripted conversation expectation that answered, if any.
+    pub script: Option<&'a serde_json::Value>,
     /// Show secret header values.
     pub reveal: bool,
     /// Expand thinking blocks.
@@ -80,14 +82,14 @@ pub fn build_tab(
     ex: &Exchange,
     info: &RowInfo,
     analysis: Option<&Analysis>,
-    opts: TabOptions,
+    opts: TabOptions<'_>,
 ) -> Doc {
     let width = opts.width;
     match (tab, analysis) {
         (Tab::Raw, _) => raw::build(ex, opts.reveal, width),
         (Tab::Messages, Some(a)) => messages::build(a, width),
         (Tab::Conversation, Some(a)) => conversation::build(ex, a, opts.thinking, width),
-        (Tab::Scripted, _) => conversation::build_scripted(ex, width),
+        (Tab::Scripted, _) => conversation::build_scripted(ex, opts.script, width),
         (Tab::Timeline, Some(a)) => timeline::build(a, width),
         (Tab::Mcp, Some(a)) => mcp::build(a, info, width),
         (_, None) => not_analysed(width),

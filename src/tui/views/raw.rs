@@ -11,6 +11,10 @@ use crate::tui::{pretty, secrets, strings, theme};
 /// Build the Raw tab for `ex` at `width` columns.
 pub fn build(ex: &Exchange, reveal: bool, width: u16) -> Doc {
     let mut out = DocBuilder::new(width);
+    if let Some(line) = answered_by(ex) {
+        out.line(line);
+        out.blank();
+    }
     request(&mut out, ex, reveal);
     out.blank();
     section(&mut out, "Response");
@@ -26,6 +30,30 @@ pub fn build(ex: &Exchange, reveal: bool, width: u16) -> Doc {
         ));
     }
     out.finish()
+}
+
+/// Who answered, when it was not the upstream: the expectation, or why
+/// strict replay found none (the reason is in the 404's JSON body).
+fn answered_by(ex: &Exchange) -> Option<Line<'static>> {
+    let crate::exchange::Source::Mock { expectation_id } = &ex.source else {
+        return None;
+    };
+    if expectation_id == crate::mock::STRICT_MISS_ID {
+        let body = ex
+            .response
+            .as_ref()
+            .map(|r| r.body.bytes.as_slice())
+            .unwrap_or_default();
+        let why = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("error")?.as_str().map(str::to_string))
+            .unwrap_or_else(|| strings::STRICT_MISS.to_string());
+        return Some(Line::styled(format!("✗ {why}"), theme::ERROR));
+    }
+    Some(Line::styled(
+        format!("◇ answered by mock expectation {expectation_id}"),
+        theme::MOCK,
+    ))
 }
 
 fn section(out: &mut DocBuilder, title: &str) {

@@ -278,7 +278,13 @@ fn marker(flags: Flags) -> (String, Style) {
     }
 }
 
-/// The status code with a marker: `…` in flight, `⇣` streaming, `✗` failed.
+/// True when a mock expectation answered (not the upstream).
+fn mocked(ex: &Exchange) -> bool {
+    matches!(ex.source, crate::exchange::Source::Mock { .. })
+}
+
+/// The status code with a marker: `…` in flight, `⇣` streaming, `✗` failed,
+/// `◇` answered by a mock expectation.
 fn status(ex: &Exchange) -> (String, Style) {
     let code = ex.response.as_ref().map(|r| r.status);
     let code_text = code.map_or("—".to_string(), |c| c.to_string());
@@ -286,6 +292,7 @@ fn status(ex: &Exchange) -> (String, Style) {
         (State::InFlight, _) => ("…".into(), theme::LIVE),
         (State::Streaming, _) => (format!("⇣{code_text}"), theme::LIVE),
         (State::Failed(_), _) => (format!("✗{code_text}"), theme::ERROR),
+        (State::Complete, Some(c)) if mocked(ex) => (format!("◇{c}"), theme::MOCK),
         (State::Complete, Some(c)) => (format!(" {c}"), theme::status(c)),
         (State::Complete, None) => (" —".into(), theme::DIM),
     }

@@ -97,8 +97,8 @@ fn path_and_query(req: &Value) -> String {
         .map(|(k, v)| {
             format!(
                 "{}={}",
-                super::params::percent_encode(k),
-                super::params::percent_encode(v)
+                super::view::percent_encode(k),
+                super::view::percent_encode(v)
             )
         })
         .collect();
