@@ -50,15 +50,10 @@ die() {
 unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
 
 # 1. The virtualenv, reinstalled when the pins change.
-stamp="$venv/.llmspy-sdk-requirements"
-if ! [ -x "$py" ] || ! cmp -s "$stamp" "$sdk/requirements.txt"; then
-  rm -rf "$venv"
-  { python3 -m venv "$venv" &&
-    "$venv/bin/pip" install --quiet --disable-pip-version-check \
-      -r "$sdk/requirements.txt"; } >"$work/pip.log" 2>&1 ||
-    die "installing the SDKs into $venv failed" "$work/pip.log"
-  cp "$sdk/requirements.txt" "$stamp"
-fi
+# shellcheck source=../sdk/venv.bash
+. "$sdk/venv.bash"
+sdk_venv "$venv" "$work/pip.log" ||
+  die "installing the SDKs into $venv failed" "$work/pip.log"
 
 # 2. llmspy, the release build the other scripts share.
 bin="${LLMSPY_BIN:-}"

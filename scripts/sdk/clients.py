@@ -13,9 +13,18 @@ from cases import BY_ID, MCP_CALLS, MCP_TOOL, WEATHER_TOOL, marker
 TIMEOUT = 20.0
 SYSTEM = "You are a terse assistant."
 
+# The API keys the clients send; scripts/sdk/replay.py swaps in real-looking
+# ones to prove that recorded fixtures hold none of them.
+API_KEYS = {"anthropic": "sk-ant-e2e", "openai": "sk-e2e", "gemini": "e2e-gemini-key"}
+
 
 def prompt(case: dict) -> str:
     return f"Answer briefly. {marker(case['id'])}"
+
+
+def event_of(obj) -> dict:
+    """A streamed event as the SDK handed it over, as plain JSON data."""
+    return obj.model_dump(mode="json", warnings=False)
 
 
 def plain(obj) -> dict:
@@ -34,7 +43,7 @@ def run_anthropic(case: dict, base_url: str, history: dict) -> dict:
     import anthropic
 
     client = anthropic.Anthropic(
-        api_key="sk-ant-e2e", base_url=base_url, max_retries=0, timeout=TIMEOUT
+        api_key=API_KEYS["anthropic"], base_url=base_url, max_retries=0, timeout=TIMEOUT
     )
     kwargs: dict = {"model": case["model"], "max_tokens": 2048, "system": SYSTEM}
     if case.get("tool") or case.get("continues"):
@@ -78,10 +87,10 @@ def run_anthropic(case: dict, base_url: str, history: dict) -> dict:
             }
         return {"error": None}
 
+    events = None
     if case["stream"]:
         with client.messages.stream(**kwargs) as stream:
-            for _ in stream:
-                pass
+            events = [event_of(e) for e in stream]
             m = stream.get_final_message()
     else:
         m = client.messages.create(**kwargs)
@@ -97,6 +106,8 @@ def run_anthropic(case: dict, base_url: str, history: dict) -> dict:
         "stop": m.stop_reason,
         "usage": plain(m.usage),
     }
+    if events is not None:
+        got["events"] = events
     history[case["id"]] = {
         **got,
         "messages": messages,
@@ -112,7 +123,7 @@ def openai_client(base_url: str):
     import openai
 
     return openai.OpenAI(
-        api_key="sk-e2e", base_url=base_url + "/v1", max_retries=0, timeout=TIMEOUT
+        api_key=API_KEYS["openai"], base_url=base_url + "/v1", max_retries=0, timeout=TIMEOUT
     )
 
 
@@ -153,9 +164,11 @@ def run_openai_chat(case: dict, base_url: str, history: dict) -> dict:
 
     if case["stream"]:
         text, calls, stop, usage, model = [], {}, None, None, None
+        events = []
         for chunk in client.chat.completions.create(
             **kwargs, stream=True, stream_options={"include_usage": True}
         ):
+            events.append(event_of(chunk))
             model = chunk.model
             if chunk.usage is not None:
                 usage = chunk.usage
@@ -176,7 +189,13 @@ def run_openai_chat(case: dict, base_url: str, history: dict) -> dict:
         tool_calls = [
             {**c, "arguments": json.loads(c["arguments"])} for _, c in sorted(calls.items())
         ]
-        got = {"model": model, "text": "".join(text), "tool_calls": tool_calls, "stop": stop}
+        got = {
+            "model": model,
+            "text": "".join(text),
+            "tool_calls": tool_calls,
+            "stop": stop,
+            "events": events,
+        }
     else:
         r = client.chat.completions.create(**kwargs)
         msg = r.choices[0].message
@@ -208,14 +227,14 @@ def run_openai_responses(case: dict, base_url: str, history: dict) -> dict:
                 "strict": False,
             }
         ]
+    events = None
     if case["stream"]:
         with client.responses.stream(**kwargs) as stream:
-            for _ in stream:
-                pass
+            events = [event_of(e) for e in stream]
             r = stream.get_final_response()
     else:
         r = client.responses.create(**kwargs)
-    return {
+    got = {
         "model": r.model,
         "text": r.output_text,
         "tool_calls": [
@@ -226,6 +245,9 @@ def run_openai_responses(case: dict, base_url: str, history: dict) -> dict:
         "stop": r.status,
         "usage": plain(r.usage),
     }
+    if events is not None:
+        got["events"] = events
+    return got
 
 
 # ------------------------------------------------------------------ Gemini
@@ -236,7 +258,7 @@ def run_gemini(case: dict, base_url: str, history: dict) -> dict:
     from google.genai import types
 
     client = genai.Client(
-        api_key="e2e-gemini-key",
+        api_key=API_KEYS["gemini"],
         http_options=types.HttpOptions(
             base_url=base_url, api_version="v1beta", timeout=int(TIMEOUT * 1000)
         ),

@@ -45,6 +45,7 @@ pub fn run(
         .file_name()
         .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned());
     let (tx, rx) = mpsc::channel::<Value>();
+    let stop = tx.clone();
     let poster = std::thread::spawn(move || post_all(&ingest, rx));
     let from_client: Pending = Arc::default();
     let from_server: Pending = Arc::default();
@@ -66,6 +67,9 @@ pub fn run(
     let out = std::thread::spawn(move || down.copy(child_out, std::io::stdout().lock()));
     let status = child.wait().context("waiting for the server")?;
     let _ = out.join();
+    // The server is gone: report what is queued and stop, even while the
+    // client keeps our stdin open (its copier never ends then).
+    let _ = stop.send(Value::Null);
     let _ = poster.join();
     Ok(ExitCode::from(
         status.code().unwrap_or(1).clamp(0, 255) as u8
@@ -133,6 +137,9 @@ fn lock(p: &Pending) -> std::sync::MutexGuard<'_, HashMap<String, (Value, Instan
 fn post_all(url: &str, rx: mpsc::Receiver<Value>) {
     let mut warned = false;
     for doc in rx {
+        if doc.is_null() {
+            return;
+        }
         if let Err(e) = super::record::send("POST", url, doc.to_string().into_bytes())
             && !warned
         {

@@ -40,7 +40,7 @@ pub struct Fixture {
     pub warnings: Vec<String>,
 }
 
-/// Record `exchanges` (finished, upstream-answered ones that pass the
+/// Record `exchanges` (finished, upstream-answered HTTP ones that pass the
 /// filters) as a fixture.
 pub fn record(exchanges: &[Exchange], opts: &RecordOptions) -> Fixture {
     let path = opts.path.as_deref().map(StringMatcher::new);
@@ -49,6 +49,9 @@ pub fn record(exchanges: &[Exchange], opts: &RecordOptions) -> Fixture {
         .iter()
         .filter(|e| e.state.is_finished() && e.response.is_some())
         .filter(|e| matches!(e.source, Source::Upstream))
+        // Traffic `llmspy mcp-stdio` reported never crossed HTTP: nothing
+        // an HTTP expectation could replay.
+        .filter(|e| matches!(e.request.scheme.as_str(), "http" | "https"))
         .filter(|e| {
             path.as_ref()
                 .is_none_or(|m| m.matches(path_only(&e.request.path)))

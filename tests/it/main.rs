@@ -9,6 +9,8 @@ mod engine;
 mod export;
 mod export_cli;
 mod golden;
+mod mcp_server;
+mod mcp_stdio;
 mod mock;
 mod replay;
 mod tui;

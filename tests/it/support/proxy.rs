@@ -29,6 +29,10 @@ pub struct Options {
     pub responder: Option<Arc<dyn llmspy::engine::Responder>>,
     /// What the control API lists as active expectations.
     pub expectations: Option<Arc<dyn llmspy::api::ActiveExpectations>>,
+    /// Wire these expectations as the binary does: they answer requests,
+    /// the API lists them, and the mock routes (`expectation`,
+    /// `fixtures/record`, `mcp`, `mcp-stdio/ingest`) are served.
+    pub mock: Option<llmspy::mock::Expectations>,
 }
 
 impl TestProxy {
@@ -46,14 +50,30 @@ impl TestProxy {
             Arc::new(llmspy::ca::CertificateAuthority::load_or_create(dir.path()).expect("CA"));
         let (recorder, store, events_tx) = capture::spawn(opts.limits, None);
         let events = events_tx.subscribe();
-        let api = llmspy::api::handler(llmspy::api::ApiContext {
+        let mock = opts.mock;
+        let expectations = opts.expectations.or_else(|| {
+            mock.clone()
+                .map(|m| Arc::new(m) as Arc<dyn llmspy::api::ActiveExpectations>)
+        });
+        let mut api = llmspy::api::handler(llmspy::api::ApiContext {
             store: store.clone(),
             recorder: recorder.clone(),
             events: events_tx.clone(),
-            expectations: opts.expectations,
+            expectations,
             ca_pem: ca.cert_pem().into(),
             listen: "127.0.0.1:0".parse().expect("addr"),
         });
+        if let Some(m) = &mock {
+            let ctx = llmspy::api::expectations::MockContext::new(
+                m.clone(),
+                store.clone(),
+                recorder.clone(),
+            );
+            api = llmspy::api::expectations::with_mock_routes(ctx, api);
+        }
+        let responder = opts
+            .responder
+            .or_else(|| mock.map(|m| Arc::new(m) as Arc<dyn llmspy::engine::Responder>));
         let engine = Engine::start(EngineConfig {
             listen: "127.0.0.1:0".parse().expect("addr"),
             ca: ca.clone(),
@@ -64,7 +84,7 @@ impl TestProxy {
             settings: opts.relay,
             recorder: recorder.clone(),
             api,
-            responder: opts.responder,
+            responder,
         })
         .await
         .expect("engine starts");

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Record once, replay offline, with the real SDKs (scripts/sdk/replay.py):
+# the Anthropic and OpenAI SDKs through llmspy to the fake upstream; the
+# fixture from `llmspy record` and PUT /llmspy/fixtures/record, with no
+# secret in it; the official MCP client on /llmspy/mcp; a stdio MCP server
+# under `llmspy mcp-stdio`; then a fresh llmspy with only
+# `--init fixture.json --replay-strict` and no upstream, answering the SDKs
+# exactly as recorded. Loopback only. Quiet on success: one line.
+#
+# Environment: LLMSPY_BIN (use this binary instead of building the release
+# one), LLMSPY_SDK_VENV (default .venv-sdk, shared with sdks.sh),
+# REPLAY_E2E_KEEP=DIR (keep the fixtures and logs in DIR).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+sdk="$root/scripts/sdk"
+venv="${LLMSPY_SDK_VENV:-$root/.venv-sdk}"
+start=$SECONDS
+
+work="$(mktemp -d)"
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  if [ -n "${REPLAY_E2E_KEEP:-}" ]; then
+    mkdir -p "$REPLAY_E2E_KEEP" && cp -r "$work/." "$REPLAY_E2E_KEEP/"
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+die() {
+  echo "replay.sh: $1" >&2
+  local f
+  for f in "${@:2}"; do
+    if [ -s "$f" ]; then
+      echo "--- $(basename "$f") (last 40 lines)" >&2
+      tail -n 40 "$f" >&2
+    fi
+  done
+  exit 1
+}
+
+# Nothing here may go through a proxy the caller happens to have set.
+unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+
+# shellcheck source=../sdk/venv.bash
+. "$sdk/venv.bash"
+sdk_venv "$venv" "$work/pip.log" ||
+  die "installing the SDKs into $venv failed" "$work/pip.log"
+
+bin="${LLMSPY_BIN:-}"
+if [ -z "$bin" ]; then
+  (cd "$root" && cargo build --release --quiet --bin llmspy) >"$work/build.log" 2>&1 ||
+    die "cargo build --release failed" "$work/build.log"
+  bin="$root/target/release/llmspy"
+fi
+[ -x "$bin" ] || die "no llmspy binary at $bin"
+
+# replay.py starts and stops every process itself; `timeout` bounds it
+# and its TERM makes it stop them.
+timeout --kill-after=10 120 "$venv/bin/python" "$sdk/replay.py" --bin "$bin" --work "$work/run" \
+  >"$work/replay.out" 2>"$work/replay.err" &
+pid=$!
+rc=0
+wait "$pid" || rc=$?
+pid=""
+if [ "$rc" -eq 124 ]; then
+  die "timed out after 120 s" "$work/replay.err" "$work/run/llmspy-record.log" \
+    "$work/run/llmspy-replay.log" "$work/run/upstream.log"
+fi
+if [ "$rc" -ne 0 ]; then
+  cat "$work/replay.err" >&2
+  die "record and replay failed ($((SECONDS - start)) s)"
+fi
+cat "$work/replay.out"
