@@ -238,7 +238,11 @@ impl Exchange {
     /// `scheme://host[:port]path`, omitting the scheme's default port.
     pub fn url(&self) -> String {
         let r = &self.request;
-        let default = matches!((r.scheme.as_str(), r.port), ("https", 443) | ("http", 80));
+        // Port 0 means none: a stdio MCP server reported by `llmspy mcp-stdio`.
+        let default = matches!(
+            (r.scheme.as_str(), r.port),
+            ("https", 443) | ("http", 80) | (_, 0)
+        );
         let host = if r.host.contains(':') {
             format!("[{}]", r.host)
         } else {
@@ -319,5 +323,41 @@ mod tests {
         assert!(is_event_stream(Some("application/x-ndjson")));
         assert!(!is_event_stream(Some("application/json")));
         assert!(!is_event_stream(None));
+    }
+
+    #[test]
+    fn url_leaves_out_default_and_absent_ports() {
+        let request = |scheme: &str, host: &str, port: u16| Request {
+            method: "POST".into(),
+            scheme: scheme.into(),
+            host: host.into(),
+            port,
+            path: "/x".into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![],
+            body: Body::default(),
+        };
+        let url = |r: Request| {
+            Exchange {
+                id: 1,
+                started_at: chrono::DateTime::UNIX_EPOCH,
+                client_addr: None,
+                via: Via::Connect,
+                request: r,
+                response: None,
+                chunks: vec![],
+                timings: Timings::default(),
+                state: State::InFlight,
+                source: Source::Upstream,
+            }
+            .url()
+        };
+        assert_eq!(url(request("https", "a.test", 443)), "https://a.test/x");
+        assert_eq!(
+            url(request("https", "a.test", 8443)),
+            "https://a.test:8443/x"
+        );
+        assert_eq!(url(request("stdio", "weather", 0)), "stdio://weather/x");
+        assert_eq!(url(request("http", "::1", 8080)), "http://[::1]:8080/x");
     }
 }

@@ -12,11 +12,18 @@ use super::model::{Kind, Part, Usage};
 use super::threads::{ThreadId, ThreadInfo};
 use crate::mcp::McpCall;
 
+/// Notes saying the body itself is cut (not the exchange's own state).
+fn gaps_in_body(notes: &[super::Note]) -> bool {
+    notes.iter().any(|n| n.kind == super::NoteKind::Truncated)
+}
+
 impl Analysis {
     /// A streamed reply whose provider sent its closing event (a stop
     /// reason, and nothing missing or cut). Clients such as the OpenAI SDK
     /// hang up as soon as they read `[DONE]`, sometimes before the
     /// upstream's final chunk: such an exchange is complete, not failed.
+    /// An MCP exchange counts when every JSON-RPC request it carried got
+    /// its response.
     pub fn stream_reached_end(&self) -> bool {
         let ended = self
             .reply
@@ -28,6 +35,16 @@ impl Analysis {
                 super::NoteKind::Incomplete | super::NoteKind::Truncated
             )
         });
+        if let Some(m) = &self.mcp {
+            // An MCP reply stream is done once every request in it has its
+            // response (the SDK hangs up right after); a listening GET
+            // stream answers no request and is closed by its client.
+            let answered = m
+                .pairs
+                .iter()
+                .all(|p| p.result.is_some() || p.error.is_some());
+            return answered && !gaps_in_body(&self.notes);
+        }
         self.stream && ended && !gaps
     }
 

@@ -542,13 +542,23 @@ async fn hang_up_after(
     url: &str,
     needle: &str,
 ) -> llmspy::exchange::Exchange {
+    let body =
+        r#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+    hang_up_after_sending(proxy, url, body, needle).await
+}
+
+async fn hang_up_after_sending(
+    proxy: &mut TestProxy,
+    url: &str,
+    body: &'static str,
+    needle: &str,
+) -> llmspy::exchange::Exchange {
     let client = reqwest(&proxy.url(), &proxy.ca_file);
     let resp = client
         .post(url)
         .header("content-type", "application/json")
-        .body(
-            r#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
-        )
+        .header("accept", "application/json, text/event-stream")
+        .body(body)
         .send()
         .await
         .expect("request");
@@ -589,4 +599,18 @@ async fn client_hanging_up_mid_stream_is_still_client_gone() {
         State::Failed(f) => assert_eq!(f.kind, FailureKind::ClientGone),
         other => panic!("expected client gone, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn mcp_client_hanging_up_after_its_response_leaves_a_complete_exchange() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let request = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
+    let ex = hang_up_after_sending(&mut proxy, &up.https("/mcp"), request, "\"id\":1").await;
+    assert_eq!(
+        ex.state,
+        State::Complete,
+        "the response had arrived: {:?}",
+        ex.state
+    );
 }

@@ -13,6 +13,7 @@
 //! - `GET /stall`: a head and one frame, then nothing.
 //! - `POST /v1/chat/completions[?cut=1]`: an OpenAI chat stream through `[DONE]`
 //!   (with `cut=1`, only its first chunk), then holds the body open until the gate.
+//! - `POST /mcp`: an MCP reply to request 1 as one SSE event, then held open.
 //! - anything else: 200 `ok`.
 
 use std::convert::Infallible;
@@ -182,6 +183,7 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
             held_chat_stream(st.gate.clone(), query.contains("cut=1")),
             "text/event-stream",
         ),
+        "/mcp" => with_type(held_mcp_reply(st.gate.clone()), "text/event-stream"),
         _ => with_type(full(Bytes::from_static(b"ok")), "text/plain"),
     };
     Ok(resp)
@@ -258,6 +260,21 @@ fn held_chat_stream(gate: Arc<Notify>, cut: bool) -> Body {
                 .send(Ok(Frame::data(Bytes::from_static(chunk.as_bytes()))))
                 .await;
         }
+        gate.notified().await;
+    });
+    body
+}
+
+/// An MCP streamable-HTTP reply: the response to request 1 as an SSE
+/// event, then the stream held open until the gate (the SDK hangs up).
+fn held_mcp_reply(gate: Arc<Notify>) -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let event =
+            "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[]}}\n\n";
+        let _ = tx
+            .send(Ok(Frame::data(Bytes::from_static(event.as_bytes()))))
+            .await;
         gate.notified().await;
     });
     body
