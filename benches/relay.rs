@@ -77,6 +77,12 @@ fn client(proxy: Option<&TestProxy>, up: &Upstream, http1: bool) -> reqwest::Cli
 
 async fn run() {
     let up = Upstream::start().await;
+    println!(
+        "llmspy relay benchmark (loopback, {CONCURRENCY} keep-alive HTTP/1.1 connections, {LOAD_SECONDS}s per run)\n"
+    );
+    // Memory first: later runs' stores are freed asynchronously (when their
+    // capture tasks end), which would hide this run's growth.
+    memory(&up).await;
     let limits = Limits {
         max_exchanges: 10_000_000,
         max_total_bytes: usize::MAX,
@@ -88,14 +94,9 @@ async fn run() {
         ..Options::default()
     })
     .await;
-    println!(
-        "llmspy relay benchmark (loopback, {CONCURRENCY} keep-alive HTTP/1.1 connections, {LOAD_SECONDS}s per run)\n"
-    );
     throughput(&up, &proxy).await;
     sse(&up, &proxy).await;
     first_contact(&up, &proxy).await;
-    drop(proxy);
-    memory(&up).await;
 }
 
 struct Load {

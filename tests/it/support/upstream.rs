@@ -87,6 +87,9 @@ impl Upstream {
         let st = state.clone();
         tokio::spawn(async move {
             while let Ok((tcp, _)) = tls_listener.accept().await {
+                // As real API servers do: small writes (an SSE event, a TLS
+                // handshake flight) go out at once, not after a delayed ACK.
+                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let st = st.clone();
                 tokio::spawn(async move {
@@ -98,6 +101,7 @@ impl Upstream {
         });
         tokio::spawn(async move {
             while let Ok((tcp, _)) = plain_listener.accept().await {
+                let _ = tcp.set_nodelay(true);
                 tokio::spawn(serve(TokioIo::new(tcp), state.clone()));
             }
         });
