@@ -180,14 +180,18 @@ impl CaptureTask {
     /// Run the pure analysers on a finished exchange, off the relay path and
     /// without holding the store lock while parsing.
     fn analyse(&mut self, id: ExchangeId) {
+        // Only LLM and MCP traffic is analysed; detection reads the request
+        // in place, so other traffic is never copied.
         let mut exchange = {
             let store = self.store.read().unwrap_or_else(|e| e.into_inner());
             match store.get(id) {
-                Some(r) => r.exchange.clone(),
-                None => return,
+                Some(r) if crate::llm::detect(&r.exchange) != crate::llm::Kind::Other => {
+                    r.exchange.clone()
+                }
+                _ => return,
             }
         };
-        let completed = hung_up_after_end(exchange.clone());
+        let completed = hung_up_after_end(&exchange);
         if completed {
             exchange.state = State::Complete;
         }
@@ -217,14 +221,15 @@ pub fn analysis_of(
 }
 
 /// A client that hung up after the stream's closing event lost nothing:
-/// the exchange counts as complete. (`exchange` is a copy to judge with.)
-fn hung_up_after_end(mut exchange: Exchange) -> bool {
+/// the exchange counts as complete.
+fn hung_up_after_end(exchange: &Exchange) -> bool {
     if !matches!(&exchange.state, State::Failed(f) if f.kind == crate::exchange::FailureKind::ClientGone)
     {
         return false;
     }
-    exchange.state = State::Complete;
-    crate::llm::analyse(&exchange).is_some_and(|a| a.stream_reached_end())
+    let mut judged = exchange.clone();
+    judged.state = State::Complete;
+    crate::llm::analyse(&judged).is_some_and(|a| a.stream_reached_end())
 }
 
 /// A store filled from saved exchanges (e.g. `llmspy open`), analysed as the
