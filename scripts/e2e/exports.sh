@@ -34,17 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() {
-  echo "exports.sh: FAIL: $1 ($((SECONDS - start)) s)" >&2
-  local f
-  for f in "${@:2}"; do
-    if [ -s "$f" ]; then
-      echo "--- $(basename "$f") (last 40 lines)" >&2
-      tail -n 40 "$f" >&2
-    fi
-  done
-  exit 1
-}
+E2E_NAME=exports.sh
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # Wait up to $1 tenths of a second for command "${@:2}" to succeed.
 wait_for() {
@@ -59,18 +51,12 @@ wait_for() {
 
 # Nothing here may go through a proxy the caller happens to have set, and
 # llmspy must not read the user's settings.
-unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+e2e_no_proxy
 unset LLMSPY_LISTEN LLMSPY_CA_DIR LLMSPY_CONFIG
 export XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
 
 # 1. The binary.
-bin="${LLMSPY_BIN:-}"
-if [ -z "$bin" ]; then
-  (cd "$root" && timeout 1200 cargo build --release --quiet --bin llmspy) >"$work/build.log" 2>&1 ||
-    die "cargo build --release" "$work/build.log"
-  bin="${CARGO_TARGET_DIR:-$root/target}/release/llmspy"
-fi
-[ -x "$bin" ] || die "no llmspy binary at $bin"
+bin="$(e2e_binary "$work/build.log")"
 
 # 2. The fake upstream, on a port it picks.
 log="$work/requests.log"

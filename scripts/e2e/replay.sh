@@ -31,33 +31,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() {
-  echo "replay.sh: $1" >&2
-  local f
-  for f in "${@:2}"; do
-    if [ -s "$f" ]; then
-      echo "--- $(basename "$f") (last 40 lines)" >&2
-      tail -n 40 "$f" >&2
-    fi
-  done
-  exit 1
-}
+E2E_NAME=replay.sh
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # Nothing here may go through a proxy the caller happens to have set.
-unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+e2e_no_proxy
 
 # shellcheck source=../sdk/venv.bash
 . "$sdk/venv.bash"
 sdk_venv "$venv" "$work/pip.log" ||
   die "installing the SDKs into $venv failed" "$work/pip.log"
 
-bin="${LLMSPY_BIN:-}"
-if [ -z "$bin" ]; then
-  (cd "$root" && cargo build --release --quiet --bin llmspy) >"$work/build.log" 2>&1 ||
-    die "cargo build --release failed" "$work/build.log"
-  bin="$root/target/release/llmspy"
-fi
-[ -x "$bin" ] || die "no llmspy binary at $bin"
+bin="$(e2e_binary "$work/build.log")"
 
 # replay.py starts and stops every process itself; `timeout` bounds it
 # and its TERM makes it stop them.

@@ -34,20 +34,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() {
-  echo "sdks.sh: $1" >&2
-  local f
-  for f in "${@:2}"; do
-    if [ -s "$f" ]; then
-      echo "--- $(basename "$f") (last 40 lines)" >&2
-      tail -n 40 "$f" >&2
-    fi
-  done
-  exit 1
-}
+E2E_NAME=sdks.sh
+# shellcheck source=common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # Nothing here may go through a proxy the caller happens to have set.
-unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+e2e_no_proxy
 
 # 1. The virtualenv, reinstalled when the pins change.
 # shellcheck source=../sdk/venv.bash
@@ -56,13 +48,7 @@ sdk_venv "$venv" "$work/pip.log" ||
   die "installing the SDKs into $venv failed" "$work/pip.log"
 
 # 2. llmspy, the release build the other scripts share.
-bin="${LLMSPY_BIN:-}"
-if [ -z "$bin" ]; then
-  (cd "$root" && cargo build --release --quiet --bin llmspy) >"$work/build.log" 2>&1 ||
-    die "cargo build --release failed" "$work/build.log"
-  bin="$root/target/release/llmspy"
-fi
-[ -x "$bin" ] || die "no llmspy binary at $bin"
+bin="$(e2e_binary "$work/build.log")"
 
 # 3. The fake upstream: writes its CA, then its port once it listens.
 "$py" "$sdk/upstream.py" "$work/up" >"$work/upstream.log" 2>&1 &
