@@ -3,7 +3,8 @@
 # streamed Anthropic-style request through it with curl to a local upstream
 # (Python's standard library, plain HTTP, events spaced out in time), then
 # read the screen with capture-pane: the traffic row, the usage strip, the
-# conversation bubbles, the narrow layout, and a clean quit.
+# conversation bubbles, the narrow layout, a clean quit, and `llmspy open`
+# of the exported capture showing the same exchange.
 #
 # Environment: LLMSPY_BIN (use this binary instead of building the release
 # one), TMUX_E2E_VERBOSE=1 (print every screen read).
@@ -165,6 +166,10 @@ wait_for "host/path" "127.0.0.1/v1/mess"
 keys Enter 2
 wait_for "╭─ assistant" "Hello from the e2e upstream."
 
+# What was captured, exported as native JSON for the round trip below.
+"$bin" export --server "http://127.0.0.1:$proxy_port" --quiet -o "$work/capture.json" 2>"$work/export.err" ||
+  die "llmspy export failed: $(cat "$work/export.err")"
+
 # Help lists the keys; Q quits and restores the terminal.
 keys '?'
 wait_for "Keys" "Everywhere" "quit"
@@ -178,4 +183,19 @@ grep -qx "exit 0" "$work/exit" || die "llmspy exited with: $(cat "$work/exit")"
 screen
 grep -qF "Traffic" "$work/screen" && die "the UI was left on screen after quitting"
 
-echo "tmux-e2e.sh: ok (row, usage strip, conversation, timeline, masked secret, narrow layout, help, quit)"
+# Round trip: `llmspy open` shows the exported exchange again, analysed.
+rm -f "$work/exit"
+tmux respawn-pane -k -t "$session" \
+  "'$bin' open '$work/capture.json' 2>'$work/open.err'; echo \"exit \$?\" >'$work/exit'; sleep 30"
+wait_for "capture.json" "127.0.0.1/v1/mess" "claude-e2e-model"
+keys Enter 2
+wait_for "╭─ assistant" "Hello from the e2e upstream."
+keys Q
+deadline=$((SECONDS + 10))
+until [ -s "$work/exit" ]; do
+  [ "$SECONDS" -ge "$deadline" ] && die "llmspy open did not quit on Q"
+  sleep 0.2
+done
+grep -qx "exit 0" "$work/exit" || die "llmspy open exited with: $(cat "$work/exit") $(cat "$work/open.err")"
+
+echo "tmux-e2e.sh: ok (row, usage strip, conversation, timeline, masked secret, narrow layout, help, quit, export → open round trip)"
