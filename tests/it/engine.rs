@@ -614,3 +614,58 @@ async fn mcp_client_hanging_up_after_its_response_leaves_a_complete_exchange() {
         ex.state
     );
 }
+
+/// What the proxy answers to `bytes`: up to the end of a response head,
+/// or nothing if it closes the connection first.
+async fn raw_exchange(proxy: &TestProxy, bytes: &[u8]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(proxy.addr)
+        .await
+        .expect("connect");
+    tcp.write_all(bytes).await.expect("write");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
+            .await
+            .expect("an answer or a close")
+            .unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    answer
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_everyone_else_is_still_served() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    // Neither HTTP, CONNECT, SOCKS5 nor TLS: closed without an answer.
+    let junk = raw_exchange(&proxy, b"\x00\x01\x02 definitely not a protocol\r\n\r\n").await;
+    assert!(junk.is_empty(), "junk got an answer: {junk:?}");
+    // HTTP with a broken header line: a 400 from the HTTP layer.
+    let broken = raw_exchange(
+        &proxy,
+        b"GET http://example.test/ HTTP/1.1\r\nno colon here\r\n\r\n",
+    )
+    .await;
+    let text = String::from_utf8_lossy(&broken);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    // CONNECT without a port-bearing authority: a 400 naming the problem.
+    let connect = raw_exchange(&proxy, b"CONNECT /nothing HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let text = String::from_utf8_lossy(&connect);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    // And a real client right after is relayed as usual.
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let resp = client
+        .post(up.https("/echo"))
+        .body("still here")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.expect("body"), "still here");
+    assert_eq!(proxy.only().await.state, State::Complete);
+}
