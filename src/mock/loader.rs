@@ -19,12 +19,10 @@ pub enum LoadError {
     },
     #[error("{path}: not JSON: {problem}")]
     Json { path: PathBuf, problem: String },
-    #[error("{path}: {source}")]
-    Invalid {
-        path: PathBuf,
-        #[source]
-        source: MockError,
-    },
+    // The problem is part of the message (not a `source`), so it is said
+    // once however the error is printed.
+    #[error("{path}: {problem}")]
+    Invalid { path: PathBuf, problem: MockError },
     #[error("{path}: no *.json files in this directory")]
     Empty { path: PathBuf },
 }
@@ -72,8 +70,8 @@ fn load_file(path: &Path) -> Result<Vec<Expectation>, LoadError> {
     let stem = path
         .file_stem()
         .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
-    expectation::parse_document(&doc, &format!("{stem}-")).map_err(|source| LoadError::Invalid {
+    expectation::parse_document(&doc, &format!("{stem}-")).map_err(|problem| LoadError::Invalid {
         path: path.to_path_buf(),
-        source,
+        problem,
     })
 }
