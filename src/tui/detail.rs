@@ -98,6 +98,8 @@ pub struct Detail {
     current: Option<DocKey>,
     /// The shown exchange's analysis, by revision (LLM and MCP only).
     analysis: Option<(ExchangeId, Rev, Option<Arc<Analysis>>)>,
+    /// The tab the user last picked: shown on every exchange that has it.
+    chosen: Option<Tab>,
     /// Where the Scripted Turns tab finds its script.
     pub(super) expectations: Scripts,
 }
@@ -162,7 +164,10 @@ impl Detail {
         let ex = &record.exchange;
         let analysis = self.analysis_of(ex, info);
         self.tabs = tabs_for(ex, info, analysis.as_deref());
-        let tab = match self.tab {
+        // Until the user picks a tab, each exchange opens on its kind's
+        // first tab — also once a streaming exchange turns out to be LLM
+        // traffic, rather than staying on the Raw tab it started with.
+        let tab = match self.chosen {
             Some(t) if self.tabs.contains(&t) => t,
             _ => self.tabs.first().copied().unwrap_or(Tab::Raw),
         };
@@ -273,6 +278,7 @@ impl Detail {
     }
 
     pub fn set_tab(&mut self, tab: Tab) {
+        self.chosen = Some(tab);
         if self.tab != Some(tab) {
             self.tab = Some(tab);
             self.scroll = 0;

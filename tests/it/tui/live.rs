@@ -150,3 +150,57 @@ fn resync_rebuilds_from_the_store() {
     let screen = render(&mut app, 80, 24);
     assert!(screen.contains("6/6 shown"), "{screen}");
 }
+
+#[test]
+fn an_exchange_opened_in_flight_shows_its_llm_tabs_once_it_is_known() {
+    let mut live = Live::new();
+    let id = live.recorder.next_id();
+    let done = super::llm_samples::anthropic_stream(id);
+    // The request head arrives before its body: nothing says LLM yet.
+    let mut start = done.clone();
+    start.response = None;
+    start.request.body = llmspy::exchange::Body::default();
+    start.state = llmspy::exchange::State::InFlight;
+    live.send(CaptureMsg::Start(Box::new(start)), |e| {
+        matches!(e, StoreEvent::Started(_))
+    });
+    press(&mut live.app, "<enter>");
+    let screen = render(&mut live.app, 160, 48);
+    assert!(
+        screen.contains("── Request"),
+        "in flight, Raw is all there is: {screen}"
+    );
+    // The body raises no event of its own; the response head's event,
+    // which follows it through the same channel, shows both.
+    let body = done.request.body.bytes.clone();
+    live.recorder.send(CaptureMsg::RequestData {
+        id,
+        len: body.len(),
+        data: Some(Bytes::from(body)),
+    });
+    live.send(
+        CaptureMsg::ResponseHead {
+            id,
+            response: Box::new(done.response.clone().expect("response")),
+            at_us: 100,
+        },
+        |e| matches!(e, StoreEvent::Updated(_)),
+    );
+    live.send(
+        CaptureMsg::Finish {
+            id,
+            at_us: 400,
+            failure: None,
+        },
+        |e| matches!(e, StoreEvent::Finished(_)),
+    );
+    let screen = render(&mut live.app, 160, 48);
+    assert!(
+        screen.contains("── Messages (1)"),
+        "the Messages tab, not Raw: {screen}"
+    );
+    // A tab the user picks sticks.
+    press(&mut live.app, "4");
+    let screen = render(&mut live.app, 160, 48);
+    assert!(screen.contains("── Request"), "{screen}");
+}

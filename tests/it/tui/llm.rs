@@ -225,3 +225,20 @@ fn digits_on_the_wide_list_flip_the_detail_tab() {
         "kept for the next LLM row"
     );
 }
+
+#[test]
+fn the_chosen_tab_survives_a_visit_to_an_exchange_without_it() {
+    let (mut app, _) = app_with(sample());
+    resize(&mut app, 160, 48);
+    // Conversation on an LLM call, then down to the MCP call (no such tab),
+    // then back: Conversation again.
+    press(&mut app, "gj<enter>2");
+    let first = render(&mut app, 160, 48);
+    assert!(first.contains("╭─ user"), "{first}");
+    press(&mut app, "q");
+    press(&mut app, "G<up><enter>");
+    press(&mut app, "q");
+    press(&mut app, "gj<enter>");
+    let back = render(&mut app, 160, 48);
+    assert!(back.contains("╭─ user"), "back on Conversation: {back}");
+}

@@ -140,7 +140,7 @@ fn mocked_rows_are_marked_and_raw_says_who_answered() {
     let list = screen("g", 160, 48);
     assert!(list.contains("◇200"), "{list}");
     assert!(list.contains("◇404"), "{list}");
-    let raw = screen("g<enter>5", 160, 48);
+    let raw = screen("g<enter>4", 160, 48);
     assert!(
         raw.contains("answered by mock expectation weather-script"),
         "{raw}"
