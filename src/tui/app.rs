@@ -25,6 +25,8 @@ use super::rows::{Kind, RowCache};
 use super::sessions::Sessions;
 
 /// How long a status message stays.
+/// How often the Library redraws the active expectations.
+const EXPECTATIONS_POLL: Duration = Duration::from_secs(1);
 const FLASH_FOR: Duration = Duration::from_secs(4);
 
 /// Which pane has the keyboard.
@@ -75,6 +77,8 @@ pub struct App {
     pub(super) clipboard: Box<dyn Clipboard>,
     /// Bumped on every store change; caches compare against it.
     pub(super) generation: u64,
+    /// When the Library last redrew the expectations (see `wake_in`).
+    expectations_polled: Option<Instant>,
 }
 
 impl App {
@@ -100,6 +104,7 @@ impl App {
             quit: false,
             clipboard,
             generation: 0,
+            expectations_polled: None,
         }
     }
 
@@ -173,6 +178,19 @@ impl App {
     }
 
     fn on_tick(&mut self, now: Instant) -> bool {
+        if self.polls_expectations()
+            && self
+                .expectations_polled
+                .is_none_or(|at| now.duration_since(at) >= EXPECTATIONS_POLL)
+        {
+            self.expectations_polled = Some(now);
+            self.expire_flash(now);
+            return true;
+        }
+        self.expire_flash(now)
+    }
+
+    fn expire_flash(&mut self, now: Instant) -> bool {
         let Some(flash) = self.flash.as_mut() else {
             return false;
         };
@@ -191,8 +209,25 @@ impl App {
 
     /// How long the loop may sleep before a tick is due (None: until input).
     pub fn wake_in(&self, now: Instant) -> Option<Duration> {
-        let since = self.flash.as_ref()?.since?;
-        Some(FLASH_FOR.saturating_sub(now.duration_since(since)))
+        let flash = self
+            .flash
+            .as_ref()
+            .and_then(|f| f.since)
+            .map(|since| FLASH_FOR.saturating_sub(now.duration_since(since)));
+        let poll = self.polls_expectations().then(|| {
+            self.expectations_polled.map_or(Duration::ZERO, |at| {
+                EXPECTATIONS_POLL.saturating_sub(now.duration_since(at))
+            })
+        });
+        flash.into_iter().chain(poll).min()
+    }
+
+    /// The Library's expectations change through the API, which sends the
+    /// UI no event: while they are on screen, redraw them every so often.
+    fn polls_expectations(&self) -> bool {
+        self.screen == Screen::Library
+            && self.library.tab == super::library::LibraryTab::Expectations
+            && self.info.expectations.is_some()
     }
 
     pub(super) fn say(&mut self, text: impl Into<String>) {

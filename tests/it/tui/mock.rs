@@ -203,3 +203,25 @@ fn r_in_the_library_records_a_fixture_without_secrets() {
     let loaded = llmspy::mock::loader::load(&file.path()).expect("the fixture loads back");
     assert_eq!(loaded.len(), 3);
 }
+
+#[test]
+fn the_library_notices_expectations_added_through_the_api() {
+    let mock = store();
+    let mut app = app_over(&mock);
+    resize(&mut app, 160, 48);
+    press(&mut app, "L");
+    let start = Instant::now();
+    assert!(app.wake_in(start).is_some(), "the Library asks to be woken");
+    app.update(llmspy::tui::Msg::Tick(start));
+    mock.upsert_json(
+        &json!({"id": "added-later", "httpRequest": {"path": "/later"}, "httpResponse": {}}),
+    )
+    .expect("valid");
+    let later = start + std::time::Duration::from_secs(1);
+    assert!(app.update(llmspy::tui::Msg::Tick(later)), "a redraw is due");
+    let text = render(&mut app, 160, 48);
+    assert!(text.contains("/later"), "{text}");
+    // Elsewhere the UI sleeps until something happens.
+    press(&mut app, "T");
+    assert_eq!(app.wake_in(later), None);
+}
