@@ -28,7 +28,8 @@ pub struct Cli {
 /// Options shared by the proxy and the helper subcommands.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
-    /// Address to listen on (the proxy and its control API share it).
+    /// llmspy's address: where the proxy (and its control API) listens, and
+    /// where the other commands find the running llmspy.
     #[arg(long, env = "LLMSPY_LISTEN", default_value = DEFAULT_LISTEN, global = true, value_name = "ADDR:PORT")]
     pub listen: SocketAddr,
     /// Where the CA lives (default: the user data directory).
@@ -42,7 +43,7 @@ pub struct ProxyArgs {
     /// Run without the terminal UI: log one line per finished exchange.
     #[arg(long)]
     pub no_tui: bool,
-    /// With --no-tui, log one JSON object per line.
+    /// Log one JSON object per finished exchange (implies --no-tui).
     #[arg(long)]
     pub json: bool,
     /// Append each finished exchange to FILE as one JSON line.
@@ -84,6 +85,13 @@ pub struct ProxyArgs {
     /// closest expectation and what differed, instead of forwarding them.
     #[arg(long)]
     pub replay_strict: bool,
+}
+
+impl ProxyArgs {
+    /// No terminal UI: asked for, or implied by `--json`.
+    pub fn headless(&self) -> bool {
+        self.no_tui || self.json
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]

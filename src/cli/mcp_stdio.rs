@@ -34,6 +34,7 @@ pub fn run(
         "{}/llmspy/mcp-stdio/ingest",
         super::record::server_base(common, server)?
     );
+    warn_if_nobody_listens(&ingest);
     let mut child = Command::new(program)
         .args(rest)
         .stdin(Stdio::piped())
@@ -132,6 +133,30 @@ impl Relay {
 
 fn lock(p: &Pending) -> std::sync::MutexGuard<'_, HashMap<String, (Value, Instant)>> {
     p.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The wrapped server must run either way (the agent depends on it), but
+/// say at once when its messages will not be recorded.
+fn warn_if_nobody_listens(url: &str) {
+    use std::net::ToSocketAddrs;
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let reachable = authority
+        .to_socket_addrs()
+        .ok()
+        .into_iter()
+        .flatten()
+        .any(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1)).is_ok()
+        });
+    if !reachable {
+        eprintln!(
+            "llmspy mcp-stdio: no llmspy is listening at {authority}; the server runs, but its messages are not recorded (start `llmspy`, or pass --server URL)"
+        );
+    }
 }
 
 fn post_all(url: &str, rx: mpsc::Receiver<Value>) {

@@ -73,7 +73,8 @@ pub fn main() -> anyhow::Result<ExitCode> {
 fn open(file: &std::path::Path) -> anyhow::Result<ExitCode> {
     let exchanges = crate::capture::save::load(file)?;
     let reader = crate::capture::StoreReader::detached(crate::capture::loaded_store(exchanges));
-    crate::tui::open(reader, crate::tui::UiInfo::file(file)).context("running the terminal UI")?;
+    crate::tui::open(reader, crate::tui::UiInfo::file(file))
+        .context("running the terminal UI (llmspy open needs a terminal)")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -86,7 +87,7 @@ fn init_tracing(cli: &Cli) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
-    let tui = (cli.command.is_none() && !cli.proxy.no_tui)
+    let tui = (cli.command.is_none() && !cli.proxy.headless())
         || matches!(cli.command, Some(Command::Open { .. }));
     let log_file = tui
         .then(|| ca_dir(&cli.common).ok())
@@ -105,6 +106,10 @@ fn init_tracing(cli: &Cli) {
             .with_writer(std::sync::Mutex::new(file))
             .try_init(),
         None if tui => builder.with_writer(std::io::sink).try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+        // Colour only for a person watching, not in a redirected log.
+        None => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .try_init(),
     };
 }

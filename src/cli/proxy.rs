@@ -129,8 +129,8 @@ async fn serve(
         responder: Some(Arc::new(mock)),
     })
     .await?;
-    print_banner(&engine, &ca, args);
-    if args.no_tui {
+    print_banner(&engine, &ca, common, args);
+    if args.headless() {
         let logger = tokio::spawn(crate::headless::run(store.clone(), log_events, args.json));
         wait_for_signal().await;
         eprintln!("llmspy: stopping; letting in-flight exchanges finish…");
@@ -143,7 +143,7 @@ async fn serve(
         // The UI owns this (main) thread until the user quits; the engine
         // keeps running on the runtime's worker threads meanwhile.
         tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info))
-            .context("running the terminal UI")?;
+            .context("running the terminal UI (no terminal here? run with --no-tui)")?;
     }
     engine.shutdown().await;
     drain(&store, &recorder).await;
@@ -174,7 +174,12 @@ fn ui_info(
     info
 }
 
-fn print_banner(engine: &Engine, ca: &crate::ca::CertificateAuthority, args: &ProxyArgs) {
+fn print_banner(
+    engine: &Engine,
+    ca: &crate::ca::CertificateAuthority,
+    common: &CommonArgs,
+    args: &ProxyArgs,
+) {
     let addr = engine.local_addr();
     if !addr.ip().is_loopback() {
         eprintln!(
@@ -190,9 +195,25 @@ fn print_banner(engine: &Engine, ca: &crate::ca::CertificateAuthority, args: &Pr
         connectable(addr)
     );
     eprintln!("CA certificate: {}", ca.cert_path().display());
-    eprintln!("In the agent's shell (or: eval \"$(llmspy env)\", or: llmspy run -- CMD):\n");
+    let flags = client_flags(&connectable(addr).to_string(), common);
+    eprintln!(
+        "In the agent's shell (or: eval \"$(llmspy env{flags})\", or: llmspy run{flags} -- CMD):\n"
+    );
     eprint!("{}", export_lines(&agent_vars(addr, ca)));
     eprintln!();
+}
+
+/// The flags `llmspy env` / `llmspy run` need in another shell to find
+/// this llmspy: its address unless the default, its CA directory if given.
+fn client_flags(listen: &str, common: &CommonArgs) -> String {
+    let mut flags = String::new();
+    if listen != super::args::DEFAULT_LISTEN {
+        flags.push_str(&format!(" --listen {listen}"));
+    }
+    if let Some(dir) = &common.ca_dir {
+        flags.push_str(&format!(" --ca-dir '{}'", dir.display()));
+    }
+    flags
 }
 
 async fn wait_for_signal() {

@@ -20,6 +20,9 @@ pub fn run(common: &CommonArgs, args: &RecordArgs) -> anyhow::Result<ExitCode> {
         .context("the server's answer has no fixture")?;
     let mut text = serde_json::to_string_pretty(fixture)?;
     text.push('\n');
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     std::fs::write(&args.output, text)
         .with_context(|| format!("writing {}", args.output.display()))?;
     report(&answer, &args.output);
@@ -27,6 +30,18 @@ pub fn run(common: &CommonArgs, args: &RecordArgs) -> anyhow::Result<ExitCode> {
         .get("expectations")
         .and_then(Value::as_u64)
         .unwrap_or(0);
+    if count == 0 {
+        let filters: Vec<String> = [("--path", &args.path), ("--host", &args.host)]
+            .into_iter()
+            .filter_map(|(flag, v)| v.as_ref().map(|v| format!("{flag} {v}")))
+            .collect();
+        let why = if filters.is_empty() {
+            "no finished exchange has been captured yet".to_string()
+        } else {
+            format!("no finished exchange matches {}", filters.join(" "))
+        };
+        eprintln!("llmspy record: {why}");
+    }
     Ok(if count > 0 {
         ExitCode::SUCCESS
     } else {
@@ -96,7 +111,12 @@ pub fn send(method: &str, url: &str, body: Vec<u8>) -> anyhow::Result<Value> {
         let resp = tokio::time::timeout(Duration::from_secs(60), client.request(req))
             .await
             .with_context(|| format!("{url}: no answer within 60 s"))?
-            .with_context(|| format!("cannot reach llmspy at {url}; is it running?"))?;
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "no llmspy is listening at {}: start it (`llmspy --no-tui`), or pass --server URL",
+                    url.split("/llmspy/").next().unwrap_or(url)
+                )
+            })?;
         let status = resp.status();
         let bytes = http_body_util::BodyExt::collect(resp.into_body())
             .await?

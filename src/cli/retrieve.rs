@@ -90,6 +90,11 @@ pub fn exit_code(count: usize) -> ExitCode {
 
 /// Ask the running llmspy, or answer from `--from FILE`.
 pub fn ask(common: &CommonArgs, q: &Question, progress: Progress) -> anyhow::Result<Answer> {
+    if q.select.kind == RetrieveType::Conversation && q.select.id.is_none() {
+        anyhow::bail!(
+            "--type CONVERSATION needs --id N: the number of an exchange in that conversation"
+        );
+    }
     let query = query_string(q);
     match &q.select.from {
         Some(path) => offline(path, &query, q.select, progress),

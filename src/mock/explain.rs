@@ -86,7 +86,10 @@ pub fn differences(m: &RequestMatcher, facts: &RequestFacts) -> Vec<Difference> 
     {
         let actual = crate::exchange::header(&req.headers, name)
             .map(String::from)
-            .or_else(|| name.eq_ignore_ascii_case("host").then(|| req.host.clone()))
+            .or_else(|| {
+                name.eq_ignore_ascii_case("host")
+                    .then(|| matcher::authority(req))
+            })
             .unwrap_or_else(|| "absent".into());
         diff(&format!("header {name}"), describe_all(ms), actual);
     }

@@ -286,15 +286,15 @@ pub(crate) fn query_matches(path: &str, key: &str, ms: &[StringMatcher]) -> bool
 }
 
 pub(crate) fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) -> bool {
+    // `host` is `:authority` in HTTP/2 and may be absent from the list:
+    // the request's host, with its port when not the scheme's default.
+    let authority = name.eq_ignore_ascii_case("host").then(|| authority(req));
     let values: Vec<&str> = req
         .headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
-        .chain(
-            // `host` is `:authority` in HTTP/2 and may be absent from the list.
-            (name.eq_ignore_ascii_case("host")).then_some(req.host.as_str()),
-        )
+        .chain(authority.as_deref())
         .collect();
     !values.is_empty()
         && ms.iter().all(|m| {
@@ -302,6 +302,19 @@ pub(crate) fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) ->
                 .iter()
                 .any(|v| m.matches(v) || m.matches(v.split(':').next().unwrap_or(v)))
         })
+}
+
+/// `host[:port]` as a `Host` header would carry it.
+pub(crate) fn authority(req: &Request) -> String {
+    let default = matches!(
+        (req.scheme.as_str(), req.port),
+        ("https", 443) | ("http", 80) | (_, 0)
+    );
+    if default {
+        req.host.clone()
+    } else {
+        format!("{}:{}", req.host, req.port)
+    }
 }
 
 pub(crate) fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
@@ -401,6 +414,21 @@ mod tests {
                 .collect(),
             body: Body::default(),
         }
+    }
+
+    #[test]
+    fn host_matches_with_its_port_when_the_request_has_no_host_header() {
+        // An HTTP/2 request to a non-default port: only `:authority`.
+        let mut r = req("POST", "/v1/messages", &[]);
+        r.port = 8443;
+        let m = |v: Value| {
+            RequestMatcher::from_json(&v)
+                .expect("matcher")
+                .matches(&r, b"")
+        };
+        assert!(m(json!({"headers": {"Host": ["api.anthropic.com:8443"]}})));
+        assert!(m(json!({"headers": {"Host": ["api.anthropic.com"]}})));
+        assert!(!m(json!({"headers": {"Host": ["api.anthropic.com:9999"]}})));
     }
 
     #[test]

@@ -56,6 +56,16 @@ impl App {
     }
 
     fn accept_field(&mut self) {
+        // Enter on a broken filter keeps the field open: what was typed is
+        // not lost, and the error under it says what to fix (Esc goes back
+        // to the filter from before).
+        if self
+            .field
+            .as_ref()
+            .is_some_and(|f| f.kind == FieldKind::Filter && f.error.is_some())
+        {
+            return;
+        }
         let Some(field) = self.field.take() else {
             return;
         };

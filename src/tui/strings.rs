@@ -161,3 +161,4 @@ pub const KEPT: &str = "kept as captured";
 pub const NOT_SCRIPTED: &str = "No scripted conversation answered this exchange.";
 pub const SCRIPT_GONE: &str = "The expectation that scripted this turn is no longer active.";
 pub const STRICT_MISS: &str = "strict replay: no expectation matched this request.";
+pub const FILTER_ERROR_HINT: &str = "(not applied; Esc keeps the previous filter)";

@@ -234,20 +234,29 @@ fn json_log_lines_are_json() {
 }
 
 #[test]
-fn man_page_is_current() {
+fn man_pages_are_current() {
+    // llmspy.1 and one page per subcommand (llmspy-env.1, …), as the
+    // root page's SEE ALSO names them.
     let cmd = <llmspy::cli::args::Cli as clap::CommandFactory>::command();
-    let mut page = Vec::new();
-    clap_mangen::Man::new(cmd)
-        .render(&mut page)
-        .expect("render");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/llmspy.1");
-    if std::env::var_os("LLMSPY_UPDATE_MAN").is_some() {
-        std::fs::write(&path, &page).expect("write man page");
+    let fresh = tempfile::tempdir().expect("tmp");
+    clap_mangen::generate_to(cmd, fresh.path()).expect("render");
+    let man = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let update = std::env::var_os("LLMSPY_UPDATE_MAN").is_some();
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(fresh.path()).expect("pages") {
+        let entry = entry.expect("page");
+        let page = std::fs::read(entry.path()).expect("read");
+        let path = man.join(entry.file_name());
+        if update {
+            std::fs::write(&path, &page).expect("write man page");
+        }
+        if std::fs::read(&path).unwrap_or_default() != page {
+            stale.push(entry.file_name().to_string_lossy().into_owned());
+        }
     }
-    let committed = std::fs::read(&path).unwrap_or_default();
     assert!(
-        committed == page,
-        "man/llmspy.1 is stale: run `LLMSPY_UPDATE_MAN=1 cargo test --test it man_page`"
+        stale.is_empty(),
+        "stale man pages {stale:?}: run `LLMSPY_UPDATE_MAN=1 cargo test --test it man_pages`"
     );
 }
 

@@ -51,11 +51,14 @@ fn render_field(frame: &mut Frame<'_>, area: Rect, field: &Field) {
 /// `        ^ at column 7: expected a value after ~m`
 fn error_line(field: &Field, err: &crate::filter::FilterError, width: u16) -> Line<'static> {
     let caret_at = text_width(prompt(field.kind)) + err.column.saturating_sub(1);
-    let message = format!("^ {err}");
-    let text = if caret_at + text_width(&message) <= usize::from(width) {
-        format!("{}{message}", " ".repeat(caret_at))
-    } else {
-        err.to_string()
+    // The caret under the fault, then the hint, as far as they fit.
+    let with_hint = format!("^ {err} {}", strings::FILTER_ERROR_HINT);
+    let bare = format!("^ {err}");
+    let fits = |m: &str| caret_at + text_width(m) <= usize::from(width);
+    let text = match (fits(&with_hint), fits(&bare)) {
+        (true, _) => format!("{}{with_hint}", " ".repeat(caret_at)),
+        (false, true) => format!("{}{bare}", " ".repeat(caret_at)),
+        (false, false) => err.to_string(),
     };
     Line::styled(cut(&text, usize::from(width)), theme::ERROR)
 }

@@ -26,30 +26,35 @@ pub fn render(
 ) {
     let extras = analysis.map(analysis::extras).unwrap_or_default();
     let width = usize::from(area.width);
-    let lines = vec![
-        line(who(ex, info, &extras), width),
-        line(usage(info, &extras), width),
-    ];
-    frame.render_widget(Paragraph::new(lines), area);
+    // What does not fit on the first line (a long model name in a narrow
+    // pane pushes out the speed) moves to the end of the second.
+    let (first, rest) = line(who(ex, info, &extras), width);
+    let mut second = usage(info, &extras);
+    second.extend(rest);
+    let (second, _) = line(second, width);
+    frame.render_widget(Paragraph::new(vec![first, second]), area);
 }
 
-/// Items joined by ` · `, as many as fit in `width` (the first always).
-fn line(items: Vec<(String, Style)>, width: usize) -> Line<'static> {
+/// Items joined by ` · `, as many as fit in `width` (the first always),
+/// and the items that did not fit.
+fn line(items: Vec<(String, Style)>, width: usize) -> (Line<'static>, Vec<(String, Style)>) {
     let mut spans = Vec::new();
+    let mut left = Vec::new();
     let mut used = 0;
-    for (i, (text, style)) in items.into_iter().enumerate() {
-        let sep = if i == 0 { 0 } else { text_width(SEP) };
+    for (text, style) in items {
+        let sep = if spans.is_empty() { 0 } else { text_width(SEP) };
         let w = text_width(&text) + sep;
-        if i > 0 && used + w > width {
-            break;
+        if !spans.is_empty() && used + w > width {
+            left.push((text, style));
+            continue;
         }
-        if i > 0 {
+        if !spans.is_empty() {
             spans.push(Span::styled(SEP, theme::DIM));
         }
         used += w;
         spans.push(Span::styled(text, style));
     }
-    Line::from(spans)
+    (Line::from(spans), left)
 }
 
 /// `anthropic · claude-sonnet-4 · stop end_turn · ttft 412ms · 54 tok/s`
@@ -101,4 +106,30 @@ fn usage(info: &RowInfo, u: &UsageExtras) -> Vec<(String, Style)> {
         items.push(count("reasoning", Some(r)));
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(line: &Line<'_>) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn what_does_not_fit_is_handed_on_whole() {
+        let item = |t: &str| (t.to_string(), Style::new());
+        let items = vec![
+            item("anthropic"),
+            item("a-very-long-model-name"),
+            item("ttft 40ms"),
+        ];
+        let (first, rest) = line(items, 36);
+        assert_eq!(texts(&first), "anthropic · a-very-long-model-name");
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].0, "ttft 40ms");
+        // The first item always shows, even when too wide.
+        let (first, rest) = line(vec![item("0123456789")], 4);
+        assert_eq!((texts(&first).as_str(), rest.len()), ("0123456789", 0));
+    }
 }

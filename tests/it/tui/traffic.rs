@@ -61,6 +61,26 @@ fn escape_restores_the_filter_from_before_editing() {
 }
 
 #[test]
+fn enter_on_a_broken_filter_keeps_the_field_open_and_says_why() {
+    let mut app = app();
+    press(&mut app, "f~m GET<enter>");
+    press(&mut app, "f<c-u>~m (<enter>");
+    assert!(
+        app.field.is_some(),
+        "the field stays open on a broken expression"
+    );
+    let screen = render(&mut app, 160, 48);
+    assert!(
+        screen.contains("(not applied; Esc keeps the previous filter)"),
+        "{screen}"
+    );
+    // Esc goes back to the filter from before this edit.
+    press(&mut app, "<esc>");
+    assert!(app.field.is_none());
+    assert_eq!(app.filter.source(), "~m GET");
+}
+
+#[test]
 fn q_at_the_list_does_not_quit_but_capital_q_does() {
     let mut app = app();
     press(&mut app, "q");
