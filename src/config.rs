@@ -106,6 +106,39 @@ impl Layered {
 }
 
 /// `maxStreamingCaptureBytes` → `MAX_STREAMING_CAPTURE_BYTES`.
+/// `LLMSPY_…` variables llmspy reads that are not settings.
+const OTHER_VARS: [&str; 4] = [
+    "LLMSPY_LISTEN",
+    "LLMSPY_CA_DIR",
+    "LLMSPY_LOG",
+    "LLMSPY_CONFIG",
+];
+
+/// For each `LLMSPY_…` name in `vars` that llmspy does not read, a warning
+/// (with the likely intended name). Other tools' `MOCKSERVER_…` variables
+/// are left alone. `prefixes` lets the project's own scripts' variables
+/// through.
+pub fn unknown_env_vars<'a>(
+    vars: impl IntoIterator<Item = &'a str>,
+    ignored_prefixes: &[&str],
+) -> Vec<String> {
+    let known: Vec<String> = KEYS
+        .iter()
+        .map(|k| format!("LLMSPY_{}", screaming_snake(k)))
+        .chain(OTHER_VARS.iter().map(|v| v.to_string()))
+        .collect();
+    vars.into_iter()
+        .filter(|v| v.starts_with("LLMSPY_") && !known.iter().any(|k| k == v))
+        .filter(|v| !ignored_prefixes.iter().any(|p| v.starts_with(p)))
+        .map(
+            |v| match crate::similar::closest(v, known.iter().map(String::as_str), 3) {
+                Some(k) => format!("{v} is not a variable llmspy reads; did you mean {k}?"),
+                None => format!("{v} is not a variable llmspy reads"),
+            },
+        )
+        .collect()
+}
+
 pub fn screaming_snake(key: &str) -> String {
     let mut out = String::new();
     for c in key.chars() {
@@ -181,6 +214,24 @@ fn check_key(k: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unknown_llmspy_variables_are_named_with_a_guess() {
+        let vars = [
+            "LLMSPY_MAX_EXCHANGE",
+            "LLMSPY_MAX_EXCHANGES",
+            "LLMSPY_LISTEN",
+            "MOCKSERVER_LOG_LEVEL",
+            "LLMSPY_BIN",
+            "PATH",
+        ];
+        let warnings = unknown_env_vars(vars, &["LLMSPY_BIN"]);
+        assert_eq!(
+            warnings,
+            vec!["LLMSPY_MAX_EXCHANGE is not a variable llmspy reads; did you mean LLMSPY_MAX_EXCHANGES?".to_string()]
+        );
+    }
+
     use super::*;
 
     #[test]

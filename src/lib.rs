@@ -21,5 +21,6 @@ pub mod mcp;
 pub mod mock;
 pub mod pricing;
 pub mod redact;
+pub mod similar;
 pub mod sse;
 pub mod tui;

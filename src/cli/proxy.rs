@@ -25,7 +25,23 @@ pub struct Resolved {
     pub relay: RelaySettings,
 }
 
+/// Variables of the project's own test and bench scripts, not settings.
+const SCRIPT_VARS: [&str; 5] = [
+    "LLMSPY_BIN",
+    "LLMSPY_SDK_",
+    "LLMSPY_UPDATE_MAN",
+    "LLMSPY_EXPORT_",
+    "LLMSPY_VALIDATE_",
+];
+
 pub fn resolve(args: &ProxyArgs) -> anyhow::Result<Resolved> {
+    // A misspelt variable would otherwise be ignored without a word.
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    for warning in crate::config::unknown_env_vars(names.iter().map(String::as_str), &SCRIPT_VARS) {
+        eprintln!("llmspy: warning: {warning}");
+    }
     let file = args.config.clone().or_else(default_config_file);
     let layered = Layered::load(file.as_deref())?;
     let d = Limits::default();

@@ -101,29 +101,10 @@ const ACTION_KEYS: [&str; 6] = [
 /// A key of `obj` that is a typo of an action name, and that name.
 fn misspelt_action(obj: &Map<String, Value>) -> Option<(String, &'static str)> {
     obj.keys().find_map(|k| {
-        ACTION_KEYS
-            .iter()
-            .find(|a| edit_distance(&k.to_ascii_lowercase(), &a.to_ascii_lowercase()) <= 2)
-            .map(|a| (k.clone(), *a))
+        crate::similar::closest(k, ACTION_KEYS, 2)
+            .filter(|a| a != k)
+            .map(|a| (k.clone(), a))
     })
-}
-
-/// Levenshtein distance, for "did you mean" hints on short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 fn status(obj: &Map<String, Value>, at: &str) -> Result<u16, MockError> {
@@ -467,6 +448,5 @@ mod hint_tests {
         let obj = serde_json::json!({"httpRequest": {}});
         let err = Action::from_expectation(obj.as_object().unwrap(), "$[0]").unwrap_err();
         assert!(!err.to_string().contains("did you mean"), "{err}");
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }
