@@ -89,7 +89,8 @@ impl Action {
     }
 }
 
-const ACTION_KEYS: [&str; 6] = [
+/// The keys that name an expectation's action, in MockServer's JSON.
+pub const ACTION_KEYS: [&str; 6] = [
     "httpResponse",
     "httpSseResponse",
     "httpLlmResponse",

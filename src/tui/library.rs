@@ -60,18 +60,12 @@ pub fn expectation_rows(list: &[serde_json::Value]) -> Vec<ExpectationRow> {
         Some(Value::Object(o)) => o.get("value").and_then(Value::as_str).map(str::to_string),
         _ => None,
     };
-    const ACTIONS: [&str; 6] = [
-        "httpResponse",
-        "httpSseResponse",
-        "httpLlmResponse",
-        "httpLlmConversation",
-        "httpForward",
-        "httpOverrideForwardedRequest",
-    ];
     list.iter()
         .map(|e| {
             let req = e.get("httpRequest");
-            let action = ACTIONS.iter().find(|a| e.get(**a).is_some());
+            let action = crate::mock::action::ACTION_KEYS
+                .iter()
+                .find(|a| e.get(**a).is_some());
             let detail = action.and_then(|a| {
                 let body = e.get(*a)?;
                 text(body.get("statusCode")).or_else(|| text(body.get("provider")))
