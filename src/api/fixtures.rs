@@ -70,6 +70,25 @@ pub fn record_fixture(ctx: &MockContext, req: &RecordRequest) -> Result<Value, S
         .collect();
     let fixture = fixtures::record(&exchanges, &req.options);
     let mut summary = summary(&fixture);
+    if fixture.count == 0
+        && let Some(warnings) = summary["warnings"].as_array_mut()
+    {
+        let why = match (&req.options.path, &req.options.host) {
+            (None, None) => {
+                "nothing recorded: no finished exchange has been captured yet".to_string()
+            }
+            (path, host) => format!(
+                "nothing recorded: no finished exchange matches{}{}",
+                path.as_ref()
+                    .map(|p| format!(" requestPath {p}"))
+                    .unwrap_or_default(),
+                host.as_ref()
+                    .map(|h| format!(" host {h}"))
+                    .unwrap_or_default()
+            ),
+        };
+        warnings.push(json!(why));
+    }
     match &req.output {
         Some(path) => {
             write(path, &fixture.doc)?;

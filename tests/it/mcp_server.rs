@@ -445,6 +445,11 @@ async fn the_rest_twin_records_to_a_file_or_inline() {
         .expect("put");
     let other_host: Value = other_host.json().await.expect("json");
     assert_eq!(other_host["expectations"], 0);
+    assert_eq!(
+        other_host["warnings"][0],
+        "nothing recorded: no finished exchange matches host example.com",
+        "{other_host}"
+    );
 
     let bad = http.put(&url).body("[1, 2]").send().await.expect("put");
     assert_eq!(bad.status(), 400);
