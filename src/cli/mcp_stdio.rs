@@ -97,11 +97,13 @@ impl Relay {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }
-            if to.write_all(&line).and_then(|()| to.flush()).is_err() {
-                return;
-            }
+            // Note a request before passing it on: the answer may come
+            // back on the other thread before this one gets to run again.
             if let Ok(msg) = serde_json::from_slice::<Value>(&line) {
                 self.observe(msg);
+            }
+            if to.write_all(&line).and_then(|()| to.flush()).is_err() {
+                return;
             }
         }
     }
