@@ -44,6 +44,23 @@ pub struct Request {
     pub body: Body,
 }
 
+impl Request {
+    /// `host[:port]` as a `Host` header carries it: the port only when it
+    /// is not the scheme's default, IPv6 in brackets. Port 0 means none (a
+    /// stdio MCP server reported by `llmspy mcp-stdio`).
+    pub fn authority(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match (self.scheme.as_str(), self.port) {
+            ("https", 443) | ("http", 80) | (_, 0) => host,
+            (_, port) => format!("{host}:{port}"),
+        }
+    }
+}
+
 /// The status line, headers and captured body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Response {
@@ -238,21 +255,7 @@ impl Exchange {
     /// `scheme://host[:port]path`, omitting the scheme's default port.
     pub fn url(&self) -> String {
         let r = &self.request;
-        // Port 0 means none: a stdio MCP server reported by `llmspy mcp-stdio`.
-        let default = matches!(
-            (r.scheme.as_str(), r.port),
-            ("https", 443) | ("http", 80) | (_, 0)
-        );
-        let host = if r.host.contains(':') {
-            format!("[{}]", r.host)
-        } else {
-            r.host.clone()
-        };
-        if default {
-            format!("{}://{}{}", r.scheme, host, r.path)
-        } else {
-            format!("{}://{}:{}{}", r.scheme, host, r.port, r.path)
-        }
+        format!("{}://{}{}", r.scheme, r.authority(), r.path)
     }
 
     /// Total duration, once finished.

@@ -86,10 +86,7 @@ pub fn differences(m: &RequestMatcher, facts: &RequestFacts) -> Vec<Difference> 
     {
         let actual = crate::exchange::header(&req.headers, name)
             .map(String::from)
-            .or_else(|| {
-                name.eq_ignore_ascii_case("host")
-                    .then(|| matcher::authority(req))
-            })
+            .or_else(|| name.eq_ignore_ascii_case("host").then(|| req.authority()))
             .unwrap_or_else(|| "absent".into());
         diff(&format!("header {name}"), describe_all(ms), actual);
     }

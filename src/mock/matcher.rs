@@ -288,7 +288,7 @@ pub(crate) fn query_matches(path: &str, key: &str, ms: &[StringMatcher]) -> bool
 pub(crate) fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) -> bool {
     // `host` is `:authority` in HTTP/2 and may be absent from the list:
     // the request's host, with its port when not the scheme's default.
-    let authority = name.eq_ignore_ascii_case("host").then(|| authority(req));
+    let authority = name.eq_ignore_ascii_case("host").then(|| req.authority());
     let values: Vec<&str> = req
         .headers
         .iter()
@@ -302,19 +302,6 @@ pub(crate) fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) ->
                 .iter()
                 .any(|v| m.matches(v) || m.matches(v.split(':').next().unwrap_or(v)))
         })
-}
-
-/// `host[:port]` as a `Host` header would carry it.
-pub(crate) fn authority(req: &Request) -> String {
-    let default = matches!(
-        (req.scheme.as_str(), req.port),
-        ("https", 443) | ("http", 80) | (_, 0)
-    );
-    if default {
-        req.host.clone()
-    } else {
-        format!("{}:{}", req.host, req.port)
-    }
 }
 
 pub(crate) fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
