@@ -15,9 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
+use http::Method;
 use serde_json::{Value, json};
 
 use super::args::CommonArgs;
+use super::control::Control;
 
 /// Messages waiting for their answer, by direction and id.
 type Pending = Arc<Mutex<HashMap<String, (Value, Instant)>>>;
@@ -30,11 +32,15 @@ pub fn run(
     let (program, rest) = command
         .split_first()
         .context("no server command given after --")?;
-    let ingest = format!(
-        "{}/llmspy/mcp-stdio/ingest",
-        super::record::server_base(common, server)?
-    );
-    warn_if_nobody_listens(&ingest);
+    let control = Control::new(common, server)?;
+    // The wrapped server must run either way (the agent depends on it), but
+    // say at once when its messages will not be recorded.
+    if !control.is_listening() {
+        eprintln!(
+            "llmspy mcp-stdio: no llmspy is listening at {}; the server runs, but its messages are not recorded (start `llmspy`, or pass --server URL)",
+            control.authority()
+        );
+    }
     let mut child = Command::new(program)
         .args(rest)
         .stdin(Stdio::piped())
@@ -47,7 +53,7 @@ pub fn run(
         .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned());
     let (tx, rx) = mpsc::channel::<Value>();
     let stop = tx.clone();
-    let poster = std::thread::spawn(move || post_all(&ingest, rx));
+    let poster = std::thread::spawn(move || post_all(&control, rx));
     let from_client: Pending = Arc::default();
     let from_server: Pending = Arc::default();
     let child_in = child.stdin.take().context("child stdin")?;
@@ -137,37 +143,13 @@ fn lock(p: &Pending) -> std::sync::MutexGuard<'_, HashMap<String, (Value, Instan
     p.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The wrapped server must run either way (the agent depends on it), but
-/// say at once when its messages will not be recorded.
-fn warn_if_nobody_listens(url: &str) {
-    use std::net::ToSocketAddrs;
-    let authority = url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let reachable = authority
-        .to_socket_addrs()
-        .ok()
-        .into_iter()
-        .flatten()
-        .any(|addr| {
-            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1)).is_ok()
-        });
-    if !reachable {
-        eprintln!(
-            "llmspy mcp-stdio: no llmspy is listening at {authority}; the server runs, but its messages are not recorded (start `llmspy`, or pass --server URL)"
-        );
-    }
-}
-
-fn post_all(url: &str, rx: mpsc::Receiver<Value>) {
+fn post_all(control: &Control, rx: mpsc::Receiver<Value>) {
     let mut warned = false;
     for doc in rx {
         if doc.is_null() {
             return;
         }
-        if let Err(e) = super::record::send("POST", url, doc.to_string().into_bytes())
+        if let Err(e) = control.json(Method::POST, "mcp-stdio/ingest", &doc)
             && !warned
         {
             eprintln!("llmspy mcp-stdio: cannot report to llmspy ({e:#}); the server still runs");

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod child;
+mod control;
 pub mod env;
 mod export;
 mod mcp_stdio;

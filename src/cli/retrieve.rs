@@ -2,34 +2,24 @@
 //! question to a running llmspy's control API, or answer the same question
 //! offline from a saved capture with the same code the API runs.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http::Method;
 
 use super::args::{CommonArgs, RetrieveArgs, SelectArgs};
+pub use super::control::Progress;
+use super::control::{Control, NotListening, server_message};
 use crate::api::params::{self, RetrieveType, percent_encode};
 use crate::api::render;
-use crate::api::retrieve::COUNT_HEADER;
 use crate::api::select::Selection;
 use crate::capture::{Limits, Store};
 use crate::exchange::Exchange;
 use crate::export::Format;
 use crate::llm::{Kind, ThreadTracker};
 use crate::mock::matcher::RequestMatcher;
-
-/// How long to wait for a running llmspy to accept the connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Show download progress past this many bytes.
-const PROGRESS_STEP: usize = 4 * 1024 * 1024;
 
 /// One retrieve: what, in which format, redacted or not (None: the API's default).
 pub struct Question<'a> {
@@ -42,22 +32,6 @@ pub struct Question<'a> {
 pub struct Answer {
     pub body: Vec<u8>,
     pub count: usize,
-}
-
-/// Progress notes on stderr, only for a person watching.
-#[derive(Clone, Copy)]
-pub struct Progress(pub bool);
-
-impl Progress {
-    pub fn for_terminal(quiet: bool) -> Self {
-        Progress(!quiet && std::io::stderr().is_terminal())
-    }
-
-    pub fn note(self, text: &str) {
-        if self.0 {
-            eprintln!("llmspy: {text}");
-        }
-    }
 }
 
 /// `llmspy retrieve`: the answer as JSON on stdout.
@@ -99,8 +73,8 @@ pub fn ask(common: &CommonArgs, q: &Question, progress: Progress) -> anyhow::Res
     match &q.select.from {
         Some(path) => offline(path, &query, q.select, progress),
         None => {
-            let authority = server_authority(common, q.select.server.as_deref())?;
-            online(&authority, &query, q.select.matcher.as_deref(), progress)
+            let control = Control::new(common, q.select.server.as_deref())?;
+            online(&control, &query, q.select.matcher.as_deref(), progress)
         }
     }
 }
@@ -123,22 +97,6 @@ fn query_string(q: &Question) -> String {
         parts.push(format!("id={id}"));
     }
     parts.join("&")
-}
-
-/// `host:port` of the control API: `--server URL`, else `--listen`.
-fn server_authority(common: &CommonArgs, server: Option<&str>) -> anyhow::Result<String> {
-    let Some(url) = server else {
-        return Ok(super::env::connectable(common.listen).to_string());
-    };
-    if url.starts_with("https://") {
-        bail!("--server {url}: llmspy's control API speaks plain HTTP; use http://HOST:PORT");
-    }
-    let rest = url.strip_prefix("http://").unwrap_or(url);
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
-        bail!("--server {url}: expected http://HOST:PORT");
-    }
-    Ok(authority.to_string())
 }
 
 fn offline(
@@ -211,77 +169,30 @@ pub fn analysed_store(mut exchanges: Vec<Exchange>) -> Store {
     store
 }
 
+/// Ask the running llmspy; nothing listening also points at `--from`.
 fn online(
-    authority: &str,
+    control: &Control,
     query: &str,
     matcher: Option<&str>,
     progress: Progress,
 ) -> anyhow::Result<Answer> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the HTTP client")?;
     let body = matcher.unwrap_or_default().as_bytes().to_vec();
-    let uri = format!("http://{authority}/llmspy/retrieve?{query}");
-    let (status, count, bytes) = runtime.block_on(put(&uri, body, progress)).map_err(|e| {
-        if is_refused(&e) {
-            anyhow::anyhow!(
-                "no llmspy is listening on {authority}: start it (`llmspy --no-tui`), or pass \
-                 --server http://HOST:PORT, --listen ADDR:PORT, or --from FILE for a saved capture"
-            )
-        } else {
-            e.context(format!("asking llmspy at {authority}"))
-        }
-    })?;
-    if status != http::StatusCode::OK {
-        let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-        bail!("llmspy at {authority} answered {status}: {message}");
+    let reply = control
+        .call(Method::PUT, &format!("retrieve?{query}"), body, progress)
+        .map_err(|e| match e.downcast_ref::<NotListening>() {
+            Some(n) => anyhow::anyhow!("{n}, or --from FILE for a saved capture"),
+            None => e,
+        })?;
+    if reply.status != http::StatusCode::OK {
+        bail!(
+            "llmspy at {} answered {}: {}",
+            control.authority(),
+            reply.status,
+            server_message(&reply.body)
+        );
     }
-    Ok(Answer { body: bytes, count })
-}
-
-async fn put(
-    uri: &str,
-    body: Vec<u8>,
-    progress: Progress,
-) -> anyhow::Result<(http::StatusCode, usize, Vec<u8>)> {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    let client = Client::builder(TokioExecutor::new()).build::<_, Full<Bytes>>(connector);
-    let request = http::Request::put(uri)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .context("building the request")?;
-    let response = client.request(request).await?;
-    let status = response.status();
-    let count = response
-        .headers()
-        .get(COUNT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = response.into_body();
-    let mut out = Vec::new();
-    let mut next_note = PROGRESS_STEP;
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame.context("reading the answer")?.into_data() {
-            out.extend_from_slice(&data);
-        }
-        if out.len() >= next_note {
-            progress.note(&format!("received {} MiB", out.len() / (1024 * 1024)));
-            next_note += PROGRESS_STEP;
-        }
-    }
-    Ok((status, count, out))
-}
-
-/// Nothing listens there (as opposed to a failure mid-answer).
-fn is_refused(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<hyper_util::client::legacy::Error>()
-            .is_some_and(|h| h.is_connect())
+    Ok(Answer {
+        body: reply.body,
+        count: reply.count,
     })
 }
