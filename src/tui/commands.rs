@@ -100,11 +100,18 @@ impl App {
                 list.len(),
                 &[],
                 &path,
+                strings::NO_EXPECTATIONS,
             )
         } else {
             let fixture =
                 crate::mock::fixtures::record(&self.export_selection(), &Default::default());
-            export::write_fixture(&fixture.doc, fixture.count, &fixture.warnings, &path)
+            export::write_fixture(
+                &fixture.doc,
+                fixture.count,
+                &fixture.warnings,
+                &path,
+                strings::NOTHING_TO_RECORD,
+            )
         };
         self.library.result = Some(result.clone());
         match result {

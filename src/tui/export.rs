@@ -41,9 +41,10 @@ pub fn write_fixture(
     count: usize,
     warnings: &[String],
     path: &Path,
+    nothing: &str,
 ) -> Result<String, String> {
     if count == 0 {
-        return Err(strings::NOTHING_TO_RECORD.to_string());
+        return Err(nothing.to_string());
     }
     let mut bytes = serde_json::to_vec_pretty(doc).map_err(|e| format!("Recording failed: {e}"))?;
     bytes.push(b'\n');

@@ -29,8 +29,7 @@ pub const FOLLOW_BADGE: &str = "FOLLOW";
 pub const LIVE_BADGE: &str = "live";
 pub const OPENED_BADGE: &str = "file";
 pub const NO_EXPECTATIONS: &str = "No expectations yet. Load a file with `llmspy --init FILE` or add them through the control API (PUT /llmspy/expectation); they will be listed here.";
-pub const NOTHING_TO_RECORD: &str =
-    "Nothing to record: no finished exchange (or expectation) in the selection.";
+pub const NOTHING_TO_RECORD: &str = "Nothing to record: no finished exchange in the selection was answered by a real upstream (mocked answers are not recorded again).";
 pub const RECORD_HINT: &str =
     "R records the selection (Export › What) as a replay fixture for llmspy --init.";
 pub const UNSCOPED: &str = "Unscoped requests";
