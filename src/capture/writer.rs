@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::StoreEvent;
 use super::store::{Limits, Store, StoreReader};
-use crate::exchange::{Chunk, Exchange, ExchangeId, Failure, Response, State};
+use crate::exchange::{Chunk, Exchange, ExchangeId, Failure, FailureKind, Response, State};
 
 /// Header added to the recorded response when the capture cap cut the body.
 pub const TRUNCATED_HEADER: &str = "x-llmspy-stream-truncated";
@@ -191,13 +191,27 @@ impl CaptureTask {
                 _ => return,
             }
         };
-        let completed = hung_up_after_end(&exchange);
-        if completed {
+        // A client that hung up after the stream's closing event lost
+        // nothing (the OpenAI SDK does at `[DONE]`, the MCP SDK after its
+        // response): judge it as complete, and keep that if the analysis
+        // agrees the stream had ended.
+        let state = exchange.state.clone();
+        let hung_up = matches!(&state, State::Failed(f) if f.kind == FailureKind::ClientGone);
+        if hung_up {
             exchange.state = State::Complete;
         }
-        let Some((summary, thread)) = analysis_of(&exchange, &mut self.threads) else {
+        let Some(mut analysis) = crate::llm::analyse(&exchange) else {
             return;
         };
+        let completed = hung_up && analysis.stream_reached_end();
+        if hung_up && !completed {
+            exchange.state = state;
+            let Some(a) = crate::llm::analyse(&exchange) else {
+                return;
+            };
+            analysis = a;
+        }
+        let (summary, thread) = placed(&exchange, &analysis, &mut self.threads);
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = store.get_mut(id) {
             r.summary = Some(summary);
@@ -215,21 +229,18 @@ pub fn analysis_of(
     threads: &mut crate::llm::ThreadTracker,
 ) -> Option<(crate::llm::Summary, Option<crate::llm::ThreadInfo>)> {
     let analysis = crate::llm::analyse(exchange)?;
-    let thread = (analysis.kind != crate::llm::Kind::Mcp)
-        .then(|| threads.observe(exchange.id, &analysis, exchange.client_addr.as_deref()));
-    Some((analysis.summary(), thread))
+    Some(placed(exchange, &analysis, threads))
 }
 
-/// A client that hung up after the stream's closing event lost nothing:
-/// the exchange counts as complete.
-fn hung_up_after_end(exchange: &Exchange) -> bool {
-    if !matches!(&exchange.state, State::Failed(f) if f.kind == crate::exchange::FailureKind::ClientGone)
-    {
-        return false;
-    }
-    let mut judged = exchange.clone();
-    judged.state = State::Complete;
-    crate::llm::analyse(&judged).is_some_and(|a| a.stream_reached_end())
+/// The summary of an analysis and the exchange's place in its thread.
+fn placed(
+    exchange: &Exchange,
+    analysis: &crate::llm::Analysis,
+    threads: &mut crate::llm::ThreadTracker,
+) -> (crate::llm::Summary, Option<crate::llm::ThreadInfo>) {
+    let thread = (analysis.kind != crate::llm::Kind::Mcp)
+        .then(|| threads.observe(exchange.id, analysis, exchange.client_addr.as_deref()));
+    (analysis.summary(), thread)
 }
 
 /// A store filled from saved exchanges (e.g. `llmspy open`), analysed as the

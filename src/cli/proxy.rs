@@ -130,7 +130,6 @@ async fn serve(
         listen: connectable(common.listen),
     });
     let api = super::mocks::routes(&mock, &store, &recorder, api);
-    let mock_list = mock.clone();
     let trust = UpstreamTrust {
         extra_ca_files: args.upstream_ca.clone(),
         insecure: args.insecure_upstream,
@@ -142,7 +141,7 @@ async fn serve(
         settings: settings.relay,
         recorder: recorder.clone(),
         api,
-        responder: Some(Arc::new(mock)),
+        responder: Some(Arc::new(mock.clone())),
     })
     .await?;
     print_banner(&engine, &ca, common, args);
@@ -153,7 +152,7 @@ async fn serve(
         logger.abort();
     } else {
         drop(log_events);
-        let info = ui_info(&engine, &ca, &recorder, &mock_list);
+        let info = ui_info(&engine, &ca, &recorder, &mock);
         let ui_events = events.subscribe();
         let ui_store = store.clone();
         // The UI owns this (main) thread until the user quits; the engine
