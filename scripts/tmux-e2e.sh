@@ -144,7 +144,7 @@ curl -sS -N --max-time 20 -x "http://127.0.0.1:$proxy_port" \
 grep -q "message_stop" "$work/curl.out" || die "the client did not receive the whole stream"
 
 # The row: method, host/path, status, model, tokens.
-wait_for "POST" "127.0.0.1/v1/messages" " 200" "claude-e2e-model" "25" "34"
+wait_for "POST" "127.0.0.1:$up_port/v1" " 200" "claude-e2e-model" "25" "34"
 
 # The detail beside the list: usage strip, then the Conversation tab.
 keys Enter
@@ -162,7 +162,7 @@ grep -qF "sk-e2e-secret" "$work/screen" && die "the API key is shown unmasked"
 # Narrow: the list drops columns, Enter opens the exchange full screen.
 keys q
 tmux resize-window -t "$session" -x 80 -y 24
-wait_for "host/path" "127.0.0.1/v1/mess"
+wait_for "host/path" "127.0.0.1:$up_port"
 keys Enter 2
 wait_for "╭─ assistant" "Hello from the e2e upstream."
 
@@ -187,7 +187,7 @@ grep -qF "Traffic" "$work/screen" && die "the UI was left on screen after quitti
 rm -f "$work/exit"
 tmux respawn-pane -k -t "$session" \
   "'$bin' open '$work/capture.json' 2>'$work/open.err'; echo \"exit \$?\" >'$work/exit'; sleep 30"
-wait_for "capture.json" "127.0.0.1/v1/mess" "claude-e2e-model"
+wait_for "capture.json" "127.0.0.1:$up_port" "claude-e2e-model"
 keys Enter 2
 wait_for "╭─ assistant" "Hello from the e2e upstream."
 keys Q

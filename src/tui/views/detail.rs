@@ -51,7 +51,10 @@ fn head(ex: &Exchange, width: u16) -> Line<'static> {
         .unwrap_or_default();
     let text = format!(
         "#{} {} {}{} → {outcome} {took}",
-        ex.id, ex.request.method, ex.request.host, ex.request.path
+        ex.id,
+        ex.request.method,
+        ex.request.authority(),
+        ex.request.path
     );
     Line::styled(cut(&text, usize::from(width)), theme::HEADER)
 }

@@ -255,7 +255,7 @@ fn cell(col: Col, ex: &Exchange, info: &RowInfo, flags: Flags, app: &App) -> (St
                 .to_string(),
         ),
         Col::Method => plain(ex.request.method.clone()),
-        Col::Url => plain(format!("{}{}", ex.request.host, ex.request.path)),
+        Col::Url => plain(format!("{}{}", ex.request.authority(), ex.request.path)),
         Col::Status => status(ex),
         Col::Kind => (info.kind_label().to_string(), theme::DIM),
         Col::Model => plain(info.model_label().to_string()),
