@@ -105,13 +105,15 @@ impl Layered {
     }
 }
 
-/// `maxStreamingCaptureBytes` → `MAX_STREAMING_CAPTURE_BYTES`.
 /// `LLMSPY_…` variables llmspy reads that are not settings.
-const OTHER_VARS: [&str; 4] = [
+const OTHER_VARS: [&str; 7] = [
     "LLMSPY_LISTEN",
     "LLMSPY_CA_DIR",
     "LLMSPY_LOG",
     "LLMSPY_CONFIG",
+    "LLMSPY_CONTROL_TOKEN",
+    "LLMSPY_FILES_ROOT",
+    "LLMSPY_PROXY_AUTH",
 ];
 
 /// For each `LLMSPY_…` name in `vars` that llmspy does not read, a warning
@@ -139,6 +141,7 @@ pub fn unknown_env_vars<'a>(
         .collect()
 }
 
+/// `maxStreamingCaptureBytes` → `MAX_STREAMING_CAPTURE_BYTES`.
 pub fn screaming_snake(key: &str) -> String {
     let mut out = String::new();
     for c in key.chars() {

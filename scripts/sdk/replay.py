@@ -121,14 +121,19 @@ def api(base: str, path: str, body: bytes | dict | None = b"", method: str = "PU
     if isinstance(body, dict):
         body = json.dumps(body).encode()
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    req = urllib.request.Request(base + path, data=body, method=method)
+    # llmspy takes JSON bodies only (a form or text/plain could come from a web page).
+    req = urllib.request.Request(
+        base + path, data=body, method=method, headers={"Content-Type": "application/json"}
+    )
     with opener.open(req, timeout=10) as r:
         return json.load(r)
 
 
 def start_llmspy(procs: Procs, name: str, binary: str, args: list[str]) -> tuple[str, Path]:
     """llmspy on a port of its choosing; returns its base URL once it answers."""
-    p, log = procs.start(name, [binary, "--no-tui", "--listen", "127.0.0.1:0", *args])
+    # Fixtures and exports the control API writes land in the work directory.
+    argv = [binary, "--no-tui", "--listen", "127.0.0.1:0", "--files-root", str(procs.work), *args]
+    p, log = procs.start(name, argv)
 
     def listening():
         if p.poll() is not None:

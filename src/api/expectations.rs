@@ -13,8 +13,9 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
+use super::files::{FileError, FilesRoot};
 use super::{error, json_response};
-use crate::capture::{Recorder, StoreReader};
+use crate::capture::{CaptureMsg, Recorder, Refusal, RefusalRule, StoreReader};
 use crate::engine::{ApiFuture, ApiHandler, UpstreamBody};
 use crate::mock::Expectations;
 
@@ -29,15 +30,59 @@ pub struct MockContext {
     pub recorder: Recorder,
     /// MCP sessions handed out by `initialize`.
     pub mcp_sessions: Arc<super::mcp_server::Sessions>,
+    /// Where the routes and tools may write and read files.
+    pub files: Arc<FilesRoot>,
 }
 
 impl MockContext {
-    pub fn new(mock: Expectations, store: StoreReader, recorder: Recorder) -> Self {
+    pub fn new(
+        mock: Expectations,
+        store: StoreReader,
+        recorder: Recorder,
+        files: FilesRoot,
+    ) -> Self {
         MockContext {
             mock,
             store,
             recorder,
             mcp_sessions: Arc::default(),
+            files: Arc::new(files),
+        }
+    }
+
+    /// Write a file inside the files root; a path that escapes it is
+    /// reported as a refusal (counted, logged, shown in the UI).
+    pub fn write_file(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        overwrite: bool,
+    ) -> Result<std::path::PathBuf, FileError> {
+        self.files
+            .write(path, bytes, overwrite)
+            .inspect_err(|e| self.report(e))
+    }
+
+    /// Where `path` lands inside the files root, for reading.
+    pub fn resolve_file(&self, path: &str) -> Result<std::path::PathBuf, FileError> {
+        self.files.resolve(path).inspect_err(|e| self.report(e))
+    }
+
+    /// A regular file's text inside the files root, size-capped.
+    pub fn read_file(&self, path: &std::path::Path) -> Result<String, FileError> {
+        let text = path.to_string_lossy();
+        let (_, bytes) = self.files.read(&text).inspect_err(|e| self.report(e))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn report(&self, e: &FileError) {
+        if e.is_refusal() {
+            let reason = format!("refused a control request: {e}");
+            tracing::warn!("{reason}");
+            self.recorder.send(CaptureMsg::Refused(Refusal {
+                rule: RefusalRule::Path,
+                reason,
+            }));
         }
     }
 }

@@ -1,9 +1,8 @@
 //! `PUT /llmspy/fixtures/record`: write the captured traffic as a fixture
 //! file of expectations (redacted), or return it. Options come from the
-//! query or a JSON body: `requestPath`, `host`, `path` (the output file;
-//! without it the fixture is returned), `keepTiming`.
-
-use std::path::PathBuf;
+//! query or a JSON body: `requestPath`, `host`, `path` (the output file,
+//! inside the files root; without it the fixture is returned), `overwrite`,
+//! `keepTiming`.
 
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -18,24 +17,35 @@ use crate::mock::fixtures::{self, Fixture, RecordOptions};
 #[derive(Debug, Clone, Default)]
 pub struct RecordRequest {
     pub options: RecordOptions,
-    pub output: Option<PathBuf>,
+    /// Where to write, as asked (resolved inside the files root).
+    pub output: Option<String>,
+    /// Replace an existing file (else 409).
+    pub overwrite: bool,
+}
+
+/// Why a fixture was not recorded, and the status that says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordError {
+    pub status: StatusCode,
+    pub message: String,
 }
 
 impl RecordRequest {
-    /// From `requestPath`, `host`, `path`, `keepTiming` in a JSON object.
+    /// From `requestPath`, `host`, `path`, `overwrite`, `keepTiming` in a
+    /// JSON object (booleans as JSON or as the strings of a query).
     pub fn from_json(v: &Value) -> Self {
         let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+        let flag = |k: &str| {
+            v.get(k).and_then(Value::as_bool).unwrap_or(false) || text(k).as_deref() == Some("true")
+        };
         RecordRequest {
             options: RecordOptions {
                 path: text("requestPath"),
                 host: text("host"),
-                keep_timing: v
-                    .get("keepTiming")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false)
-                    || text("keepTiming").as_deref() == Some("true"),
+                keep_timing: flag("keepTiming"),
             },
-            output: text("path").map(PathBuf::from),
+            output: text("path"),
+            overwrite: flag("overwrite"),
         }
     }
 }
@@ -55,13 +65,13 @@ pub fn record(ctx: &MockContext, call: &Call) -> Response<UpstreamBody> {
     }
     match record_fixture(ctx, &RecordRequest::from_json(&Value::Object(args))) {
         Ok(summary) => json_response(StatusCode::OK, &summary),
-        Err(message) => error(StatusCode::BAD_REQUEST, &message),
+        Err(e) => error(e.status, &e.message),
     }
 }
 
 /// Record, write the file when asked, and summarise (with the fixture
 /// itself when no file was written). Shared with the MCP tool.
-pub fn record_fixture(ctx: &MockContext, req: &RecordRequest) -> Result<Value, String> {
+pub fn record_fixture(ctx: &MockContext, req: &RecordRequest) -> Result<Value, RecordError> {
     let exchanges: Vec<Exchange> = ctx
         .store
         .read()
@@ -91,8 +101,15 @@ pub fn record_fixture(ctx: &MockContext, req: &RecordRequest) -> Result<Value, S
     }
     match &req.output {
         Some(path) => {
-            write(path, &fixture.doc)?;
-            summary["path"] = json!(path.display().to_string());
+            let mut text = serde_json::to_vec_pretty(&fixture.doc).unwrap_or_default();
+            text.push(b'\n');
+            let written = ctx
+                .write_file(path, &text, req.overwrite)
+                .map_err(|e| RecordError {
+                    status: e.status(),
+                    message: e.to_string(),
+                })?;
+            summary["path"] = json!(written.display().to_string());
         }
         None => summary["fixture"] = fixture.doc,
     }
@@ -105,12 +122,6 @@ fn summary(f: &Fixture) -> Value {
         "redacted": f.redacted,
         "warnings": f.warnings,
     })
-}
-
-fn write(path: &std::path::Path, doc: &Value) -> Result<(), String> {
-    let mut text = serde_json::to_string_pretty(doc).map_err(|e| e.to_string())?;
-    text.push('\n');
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// `a=1&b=x%20y` as a JSON object of strings.

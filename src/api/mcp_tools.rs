@@ -2,8 +2,6 @@
 //! arguments. A failing tool answers `isError: true` with a sentence
 //! saying what went wrong and what to pass instead.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
 use super::expectations::MockContext;
@@ -23,15 +21,19 @@ pub fn list() -> Vec<Value> {
             "record_llm_fixtures",
             "Write the captured traffic as a fixture file of mock expectations (secrets redacted) that replays it offline.",
             s(
-                json!({"path": text("Output file"), "requestPath": text("Only requests whose path matches (exact or regex)"),
-                "host": text("Only requests to this host"), "keepTiming": {"type": "boolean", "description": "Replay events with their recorded gaps"}}),
+                json!({"path": text("Output file, inside llmspy's files root (relative paths are resolved there)"), "requestPath": text("Only requests whose path matches (exact or regex)"),
+                "host": text("Only requests to this host"), "keepTiming": {"type": "boolean", "description": "Replay events with their recorded gaps"},
+                "overwrite": {"type": "boolean", "description": "Replace the file if it exists (default: refuse)"}}),
                 &["path"],
             ),
         ),
         tool(
             "load_expectations_from_file",
             "Load mock expectations from a JSON file or a directory of them.",
-            s(json!({"path": text("File or directory")}), &["path"]),
+            s(
+                json!({"path": text("File or directory, inside llmspy's files root")}),
+                &["path"],
+            ),
         ),
         tool(
             "list_traffic",
@@ -66,7 +68,8 @@ pub fn list() -> Vec<Value> {
             "export",
             "Export captured traffic as json, har, openapi, postman or bruno (bruno needs a path).",
             s(
-                json!({"format": text("json, har, openapi, postman or bruno"), "path": text("Write here instead of returning the text")}),
+                json!({"format": text("json, har, openapi, postman or bruno"), "path": text("Write here (inside llmspy's files root) instead of returning the text"),
+                "overwrite": {"type": "boolean", "description": "Replace the file if it exists (default: refuse)"}}),
                 &["format"],
             ),
         ),
@@ -248,12 +251,19 @@ fn text_arg(args: &Value, key: &str) -> Result<String, String> {
 
 fn record(ctx: &MockContext, args: &Value) -> ToolResult {
     text_arg(args, "path")?;
-    record_fixture(ctx, &RecordRequest::from_json(args))
+    record_fixture(ctx, &RecordRequest::from_json(args)).map_err(|e| e.message)
 }
 
 fn load(ctx: &MockContext, args: &Value) -> ToolResult {
-    let path = PathBuf::from(text_arg(args, "path")?);
-    let list = crate::mock::loader::load(&path).map_err(|e| error_chain(&e))?;
+    let asked = text_arg(args, "path")?;
+    let path = ctx.resolve_file(&asked).map_err(|e| e.to_string())?;
+    // Every file of a directory goes through the files root too: a link
+    // inside it may lead out.
+    let read = |p: &std::path::Path| {
+        ctx.read_file(p)
+            .map_err(|e| crate::mock::loader::LoadError::Refused(e.to_string()))
+    };
+    let list = crate::mock::loader::load_with(&path, &read).map_err(|e| error_chain(&e))?;
     let stored = ctx.mock.upsert(list);
     Ok(json!({ "loaded": stored.len(), "path": path.display().to_string() }))
 }
@@ -372,8 +382,16 @@ fn export(ctx: &MockContext, args: &Value) -> ToolResult {
         .map_err(|e| error_chain(&e))?;
     match args.get("path").and_then(Value::as_str) {
         Some(path) => {
-            std::fs::write(path, &bytes).map_err(|e| format!("cannot write {path}: {e}"))?;
-            Ok(json!({ "path": path, "bytes": bytes.len(), "exchanges": exchanges.len() }))
+            let overwrite = args
+                .get("overwrite")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let written = ctx
+                .write_file(path, &bytes, overwrite)
+                .map_err(|e| e.to_string())?;
+            Ok(
+                json!({ "path": written.display().to_string(), "bytes": bytes.len(), "exchanges": exchanges.len() }),
+            )
         }
         None => String::from_utf8(bytes)
             .map(|text| json!({ "exchanges": exchanges.len(), "text": text }))

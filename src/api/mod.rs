@@ -11,7 +11,9 @@
 pub mod active;
 mod events;
 pub mod expectations;
+pub mod files;
 pub mod fixtures;
+pub mod guard;
 pub mod mcp_server;
 pub mod mcp_tools;
 pub mod params;
@@ -119,6 +121,7 @@ fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
             "version": env!("CARGO_PKG_VERSION"),
             "exchanges": store.len(),
             "evicted": store.evicted(),
+            "refused": store.refusals().to_json(),
         }),
     )
 }

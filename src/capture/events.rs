@@ -16,4 +16,7 @@ pub enum StoreEvent {
     Cleared,
     /// The oldest exchanges were evicted to honour the caps.
     Evicted { count: u64 },
+    /// A request was refused (a foreign Host or Origin, no token, …); the
+    /// one-line reason, for the status bar and the log.
+    Refused(String),
 }

@@ -6,11 +6,13 @@
 //! [`StoreEvent`]s for the UI, the headless logger, the API and `--save`.
 
 mod events;
+mod refusals;
 pub mod save;
 mod store;
 mod writer;
 
 pub use events::StoreEvent;
+pub use refusals::{Refusal, RefusalRule, Refusals};
 pub use store::{Limits, Record, Store, StoreReader};
 pub use writer::{
     CaptureMsg, Recorder, SaveMsg, TRUNCATED_HEADER, analysis_of, loaded_store, spawn,

@@ -1,6 +1,8 @@
 //! `--save FILE`: append each finished exchange as one JSON line, at once, so
-//! a killed process loses nothing already finished. Also reads such files
-//! (and JSON arrays of exchanges) back for `llmspy open`.
+//! a killed process loses nothing already finished. The file is created
+//! readable by its owner only, and secrets are masked as in exports unless
+//! the user keeps them (`--save-secrets`). Also reads such files (and JSON
+//! arrays of exchanges) back for `llmspy open`.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -34,17 +36,23 @@ pub enum SaveError {
     },
 }
 
+/// Whether secrets reach the `--save` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    Mask,
+    Keep,
+}
+
 /// Open `path` for appending and write every exchange received, one per line.
 /// Runs on a blocking thread so file IO never touches the runtime's workers.
-pub fn spawn_writer(path: &Path) -> Result<mpsc::UnboundedSender<SaveMsg>, SaveError> {
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|source| SaveError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+pub fn spawn_writer(
+    path: &Path,
+    secrets: Secrets,
+) -> Result<mpsc::UnboundedSender<SaveMsg>, SaveError> {
+    let file = open_private_append(path).map_err(|source| SaveError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let (tx, mut rx) = mpsc::unbounded_channel::<SaveMsg>();
     let path = path.to_path_buf();
     std::thread::Builder::new()
@@ -54,6 +62,10 @@ pub fn spawn_writer(path: &Path) -> Result<mpsc::UnboundedSender<SaveMsg>, SaveE
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
                     SaveMsg::Exchange(ex) => {
+                        let ex = match secrets {
+                            Secrets::Mask => crate::redact::redact(&ex).exchange,
+                            Secrets::Keep => *ex,
+                        };
                         if let Err(e) = write_line(&mut file, &ex) {
                             tracing::error!("writing {}: {e}", path.display());
                         }
@@ -69,6 +81,26 @@ pub fn spawn_writer(path: &Path) -> Result<mpsc::UnboundedSender<SaveMsg>, SaveE
             source,
         })?;
     Ok(tx)
+}
+
+/// Append to `path`, creating it owner-only (0600). An existing file that
+/// others can read is tightened too: it holds the same traffic.
+fn open_private_append(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 fn write_line(file: &mut File, ex: &Exchange) -> std::io::Result<()> {

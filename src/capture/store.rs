@@ -51,6 +51,7 @@ pub struct Store {
     total_bytes: usize,
     evicted: u64,
     limits: Limits,
+    refusals: super::Refusals,
 }
 
 impl Store {
@@ -76,6 +77,15 @@ impl Store {
     /// How many exchanges were dropped to honour the caps since start.
     pub fn evicted(&self) -> u64 {
         self.evicted
+    }
+
+    /// Requests refused since start, by rule.
+    pub fn refusals(&self) -> &super::Refusals {
+        &self.refusals
+    }
+
+    pub fn refusals_mut(&mut self) -> &mut super::Refusals {
+        &mut self.refusals
     }
 
     /// Body bytes currently held.

@@ -58,6 +58,8 @@ pub enum CaptureMsg {
     },
     /// A finished exchange recorded in one go (e.g. a TLS rejection).
     Insert(Box<Exchange>),
+    /// A request llmspy turned away: counted and announced.
+    Refused(super::Refusal),
     /// Remove exchanges; None removes all.
     Clear(Option<Vec<ExchangeId>>),
     /// Answered once everything sent before it is applied and handed to
@@ -356,6 +358,10 @@ fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
             if let Some(r) = store.get_mut(id) {
                 r.exchange.source = crate::exchange::Source::Mock { expectation_id };
             }
+        }
+        CaptureMsg::Refused(refusal) => {
+            store.refusals_mut().note(&refusal);
+            out.push(StoreEvent::Refused(refusal.reason));
         }
         CaptureMsg::Clear(ids) => {
             match ids {

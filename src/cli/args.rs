@@ -35,6 +35,16 @@ pub struct CommonArgs {
     /// Where the CA lives (default: the user data directory).
     #[arg(long, env = "LLMSPY_CA_DIR", global = true, value_name = "DIR")]
     pub ca_dir: Option<PathBuf>,
+    /// The control API's token: the proxy requires it on every control
+    /// request (`Authorization: Bearer TOKEN`); the other commands send it.
+    #[arg(
+        long,
+        env = "LLMSPY_CONTROL_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub control_token: Option<String>,
 }
 
 /// Options of the proxy itself.
@@ -46,9 +56,30 @@ pub struct ProxyArgs {
     /// Log one JSON object per finished exchange (implies --no-tui).
     #[arg(long)]
     pub json: bool,
-    /// Append each finished exchange to FILE as one JSON line.
+    /// Append each finished exchange to FILE as one JSON line (mode 0600,
+    /// secrets masked as in exports).
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+    /// Keep credentials in the --save file instead of masking them.
+    #[arg(long, requires = "save")]
+    pub save_secrets: bool,
+    /// Also accept control requests whose Host is NAME (besides loopback
+    /// names and addresses); repeatable.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_host: Vec<String>,
+    /// The one directory the control API may write and read files in
+    /// (fixtures, exports, expectation files) [default: the current directory].
+    #[arg(long, env = "LLMSPY_FILES_ROOT", value_name = "DIR")]
+    pub files_root: Option<PathBuf>,
+    /// Require proxy clients to authenticate (HTTP Basic or SOCKS5
+    /// username/password); answered with 407 otherwise.
+    #[arg(
+        long,
+        env = "LLMSPY_PROXY_AUTH",
+        value_name = "USER:PASS",
+        hide_env_values = true
+    )]
+    pub proxy_auth: Option<String>,
     /// Also trust this CA (PEM) for upstream servers; repeatable.
     #[arg(long = "upstream-ca", value_name = "FILE")]
     pub upstream_ca: Vec<PathBuf>,

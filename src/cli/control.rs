@@ -62,6 +62,8 @@ pub struct Reply {
 
 pub struct Control {
     authority: String,
+    /// `--control-token`, sent as a bearer token when set.
+    token: Option<String>,
     runtime: tokio::runtime::Runtime,
     client: Client<HttpConnector, Full<Bytes>>,
 }
@@ -94,6 +96,7 @@ impl Control {
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Control {
             authority,
+            token: common.control_token.clone().filter(|t| !t.is_empty()),
             runtime,
             client,
         })
@@ -122,10 +125,14 @@ impl Control {
         progress: Progress,
     ) -> anyhow::Result<Reply> {
         let uri = format!("http://{}/llmspy/{path}", self.authority);
-        let request = http::Request::builder()
+        let mut request = http::Request::builder()
             .method(method)
             .uri(&uri)
-            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::CONTENT_TYPE, "application/json");
+        if let Some(token) = &self.token {
+            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request
             .body(Full::new(Bytes::from(body)))
             .context("building the request")?;
         self.runtime.block_on(async {

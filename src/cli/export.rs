@@ -54,14 +54,23 @@ pub fn run(common: &CommonArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Write beside the target and rename, so a failed export never leaves
-/// half a file where a good one was.
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// half a file where a good one was. The file is the owner's alone (0600):
+/// it holds captured traffic.
+pub(super) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
     let name = path
         .file_name()
         .with_context(|| format!("-o {}: not a file name", path.display()))?;
     let mut partial = name.to_os_string();
     partial.push(".partial");
     let tmp = path.with_file_name(partial);
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    // A stale partial file keeps its old mode if reopened: start afresh.
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    let mut file = crate::api::files::open_private(&mut options, &tmp)
+        .with_context(|| format!("creating {}", tmp.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("moving the export to {}", path.display()))
 }

@@ -49,9 +49,14 @@ pub fn routes(
     mock: &Expectations,
     store: &StoreReader,
     recorder: &Recorder,
+    files: crate::api::files::FilesRoot,
     api: ApiHandler,
 ) -> ApiHandler {
-    let ctx =
-        crate::api::expectations::MockContext::new(mock.clone(), store.clone(), recorder.clone());
+    let ctx = crate::api::expectations::MockContext::new(
+        mock.clone(),
+        store.clone(),
+        recorder.clone(),
+        files,
+    );
     crate::api::expectations::with_mock_routes(ctx, api)
 }

@@ -95,11 +95,12 @@ fn init_tracing(cli: &Cli) {
         .flatten()
         .and_then(|dir| {
             std::fs::create_dir_all(&dir).ok()?;
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(dir.join("llmspy.log"))
-                .ok()
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true).append(true);
+            // The log names hosts and refused callers: the owner's alone.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options.open(dir.join("llmspy.log")).ok()
         });
     let _ = match log_file {
         Some(file) => builder

@@ -114,10 +114,16 @@ async fn serve(
     settings: Resolved,
     ca: Arc<crate::ca::CertificateAuthority>,
 ) -> anyhow::Result<ExitCode> {
+    let secrets = if args.save_secrets {
+        capture::save::Secrets::Keep
+    } else {
+        capture::save::Secrets::Mask
+    };
     let save = match &args.save {
-        Some(path) => Some(capture::save::spawn_writer(path)?),
+        Some(path) => Some(capture::save::spawn_writer(path, secrets)?),
         None => None,
     };
+    let files = files_root(args)?;
     let (recorder, store, events) = capture::spawn(settings.limits, save);
     let log_events = events.subscribe();
     let mock = super::mocks::load(args)?;
@@ -129,7 +135,10 @@ async fn serve(
         ca_pem: ca.cert_pem().into(),
         listen: connectable(common.listen),
     });
-    let api = super::mocks::routes(&mock, &store, &recorder, api);
+    let api = super::mocks::routes(&mock, &store, &recorder, files, api);
+    let policy =
+        crate::api::guard::ControlPolicy::new(&args.allow_host, common.control_token.clone());
+    let api = crate::api::guard::guarded(policy, recorder.clone(), api);
     let trust = UpstreamTrust {
         extra_ca_files: args.upstream_ca.clone(),
         insecure: args.insecure_upstream,
@@ -142,6 +151,7 @@ async fn serve(
         recorder: recorder.clone(),
         api,
         responder: Some(Arc::new(mock.clone())),
+        proxy_auth: proxy_credentials(args)?,
     })
     .await?;
     print_banner(&engine, &ca, common, args);
@@ -164,6 +174,30 @@ async fn serve(
     drain(&store, &recorder).await;
     drop(events);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--files-root`, else the directory llmspy was started in.
+fn files_root(args: &ProxyArgs) -> anyhow::Result<crate::api::files::FilesRoot> {
+    let dir = match &args.files_root {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().context("finding the current directory")?,
+    };
+    crate::api::files::FilesRoot::new(&dir)
+        .with_context(|| format!("--files-root {}", dir.display()))
+}
+
+/// `--proxy-auth USER:PASS`.
+fn proxy_credentials(args: &ProxyArgs) -> anyhow::Result<Option<crate::engine::ProxyCredentials>> {
+    let Some(pair) = &args.proxy_auth else {
+        return Ok(None);
+    };
+    match pair.split_once(':') {
+        Some((user, password)) if !user.is_empty() => Ok(Some(crate::engine::ProxyCredentials {
+            user: user.to_string(),
+            password: password.to_string(),
+        })),
+        _ => anyhow::bail!("--proxy-auth expects USER:PASS"),
+    }
 }
 
 /// What the UI shows around the traffic: where llmspy listens, the lines to
@@ -197,8 +231,23 @@ fn print_banner(
 ) {
     let addr = engine.local_addr();
     if !addr.ip().is_loopback() {
+        let control = if common.control_token.is_some() {
+            "the control API needs the --control-token"
+        } else {
+            "the control API answers loopback clients only (set --control-token to reach it from elsewhere)"
+        };
+        let proxy = if args.proxy_auth.is_some() {
+            "proxy clients must authenticate (--proxy-auth)"
+        } else {
+            "anyone who can reach it can use it as a proxy (set --proxy-auth to require credentials)"
+        };
         eprintln!(
-            "llmspy: WARNING: listening on {addr}, reachable from other machines; anyone who can reach it can use it as a proxy and read captured traffic"
+            "llmspy: WARNING: listening on {addr}, reachable from other machines; {proxy}; {control}"
+        );
+    }
+    if args.save_secrets {
+        eprintln!(
+            "llmspy: WARNING: --save-secrets: API keys and other credentials are written to the --save file in clear"
         );
     }
     if args.insecure_upstream {

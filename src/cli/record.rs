@@ -24,8 +24,7 @@ pub fn run(common: &CommonArgs, args: &RecordArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(&args.output, text)
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    super::export::write_file(&args.output, text.as_bytes())?;
     report(&answer, &args.output);
     let count = answer
         .get("expectations")

@@ -15,7 +15,7 @@ use super::relay::{Target, empty, error_response, relay};
 use super::rewind::{Rewind, sniff};
 use super::sniff::{Protocol, Verdict};
 use super::upstream::UpstreamBody;
-use super::{Shared, mitm, socks5};
+use super::{ConnInfo, Shared, mitm, proxy_auth, socks5};
 use crate::exchange::Via;
 
 const SNIFF_TIMEOUT: Duration = Duration::from_secs(30);
@@ -51,9 +51,13 @@ async fn connection(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr
         Ok(Err(e)) => return tracing::debug!("{peer}: closed before sending anything: {e}"),
         Err(_) => return tracing::debug!("{peer}: sent nothing for {SNIFF_TIMEOUT:?}; closed"),
     };
+    let conn = ConnInfo {
+        peer,
+        local: stream.local_addr().unwrap_or(shared.local_addr),
+    };
     let io = Rewind::new(prefix.clone(), stream);
     match verdict {
-        Verdict::Known(Protocol::Http) => serve_http(shared, io, peer).await,
+        Verdict::Known(Protocol::Http) => serve_http(shared, io, conn).await,
         Verdict::Known(Protocol::Socks5) => serve_socks(shared, io, peer).await,
         Verdict::Known(Protocol::Tls) => tracing::warn!(
             "{peer}: TLS sent straight to the proxy port; use it as an HTTP proxy (HTTPS_PROXY=http://{}) — closed",
@@ -67,10 +71,11 @@ async fn connection(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr
     }
 }
 
-async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, peer: SocketAddr) {
+async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, conn: ConnInfo) {
+    let peer = conn.peer;
     let svc = service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(route(shared, req, peer).await) }
+        async move { Ok::<_, std::convert::Infallible>(route(shared, req, conn).await) }
     });
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     if let Err(e) = builder
@@ -82,8 +87,11 @@ async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, peer: SocketAddr
 }
 
 async fn serve_socks(shared: Arc<Shared>, mut io: Rewind<TcpStream>, peer: SocketAddr) {
-    match socks5::handshake(&mut io).await {
+    match socks5::handshake(&mut io, shared.proxy_auth.as_ref()).await {
         Ok(t) => mitm::intercept(shared, io, t.host, t.port, Via::Socks5, Some(peer)).await,
+        Err(e @ (socks5::SocksError::BadCredentials | socks5::SocksError::NeedsCredentials)) => {
+            proxy_auth::refuse(&shared, format!("refused SOCKS5 client {peer}: {e}"));
+        }
         Err(e) => tracing::warn!("{peer}: SOCKS5: {e}"),
     }
 }
@@ -91,15 +99,24 @@ async fn serve_socks(shared: Arc<Shared>, mut io: Rewind<TcpStream>, peer: Socke
 /// Route one request on the proxy's own connection.
 async fn route(
     shared: Arc<Shared>,
-    req: Request<Incoming>,
-    peer: SocketAddr,
+    mut req: Request<Incoming>,
+    conn: ConnInfo,
 ) -> Response<UpstreamBody> {
+    let peer = conn.peer;
     if req.method() == Method::CONNECT {
+        let target = req.uri().to_string();
+        if let Some(refused) = proxy_auth::check(&shared, req.headers(), peer, &target) {
+            return refused;
+        }
         return connect(shared, req, peer);
     }
     let uri = req.uri();
     match (uri.scheme_str(), uri.host()) {
         (Some(scheme), Some(host)) if !is_self(&shared, host, uri.port_u16()) => {
+            let target = uri.to_string();
+            if let Some(refused) = proxy_auth::check(&shared, req.headers(), peer, &target) {
+                return refused;
+            }
             let scheme = if scheme.eq_ignore_ascii_case("https") {
                 "https"
             } else {
@@ -115,8 +132,12 @@ async fn route(
             };
             relay(shared, req, target, Via::HttpProxy, Some(peer)).await
         }
-        // Origin form (or an absolute URL naming llmspy): the control API.
-        _ => (shared.api)(req).await,
+        // Origin form (or an absolute URL naming llmspy): the control API,
+        // which judges the caller from the connection it came on.
+        _ => {
+            req.extensions_mut().insert(conn);
+            (shared.api)(req).await
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 mod failure;
 mod listener;
 mod mitm;
+mod proxy_auth;
 mod relay;
 pub mod responder;
 mod rewind;
@@ -41,6 +42,29 @@ pub type ApiFuture = Pin<Box<dyn Future<Output = http::Response<UpstreamBody>> +
 /// Handles requests addressed to llmspy itself (`/llmspy/…`, `/mockserver/…`).
 pub type ApiHandler = Arc<dyn Fn(http::Request<Incoming>) -> ApiFuture + Send + Sync>;
 
+/// The connection a control request came on, put in its extensions so the
+/// API can tell loopback callers from others and check `Host` against the
+/// address the client actually connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+}
+
+/// `--proxy-auth USER:PASS`: what proxy clients must present (HTTP
+/// `Proxy-Authorization: Basic`, or SOCKS5 username/password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyCredentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for ProxyCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProxyCredentials({}:***)", self.user)
+    }
+}
+
 /// Relay behaviour settings (MockServer's names in comments).
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
@@ -69,6 +93,8 @@ pub struct EngineConfig {
     pub api: ApiHandler,
     /// Mock expectations, consulted before each request goes upstream.
     pub responder: Option<Arc<dyn Responder>>,
+    /// Credentials proxy clients must present, if any.
+    pub proxy_auth: Option<ProxyCredentials>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +117,7 @@ pub(crate) struct Shared {
     pub settings: RelaySettings,
     pub api: ApiHandler,
     pub responder: Option<Arc<dyn Responder>>,
+    pub proxy_auth: Option<ProxyCredentials>,
     pub local_addr: SocketAddr,
 }
 
@@ -122,6 +149,7 @@ impl Engine {
             settings: config.settings,
             api: config.api,
             responder: config.responder,
+            proxy_auth: config.proxy_auth,
             local_addr,
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);

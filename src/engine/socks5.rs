@@ -1,5 +1,6 @@
-//! SOCKS5 (RFC 1928), no authentication, CONNECT only: the pure parsing of
-//! the greeting and request, and the small driver that answers them.
+//! SOCKS5 (RFC 1928), CONNECT only, with no authentication or, under
+//! `--proxy-auth`, username/password (RFC 1929): the pure parsing of the
+//! greeting and request, and the small driver that answers them.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -22,6 +23,10 @@ pub enum SocksError {
     AddressType(u8),
     #[error("host name is not UTF-8")]
     HostName,
+    #[error("the client offers no username/password authentication, which --proxy-auth requires")]
+    NeedsCredentials,
+    #[error("wrong username or password")]
+    BadCredentials,
     #[error("connection closed during the SOCKS5 handshake: {0}")]
     Io(String),
 }
@@ -33,15 +38,22 @@ pub struct Target {
     pub port: u16,
 }
 
-/// Check a greeting `[5, n, methods…]`: is "no authentication" (0) offered?
-pub fn check_greeting(version: u8, methods: &[u8]) -> Result<(), SocksError> {
+/// "No authentication required" (RFC 1928 §3).
+const METHOD_NONE: u8 = 0x00;
+/// Username/password (RFC 1929).
+const METHOD_PASSWORD: u8 = 0x02;
+
+/// Check a greeting `[5, n, methods…]` and pick the method: username and
+/// password when credentials are required, else "no authentication".
+pub fn check_greeting(version: u8, methods: &[u8], auth: bool) -> Result<u8, SocksError> {
     if version != 5 {
         return Err(SocksError::Version(version));
     }
-    if methods.contains(&0) {
-        Ok(())
-    } else {
-        Err(SocksError::NoAcceptableMethod)
+    match (auth, methods) {
+        (true, m) if m.contains(&METHOD_PASSWORD) => Ok(METHOD_PASSWORD),
+        (true, _) => Err(SocksError::NeedsCredentials),
+        (false, m) if m.contains(&METHOD_NONE) => Ok(METHOD_NONE),
+        (false, _) => Err(SocksError::NoAcceptableMethod),
     }
 }
 
@@ -65,7 +77,10 @@ pub fn parse_address(atyp: u8, addr: &[u8], port: [u8; 2]) -> Result<Target, Soc
 
 /// Run the server side of the handshake on `io` and return the target.
 /// On success the "succeeded" reply has been sent; the tunnel starts next.
-pub async fn handshake<S>(io: &mut S) -> Result<Target, SocksError>
+pub async fn handshake<S>(
+    io: &mut S,
+    creds: Option<&super::ProxyCredentials>,
+) -> Result<Target, SocksError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -74,11 +89,17 @@ where
     io.read_exact(&mut head).await.map_err(ioe)?;
     let mut methods = vec![0u8; head[1] as usize];
     io.read_exact(&mut methods).await.map_err(ioe)?;
-    if let Err(e) = check_greeting(head[0], &methods) {
-        let _ = io.write_all(&[5, 0xff]).await;
-        return Err(e);
+    let method = match check_greeting(head[0], &methods, creds.is_some()) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = io.write_all(&[5, 0xff]).await;
+            return Err(e);
+        }
+    };
+    io.write_all(&[5, method]).await.map_err(ioe)?;
+    if let Some(creds) = creds {
+        authenticate(io, creds).await?;
     }
-    io.write_all(&[5, 0]).await.map_err(ioe)?;
     let mut req = [0u8; 4];
     io.read_exact(&mut req).await.map_err(ioe)?;
     if req[0] != 5 {
@@ -100,6 +121,31 @@ where
             let _ = io.write_all(&reply(REPLY_ADDRESS_NOT_SUPPORTED)).await;
             Err(e)
         }
+    }
+}
+
+/// The username/password sub-negotiation (RFC 1929): `[1, ulen, user,
+/// plen, pass]`, answered `[1, 0]` on success and `[1, 1]` (then closed)
+/// otherwise.
+async fn authenticate<S>(io: &mut S, creds: &super::ProxyCredentials) -> Result<(), SocksError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let ioe = |e: std::io::Error| SocksError::Io(e.to_string());
+    let _version = io.read_u8().await.map_err(ioe)?;
+    let user_len = io.read_u8().await.map_err(ioe)? as usize;
+    let mut pair = vec![0u8; user_len];
+    io.read_exact(&mut pair).await.map_err(ioe)?;
+    let pass_len = io.read_u8().await.map_err(ioe)? as usize;
+    let mut pass = vec![0u8; pass_len];
+    io.read_exact(&mut pass).await.map_err(ioe)?;
+    pair.push(b':');
+    pair.extend_from_slice(&pass);
+    if super::proxy_auth::matches(&pair, creds) {
+        io.write_all(&[1, 0]).await.map_err(ioe)
+    } else {
+        let _ = io.write_all(&[1, 1]).await;
+        Err(SocksError::BadCredentials)
     }
 }
 
@@ -131,10 +177,18 @@ mod tests {
 
     #[test]
     fn greeting() {
-        assert_eq!(check_greeting(5, &[0]), Ok(()));
-        assert_eq!(check_greeting(5, &[2, 0]), Ok(()));
-        assert_eq!(check_greeting(5, &[2]), Err(SocksError::NoAcceptableMethod));
-        assert_eq!(check_greeting(4, &[0]), Err(SocksError::Version(4)));
+        assert_eq!(check_greeting(5, &[0], false), Ok(0));
+        assert_eq!(check_greeting(5, &[2, 0], false), Ok(0));
+        assert_eq!(
+            check_greeting(5, &[2], false),
+            Err(SocksError::NoAcceptableMethod)
+        );
+        assert_eq!(check_greeting(4, &[0], false), Err(SocksError::Version(4)));
+        assert_eq!(check_greeting(5, &[0, 2], true), Ok(2));
+        assert_eq!(
+            check_greeting(5, &[0], true),
+            Err(SocksError::NeedsCredentials)
+        );
     }
 
     #[test]
@@ -156,7 +210,7 @@ mod tests {
     #[tokio::test]
     async fn handshake_over_a_duplex() {
         let (mut client, mut server) = tokio::io::duplex(64);
-        let srv = tokio::spawn(async move { handshake(&mut server).await });
+        let srv = tokio::spawn(async move { handshake(&mut server, None).await });
         client.write_all(&[5, 1, 0]).await.unwrap();
         let mut choice = [0u8; 2];
         client.read_exact(&mut choice).await.unwrap();

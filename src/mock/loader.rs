@@ -3,6 +3,11 @@
 //! every `*.json` in it, sorted by name. All or nothing: the first broken
 //! file is reported with its path, the JSON path and what was expected,
 //! and nothing is returned.
+//!
+//! Only regular files are read, up to [`MAX_FILE_BYTES`]: a path such as
+//! `/dev/zero` is refused rather than read for ever. The control plane
+//! passes its own reader ([`load_with`]) that also keeps every file inside
+//! its files root.
 
 use std::path::{Path, PathBuf};
 
@@ -25,16 +30,34 @@ pub enum LoadError {
     Invalid { path: PathBuf, problem: MockError },
     #[error("{path}: no *.json files in this directory")]
     Empty { path: PathBuf },
+    #[error("{path}: not a regular file")]
+    NotRegular { path: PathBuf },
+    #[error("{path}: larger than {MAX_FILE_BYTES} bytes")]
+    TooLarge { path: PathBuf },
+    /// The caller's reader refused the file; its reason, whole.
+    #[error("{0}")]
+    Refused(String),
 }
+
+/// Largest expectation file read.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads one file's text; see [`load_with`].
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> Result<String, LoadError>;
 
 /// Load the expectations in `path` (a file or a directory of them).
 pub fn load(path: &Path) -> Result<Vec<Expectation>, LoadError> {
+    load_with(path, &read_regular)
+}
+
+/// [`load`], reading each file with `read`.
+pub fn load_with(path: &Path, read: ReadFile<'_>) -> Result<Vec<Expectation>, LoadError> {
     let read_err = |source| LoadError::Read {
         path: path.to_path_buf(),
         source,
     };
     if !path.is_dir() {
-        return load_file(path);
+        return load_file(path, read);
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(read_err)?
@@ -53,16 +76,41 @@ pub fn load(path: &Path) -> Result<Vec<Expectation>, LoadError> {
     }
     let mut all = Vec::new();
     for file in files {
-        all.extend(load_file(&file)?);
+        all.extend(load_file(&file, read)?);
     }
     Ok(all)
 }
 
-fn load_file(path: &Path) -> Result<Vec<Expectation>, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+/// A regular file's text, up to [`MAX_FILE_BYTES`]. Checked before opening:
+/// opening a FIFO would wait for a writer.
+pub fn read_regular(path: &Path) -> Result<String, LoadError> {
+    use std::io::Read;
+    let read_err = |source| LoadError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotRegular {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(read_err)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(read_err)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(text)
+}
+
+fn load_file(path: &Path, read: ReadFile<'_>) -> Result<Vec<Expectation>, LoadError> {
+    let text = read(path)?;
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| LoadError::Json {
         path: path.to_path_buf(),
         problem: e.to_string(),

@@ -167,6 +167,8 @@ impl App {
                 self.list.touch(id)
             }
             StoreEvent::Cleared | StoreEvent::Evicted { .. } => self.list.invalidate(),
+            // A web page or another user tried to drive llmspy: say so.
+            StoreEvent::Refused(reason) => self.complain(reason),
         }
         true
     }

@@ -169,6 +169,7 @@ pub async fn put(s: &Setup, route: &str, query: &str, body: &str) -> Answer {
     let resp = s
         .api
         .put(url)
+        .header("content-type", "application/json")
         .body(body.to_string())
         .send()
         .await

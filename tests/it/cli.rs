@@ -1,91 +1,11 @@
 //! The real `llmspy` binary: env, ca, run, headless logging, --save, SIGTERM,
 //! and the generated man page.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
 use crate::support::upstream::Upstream;
 
-const BIN: &str = env!("CARGO_BIN_EXE_llmspy");
-
-fn llmspy(ca_dir: &std::path::Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("--ca-dir")
-        .arg(ca_dir)
-        .env_remove("LLMSPY_LISTEN")
-        .env("LLMSPY_LOG", "llmspy=warn");
-    c
-}
-
-/// A headless llmspy whose output lines arrive on channels.
-struct Running {
-    child: Child,
-    addr: String,
-    stdout: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(ca_dir: &std::path::Path, extra: &[&str]) -> Running {
-        let mut child = llmspy(ca_dir)
-            .args(["--no-tui", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("llmspy starts");
-        let (err_tx, err_rx) = mpsc::channel();
-        let stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = err_tx.send(line);
-            }
-        });
-        let (out_tx, stdout) = mpsc::channel();
-        let out = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = out_tx.send(line);
-            }
-        });
-        // The banner line is the readiness signal.
-        let addr = loop {
-            let line = err_rx
-                .recv_timeout(Duration::from_secs(20))
-                .expect("banner");
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest.split_whitespace().next().expect("addr").to_string();
-            }
-        };
-        Running {
-            child,
-            addr,
-            stdout,
-        }
-    }
-
-    fn line_containing(&self, needle: &str) -> String {
-        loop {
-            let line = self
-                .stdout
-                .recv_timeout(Duration::from_secs(20))
-                .unwrap_or_else(|_| panic!("no log line with {needle}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill");
-        self.child.wait().expect("exit")
-    }
-}
+use crate::support::binary::{BIN, Running, llmspy};
 
 #[test]
 fn env_and_ca_print_what_an_agent_needs() {

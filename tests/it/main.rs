@@ -13,4 +13,5 @@ mod mcp_server;
 mod mcp_stdio;
 mod mock;
 mod replay;
+mod security;
 mod tui;

@@ -24,7 +24,7 @@ const TOOLS: [&str; 8] = [
 ];
 
 /// llmspy with the mock routes, in front of `up` when given.
-pub async fn proxy(up: Option<&Upstream>) -> TestProxy {
+pub(crate) async fn proxy(up: Option<&Upstream>) -> TestProxy {
     TestProxy::with(Options {
         upstream_ca: up.map(|u| vec![u.ca_file.clone()]).unwrap_or_default(),
         mock: Some(Expectations::new()),
@@ -34,7 +34,7 @@ pub async fn proxy(up: Option<&Upstream>) -> TestProxy {
 }
 
 /// The control API, reached directly.
-pub fn direct() -> reqwest::Client {
+pub(crate) fn direct() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -43,7 +43,7 @@ pub fn direct() -> reqwest::Client {
 
 /// An MCP client session with llmspy, as the streamable HTTP transport
 /// runs one: `initialize`, then the session id on every request.
-struct Session {
+pub(crate) struct Session {
     http: reqwest::Client,
     url: String,
     id: String,
@@ -51,7 +51,7 @@ struct Session {
 }
 
 impl Session {
-    async fn open(proxy: &TestProxy) -> Session {
+    pub(crate) async fn open(proxy: &TestProxy) -> Session {
         let http = direct();
         let url = format!("{}/llmspy/mcp", proxy.url());
         let resp = http
@@ -103,7 +103,7 @@ impl Session {
     }
 
     /// `tools/call`: the result (content, structuredContent, isError).
-    async fn call(&mut self, tool: &str, args: Value) -> Value {
+    pub(crate) async fn call(&mut self, tool: &str, args: Value) -> Value {
         let msg = self
             .request("tools/call", json!({"name": tool, "arguments": args}))
             .await;
@@ -112,7 +112,7 @@ impl Session {
     }
 
     /// A tool call that must succeed: its structured result.
-    async fn ok(&mut self, tool: &str, args: Value) -> Value {
+    pub(crate) async fn ok(&mut self, tool: &str, args: Value) -> Value {
         let result = self.call(tool, args).await;
         assert_eq!(result["isError"], false, "{tool}: {result}");
         let text = result["content"][0]["text"].as_str().expect("text content");
@@ -201,6 +201,7 @@ async fn initialize_hands_out_a_session_and_notifications_are_accepted() {
         let req = http
             .post(&url)
             .header("mcp-session-id", &session)
+            .header("content-type", "application/json")
             .body(body.to_string());
         async move {
             let resp = req.send().await.expect("post");
@@ -220,6 +221,7 @@ async fn initialize_hands_out_a_session_and_notifications_are_accepted() {
     );
     let garbled = http
         .post(&url)
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await
@@ -324,11 +326,11 @@ async fn list_traffic_and_get_exchange_read_what_went_through() {
     assert!(missing.contains("no exchange 9999"), "{missing}");
 }
 
-const SECRET_KEY: &str = "sk-ant-api03-mcp-test-secret-0123456789";
-const SECRET_BEARER: &str = "tok-mcp-bearer-9876543210";
+pub(crate) const SECRET_KEY: &str = "sk-ant-api03-mcp-test-secret-0123456789";
+pub(crate) const SECRET_BEARER: &str = "tok-mcp-bearer-9876543210";
 
 /// One request carrying secrets through llmspy to `up`'s echo.
-async fn secret_traffic(proxy: &mut TestProxy, up: &Upstream) {
+pub(crate) async fn secret_traffic(proxy: &mut TestProxy, up: &Upstream) {
     let client = proxied(&proxy.url(), &proxy.ca_file);
     let resp = client
         .post(up.https("/echo"))
@@ -354,14 +356,15 @@ async fn record_llm_fixtures_writes_a_fixture_without_the_secrets() {
     let up = Upstream::start().await;
     let mut proxy = proxy(Some(&up)).await;
     secret_traffic(&mut proxy, &up).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("fixture.json");
+    let root = proxy.files_root.canonicalize().expect("root");
+    let file = root.join("fixtures").join("fixture.json");
 
     let mut mcp = Session::open(&proxy).await;
+    // A relative path lands inside the files root, directories created.
     let summary = mcp
         .ok(
             "record_llm_fixtures",
-            json!({"path": file.to_str().expect("utf-8")}),
+            json!({"path": "fixtures/fixture.json"}),
         )
         .await;
     assert_eq!(summary["expectations"], 1, "{summary}");
@@ -389,7 +392,7 @@ async fn record_llm_fixtures_writes_a_fixture_without_the_secrets() {
     let none = mcp
         .ok(
             "record_llm_fixtures",
-            json!({"path": dir.path().join("none.json").to_str().expect("utf-8"), "requestPath": "/nothing"}),
+            json!({"path": root.join("none.json").to_str().expect("utf-8"), "requestPath": "/nothing"}),
         )
         .await;
     assert_eq!(none["expectations"], 0, "the requestPath filter applies");
@@ -400,11 +403,10 @@ async fn the_rest_twin_records_to_a_file_or_inline() {
     let up = Upstream::start().await;
     let mut proxy = proxy(Some(&up)).await;
     secret_traffic(&mut proxy, &up).await;
-    let dir = tempfile::tempdir().expect("dir");
     let http = direct();
     let url = format!("{}/llmspy/fixtures/record", proxy.url());
 
-    let file = dir.path().join("rest.json");
+    let file = proxy.files_root.join("rest.json");
     let resp = http
         .put(&url)
         .json(&json!({"path": file}))
@@ -451,18 +453,31 @@ async fn the_rest_twin_records_to_a_file_or_inline() {
         "{other_host}"
     );
 
-    let bad = http.put(&url).body("[1, 2]").send().await.expect("put");
-    assert_eq!(bad.status(), 400);
-    let nowhere = dir.path().join("missing-dir").join("f.json");
-    let unwritable = http
+    let bad = http
         .put(&url)
-        .json(&json!({"path": nowhere}))
+        .header("content-type", "application/json")
+        .body("[1, 2]")
         .send()
         .await
         .expect("put");
-    assert_eq!(unwritable.status(), 400);
-    let msg = unwritable.text().await.expect("body");
-    assert!(msg.contains("cannot write"), "{msg}");
+    assert_eq!(bad.status(), 400);
+    // The file exists now: replacing it must be asked for.
+    let again = http
+        .put(&url)
+        .json(&json!({"path": "rest.json"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(again.status(), 409);
+    let msg = again.text().await.expect("body");
+    assert!(msg.contains("overwrite"), "{msg}");
+    let replaced = http
+        .put(&url)
+        .json(&json!({"path": "rest.json", "overwrite": true}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(replaced.status(), 200);
     let post = http.post(&url).send().await.expect("post");
     assert_eq!(post.status(), 405);
     // MockServer's prefix serves it too.
@@ -628,7 +643,13 @@ async fn stdio_ingest_makes_mcp_traffic_appear() {
     assert_eq!(fixture["expectations"], 0, "{fixture}");
 
     for bad in ["not json", r#"{"request": 5}"#, r#"{"response": {}}"#] {
-        let resp = http.post(&url).body(bad).send().await.expect("post");
+        let resp = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(bad)
+            .send()
+            .await
+            .expect("post");
         assert_eq!(resp.status(), 400, "{bad}");
     }
 }

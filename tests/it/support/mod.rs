@@ -1,6 +1,7 @@
 //! Shared harness: a real TLS upstream, llmspy in-process, real clients.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod client;
 pub mod proxy;
 pub mod upstream;

@@ -17,6 +17,8 @@ pub struct TestProxy {
     pub events: broadcast::Receiver<StoreEvent>,
     pub ca_file: PathBuf,
     pub ca: Arc<llmspy::ca::CertificateAuthority>,
+    /// The control plane's files root (a temporary directory unless set).
+    pub files_root: PathBuf,
     _engine: Engine,
     _dir: tempfile::TempDir,
 }
@@ -33,6 +35,12 @@ pub struct Options {
     /// the API lists them, and the mock routes (`expectation`,
     /// `fixtures/record`, `mcp`, `mcp-stdio/ingest`) are served.
     pub mock: Option<llmspy::mock::Expectations>,
+    /// Who may drive the control API (the binary's defaults unless set).
+    pub control: llmspy::api::guard::ControlPolicy,
+    /// `--proxy-auth`.
+    pub proxy_auth: Option<llmspy::engine::ProxyCredentials>,
+    /// `--files-root` (default: a fresh temporary directory).
+    pub files_root: Option<PathBuf>,
 }
 
 impl TestProxy {
@@ -63,14 +71,24 @@ impl TestProxy {
             ca_pem: ca.cert_pem().into(),
             listen: "127.0.0.1:0".parse().expect("addr"),
         });
+        let files_root = match opts.files_root {
+            Some(root) => root,
+            None => {
+                let root = dir.path().join("files");
+                std::fs::create_dir_all(&root).expect("files root");
+                root
+            }
+        };
         if let Some(m) = &mock {
             let ctx = llmspy::api::expectations::MockContext::new(
                 m.clone(),
                 store.clone(),
                 recorder.clone(),
+                llmspy::api::files::FilesRoot::new(&files_root).expect("files root"),
             );
             api = llmspy::api::expectations::with_mock_routes(ctx, api);
         }
+        let api = llmspy::api::guard::guarded(opts.control, recorder.clone(), api);
         let responder = opts
             .responder
             .or_else(|| mock.map(|m| Arc::new(m) as Arc<dyn llmspy::engine::Responder>));
@@ -85,6 +103,7 @@ impl TestProxy {
             recorder: recorder.clone(),
             api,
             responder,
+            proxy_auth: opts.proxy_auth,
         })
         .await
         .expect("engine starts");
@@ -97,6 +116,7 @@ impl TestProxy {
             events,
             ca_file: ca.cert_path(),
             ca,
+            files_root,
             _engine: engine,
             _dir: dir,
         }

@@ -204,3 +204,20 @@ fn an_exchange_opened_in_flight_shows_its_llm_tabs_once_it_is_known() {
     let screen = render(&mut live.app, 160, 48);
     assert!(screen.contains("── Request"), "{screen}");
 }
+
+#[test]
+fn a_refused_request_is_said_in_the_status_bar() {
+    let mut live = Live::new();
+    live.send(
+        CaptureMsg::Refused(capture::Refusal {
+            rule: capture::RefusalRule::Origin,
+            reason: "refused a control request from Origin http://evil.example".into(),
+        }),
+        |e| matches!(e, StoreEvent::Refused(_)),
+    );
+    let screen = render(&mut live.app, 120, 20);
+    assert!(
+        screen.contains("refused a control request from Origin http://evil.example"),
+        "{screen}"
+    );
+}
