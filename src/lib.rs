@@ -24,3 +24,8 @@ pub mod redact;
 pub mod similar;
 pub mod sse;
 pub mod tui;
+
+/// The name of the engine's runtime threads. A panic on one of them is
+/// caught by the engine (that exchange fails, the proxy carries on), so the
+/// panic hooks log it instead of tearing down the terminal UI.
+pub const ENGINE_THREAD_NAME: &str = "llmspy-engine";

@@ -112,6 +112,8 @@ async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<UpstreamBo
 
 fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
     let store = ctx.store.read();
+    // recorded = kept + evicted + cleared; kept = complete + failed + open.
+    let counts = store.counts();
     json_response(
         StatusCode::OK,
         &json!({
@@ -119,6 +121,12 @@ fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
             "version": env!("CARGO_PKG_VERSION"),
             "exchanges": store.len(),
             "evicted": store.evicted(),
+            "recorded": counts.recorded,
+            "kept": counts.kept,
+            "cleared": counts.cleared,
+            "complete": counts.complete,
+            "failed": counts.failed,
+            "open": counts.open,
         }),
     )
 }
