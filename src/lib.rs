@@ -15,6 +15,8 @@ pub mod engine;
 pub mod exchange;
 pub mod export;
 pub mod filter;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod headless;
 pub mod llm;
 pub mod mcp;

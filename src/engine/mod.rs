@@ -17,7 +17,7 @@ pub mod responder;
 mod rewind;
 mod serve;
 pub mod sniff;
-mod socks5;
+pub mod socks5;
 mod tee;
 mod timed_connect;
 mod tunnel;

@@ -10,6 +10,7 @@ mod engine;
 mod export;
 mod export_cli;
 mod fd_limit;
+mod fuzz;
 mod golden;
 mod mcp_server;
 mod mcp_stdio;
