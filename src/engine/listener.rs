@@ -3,13 +3,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
+use super::accept::Backoff;
 use super::conns::Conn;
 use super::relay::{Target, empty, error_response, relay};
 use super::rewind::{Rewind, sniff};
@@ -34,47 +34,9 @@ pub async fn accept_loop(
                     let _ = stream.set_nodelay(true);
                     tokio::spawn(connection(shared.clone(), stream, peer));
                 }
-                Err(e) => {
-                    // Out of file descriptors: close the longest-idle client
-                    // connection to free one. Either way wait a little,
-                    // longer each time, rather than spin.
-                    if is_out_of_descriptors(&e) && shared.conns.shed_idle(1) > 0 {
-                        tracing::info!("accept: {e}; closed an idle connection to make room");
-                    } else {
-                        tracing::warn!("accept failed: {e}");
-                    }
-                    tokio::time::sleep(backoff.next()).await;
-                }
+                Err(e) => backoff.failed(&e, &shared.conns).await,
             },
         }
-    }
-}
-
-/// Doubling pauses after failed accepts, from 5 ms up to one second.
-#[derive(Default)]
-struct Backoff(u32);
-
-impl Backoff {
-    fn next(&mut self) -> Duration {
-        let pause = Duration::from_millis(5) * 2u32.pow(self.0.min(8));
-        self.0 += 1;
-        pause.min(Duration::from_secs(1))
-    }
-
-    fn reset(&mut self) {
-        self.0 = 0;
-    }
-}
-
-fn is_out_of_descriptors(e: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
     }
 }
 

@@ -5,6 +5,7 @@
 //! requests to llmspy itself, which go to the control API handler given at
 //! start (so the engine knows nothing of the API's internals).
 
+mod accept;
 mod conns;
 mod deadline;
 mod failure;
