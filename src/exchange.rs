@@ -195,14 +195,21 @@ pub enum FailureKind {
     UpstreamTls,
     /// Upstream closed or reset the connection mid-exchange.
     UpstreamReset,
+    /// Upstream did not connect, or did not answer, within its deadline
+    /// (`upstreamConnectTimeoutSeconds`, `upstreamResponseTimeoutSeconds`).
+    UpstreamTimeout,
     /// The client went away before the exchange finished.
     ClientGone,
     /// No body frame arrived for `streamIdleTimeoutSeconds`.
     IdleTimeout,
+    /// The client stalled sending its request for `clientIdleTimeoutSeconds`.
+    ClientTimeout,
     /// The request could not be understood.
     MalformedRequest,
     /// llmspy is shutting down.
     Shutdown,
+    /// A bug in llmspy met while handling this exchange (logged).
+    Internal,
 }
 
 impl FailureKind {
@@ -214,10 +221,13 @@ impl FailureKind {
             FailureKind::UpstreamConnect => "upstream connect",
             FailureKind::UpstreamTls => "upstream TLS",
             FailureKind::UpstreamReset => "upstream reset",
+            FailureKind::UpstreamTimeout => "upstream timeout",
             FailureKind::ClientGone => "client gone",
             FailureKind::IdleTimeout => "idle timeout",
+            FailureKind::ClientTimeout => "client timeout",
             FailureKind::MalformedRequest => "malformed request",
             FailureKind::Shutdown => "shutdown",
+            FailureKind::Internal => "internal error",
         }
     }
 }

@@ -15,6 +15,8 @@ pub mod engine;
 pub mod exchange;
 pub mod export;
 pub mod filter;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod headless;
 pub mod llm;
 pub mod mcp;
@@ -24,3 +26,8 @@ pub mod redact;
 pub mod similar;
 pub mod sse;
 pub mod tui;
+
+/// The name of the engine's runtime threads. A panic on one of them is
+/// caught by the engine (that exchange fails, the proxy carries on), so the
+/// panic hooks log it instead of tearing down the terminal UI.
+pub const ENGINE_THREAD_NAME: &str = "llmspy-engine";

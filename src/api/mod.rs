@@ -114,6 +114,8 @@ async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<UpstreamBo
 
 fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
     let store = ctx.store.read();
+    // recorded = kept + evicted + cleared; kept = complete + failed + open.
+    let counts = store.counts();
     json_response(
         StatusCode::OK,
         &json!({
@@ -122,6 +124,12 @@ fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
             "exchanges": store.len(),
             "evicted": store.evicted(),
             "refused": store.refusals().to_json(),
+            "recorded": counts.recorded,
+            "kept": counts.kept,
+            "cleared": counts.cleared,
+            "complete": counts.complete,
+            "failed": counts.failed,
+            "open": counts.open,
         }),
     )
 }

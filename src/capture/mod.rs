@@ -13,7 +13,7 @@ mod writer;
 
 pub use events::StoreEvent;
 pub use refusals::{Refusal, RefusalRule, Refusals};
-pub use store::{Limits, Record, Store, StoreReader};
+pub use store::{Counts, Limits, Record, Store, StoreReader};
 pub use writer::{
     CaptureMsg, Recorder, SaveMsg, TRUNCATED_HEADER, analysis_of, loaded_store, spawn,
 };

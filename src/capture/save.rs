@@ -113,12 +113,20 @@ fn write_line(file: &mut File, ex: &Exchange) -> std::io::Result<()> {
 
 /// Load exchanges from a `--save` file (JSON lines) or a JSON array.
 pub fn load(path: &Path) -> Result<Vec<Exchange>, SaveError> {
+    let file = File::open(path).map_err(|source| SaveError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read(path, BufReader::new(file))
+}
+
+/// [`load`] from any reader; `path` only names it in errors. JSON lines are
+/// parsed one at a time, so a large capture is never held twice as text.
+pub fn read(path: &Path, mut reader: impl BufRead) -> Result<Vec<Exchange>, SaveError> {
     let read_err = |source| SaveError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(read_err)?;
-    let mut reader = BufReader::new(file);
     let mut first = String::new();
     reader.read_line(&mut first).map_err(read_err)?;
     if first.trim_start().starts_with('[') {

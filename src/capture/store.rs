@@ -50,8 +50,26 @@ pub struct Store {
     records: VecDeque<Record>,
     total_bytes: usize,
     evicted: u64,
+    recorded: u64,
+    cleared: u64,
     limits: Limits,
     refusals: super::Refusals,
+}
+
+/// Where every exchange recorded since start went, and what the kept ones
+/// are doing: `recorded = kept + evicted + cleared` and
+/// `kept = complete + failed + open`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub recorded: u64,
+    pub kept: u64,
+    pub evicted: u64,
+    pub cleared: u64,
+    pub complete: u64,
+    pub failed: u64,
+    /// In flight or streaming.
+    pub open: u64,
 }
 
 impl Store {
@@ -88,6 +106,33 @@ impl Store {
         &mut self.refusals
     }
 
+    /// The exchanges recorded since start, by where they went and how the
+    /// kept ones stand.
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts {
+            recorded: self.recorded,
+            kept: self.records.len() as u64,
+            evicted: self.evicted,
+            cleared: self.cleared,
+            complete: 0,
+            failed: 0,
+            open: 0,
+        };
+        for r in &self.records {
+            match r.exchange.state {
+                crate::exchange::State::Complete => counts.complete += 1,
+                crate::exchange::State::Failed(_) => counts.failed += 1,
+                _ => counts.open += 1,
+            }
+        }
+        counts
+    }
+
+    /// Account for exchanges a clear removed.
+    pub fn count_cleared(&mut self, removed: usize) {
+        self.cleared += removed as u64;
+    }
+
     /// Body bytes currently held.
     pub fn total_bytes(&self) -> usize {
         self.total_bytes
@@ -120,6 +165,7 @@ impl Store {
 
     /// Insert an exchange, keeping id order. Returns how many were evicted.
     pub fn insert(&mut self, exchange: Exchange) -> u64 {
+        self.recorded += 1;
         self.total_bytes += exchange.captured_bytes();
         let record = Record {
             exchange,
@@ -144,6 +190,13 @@ impl Store {
         self.enforce_caps()
     }
 
+    /// Account for an exchange whose captured bytes went from `before` to
+    /// `after` (a response head carrying llmspy's own error body).
+    pub fn resized(&mut self, before: usize, after: usize) -> u64 {
+        self.total_bytes = (self.total_bytes + after).saturating_sub(before);
+        self.enforce_caps()
+    }
+
     fn enforce_caps(&mut self) -> u64 {
         let mut evicted = 0;
         while self.records.len() > 1
@@ -151,7 +204,10 @@ impl Store {
                 || self.total_bytes > self.limits.max_total_bytes)
         {
             if let Some(old) = self.records.pop_front() {
-                self.total_bytes -= old.exchange.captured_bytes();
+                // Saturating: a miscount must never take the capture task down.
+                self.total_bytes = self
+                    .total_bytes
+                    .saturating_sub(old.exchange.captured_bytes());
                 evicted += 1;
             }
         }
@@ -237,6 +293,7 @@ pub(crate) mod tests_support {
 mod tests {
     use super::tests_support::sized as sample;
     use super::*;
+    use crate::exchange::{Body, Response};
 
     #[test]
     fn evicts_oldest_by_count_and_bytes() {
@@ -254,6 +311,30 @@ mod tests {
         assert_eq!(s.insert(sample(5, 90)), 2);
         assert_eq!(s.total_bytes(), 100);
         assert_eq!(s.get(5).map(|r| r.exchange.id), Some(5));
+    }
+
+    #[test]
+    fn a_response_head_with_a_body_is_counted_and_evicts_cleanly() {
+        let mut s = Store::new(Limits {
+            max_exchanges: 1,
+            ..Limits::default()
+        });
+        s.insert(sample(1, 10));
+        let before = s.get(1).map_or(0, |r| r.exchange.captured_bytes());
+        if let Some(r) = s.get_mut(1) {
+            r.exchange.response = Some(Response {
+                status: 502,
+                version: "HTTP/1.1".into(),
+                headers: vec![],
+                body: Body::from_bytes(vec![b'e'; 40]),
+            });
+        }
+        assert_eq!(s.resized(before, 50), 0);
+        assert_eq!(s.total_bytes(), 50);
+        assert_eq!(s.insert(sample(2, 5)), 1);
+        assert_eq!(s.total_bytes(), 5);
+        assert_eq!(s.counts().recorded, 2);
+        assert_eq!(s.counts().evicted, 1);
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub enum CaptureMsg {
         at_us: u64,
         failure: Option<Failure>,
     },
+    /// Finish every exchange still open with this failure (at shutdown).
+    FinishOpen {
+        failure: Failure,
+    },
     /// The response came from a mock expectation, not the upstream.
     Mocked {
         id: ExchangeId,
@@ -301,10 +305,14 @@ fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
         } => {
             let Some(r) = store.get_mut(id) else { return };
             r.exchange.timings.response_head_us = Some(at_us);
+            // llmspy's own error answers arrive with their body.
+            let before = r.exchange.captured_bytes();
             r.exchange.response = Some(*response);
+            let after = r.exchange.captured_bytes();
             if r.exchange.state == State::InFlight {
                 r.exchange.state = State::Streaming;
             }
+            push_evicted(out, store.resized(before, after));
             out.push(StoreEvent::Updated(id));
         }
         CaptureMsg::ResponseData {
@@ -337,19 +345,29 @@ fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
         }
         CaptureMsg::Finish { id, at_us, failure } => {
             let Some(r) = store.get_mut(id) else { return };
-            let ex = &mut r.exchange;
-            ex.timings.end_us = Some(at_us);
-            ex.state = match failure {
-                Some(f) => State::Failed(f),
-                None => State::Complete,
-            };
-            // Growth reserved spare capacity; give it back now the body is final.
-            ex.request.body.bytes.shrink_to_fit();
-            ex.chunks.shrink_to_fit();
-            if let Some(resp) = ex.response.as_mut() {
-                resp.body.bytes.shrink_to_fit();
+            // The first verdict stands: a late one (a body dropped after
+            // shutdown finalised its exchange) must not reopen or flip it.
+            if r.exchange.state.is_finished() {
+                return;
             }
+            finish(&mut r.exchange, at_us, failure);
             out.push(StoreEvent::Finished(id));
+        }
+        CaptureMsg::FinishOpen { failure } => {
+            let now = chrono::Utc::now();
+            let open: Vec<ExchangeId> = store
+                .iter()
+                .filter(|r| !r.exchange.state.is_finished())
+                .map(|r| r.exchange.id)
+                .collect();
+            for id in open {
+                if let Some(r) = store.get_mut(id) {
+                    let ran = (now - r.exchange.started_at).num_microseconds();
+                    let at_us = ran.map_or(0, |us| us.max(0) as u64);
+                    finish(&mut r.exchange, at_us, Some(failure.clone()));
+                    out.push(StoreEvent::Finished(id));
+                }
+            }
         }
         CaptureMsg::Flush(done) => {
             let _ = done.send(());
@@ -364,16 +382,27 @@ fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
             out.push(StoreEvent::Refused(refusal.reason));
         }
         CaptureMsg::Clear(ids) => {
-            match ids {
-                None => {
-                    store.retain(|_| false);
-                }
-                Some(ids) => {
-                    store.retain(|r| !ids.contains(&r.exchange.id));
-                }
-            }
+            let removed = match ids {
+                None => store.retain(|_| false),
+                Some(ids) => store.retain(|r| !ids.contains(&r.exchange.id)),
+            };
+            store.count_cleared(removed);
             out.push(StoreEvent::Cleared);
         }
+    }
+}
+
+fn finish(ex: &mut Exchange, at_us: u64, failure: Option<Failure>) {
+    ex.timings.end_us = Some(at_us);
+    ex.state = match failure {
+        Some(f) => State::Failed(f),
+        None => State::Complete,
+    };
+    // Growth reserved spare capacity; give it back now the body is final.
+    ex.request.body.bytes.shrink_to_fit();
+    ex.chunks.shrink_to_fit();
+    if let Some(resp) = ex.response.as_mut() {
+        resp.body.bytes.shrink_to_fit();
     }
 }
 

@@ -99,6 +99,20 @@ pub struct ProxyArgs {
     /// Close a stream idle this long; 0 = never [streamIdleTimeoutSeconds, default 60].
     #[arg(long, value_name = "SECONDS")]
     pub stream_idle_timeout_seconds: Option<u64>,
+    /// Close a client connection with no request in progress this long:
+    /// unfinished request head, idle keep-alive, stalled TLS or SOCKS5
+    /// handshake, a CONNECT that never starts TLS, a stalled upload;
+    /// 0 = never [clientIdleTimeoutSeconds, default 60].
+    #[arg(long, value_name = "SECONDS")]
+    pub client_idle_timeout_seconds: Option<u64>,
+    /// Give up on an upstream whose TCP connect and TLS handshake take
+    /// longer (504); 0 = never [upstreamConnectTimeoutSeconds, default 10].
+    #[arg(long, value_name = "SECONDS")]
+    pub upstream_connect_timeout_seconds: Option<u64>,
+    /// Give up on an upstream that sends no response head this long after
+    /// the request was sent (504); 0 = never [upstreamResponseTimeoutSeconds, default 600].
+    #[arg(long, value_name = "SECONDS")]
+    pub upstream_response_timeout_seconds: Option<u64>,
     /// Bytes of other bodies kept [maxBodyCaptureBytes, default 8388608].
     #[arg(long, value_name = "BYTES")]
     pub max_body_capture_bytes: Option<u64>,

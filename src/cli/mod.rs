@@ -8,7 +8,7 @@ pub mod env;
 mod export;
 mod mcp_stdio;
 mod mocks;
-mod proxy;
+pub mod proxy;
 mod record;
 mod retrieve;
 

@@ -62,16 +62,37 @@ pub fn resolve(args: &ProxyArgs) -> anyhow::Result<Resolved> {
             d.max_body_capture_bytes,
         )?,
     };
-    let idle = args
-        .stream_idle_timeout_seconds
-        .or(layered.u64("streamIdleTimeoutSeconds")?)
-        .unwrap_or(60);
+    // Seconds, 0 meaning "never".
+    let limit = |cli: Option<u64>, key: &str, default: u64| -> anyhow::Result<Option<Duration>> {
+        let secs = cli.or(layered.u64(key)?).unwrap_or(default);
+        Ok((secs > 0).then(|| Duration::from_secs(secs)))
+    };
     let relay = RelaySettings {
         streaming_enabled: args
             .streaming_responses_enabled
             .or(layered.bool("streamingResponsesEnabled")?)
             .unwrap_or(true),
-        idle_timeout: (idle > 0).then(|| Duration::from_secs(idle)),
+        idle_timeout: limit(
+            args.stream_idle_timeout_seconds,
+            "streamIdleTimeoutSeconds",
+            60,
+        )?,
+        client_idle_timeout: limit(
+            args.client_idle_timeout_seconds,
+            "clientIdleTimeoutSeconds",
+            60,
+        )?,
+        upstream_connect_timeout: limit(
+            args.upstream_connect_timeout_seconds,
+            "upstreamConnectTimeoutSeconds",
+            10,
+        )?,
+        upstream_response_timeout: limit(
+            args.upstream_response_timeout_seconds,
+            "upstreamResponseTimeoutSeconds",
+            600,
+        )?,
+        max_client_connections: None,
     };
     Ok(Resolved { limits, relay })
 }
@@ -99,13 +120,49 @@ fn install_pricing_override() -> anyhow::Result<()> {
 pub fn run(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
     let settings = resolve(args)?;
     install_pricing_override()?;
+    raise_fd_limit();
+    log_engine_panics();
     let ca = Arc::new(prepare_ca(&super::ca_dir(common)?)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_name("llmspy-engine")
+        .thread_name(crate::ENGINE_THREAD_NAME)
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(serve(common, args, settings, ca))
+}
+
+/// Raise the soft open-file limit to the hard one, and say so when even
+/// the hard limit leaves room for few concurrent clients.
+fn raise_fd_limit() {
+    use crate::engine::fdlimit;
+    match fdlimit::raise() {
+        Ok(limit) if limit.hard < fdlimit::LOW_HARD_LIMIT => eprintln!(
+            "llmspy: warning: the open-file limit is {} (hard limit), room for about {} client \
+             connections (each proxied request holds two descriptors); idle ones are closed \
+             first when it runs out. Raise it with `ulimit -Hn` as root or in /etc/security/limits.conf.",
+            limit.hard,
+            fdlimit::client_connection_budget()
+        ),
+        Ok(limit) => {
+            if let Some(from) = limit.raised_from {
+                tracing::info!("raised the open-file limit from {from} to {}", limit.soft);
+            }
+        }
+        Err(e) => eprintln!("llmspy: warning: cannot raise the open-file limit: {e}"),
+    }
+}
+
+/// A panic on an engine thread is caught there (that exchange fails, the
+/// proxy carries on): log it rather than print a backtrace banner.
+fn log_engine_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some(crate::ENGINE_THREAD_NAME) {
+            tracing::error!("{info}");
+        } else {
+            previous(info);
+        }
+    }));
 }
 
 async fn serve(
@@ -300,38 +357,28 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Give in-flight exchanges a grace period, mark the rest, flush `--save`.
+/// Give in-flight exchanges a grace period, finalise the rest, flush `--save`.
 pub async fn drain(store: &StoreReader, recorder: &Recorder) {
-    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-    loop {
-        let open = in_flight(store);
-        if open.is_empty() || tokio::time::Instant::now() >= deadline {
-            for id in open {
-                let failure = Failure::new(
-                    FailureKind::Shutdown,
-                    "llmspy stopped before this exchange finished",
-                );
-                recorder.send(CaptureMsg::Finish {
-                    id,
-                    at_us: 0,
-                    failure: Some(failure),
-                });
-            }
-            break;
-        }
-        // Polling the store is fine here: this runs once, at exit.
+    drain_within(store, recorder, SHUTDOWN_GRACE).await;
+}
+
+/// [`drain`] with a chosen grace period.
+pub async fn drain_within(store: &StoreReader, recorder: &Recorder, grace: Duration) {
+    let deadline = tokio::time::Instant::now() + grace;
+    // Polling the store is fine here: this runs once, at exit.
+    while any_open(store) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let failure = Failure::new(
+        FailureKind::Shutdown,
+        "llmspy stopped before this exchange finished",
+    );
+    recorder.send(CaptureMsg::FinishOpen { failure });
     let (done, flushed) = tokio::sync::oneshot::channel();
     recorder.send(CaptureMsg::Flush(done));
     let _ = tokio::time::timeout(Duration::from_secs(5), flushed).await;
 }
 
-fn in_flight(store: &StoreReader) -> Vec<u64> {
-    store
-        .read()
-        .iter()
-        .filter(|r| !r.exchange.state.is_finished())
-        .map(|r| r.exchange.id)
-        .collect()
+fn any_open(store: &StoreReader) -> bool {
+    store.read().iter().any(|r| !r.exchange.state.is_finished())
 }

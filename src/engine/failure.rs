@@ -22,6 +22,18 @@ pub fn chain(e: &(dyn StdError + 'static)) -> String {
 
 /// Classify an error from sending a request upstream to `authority`.
 pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
+    if let Some(t) = find::<super::timed_connect::ConnectTimeout>(e) {
+        return Failure::new(
+            FailureKind::UpstreamTimeout,
+            format!(
+                "no connection to {authority} within {} (TCP connect and TLS handshake; upstreamConnectTimeoutSeconds)",
+                super::guard::seconds(t.0)
+            ),
+        );
+    }
+    if let Some(stalled) = find::<super::tee::ClientStalled>(e) {
+        return Failure::new(FailureKind::ClientTimeout, stalled.to_string());
+    }
     let detail = chain(e);
     let kind = upstream_kind(e, &detail);
     let message = match kind {
@@ -33,6 +45,39 @@ pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
         _ => format!("{authority} closed the connection: {detail}"),
     };
     Failure::new(kind, message)
+}
+
+/// The failure of an upstream that sent no response head in time.
+pub fn no_response(host: &str, limit: std::time::Duration) -> Failure {
+    Failure::new(
+        FailureKind::UpstreamTimeout,
+        format!(
+            "no response headers from {host} within {} (upstreamResponseTimeoutSeconds)",
+            super::guard::seconds(limit)
+        ),
+    )
+}
+
+/// What a proxy answers for a failure: 504 for an upstream that did not
+/// answer in time, 408 for a client that stalled, 502 for the rest.
+pub fn status(failure: &Failure) -> http::StatusCode {
+    match failure.kind {
+        FailureKind::UpstreamTimeout => http::StatusCode::GATEWAY_TIMEOUT,
+        FailureKind::ClientTimeout => http::StatusCode::REQUEST_TIMEOUT,
+        _ => http::StatusCode::BAD_GATEWAY,
+    }
+}
+
+/// The first error of type `T` in `e`'s source chain.
+fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = err.source();
+    }
+    None
 }
 
 fn upstream_kind(e: &(dyn StdError + 'static), detail: &str) -> FailureKind {

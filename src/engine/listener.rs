@@ -3,62 +3,70 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
+use super::accept::Backoff;
+use super::conns::Conn;
 use super::relay::{Target, empty, error_response, relay};
 use super::rewind::{Rewind, sniff};
 use super::sniff::{Protocol, Verdict};
+use super::unwind::CatchUnwind;
 use super::upstream::UpstreamBody;
-use super::{ConnInfo, Shared, mitm, proxy_auth, socks5};
+use super::{ConnInfo, Shared, mitm, proxy_auth, serve, socks5};
 use crate::exchange::Via;
-
-const SNIFF_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut backoff = Backoff::default();
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    backoff.reset();
                     let _ = stream.set_nodelay(true);
                     tokio::spawn(connection(shared.clone(), stream, peer));
                 }
-                // Out of file descriptors and the like: back off briefly
-                // rather than spin, and keep serving.
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
+                Err(e) => backoff.failed(&e, &shared.conns).await,
             },
         }
     }
 }
 
-async fn connection(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
-    let (prefix, verdict) = match tokio::time::timeout(SNIFF_TIMEOUT, sniff(&mut stream, 18)).await
-    {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => return tracing::debug!("{peer}: closed before sending anything: {e}"),
-        Err(_) => return tracing::debug!("{peer}: sent nothing for {SNIFF_TIMEOUT:?}; closed"),
+async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+    let conn = shared.conns.open();
+    let limit = shared.settings.client_idle_timeout;
+    // Sniffing and the SOCKS5 handshake happen with no request in progress,
+    // so a client that stalls in them is closed at the idle deadline.
+    let serving = CatchUnwind::new(dispatch(shared.clone(), stream, peer, conn.clone()));
+    tokio::select! {
+        served = serving => if let Err(panic) = served {
+            tracing::error!("{peer}: the connection hit a bug in llmspy ({panic}); closed, still serving others");
+        },
+        closed = conn.closed(limit) => serve::log_closed(&peer.to_string(), closed),
+    }
+}
+
+async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, conn: Arc<Conn>) {
+    let (prefix, verdict) = match sniff(&mut stream, 18).await {
+        Ok(v) => v,
+        Err(e) => return tracing::debug!("{peer}: closed before sending anything: {e}"),
     };
-    let conn = ConnInfo {
+    let info = ConnInfo {
         peer,
         local: stream.local_addr().unwrap_or(shared.local_addr),
     };
     let io = Rewind::new(prefix.clone(), stream);
     match verdict {
-        Verdict::Known(Protocol::Http) => serve_http(shared, io, conn).await,
-        Verdict::Known(Protocol::Socks5) => serve_socks(shared, io, peer).await,
+        Verdict::Known(Protocol::Http) => serve_http(shared, io, info, conn).await,
+        Verdict::Known(Protocol::Socks5) => serve_socks(shared, io, peer, conn).await,
         Verdict::Known(Protocol::Tls) => tracing::warn!(
             "{peer}: TLS sent straight to the proxy port; use it as an HTTP proxy (HTTPS_PROXY=http://{}) — closed",
             shared.local_addr
@@ -71,24 +79,20 @@ async fn connection(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr
     }
 }
 
-async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, conn: ConnInfo) {
-    let peer = conn.peer;
-    let svc = service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(route(shared, req, conn).await) }
-    });
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    if let Err(e) = builder
-        .serve_connection_with_upgrades(TokioIo::new(io), svc)
-        .await
-    {
-        tracing::debug!("{peer}: connection ended: {e}");
-    }
+async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, info: ConnInfo, conn: Arc<Conn>) {
+    let routing = shared.clone();
+    let answer = move |req| route(routing.clone(), req, info);
+    serve::http(&shared, io, conn, info.peer.to_string(), answer).await;
 }
 
-async fn serve_socks(shared: Arc<Shared>, mut io: Rewind<TcpStream>, peer: SocketAddr) {
+async fn serve_socks(
+    shared: Arc<Shared>,
+    mut io: Rewind<TcpStream>,
+    peer: SocketAddr,
+    conn: Arc<Conn>,
+) {
     match socks5::handshake(&mut io, shared.proxy_auth.as_ref()).await {
-        Ok(t) => mitm::intercept(shared, io, t.host, t.port, Via::Socks5, Some(peer)).await,
+        Ok(t) => mitm::intercept(shared, io, t.host, t.port, Via::Socks5, Some(peer), conn).await,
         Err(e @ (socks5::SocksError::BadCredentials | socks5::SocksError::NeedsCredentials)) => {
             proxy_auth::refuse(&shared, format!("refused SOCKS5 client {peer}: {e}"));
         }
@@ -160,6 +164,7 @@ fn connect(
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
+                let conn = shared.conns.open();
                 mitm::intercept(
                     shared,
                     TokioIo::new(upgraded),
@@ -167,6 +172,7 @@ fn connect(
                     port,
                     Via::Connect,
                     Some(peer),
+                    conn,
                 )
                 .await
             }

@@ -4,54 +4,77 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::LazyConfigAcceptor;
 
+use super::conns::Conn;
 use super::relay::{Target, relay};
 use super::rewind::{Rewind, sniff};
 use super::sniff::{Protocol, Verdict};
+use super::unwind::CatchUnwind;
 use super::{Shared, failure};
 use crate::capture::CaptureMsg;
 use crate::exchange::{Body, Exchange, Request, State, Timings, Via};
 
-/// How long a tunnel may stay silent before its first bytes.
-const FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Handle the bytes of a tunnel the client opened to `host:port`.
+/// Handle the bytes of a tunnel the client opened to `host:port`. The
+/// tunnel is closed once it has had no request in progress for
+/// `clientIdleTimeoutSeconds` (a CONNECT that never starts TLS, a stalled
+/// handshake, an idle keep-alive inside).
 pub async fn intercept<S>(
+    shared: Arc<Shared>,
+    io: S,
+    host: String,
+    port: u16,
+    via: Via,
+    client: Option<SocketAddr>,
+    conn: Arc<Conn>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let who = format!("tunnel to {host}:{port}");
+    let limit = shared.settings.client_idle_timeout;
+    let work = CatchUnwind::new(tunnel(shared, io, host, port, via, client, conn.clone()));
+    tokio::select! {
+        done = work => if let Err(panic) = done {
+            tracing::error!("{who}: hit a bug in llmspy ({panic}); closed, still serving others");
+        },
+        closed = conn.closed(limit) => super::serve::log_closed(&who, closed),
+    }
+}
+
+async fn tunnel<S>(
     shared: Arc<Shared>,
     mut io: S,
     host: String,
     port: u16,
     via: Via,
     client: Option<SocketAddr>,
+    conn: Arc<Conn>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let sniffed = tokio::time::timeout(FIRST_BYTES_TIMEOUT, sniff(&mut io, 16)).await;
-    let (prefix, verdict) = match sniffed {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => return tracing::debug!("tunnel to {host}:{port} closed early: {e}"),
-        Err(_) => return tracing::debug!("tunnel to {host}:{port} sent nothing"),
+    let (prefix, verdict) = match sniff(&mut io, 16).await {
+        Ok(v) => v,
+        Err(e) => return tracing::debug!("tunnel to {host}:{port} closed early: {e}"),
     };
     let io = Rewind::new(prefix, io);
     match verdict {
-        Verdict::Known(Protocol::Tls) => tls(shared, io, host, port, via, client).await,
+        Verdict::Known(Protocol::Tls) => tls(shared, io, host, port, via, client, conn).await,
         Verdict::Known(Protocol::Http) => {
             let target = Target {
                 scheme: "http",
                 host,
                 port,
             };
-            serve(shared, io, target, via, client).await;
+            serve(shared, io, target, via, client, conn).await;
         }
         Verdict::NeedMore => {}
         Verdict::Known(Protocol::Socks5) | Verdict::Unknown => {
             tracing::info!("passing an unrecognised protocol to {host}:{port} through untouched");
+            // Opaque bytes both ways: llmspy cannot tell idle from busy.
+            let _busy = conn.request();
             super::tunnel::raw(io, &format!("{host}:{port}")).await;
         }
     }
@@ -64,6 +87,7 @@ async fn tls<S>(
     port: u16,
     via: Via,
     client: Option<SocketAddr>,
+    conn: Arc<Conn>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -95,31 +119,24 @@ async fn tls<S>(
         host: dial_host,
         port,
     };
-    serve(shared, stream, target, via, client).await;
+    serve(shared, stream, target, via, client, conn).await;
 }
 
 /// Serve HTTP/1.1 or HTTP/2 on an intercepted stream, relaying each request.
-pub async fn serve<S>(
+async fn serve<S>(
     shared: Arc<Shared>,
     io: S,
     target: Target,
     via: Via,
     client: Option<SocketAddr>,
+    conn: Arc<Conn>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = service_fn(move |req| {
-        let shared = shared.clone();
-        let target = target.clone();
-        async move { Ok::<_, std::convert::Infallible>(relay(shared, req, target, via, client).await) }
-    });
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    if let Err(e) = builder
-        .serve_connection_with_upgrades(TokioIo::new(io), svc)
-        .await
-    {
-        tracing::debug!("intercepted connection ended: {e}");
-    }
+    let who = format!("intercepted connection to {}", target.authority());
+    let relaying = shared.clone();
+    let answer = move |req| relay(relaying.clone(), req, target.clone(), via, client);
+    super::serve::http(&shared, io, conn, who, answer).await;
 }
 
 /// A client that aborts the handshake becomes a failed exchange saying why.

@@ -5,17 +5,25 @@
 //! requests to llmspy itself, which go to the control API handler given at
 //! start (so the engine knows nothing of the API's internals).
 
+mod accept;
+mod conns;
+mod deadline;
 mod failure;
+pub mod fdlimit;
+mod guard;
 mod listener;
 mod mitm;
 mod proxy_auth;
 mod relay;
 pub mod responder;
 mod rewind;
+mod serve;
 pub mod sniff;
-mod socks5;
+pub mod socks5;
 mod tee;
+mod timed_connect;
 mod tunnel;
+mod unwind;
 pub mod upstream;
 
 use std::future::Future;
@@ -72,6 +80,18 @@ pub struct RelaySettings {
     pub streaming_enabled: bool,
     /// `streamIdleTimeoutSeconds`: close a body that sends nothing this long.
     pub idle_timeout: Option<Duration>,
+    /// `clientIdleTimeoutSeconds`: how long a client connection may sit with
+    /// no request in progress (sniffing, SOCKS5 and TLS handshakes, an
+    /// unfinished request head, keep-alive), or stall sending a request body.
+    pub client_idle_timeout: Option<Duration>,
+    /// `upstreamConnectTimeoutSeconds`: TCP connect plus TLS handshake.
+    pub upstream_connect_timeout: Option<Duration>,
+    /// `upstreamResponseTimeoutSeconds`: from the request being sent to the
+    /// response head. Long: a non-streamed completion can think for minutes.
+    pub upstream_response_timeout: Option<Duration>,
+    /// Most client connections held at once; past it the longest-idle ones
+    /// are shed. None: derived from the open-file limit at start.
+    pub max_client_connections: Option<usize>,
 }
 
 impl Default for RelaySettings {
@@ -79,6 +99,10 @@ impl Default for RelaySettings {
         RelaySettings {
             streaming_enabled: true,
             idle_timeout: Some(Duration::from_secs(60)),
+            client_idle_timeout: Some(Duration::from_secs(60)),
+            upstream_connect_timeout: Some(Duration::from_secs(10)),
+            upstream_response_timeout: Some(Duration::from_secs(600)),
+            max_client_connections: None,
         }
     }
 }
@@ -119,6 +143,8 @@ pub(crate) struct Shared {
     pub responder: Option<Arc<dyn Responder>>,
     pub proxy_auth: Option<ProxyCredentials>,
     pub local_addr: SocketAddr,
+    /// Every open client connection, for idle deadlines and shedding.
+    pub conns: Arc<conns::Registry>,
 }
 
 /// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
@@ -131,7 +157,7 @@ pub struct Engine {
 impl Engine {
     /// Bind and start serving on the current runtime.
     pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
-        let client = upstream::client(&config.trust)?;
+        let client = upstream::client(&config.trust, config.settings.upstream_connect_timeout)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| EngineError::Bind {
@@ -142,6 +168,10 @@ impl Engine {
             addr: config.listen,
             source,
         })?;
+        let budget = config
+            .settings
+            .max_client_connections
+            .unwrap_or_else(fdlimit::client_connection_budget);
         let shared = Arc::new(Shared {
             recorder: config.recorder,
             client,
@@ -151,6 +181,7 @@ impl Engine {
             responder: config.responder,
             proxy_auth: config.proxy_auth,
             local_addr,
+            conns: conns::Registry::new(budget),
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let accept_loop = tokio::spawn(listener::accept_loop(listener, shared, stopped));

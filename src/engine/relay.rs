@@ -12,10 +12,11 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::body::Incoming;
 
+use super::guard::Pending;
 use super::responder::{Decision, ForwardOverride, MockResponse, Responder};
 use super::tee::{Side, Tee, elapsed_us};
 use super::upstream::UpstreamBody;
-use super::{BoxError, Shared, failure};
+use super::{BoxError, Shared, deadline, failure};
 use crate::capture::CaptureMsg;
 use crate::exchange::{
     self, Body, Exchange, Failure, Headers, Request as ReqHead, Response as RespHead, State,
@@ -57,22 +58,38 @@ const HOP_BY_HOP: &[&str] = &[
 /// Relay one request to `target` and return the response to send back.
 pub async fn relay(
     shared: Arc<Shared>,
-    mut req: Request<Incoming>,
+    req: Request<Incoming>,
     target: Target,
     via: Via,
     client: Option<SocketAddr>,
 ) -> Response<UpstreamBody> {
     let started = Instant::now();
-    let recorder = &shared.recorder;
-    let id = recorder.next_id();
+    let id = shared.recorder.next_id();
     let exchange = new_exchange(id, &req, &target, via, client);
     let head = exchange.request.clone();
-    recorder.send(CaptureMsg::Start(Box::new(exchange)));
-    let mut target = target;
+    shared.recorder.send(CaptureMsg::Start(Box::new(exchange)));
+    // If this future is dropped (the client went away) or panics before a
+    // response is handed back, the guard finalises the exchange.
+    let pending = Pending::new(id, started, shared.recorder.clone());
+    let resp = forward(shared, req, target, head, id, started).await;
+    pending.handed_over();
+    resp
+}
+
+async fn forward(
+    shared: Arc<Shared>,
+    mut req: Request<Incoming>,
+    mut target: Target,
+    head: ReqHead,
+    id: u64,
+    started: Instant,
+) -> Response<UpstreamBody> {
+    let recorder = &shared.recorder;
 
     let upgrade = is_upgrade(&req).then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
     let cap = recorder.limits().max_body_capture_bytes;
+    let (request_sent, sent) = tokio::sync::oneshot::channel();
     let body = Tee::new(
         body,
         Side::Request,
@@ -80,8 +97,9 @@ pub async fn relay(
         recorder.clone(),
         started,
         cap,
-        None,
-    );
+        shared.settings.client_idle_timeout,
+    )
+    .signal_end(request_sent);
     let (body, decision) = match shared.responder.clone() {
         Some(r) if r.active() => match decide(r.as_ref(), body, head).await {
             Ok(v) => v,
@@ -120,11 +138,18 @@ pub async fn relay(
     parts.headers.remove(header::HOST);
     let upstream_req = Request::from_parts(parts, body);
 
-    let resp = match shared.client.request(upstream_req).await {
-        Ok(resp) => resp,
-        Err(e) => {
+    let limit = shared.settings.upstream_response_timeout;
+    let sending = shared.client.request(upstream_req);
+    let resp = match deadline::response_head(sending, sent, limit).await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => {
             let failure = failure::upstream(&target.authority(), &e);
-            return fail(&shared, id, started, StatusCode::BAD_GATEWAY, failure);
+            let status = failure::status(&failure);
+            return fail(&shared, id, started, status, failure);
+        }
+        Err(limit) => {
+            let failure = failure::no_response(&target.host, limit);
+            return fail(&shared, id, started, StatusCode::GATEWAY_TIMEOUT, failure);
         }
     };
     respond(shared, id, started, resp, upgrade).await

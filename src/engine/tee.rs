@@ -29,6 +29,11 @@ pub enum Side {
 #[error("no data for {0:?}: stream idle timeout")]
 pub struct IdleTimeout(pub Duration);
 
+/// The error a request tee yields when the client stopped sending its body.
+#[derive(Debug, thiserror::Error)]
+#[error("the client sent no request body data for {} (clientIdleTimeoutSeconds)", super::guard::seconds(*.0))]
+pub struct ClientStalled(pub Duration);
+
 pin_project! {
     #[project = TeeProj]
     pub struct Tee<B> {
@@ -46,7 +51,14 @@ pin_project! {
         idle_limit: Option<Duration>,
         #[pin]
         idle: Option<Sleep>,
+        // True while the last poll found the inner body pending: the idle
+        // clock only runs while waiting on the sender, not while the
+        // receiving side is slow to ask for more.
+        waiting: bool,
         done: bool,
+        // Told when the body has ended (or the tee is dropped): the
+        // upstream response deadline starts once the request is sent.
+        ended: Option<tokio::sync::oneshot::Sender<()>>,
     }
 
     impl<B> PinnedDrop for Tee<B> {
@@ -60,10 +72,11 @@ pin_project! {
                 this.recorder.send(CaptureMsg::Finish { id: *this.id, at_us, failure: None });
                 return;
             }
-            let failure = Failure::new(
-                FailureKind::ClientGone,
-                "the client closed the connection before the response finished",
-            );
+            let failure = if std::thread::panicking() {
+                super::guard::internal_error()
+            } else {
+                super::guard::client_gone(this.started.elapsed(), "before the response finished")
+            };
             this.recorder.send(CaptureMsg::Finish { id: *this.id, at_us, failure: Some(failure) });
         }
     }
@@ -90,8 +103,21 @@ impl<B: Body> Tee<B> {
             cap,
             idle: idle_limit.map(tokio::time::sleep),
             idle_limit,
+            waiting: false,
             done: false,
+            ended: None,
         }
+    }
+
+    /// Signal `tx` when the body has been read to its end (at once for a
+    /// body that is empty from the start).
+    pub fn signal_end(mut self, tx: tokio::sync::oneshot::Sender<()>) -> Self {
+        if self.inner.is_end_stream() {
+            let _ = tx.send(());
+        } else {
+            self.ended = Some(tx);
+        }
+        self
     }
 }
 
@@ -115,25 +141,31 @@ where
         if *this.done {
             return Poll::Ready(None);
         }
+        if !*this.waiting
+            && let (Some(idle), Some(limit)) = (this.idle.as_mut().as_pin_mut(), *this.idle_limit)
+        {
+            idle.reset(tokio::time::Instant::now() + limit);
+        }
+        *this.waiting = true;
         let polled = this.inner.as_mut().poll_frame(cx);
         let Poll::Ready(next) = polled else {
             if let Some(idle) = this.idle.as_mut().as_pin_mut() {
                 ready!(idle.poll(cx));
                 let limit = this.idle_limit.unwrap_or_default();
+                let error: BoxError = match this.side {
+                    Side::Response => Box::new(IdleTimeout(limit)),
+                    Side::Request => Box::new(ClientStalled(limit)),
+                };
                 finish(&mut this, Some(idle_failure(limit)));
-                return Poll::Ready(Some(Err(Box::new(IdleTimeout(limit)))));
+                return Poll::Ready(Some(Err(error)));
             }
             return Poll::Pending;
         };
+        *this.waiting = false;
         match next {
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref() {
                     record_data(&mut this, data);
-                }
-                if let (Some(idle), Some(limit)) =
-                    (this.idle.as_mut().as_pin_mut(), this.idle_limit)
-                {
-                    idle.reset(tokio::time::Instant::now() + *limit);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
@@ -199,6 +231,9 @@ fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes) {
 
 fn finish<B>(this: &mut TeeProj<'_, B>, failure: Option<Failure>) {
     *this.done = true;
+    if let Some(tx) = this.ended.take() {
+        let _ = tx.send(());
+    }
     let at_us = elapsed_us(*this.started);
     let id = *this.id;
     match this.side {

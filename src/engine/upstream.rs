@@ -16,7 +16,10 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use super::BoxError;
 
 pub type UpstreamBody = BoxBody<bytes::Bytes, BoxError>;
-pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, UpstreamBody>;
+pub type UpstreamClient = Client<
+    super::timed_connect::TimedConnector<hyper_rustls::HttpsConnector<HttpConnector>>,
+    UpstreamBody,
+>;
 
 /// What upstream servers llmspy trusts.
 #[derive(Debug, Clone, Default)]
@@ -75,8 +78,12 @@ pub fn system_roots_pem() -> String {
     crate::ca::to_pem(&native.certs)
 }
 
-/// Build the shared, pooled client.
-pub fn client(trust: &UpstreamTrust) -> Result<UpstreamClient, UpstreamError> {
+/// Build the shared, pooled client; `connect_timeout` bounds TCP connect
+/// and TLS handshake together.
+pub fn client(
+    trust: &UpstreamTrust,
+    connect_timeout: Option<Duration>,
+) -> Result<UpstreamClient, UpstreamError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -93,12 +100,12 @@ pub fn client(trust: &UpstreamTrust) -> Result<UpstreamClient, UpstreamError> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(30)));
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_or_http()
         .enable_all_versions()
         .wrap_connector(http);
+    let https = super::timed_connect::TimedConnector::new(https, connect_timeout);
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .http2_adaptive_window(true)

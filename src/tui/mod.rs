@@ -259,6 +259,12 @@ impl TerminalGuard {
     fn enter() -> io::Result<Self> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // The engine catches its own panics and carries on; the screen
+            // must stay up. The log has it.
+            if std::thread::current().name() == Some(crate::ENGINE_THREAD_NAME) {
+                tracing::error!("{info}");
+                return;
+            }
             let _ = execute!(stdout(), DisableMouseCapture, DisableBracketedPaste);
             previous(info);
         }));

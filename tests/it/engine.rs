@@ -396,6 +396,7 @@ async fn idle_stream_is_closed_and_marked() {
     let relay = llmspy::engine::RelaySettings {
         streaming_enabled: true,
         idle_timeout: Some(Duration::from_millis(300)),
+        ..Default::default()
     };
     let mut proxy = TestProxy::with(Options {
         relay,

@@ -11,6 +11,8 @@
 //! - `GET /ndjson`: three NDJSON lines.
 //! - `GET /reset`: part of a body, then (once the gate opens) the stream breaks.
 //! - `GET /stall`: a head and one frame, then nothing.
+//! - `GET /hang`: reads the request and never answers; [`Upstream::cancelled`]
+//!   is notified when llmspy gives up on it (the request future is dropped).
 //! - `POST /v1/chat/completions[?cut=1]`: an OpenAI chat stream through `[DONE]`
 //!   (with `cut=1`, only its first chunk), then holds the body open until the gate.
 //! - `POST /mcp`: an MCP reply to request 1 as one SSE event, then held open.
@@ -50,6 +52,8 @@ pub struct Upstream {
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// Opened by the test to let `/sse/gated` send its second event.
     pub gate: Arc<Notify>,
+    /// Notified when a `/hang` request is abandoned by its client.
+    pub cancelled: Arc<Notify>,
     _dir: tempfile::TempDir,
 }
 
@@ -57,6 +61,16 @@ pub struct Upstream {
 struct State {
     seen: Arc<Mutex<Vec<Seen>>>,
     gate: Arc<Notify>,
+    cancelled: Arc<Notify>,
+}
+
+/// Notifies when dropped: the request it lives in was abandoned.
+struct NotifyOnDrop(Arc<Notify>);
+
+impl Drop for NotifyOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
 }
 
 impl Upstream {
@@ -68,6 +82,7 @@ impl Upstream {
         let state = State {
             seen: Arc::default(),
             gate: Arc::new(Notify::new()),
+            cancelled: Arc::new(Notify::new()),
         };
         let tls_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -81,6 +96,7 @@ impl Upstream {
             ca_file,
             seen: state.seen.clone(),
             gate: state.gate.clone(),
+            cancelled: state.cancelled.clone(),
             _dir: dir,
         };
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
@@ -163,6 +179,10 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
             .unwrap_or(default)
     };
     let ct = parts.headers.get("content-type").cloned();
+    if parts.uri.path() == "/hang" {
+        let _abandoned = NotifyOnDrop(st.cancelled.clone());
+        std::future::pending::<()>().await;
+    }
     let resp = match parts.uri.path() {
         "/echo" => with_type(
             full(body),

@@ -1,0 +1,117 @@
+//! Serving HTTP/1.1 and HTTP/2 on one client connection, wherever it came
+//! from (the proxy port, an intercepted tunnel). Each request counts as
+//! activity for the client idle deadline until its response body is done,
+//! and a panic while answering one request is caught: that request gets a
+//! 500, its exchange is recorded as failed, the connection carries on.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use pin_project_lite::pin_project;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::conns::{Active, Closed, Conn};
+use super::relay::error_response;
+use super::unwind::CatchUnwind;
+use super::upstream::UpstreamBody;
+use super::{BoxError, Shared};
+
+/// Serve `io` until the client is done, idle past `clientIdleTimeoutSeconds`
+/// or shed; `answer` produces each request's response.
+pub async fn http<S, F, Fut>(shared: &Shared, io: S, conn: Arc<Conn>, who: String, answer: F)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<UpstreamBody>> + Send + 'static,
+{
+    let requests = conn.clone();
+    let label = who.clone();
+    let svc = service_fn(move |req| {
+        let active = requests.request();
+        let answering = CatchUnwind::new(answer(req));
+        let who = label.clone();
+        async move {
+            let resp = answering
+                .await
+                .unwrap_or_else(|panic| internal_error(&who, &panic));
+            Ok::<_, Infallible>(resp.map(|body| Held::new(body, active).boxed()))
+        }
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let serving = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
+    tokio::select! {
+        served = serving => if let Err(e) = served {
+            tracing::debug!("{who}: connection ended: {e}");
+        },
+        closed = conn.closed(shared.settings.client_idle_timeout) => log_closed(&who, closed),
+    }
+}
+
+/// Say why llmspy closed a client connection itself.
+pub fn log_closed(who: &str, closed: Closed) {
+    match closed {
+        Closed::Idle(limit) => tracing::debug!(
+            "{who}: no request for {} (clientIdleTimeoutSeconds); closed",
+            super::guard::seconds(limit)
+        ),
+        Closed::Shed => tracing::debug!("{who}: idle; closed to make room for new connections"),
+    }
+}
+
+fn internal_error(who: &str, panic: &str) -> Response<UpstreamBody> {
+    tracing::error!("{who}: a request hit a bug in llmspy ({panic}); answered 500, still serving");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "llmspy: internal error while handling this request (see llmspy's log)\n".into(),
+    )
+}
+
+pin_project! {
+    /// A response body that keeps its request counted as in progress until
+    /// the body is finished or dropped.
+    struct Held<B> {
+        #[pin]
+        inner: B,
+        _active: Active,
+    }
+}
+
+impl<B> Held<B> {
+    fn new(inner: B, active: Active) -> Self {
+        Held {
+            inner,
+            _active: active,
+        }
+    }
+}
+
+impl<B: Body<Data = Bytes, Error = BoxError>> Body for Held<B> {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
