@@ -64,6 +64,7 @@ impl Analysis {
             "stream": self.stream,
             "usage": self.usage.map(usage_json),
             "cost_usd": self.cost,
+            "cost_source": self.cost_source,
             "stop_reason": reply.and_then(|r| r.stop_reason.clone()),
             "assistant_text": reply.map(|r| r.text()),
             "tool_calls": tool_calls,

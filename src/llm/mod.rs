@@ -16,6 +16,7 @@ mod anthropic;
 mod anthropic_stream;
 mod api;
 mod body;
+mod cost;
 mod detect;
 mod gemini;
 mod model;
@@ -24,6 +25,7 @@ mod openai_chat;
 mod openai_responses;
 #[cfg(test)]
 mod proptests;
+mod responses_items;
 mod responses_stream;
 pub mod threads;
 mod timeline;
@@ -32,9 +34,10 @@ mod value;
 use serde::Serialize;
 
 pub use api::Summary;
+pub use cost::CostSource;
 pub use model::{
-    ApiError, Conversation, Kind, Message, Note, NoteKind, Params, Part, Reply, ThreadHints,
-    Timeline, TimelineEvent, ToolCall, ToolDef, ToolResult, Usage,
+    ApiError, Conversation, Kind, Message, Note, NoteKind, Params, Part, Reply, ServerTools,
+    ThreadHints, Timeline, TimelineEvent, ToolCall, ToolDef, ToolResult, Usage,
 };
 pub use threads::{Changes, ThreadId, ThreadInfo, ThreadTracker};
 
@@ -58,9 +61,12 @@ pub struct Analysis {
     pub request: Conversation,
     pub reply: Option<Reply>,
     pub usage: Option<Usage>,
-    /// Estimated USD. `None` when the model or usage is unknown — never 0
-    /// for unknown; 0 for local Ollama.
+    /// USD: the provider's own figure when it reports one (OpenRouter,
+    /// LiteLLM), else estimated from the price list. `None` when the model
+    /// or usage is unknown — never 0 for unknown; 0 for local servers.
     pub cost: Option<f64>,
+    /// Where `cost` came from.
+    pub cost_source: Option<CostSource>,
     pub cost_breakdown: Option<Cost>,
     /// For streamed replies: when each event arrived.
     pub timeline: Option<Timeline>,
@@ -112,13 +118,13 @@ fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
         .usage
         .zip(model.as_deref())
         .and_then(|(u, m)| prices.cost(m, &u));
-    let cost = if provider == "ollama" {
-        Some(0.0)
-    } else {
-        parsed
-            .reported_cost
-            .or(cost_breakdown.as_ref().map(|c| c.total_usd))
-    };
+    let (cost, cost_source) = cost::choose(
+        &input,
+        provider,
+        parsed.reported_cost,
+        cost_breakdown.as_ref(),
+        parsed.usage.is_some(),
+    );
     let stream = is_stream(&input, &parsed);
     let timeline = stream_timeline(&input, &parsed);
     let mut notes = input.notes;
@@ -132,6 +138,7 @@ fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
         reply: parsed.reply,
         usage: parsed.usage,
         cost,
+        cost_source,
         cost_breakdown,
         timeline,
         mcp: None,
@@ -238,6 +245,7 @@ fn mcp_analysis(input: Input) -> Analysis {
         reply: None,
         usage: None,
         cost: None,
+        cost_source: None,
         cost_breakdown: None,
         timeline,
         mcp: Some(decoded.call),

@@ -19,6 +19,7 @@ fn analysis(kind: Kind, system: Option<&str>, messages: &[(&str, &str)]) -> Anal
         reply: None,
         usage: None,
         cost: None,
+        cost_source: None,
         cost_breakdown: None,
         timeline: None,
         mcp: None,
