@@ -61,6 +61,7 @@ impl Analysis {
             "kind": self.kind.label(),
             "provider": self.provider,
             "model": self.model,
+            "region": self.region,
             "stream": self.stream,
             "usage": self.usage.map(usage_json),
             "cost_usd": self.cost,

@@ -15,7 +15,10 @@
 mod anthropic;
 mod anthropic_stream;
 mod api;
+mod bedrock;
 mod body;
+mod converse;
+mod converse_stream;
 mod cost;
 mod detect;
 mod gemini;
@@ -56,6 +59,9 @@ pub struct Analysis {
     pub provider: &'static str,
     /// The model that answered, else the one asked for.
     pub model: Option<String>,
+    /// The cloud region serving it (Bedrock, Vertex AI), from the host or path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// The reply was (or was asked to be) streamed.
     pub stream: bool,
     pub request: Conversation,
@@ -133,6 +139,7 @@ fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
         kind,
         provider,
         model,
+        region: bedrock::region(&input.ex.request.host, &input.path),
         stream,
         request: parsed.request,
         reply: parsed.reply,
@@ -156,6 +163,7 @@ fn parse(input: &Input, kind: Kind) -> Parsed {
             Kind::OpenAiResponses => openai_responses::request(req),
             Kind::Gemini => gemini::request(req, &input.path),
             Kind::Ollama => ollama::request(req, &input.path),
+            Kind::Converse => converse::request(req, &input.path),
             Kind::Mcp | Kind::Other => Default::default(),
         };
         out.model = value::string_at(req, "model");
@@ -170,27 +178,29 @@ fn parse(input: &Input, kind: Kind) -> Parsed {
         });
         return out;
     }
-    if resp.content_type.contains("amazon.eventstream") {
-        let note = "Bedrock's binary event stream is not decoded: only the request is shown";
-        out.notes.push(Note::new(NoteKind::Unknown, note));
-        return out;
-    }
+    let eventstream = resp.content_type.contains("amazon.eventstream");
     match kind {
+        Kind::Anthropic if eventstream => bedrock::invoke_stream(&resp.body, &mut out),
         Kind::Anthropic => anthropic::reply(resp, &mut out),
+        Kind::Converse => converse::reply(resp, &mut out),
         Kind::OpenAiChat => openai_chat::reply(resp, &mut out),
         Kind::OpenAiResponses => openai_responses::reply(resp, &mut out),
         Kind::Gemini => gemini::reply(resp, &mut out),
         Kind::Ollama => ollama::reply(resp, &mut out),
         Kind::Mcp | Kind::Other => {}
     }
+    if eventstream && !matches!(kind, Kind::Anthropic | Kind::Converse) {
+        let note = "an event stream for this API is not decoded: only the request is shown";
+        out.notes.push(Note::new(NoteKind::Unknown, note));
+    }
     out
 }
 
 fn is_stream(input: &Input, parsed: &Parsed) -> bool {
-    let framed = input
-        .response
-        .as_ref()
-        .is_some_and(|r| matches!(r.format(), Format::Sse | Format::Ndjson));
+    let framed = input.response.as_ref().is_some_and(|r| {
+        matches!(r.format(), Format::Sse | Format::Ndjson)
+            || r.content_type.contains("amazon.eventstream")
+    });
     framed
         || parsed.request.params.stream == Some(true)
         || input.path.contains(":streamgeneratecontent")
@@ -240,6 +250,7 @@ fn mcp_analysis(input: Input) -> Analysis {
         kind: Kind::Mcp,
         provider: "mcp",
         model: None,
+        region: None,
         stream,
         request: Conversation::default(),
         reply: None,

@@ -19,6 +19,9 @@ pub enum Kind {
     Gemini,
     #[serde(rename = "ollama")]
     Ollama,
+    /// Amazon Bedrock's Converse API (`/model/{id}/converse[-stream]`).
+    #[serde(rename = "bedrock_converse")]
+    Converse,
     #[serde(rename = "mcp")]
     Mcp,
     #[serde(rename = "other")]
@@ -34,6 +37,7 @@ impl Kind {
             Kind::OpenAiResponses => "openai_responses",
             Kind::Gemini => "gemini",
             Kind::Ollama => "ollama",
+            Kind::Converse => "bedrock_converse",
             Kind::Mcp => "mcp",
             Kind::Other => "other",
         }
