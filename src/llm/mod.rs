@@ -204,6 +204,7 @@ fn is_stream(input: &Input, parsed: &Parsed) -> bool {
     framed
         || parsed.request.params.stream == Some(true)
         || input.path.contains(":streamgeneratecontent")
+        || input.path.ends_with("/invoke-with-response-stream")
 }
 
 fn stream_timeline(input: &Input, parsed: &Parsed) -> Option<Timeline> {

@@ -401,28 +401,41 @@ pub fn sse_bytes(e: &SseEventOut) -> String {
 
 /// Play a rendered completion: one body, or its events `gap` apart.
 pub fn play_wire(id: &str, wire: Wire, gap: Duration) -> MockResponse {
-    let (content_type, pieces): (&str, Vec<String>) = match wire {
-        Wire::Json(doc) => ("application/json", vec![doc.to_string()]),
+    let (content_type, pieces): (&str, Vec<Bytes>) = match wire {
+        Wire::Json(doc) => ("application/json", vec![Bytes::from(doc.to_string())]),
         Wire::Sse(events) => (
             "text/event-stream",
             events
                 .into_iter()
                 .map(|e| {
-                    sse_bytes(&SseEventOut {
+                    Bytes::from(sse_bytes(&SseEventOut {
                         event: e.event,
                         data: e.data,
                         id: None,
                         retry: None,
                         delay: Duration::ZERO,
-                    })
+                    }))
                 })
                 .collect(),
         ),
         Wire::Ndjson(lines) => (
             "application/x-ndjson",
-            lines.iter().map(|l| format!("{l}\n")).collect(),
+            lines
+                .iter()
+                .map(|l| Bytes::from(format!("{l}\n")))
+                .collect(),
         ),
-        Wire::JsonArray(items) => ("application/json", json_array_pieces(&items)),
+        Wire::JsonArray(items) => (
+            "application/json",
+            json_array_pieces(&items)
+                .into_iter()
+                .map(Bytes::from)
+                .collect(),
+        ),
+        Wire::EventStream(frames) => (
+            "application/vnd.amazon.eventstream",
+            frames.into_iter().map(Bytes::from).collect(),
+        ),
     };
     MockResponse {
         expectation_id: id.to_string(),
@@ -431,9 +444,9 @@ pub fn play_wire(id: &str, wire: Wire, gap: Duration) -> MockResponse {
         chunks: pieces
             .into_iter()
             .enumerate()
-            .map(|(i, p)| MockChunk {
+            .map(|(i, data)| MockChunk {
                 delay: if i == 0 { Duration::ZERO } else { gap },
-                data: Bytes::from(p),
+                data,
             })
             .collect(),
     }
