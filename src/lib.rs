@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod content;
 pub mod engine;
+pub mod eventstream;
 pub mod exchange;
 pub mod export;
 pub mod filter;

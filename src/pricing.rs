@@ -47,6 +47,19 @@ pub struct LongPrompt {
     pub prices: Prices,
 }
 
+/// Per-use fees of tools a provider runs on its side, USD per 1,000 uses.
+/// A tool without a price here adds nothing (web fetch is free; code
+/// execution is billed by container time, not per use).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ToolPrices {
+    #[serde(default)]
+    pub web_search: Option<f64>,
+    #[serde(default)]
+    pub web_fetch: Option<f64>,
+    #[serde(default)]
+    pub code_execution: Option<f64>,
+}
+
 /// What one exchange cost, split by kind of token.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cost {
@@ -55,6 +68,9 @@ pub struct Cost {
     pub cache_read_usd: f64,
     pub cache_write_usd: f64,
     pub output_usd: f64,
+    /// Per-use fees of server-side tools (web search), included in the total.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tools_usd: f64,
     /// The price-list entry used (e.g. `claude-sonnet-4-5`).
     pub priced_as: String,
     /// True when the long-prompt tier applied.
@@ -72,11 +88,18 @@ pub enum PricingError {
     BadPrice { model: String },
 }
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 #[derive(Debug, Deserialize)]
 struct PriceFile {
     #[serde(default)]
     taken: Option<String>,
     models: BTreeMap<String, Prices>,
+    /// Model-name prefix → per-use tool fees.
+    #[serde(default)]
+    server_tools: BTreeMap<String, ToolPrices>,
 }
 
 /// A price list: model name → prices.
@@ -85,6 +108,7 @@ pub struct PriceTable {
     /// When the prices were read, as the file says.
     pub taken: Option<String>,
     models: BTreeMap<String, Prices>,
+    tools: BTreeMap<String, ToolPrices>,
 }
 
 impl PriceTable {
@@ -101,9 +125,20 @@ impl PriceTable {
                 model: model.clone(),
             });
         }
+        let tools: BTreeMap<String, ToolPrices> = file
+            .server_tools
+            .into_iter()
+            .map(|(prefix, prices)| (prefix.to_ascii_lowercase(), prices))
+            .collect();
+        if let Some((prefix, _)) = tools.iter().find(|(_, p)| !valid_tools(p)) {
+            return Err(PricingError::BadPrice {
+                model: prefix.clone(),
+            });
+        }
         Ok(PriceTable {
             taken: file.taken,
             models,
+            tools,
         })
     }
 
@@ -117,6 +152,7 @@ impl PriceTable {
         let over = PriceTable::from_json(text)?;
         let mut table = PriceTable::embedded().clone();
         table.models.extend(over.models);
+        table.tools.extend(over.tools);
         table.taken = over.taken.or(table.taken);
         Ok(table)
     }
@@ -145,8 +181,38 @@ impl PriceTable {
     /// Cost of `usage` on `model`; `None` when the model is not listed.
     pub fn cost(&self, model: &str, usage: &Usage) -> Option<Cost> {
         let (key, prices) = self.lookup(model)?;
-        Some(cost_with(key, prices, usage))
+        let mut cost = cost_with(key, prices, usage);
+        cost.tools_usd = round(self.tool_fees(model, usage));
+        cost.total_usd = round(cost.total_usd + cost.tools_usd);
+        Some(cost)
     }
+
+    /// Per-use fees of the server-side tools in `usage`, from the entry
+    /// whose prefix is the longest match for the model.
+    fn tool_fees(&self, model: &str, usage: &Usage) -> f64 {
+        let name = normalise(model);
+        let Some(prices) = self
+            .tools
+            .iter()
+            .filter(|(prefix, _)| name.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, p)| p)
+        else {
+            return 0.0;
+        };
+        let uses = usage.server_tools;
+        let fee = |n: u64, per_1k: Option<f64>| n as f64 * per_1k.unwrap_or(0.0) / 1000.0;
+        fee(uses.web_search, prices.web_search)
+            + fee(uses.web_fetch, prices.web_fetch)
+            + fee(uses.code_execution, prices.code_execution)
+    }
+}
+
+fn valid_tools(p: &ToolPrices) -> bool {
+    [p.web_search, p.web_fetch, p.code_execution]
+        .iter()
+        .flatten()
+        .all(|x| x.is_finite() && *x >= 0.0)
 }
 
 fn valid(p: &Prices) -> bool {
@@ -180,6 +246,7 @@ fn cost_with(key: &str, prices: &Prices, usage: &Usage) -> Cost {
         cache_read_usd: round(cache_read_usd),
         cache_write_usd: round(cache_write_usd),
         output_usd: round(output_usd),
+        tools_usd: 0.0,
         priced_as: key.to_string(),
         long_prompt: tier.is_some(),
     }
@@ -199,6 +266,7 @@ pub fn normalise(model: &str) -> String {
     if let Some(i) = name.find("anthropic.") {
         name.drain(..i + "anthropic.".len());
     }
+    strip_geography(&mut name);
     for cut in ['@', ':', '['] {
         if let Some(i) = name.find(cut) {
             name.truncate(i);
@@ -210,6 +278,19 @@ pub fn normalise(model: &str) -> String {
         name = name.replace('.', "-");
     }
     name
+}
+
+/// Drop a Bedrock cross-region inference profile's geography
+/// (`us.amazon.nova-pro` → `amazon.nova-pro`).
+fn strip_geography(name: &mut String) {
+    const GEOGRAPHIES: [&str; 8] = [
+        "us.", "us-gov.", "eu.", "apac.", "global.", "jp.", "au.", "ca.",
+    ];
+    if let Some(geo) = GEOGRAPHIES.iter().find(|g| name.starts_with(*g))
+        && name[geo.len()..].contains('.')
+    {
+        name.drain(..geo.len());
+    }
 }
 
 /// Drop a Bedrock `-v1` (its `:0` went with the `:` cut).

@@ -95,7 +95,21 @@ pub struct Redacted {
 
 /// True for headers whose value is a credential (cookies included).
 pub fn is_secret_header(name: &str) -> bool {
-    SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) || is_cookie_header(name)
+    SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
+        || is_cookie_header(name)
+        || is_aws_credential(name)
+}
+
+/// AWS SigV4 credentials in a header or a presigned URL's query:
+/// `x-amz-security-token`, `X-Amz-Credential`, `X-Amz-Signature`. The
+/// signature itself is in `authorization`; `x-amz-date` and
+/// `x-amz-content-sha256` are not secret and stay.
+fn is_aws_credential(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("x-amz-")
+        && ["token", "credential", "signature"]
+            .iter()
+            .any(|w| name.contains(w))
 }
 
 fn is_cookie_header(name: &str) -> bool {
@@ -114,7 +128,7 @@ pub fn is_secret_field(name: &str) -> bool {
 
 /// True for query parameters that carry credentials (Gemini's `key=`).
 pub fn is_secret_query(name: &str) -> bool {
-    name.eq_ignore_ascii_case("key") || is_secret_field(name)
+    name.eq_ignore_ascii_case("key") || is_secret_field(name) || is_aws_credential(name)
 }
 
 /// Redact every exchange; the redactions of all of them, in order.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Record once, replay offline, with the real SDKs (scripts/sdk/replay.py):
-# the Anthropic and OpenAI SDKs through llmspy to the fake upstream; the
+# the Anthropic and OpenAI SDKs and boto3's bedrock-runtime (binary event
+# streams) through llmspy to the fake upstream; the
 # fixture from `llmspy record` and PUT /llmspy/fixtures/record, with no
 # secret in it; the official MCP client on /llmspy/mcp; a stdio MCP server
 # under `llmspy mcp-stdio`; then a fresh llmspy with only

@@ -363,6 +363,73 @@ CASES: list[dict] = [
         "stop": "stop",
         "expect": {"usage": usage(150, 20)},
     },
+    # ---------------------------------------------------------------- Clouds
+    {
+        # boto3's bedrock-runtime client, SigV4-signed with fake keys.
+        "id": "bedrock-invoke-stream",
+        "family": "bedrock",
+        "client": "boto3",
+        "stream": True,
+        "model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "price_as": "claude-sonnet-4-5",
+        "answered": "claude-sonnet-4-5-20250929",
+        "text": ["Bedrock streams ", "in binary frames."],
+        "usage": {"input_tokens": 44, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0, "output_tokens": 12},
+        "stop": "end_turn",
+        "expect": {"usage": usage(44, 12)},
+    },
+    {
+        "id": "bedrock-converse-stream",
+        "family": "bedrock_converse",
+        "client": "boto3",
+        "stream": True,
+        "model": "us.amazon.nova-pro-v1:0",
+        "price_as": "amazon.nova-pro",
+        "text": ["Converse ", "streams too."],
+        "tool": {"id": "tooluse_e2eWeather", "name": "get_weather", "arguments": {"city": "Porto"}},
+        "usage": {"inputTokens": 70, "outputTokens": 18, "totalTokens": 88},
+        "stop": "tool_use",
+        "expect": {"usage": usage(70, 18)},
+    },
+    {
+        # The anthropic package's AnthropicBedrock client.
+        "id": "bedrock-anthropic-sdk",
+        "family": "bedrock",
+        "client": "anthropic_bedrock",
+        "stream": True,
+        "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "price_as": "claude-haiku-4-5",
+        "answered": "claude-haiku-4-5-20251001",
+        "thinking": ["Short question, ", "short answer."],
+        "text": ["Yes."],
+        "usage": {"input_tokens": 30, "output_tokens": 25},
+        "stop": "end_turn",
+        "expect": {"usage": usage(30, 25)},
+    },
+    {
+        # AnthropicVertex with an access token: no Google credentials needed.
+        "id": "vertex-anthropic-stream",
+        "family": "vertex_anthropic",
+        "stream": True,
+        "model": "claude-sonnet-4-5@20250929",
+        "price_as": "claude-sonnet-4-5",
+        "answered": "claude-sonnet-4-5-20250929",
+        "text": ["Vertex ", "says hi."],
+        "usage": {"input_tokens": 52, "cache_read_input_tokens": 1024, "output_tokens": 9},
+        "stop": "end_turn",
+        "expect": {"usage": usage(1076, 9, cache_read=1024)},
+    },
+    {
+        "id": "azure-chat",
+        "family": "azure_chat",
+        "stream": False,
+        "model": "gpt-4o-mini",
+        "answered": "gpt-4o-mini-2024-07-18",
+        "text": ["Azure ", "answers."],
+        "usage": {"prompt_tokens": 40, "completion_tokens": 6, "total_tokens": 46},
+        "stop": "stop",
+        "expect": {"usage": usage(40, 6)},
+    },
 ]
 
 BY_ID = {c["id"]: c for c in CASES}
@@ -375,6 +442,10 @@ KIND = {
     "openai_responses": "openai_responses",
     "gemini": "gemini",
     "ollama": "ollama",
+    "bedrock": "anthropic",
+    "bedrock_converse": "bedrock_converse",
+    "vertex_anthropic": "anthropic",
+    "azure_chat": "openai_chat",
 }
 PROVIDER = {
     "anthropic": "anthropic-compatible",
@@ -382,6 +453,11 @@ PROVIDER = {
     "openai_responses": "openai-compatible",
     "gemini": "google",
     "ollama": "ollama",
+    # Known by their paths, whatever the host.
+    "bedrock": "bedrock",
+    "bedrock_converse": "bedrock",
+    "vertex_anthropic": "vertex",
+    "azure_chat": "azure",
 }
 
 # The MCP server's one tool, and the calls the client makes.

@@ -12,6 +12,7 @@ clears NO_PROXY, so every SDK goes through llmspy.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 import time
@@ -69,7 +70,8 @@ def check_sdk(case: dict, got: dict) -> list[str]:
             "sdk.error",
         )
     out = []
-    out += subset_diff(case["answered"], got.get("model"), "sdk.model")
+    if "answered" in case:  # Converse replies do not name the model
+        out += subset_diff(case["answered"], got.get("model"), "sdk.model")
     out += subset_diff("".join(case["text"]), got.get("text"), "sdk.text")
     if case.get("thinking"):
         out += subset_diff("".join(case["thinking"]), got.get("thinking"), "sdk.thinking")
@@ -86,7 +88,7 @@ def expected_cost(case: dict, prices: dict) -> float | None:
     if case["family"] == "ollama":
         return 0.0
     u = case["expect"]["usage"]
-    p = prices.get(case["model"])
+    p = prices.get(case.get("price_as", case["model"]))
     if u is None or p is None:
         return None
     uncached = u["input_tokens"] - u["cache_read_tokens"] - u["cache_write_tokens"]
@@ -106,11 +108,15 @@ def check_capture(case: dict, ex: dict, state: Path, prices: dict) -> list[str]:
     resp = ex.get("response") or {}
     body = resp.get("body") or {}
     sent_file = state / "sent" / case["id"]
-    sent = sent_file.read_bytes().decode() if sent_file.exists() else None
-    if body.get("text") != sent:
+    sent = sent_file.read_bytes() if sent_file.exists() else None
+    # Text bodies come back as text, binary ones (Bedrock's event stream) as base64.
+    captured = (body.get("text") or "").encode()
+    if body.get("base64"):
+        captured = base64.b64decode(body["base64"])
+    if captured != sent:
         out.append(
-            f"response body: captured {len(body.get('text') or '')} chars "
-            f"differ from the {len(sent or '')} the upstream sent"
+            f"response body: captured {len(captured)} bytes "
+            f"differ from the {len(sent or b'')} the upstream sent"
         )
     if case.get("gzip") and body.get("decodedFrom") != "gzip":
         out.append(f"response body: expected decodedFrom 'gzip', got {body.get('decodedFrom')!r}")

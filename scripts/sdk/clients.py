@@ -356,7 +356,167 @@ def run_ollama(case: dict, base_url: str, history: dict) -> dict:
     }
 
 
+# ------------------------------------------------------------------ Clouds
+
+
+def anthropic_result(m, events=None) -> dict:
+    got = {
+        "model": m.model,
+        "text": "".join(b.text for b in m.content if b.type == "text"),
+        "thinking": "".join(b.thinking for b in m.content if b.type == "thinking"),
+        "tool_calls": [
+            {"id": b.id, "name": b.name, "arguments": b.input} for b in m.content if b.type == "tool_use"
+        ],
+        "stop": m.stop_reason,
+        "usage": plain(m.usage),
+    }
+    if events is not None:
+        got["events"] = events
+    return got
+
+
+def bedrock_client(base_url: str):
+    import os
+
+    import boto3
+    from botocore.config import Config
+
+    # Fake keys sign the request; botocore reads HTTPS_PROXY itself and is
+    # told the CA bundle `llmspy env` set.
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=base_url,
+        aws_access_key_id="AKIDE2EEXAMPLE",
+        aws_secret_access_key="e2e-secret-access-key",
+        aws_session_token="e2e-session-token",
+        verify=os.environ.get("SSL_CERT_FILE"),
+        config=Config(retries={"max_attempts": 1}, read_timeout=TIMEOUT),
+    )
+
+
+def run_bedrock(case: dict, base_url: str, history: dict) -> dict:
+    if case.get("client") == "anthropic_bedrock":
+        import anthropic
+
+        client = anthropic.AnthropicBedrock(
+            aws_access_key="AKIDE2EEXAMPLE",
+            aws_secret_key="e2e-secret-access-key",
+            aws_region="us-east-1",
+            base_url=base_url,
+            max_retries=0,
+            timeout=TIMEOUT,
+        )
+        kwargs = {"model": case["model"], "max_tokens": 2048, "system": SYSTEM,
+                  "messages": [{"role": "user", "content": prompt(case)}]}
+        if case.get("thinking"):
+            kwargs["thinking"] = {"type": "enabled", "budget_tokens": 1024}
+        with client.messages.stream(**kwargs) as stream:
+            events = [event_of(e) for e in stream]
+            return anthropic_result(stream.get_final_message(), events)
+    client = bedrock_client(base_url)
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 1024,
+        "system": SYSTEM,
+        "messages": [{"role": "user", "content": prompt(case)}],
+    }
+    r = client.invoke_model_with_response_stream(modelId=case["model"], body=json.dumps(body))
+    text, model, stop, usage, events = [], None, None, {}, []
+    for e in r["body"]:
+        data = json.loads(e["chunk"]["bytes"])
+        events.append(data)
+        if data["type"] == "message_start":
+            model = data["message"]["model"]
+            usage.update(data["message"]["usage"])
+        elif data["type"] == "content_block_delta" and data["delta"]["type"] == "text_delta":
+            text.append(data["delta"]["text"])
+        elif data["type"] == "message_delta":
+            stop = data["delta"]["stop_reason"]
+            usage.update(data["usage"])
+    return {"model": model, "text": "".join(text), "tool_calls": [], "stop": stop,
+            "usage": usage, "events": events}
+
+
+def run_bedrock_converse(case: dict, base_url: str, history: dict) -> dict:
+    client = bedrock_client(base_url)
+    r = client.converse_stream(
+        modelId=case["model"],
+        system=[{"text": SYSTEM}],
+        messages=[{"role": "user", "content": [{"text": prompt(case)}]}],
+        inferenceConfig={"maxTokens": 512},
+        toolConfig={"tools": [{"toolSpec": {
+            "name": WEATHER_TOOL["name"], "description": WEATHER_TOOL["description"],
+            "inputSchema": {"json": WEATHER_TOOL["schema"]}}}]},
+    )
+    text, tools, stop, usage, events = [], {}, None, None, []
+    for e in r["stream"]:
+        events.append(e)
+        if "contentBlockStart" in e:
+            s = e["contentBlockStart"]
+            t = s["start"]["toolUse"]
+            tools[s["contentBlockIndex"]] = {"id": t["toolUseId"], "name": t["name"], "input": ""}
+        elif "contentBlockDelta" in e:
+            d = e["contentBlockDelta"]
+            if "text" in d["delta"]:
+                text.append(d["delta"]["text"])
+            elif "toolUse" in d["delta"]:
+                tools[d["contentBlockIndex"]]["input"] += d["delta"]["toolUse"]["input"]
+        elif "messageStop" in e:
+            stop = e["messageStop"]["stopReason"]
+        elif "metadata" in e:
+            usage = e["metadata"]["usage"]
+    return {
+        "text": "".join(text),
+        "tool_calls": [{"id": t["id"], "name": t["name"], "arguments": json.loads(t["input"])}
+                       for _, t in sorted(tools.items())],
+        "stop": stop,
+        "usage": usage,
+        "events": events,
+    }
+
+
+def run_vertex_anthropic(case: dict, base_url: str, history: dict) -> dict:
+    import anthropic
+
+    # An access token spares the client Google's credential lookup.
+    client = anthropic.AnthropicVertex(
+        region="us-east5",
+        project_id="llmspy-e2e",
+        access_token="ya29.e2e-fake-token",
+        base_url=base_url + "/v1",
+        max_retries=0,
+        timeout=TIMEOUT,
+    )
+    with client.messages.stream(
+        model=case["model"], max_tokens=1024, system=SYSTEM,
+        messages=[{"role": "user", "content": prompt(case)}],
+    ) as stream:
+        events = [event_of(e) for e in stream]
+        return anthropic_result(stream.get_final_message(), events)
+
+
+def run_azure_chat(case: dict, base_url: str, history: dict) -> dict:
+    import openai
+
+    client = openai.AzureOpenAI(
+        api_key="e2e-azure-key", api_version="2024-10-21", azure_endpoint=base_url,
+        max_retries=0, timeout=TIMEOUT,
+    )
+    r = client.chat.completions.create(
+        model=case["model"],
+        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt(case)}],
+    )
+    msg = r.choices[0].message
+    return {"model": r.model, "text": msg.content or "", "tool_calls": [],
+            "stop": r.choices[0].finish_reason, "usage": plain(r.usage)}
+
+
 RUNNERS = {
+    "bedrock": run_bedrock,
+    "bedrock_converse": run_bedrock_converse,
+    "vertex_anthropic": run_vertex_anthropic,
+    "azure_chat": run_azure_chat,
     "anthropic": run_anthropic,
     "openai_chat": run_openai_chat,
     "openai_responses": run_openai_responses,

@@ -43,8 +43,13 @@ import clients  # noqa: E402
 from cases import BY_ID  # noqa: E402
 from check import check_sdk, settled  # noqa: E402
 
-# Every Anthropic and OpenAI case, in order (second turns after their first).
-CASES = [c for c in BY_ID if BY_ID[c]["family"] in ("anthropic", "openai_chat", "openai_responses")]
+# Every Anthropic, OpenAI and Bedrock case, in order (second turns after
+# their first). Bedrock's binary event stream replays message by message.
+CASES = [
+    c
+    for c in BY_ID
+    if BY_ID[c]["family"] in ("anthropic", "openai_chat", "openai_responses", "bedrock", "bedrock_converse")
+]
 
 # What an API key looks like, so a leak is recognisable in a fixture.
 ANTHROPIC_KEY = "sk-ant-api03-" + secrets.token_urlsafe(64) + "-e2eAA"
@@ -524,7 +529,7 @@ def run(binary: str, work: Path, procs: Procs) -> str:
     redacted = ", ".join(doc["llmspy"]["redacted"])
     events = sum(len(replayed[c]["events"]) for c in streamed)
     return (
-        f"replay.sh: {len(CASES)} Anthropic/OpenAI SDK calls recorded (redacted: {redacted}) and "
+        f"replay.sh: {len(CASES)} Anthropic/OpenAI/Bedrock SDK calls recorded (redacted: {redacted}) and "
         f"replayed offline identically ({events} streamed events in {len(streamed)} streams); "
         f"MCP server ({n_tools} tools) and mcp-stdio ok"
     )

@@ -36,6 +36,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import BY_ID, MARKER, MCP_POPULATIONS, MCP_TOOL  # noqa: E402
+import upstream_cloud as cloud  # noqa: E402
+
+cloud.up = sys.modules[__name__]  # the shared helpers (read_case, anthropic_events, …)
 
 STATE = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")
 GAP = 0.01  # seconds between streamed chunks, so they cross as separate frames
@@ -236,6 +239,12 @@ async def anthropic(request: Request) -> Response:
                 "usage": u,
             },
         )
+    return streamed(case, sse(anthropic_events(case, msg_id)), "text/event-stream")
+
+
+def anthropic_events(case: dict, msg_id: str) -> list:
+    """The Anthropic stream events of a case, as (name, data) pairs."""
+    u = case["usage"]
     start_usage = {k: v for k, v in u.items() if k != "output_tokens_details"}
     start_usage["output_tokens"] = 1
     events: list = [
@@ -301,7 +310,7 @@ async def anthropic(request: Request) -> Response:
         )
     )
     events.append(("message_stop", {"type": "message_stop"}))
-    return streamed(case, sse(events), "text/event-stream")
+    return events
 
 
 # ------------------------------------------------------------------ OpenAI Chat
@@ -638,6 +647,10 @@ def build_app():
     route("/v1/responses", openai_responses)
     route("/v1beta/models/{action}", gemini)
     route("/api/chat", ollama_chat)
+    # Clouds: Bedrock runtime, Vertex AI's Anthropic endpoints, Azure OpenAI.
+    route("/model/{model}/{action}", cloud.bedrock)
+    route("/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{action}", anthropic)
+    route("/openai/deployments/{deployment}/chat/completions", openai_chat)
     return server.streamable_http_app(host="127.0.0.1")
 
 

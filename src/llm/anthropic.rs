@@ -13,8 +13,8 @@ use serde_json::Value;
 use super::Parsed;
 use super::body::{Format, Resp};
 use super::model::{
-    Conversation, Message, Note, NoteKind, Params, Part, Reply, ThreadHints, ToolCall, ToolDef,
-    ToolResult, Usage,
+    Conversation, Message, Note, NoteKind, Params, Part, Reply, ServerTools, ThreadHints, ToolCall,
+    ToolDef, ToolResult, Usage,
 };
 use super::value::{
     array_at, base64_len, bool_at, f64_at, flatten_text, str_at, string_at, u64_at,
@@ -66,10 +66,53 @@ pub(super) fn part(block: &Value) -> Part {
             text: String::new(),
             redacted: true,
         },
+        // Results of tools Anthropic ran itself (`web_search_tool_result`,
+        // `web_fetch_tool_result`, `code_execution_tool_result`, …).
+        other if other.ends_with("_tool_result") => Part::ToolResult(server_result(block)),
         other => Part::Other {
             kind: other.to_string(),
         },
     }
+}
+
+/// A server tool's result: the pages found or fetched, or the program's
+/// output, as text; an `…_error` content is an error result.
+fn server_result(block: &Value) -> ToolResult {
+    let content = block.get("content").unwrap_or(&Value::Null);
+    let items = match content {
+        Value::Array(items) => items.as_slice(),
+        other => std::slice::from_ref(other),
+    };
+    let is_error = items
+        .iter()
+        .any(|i| str_at(i, "type").is_some_and(|t| t.ends_with("_error")));
+    let lines: Vec<String> = items.iter().filter_map(result_line).collect();
+    ToolResult {
+        id: string_at(block, "tool_use_id").unwrap_or_default(),
+        name: None,
+        content: lines.join("\n"),
+        is_error,
+    }
+}
+
+/// One line for one item of a server tool's result.
+fn result_line(item: &Value) -> Option<String> {
+    if let Some(code) = str_at(item, "error_code") {
+        return Some(format!("error: {code}"));
+    }
+    let title = str_at(item, "title");
+    if let Some(url) = str_at(item, "url") {
+        return Some(match title {
+            Some(t) => format!("{t} — {url}"),
+            None => url.to_string(),
+        });
+    }
+    let out: Vec<&str> = ["stdout", "stderr", "content", "text"]
+        .iter()
+        .filter_map(|k| str_at(item, k))
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!out.is_empty()).then(|| out.join("\n"))
 }
 
 fn image(source: Option<&Value>) -> Part {
@@ -135,13 +178,37 @@ pub(super) fn usage(u: &Value) -> Usage {
         .get("cache_creation")
         .and_then(|c| u64_at(c, "ephemeral_1h_input_tokens"))
         .unwrap_or(0);
+    let output = u64_at(u, "output_tokens").unwrap_or(0);
     Usage {
         input_tokens: fresh + read + write,
-        output_tokens: u64_at(u, "output_tokens").unwrap_or(0),
+        output_tokens: output,
         cache_read_tokens: read,
         cache_write_tokens: write,
         cache_write_1h_tokens: write_1h.min(write),
-        reasoning_tokens: 0,
+        reasoning_tokens: thinking_tokens(u).min(output),
+        server_tools: server_tools(u.get("server_tool_use")),
+    }
+}
+
+/// Thinking is billed inside `output_tokens`; newer replies also say how
+/// much of it was thinking, in `output_tokens_details`.
+fn thinking_tokens(u: &Value) -> u64 {
+    let details = u.get("output_tokens_details").unwrap_or(&Value::Null);
+    u64_at(details, "thinking_tokens")
+        .or_else(|| u64_at(details, "reasoning_tokens"))
+        .or_else(|| u64_at(u, "thinking_tokens"))
+        .unwrap_or(0)
+}
+
+/// `usage.server_tool_use`: the searches and fetches run on Anthropic's
+/// side, billed per use on top of tokens.
+fn server_tools(s: Option<&Value>) -> ServerTools {
+    let s = s.unwrap_or(&Value::Null);
+    let n = |key: &str| u64_at(s, key).unwrap_or(0);
+    ServerTools {
+        web_search: n("web_search_requests"),
+        web_fetch: n("web_fetch_requests"),
+        code_execution: n("code_execution_requests"),
     }
 }
 
@@ -197,7 +264,8 @@ mod tests {
                 cache_read_tokens: 1000,
                 cache_write_tokens: 200,
                 cache_write_1h_tokens: 50,
-                reasoning_tokens: 0
+                reasoning_tokens: 0,
+                server_tools: ServerTools::default(),
             }
         );
         assert_eq!(u.uncached_input(), 10);

@@ -43,11 +43,21 @@ struct Acc {
 
 /// Decode an SSE body into the reply, usage and timeline events.
 pub(super) fn decode(body: &[u8], out: &mut Parsed) {
+    let events = sse_json(body, &mut out.notes)
+        .into_iter()
+        .map(|(e, data)| (e.offset, e.end, e.event, data))
+        .collect();
+    decode_events(events, out);
+}
+
+/// Decode stream events already taken out of their framing (SSE, or
+/// Bedrock's event-stream): `(offset, end, framing's event name, data)`.
+pub(super) fn decode_events(events: Vec<(u64, u64, String, Value)>, out: &mut Parsed) {
     let mut acc = Acc::default();
-    for (event, data) in sse_json(body, &mut out.notes) {
-        let kind = str_at(&data, "type").unwrap_or(&event.event).to_string();
+    for (offset, end, name, data) in events {
+        let kind = str_at(&data, "type").unwrap_or(&name).to_string();
         let (summary, token) = apply(&mut acc, &kind, &data);
-        let e = StreamEvent::new(event.offset, event.end, kind, summary);
+        let e = StreamEvent::new(offset, end, kind, summary);
         out.events.push(if token { e.token() } else { e });
     }
     finish(acc, out);

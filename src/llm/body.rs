@@ -277,6 +277,7 @@ pub(crate) fn http_error(resp: &Resp) -> ApiError {
     let mut err = value
         .as_ref()
         .and_then(error_in)
+        .or_else(|| value.as_ref().and_then(aws_error))
         .unwrap_or_else(|| ApiError {
             status: None,
             kind: None,
@@ -285,6 +286,17 @@ pub(crate) fn http_error(resp: &Resp) -> ApiError {
         });
     err.status = Some(resp.status);
     err
+}
+
+/// AWS's error body: `{"message": …}` (its type is in a header).
+fn aws_error(v: &Value) -> Option<ApiError> {
+    let message = str_at(v, "message").or_else(|| str_at(v, "Message"))?;
+    Some(ApiError {
+        status: None,
+        kind: str_at(v, "__type").map(str::to_string),
+        message: message.to_string(),
+        mid_stream: false,
+    })
 }
 
 /// An error object inside a JSON value (also used for mid-stream errors).

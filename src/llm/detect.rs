@@ -40,6 +40,7 @@ fn by_path(input: &Input) -> Option<Kind> {
         Kind::OpenAiResponses => has("input") || has("model"),
         Kind::Gemini => has("contents"),
         Kind::Ollama => has("model") && (has("messages") || has("prompt")),
+        Kind::Converse => has("messages"),
         Kind::Mcp | Kind::Other => false,
     };
     confirmed.then_some(candidate)
@@ -61,8 +62,12 @@ fn path_kind(path: &str) -> Option<Kind> {
         && (path.ends_with(":rawpredict") || path.ends_with(":streamrawpredict"));
     let bedrock = path.starts_with("/model/")
         && (path.ends_with("/invoke") || path.ends_with("/invoke-with-response-stream"));
+    let converse = path.starts_with("/model/")
+        && (path.ends_with("/converse") || path.ends_with("/converse-stream"));
     if path.ends_with("/messages") || vertex_anthropic || bedrock {
         Some(Kind::Anthropic)
+    } else if converse {
+        Some(Kind::Converse)
     } else if path.ends_with("/chat/completions") {
         Some(Kind::OpenAiChat)
     } else if path.ends_with("/responses") {
@@ -152,6 +157,10 @@ pub(crate) fn provider(input: &Input, kind: Kind) -> &'static str {
     if path.contains("/publishers/") {
         return "vertex";
     }
+    // Bedrock runtime paths, also behind a custom endpoint URL.
+    if path.starts_with("/model/") {
+        return "bedrock";
+    }
     if input.ex.request.port == 11434 || kind == Kind::Ollama {
         return "ollama";
     }
@@ -165,6 +174,7 @@ fn family(kind: Kind) -> &'static str {
         Kind::OpenAiChat | Kind::OpenAiResponses => "openai-compatible",
         Kind::Gemini => "google",
         Kind::Ollama => "ollama",
+        Kind::Converse => "bedrock",
         Kind::Mcp => "mcp",
         Kind::Other => "other",
     }
@@ -184,9 +194,11 @@ pub(crate) fn path_model(raw_path: &str) -> Option<String> {
     } else {
         None
     };
+    // Bedrock model ids and ARNs come URL-encoded (`%3A`, and `%2F` inside
+    // an inference-profile ARN, so the split above kept them whole).
     model
         .filter(|m| !m.is_empty())
-        .map(|m| m.replace("%3A", ":").replace("%3a", ":"))
+        .map(crate::export::view::percent_decode)
 }
 
 #[cfg(test)]
@@ -220,6 +232,18 @@ mod tests {
             ),
             ("/api/chat", Some(Kind::Ollama)),
             ("/api/generate", Some(Kind::Ollama)),
+            (
+                "/model/amazon.nova-pro-v1%3A0/converse",
+                Some(Kind::Converse),
+            ),
+            (
+                "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse-stream",
+                Some(Kind::Converse),
+            ),
+            (
+                "/model/anthropic.claude-v2/invoke-with-response-stream",
+                Some(Kind::Anthropic),
+            ),
             ("/v1/models", None),
             ("/messages/count_tokens", None),
         ];
@@ -325,6 +349,12 @@ mod tests {
             (
                 "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/invoke",
                 Some("anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            ),
+            (
+                "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke",
+                Some(
+                    "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                ),
             ),
             ("/v1/messages", None),
         ];

@@ -181,6 +181,7 @@ fn usage(u: &Value) -> Usage {
         cache_write_tokens: 0,
         cache_write_1h_tokens: 0,
         reasoning_tokens: thoughts,
+        ..Usage::default()
     }
 }
 

@@ -15,7 +15,11 @@
 mod anthropic;
 mod anthropic_stream;
 mod api;
+mod bedrock;
 mod body;
+mod converse;
+mod converse_stream;
+mod cost;
 mod detect;
 mod gemini;
 mod model;
@@ -24,6 +28,7 @@ mod openai_chat;
 mod openai_responses;
 #[cfg(test)]
 mod proptests;
+mod responses_items;
 mod responses_stream;
 pub mod threads;
 mod timeline;
@@ -32,9 +37,10 @@ mod value;
 use serde::Serialize;
 
 pub use api::Summary;
+pub use cost::CostSource;
 pub use model::{
-    ApiError, Conversation, Kind, Message, Note, NoteKind, Params, Part, Reply, ThreadHints,
-    Timeline, TimelineEvent, ToolCall, ToolDef, ToolResult, Usage,
+    ApiError, Conversation, Kind, Message, Note, NoteKind, Params, Part, Reply, ServerTools,
+    ThreadHints, Timeline, TimelineEvent, ToolCall, ToolDef, ToolResult, Usage,
 };
 pub use threads::{Changes, ThreadId, ThreadInfo, ThreadTracker};
 
@@ -53,14 +59,20 @@ pub struct Analysis {
     pub provider: &'static str,
     /// The model that answered, else the one asked for.
     pub model: Option<String>,
+    /// The cloud region serving it (Bedrock, Vertex AI), from the host or path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// The reply was (or was asked to be) streamed.
     pub stream: bool,
     pub request: Conversation,
     pub reply: Option<Reply>,
     pub usage: Option<Usage>,
-    /// Estimated USD. `None` when the model or usage is unknown — never 0
-    /// for unknown; 0 for local Ollama.
+    /// USD: the provider's own figure when it reports one (OpenRouter,
+    /// LiteLLM), else estimated from the price list. `None` when the model
+    /// or usage is unknown — never 0 for unknown; 0 for local servers.
     pub cost: Option<f64>,
+    /// Where `cost` came from.
+    pub cost_source: Option<CostSource>,
     pub cost_breakdown: Option<Cost>,
     /// For streamed replies: when each event arrived.
     pub timeline: Option<Timeline>,
@@ -112,13 +124,13 @@ fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
         .usage
         .zip(model.as_deref())
         .and_then(|(u, m)| prices.cost(m, &u));
-    let cost = if provider == "ollama" {
-        Some(0.0)
-    } else {
-        parsed
-            .reported_cost
-            .or(cost_breakdown.as_ref().map(|c| c.total_usd))
-    };
+    let (cost, cost_source) = cost::choose(
+        &input,
+        provider,
+        parsed.reported_cost,
+        cost_breakdown.as_ref(),
+        parsed.usage.is_some(),
+    );
     let stream = is_stream(&input, &parsed);
     let timeline = stream_timeline(&input, &parsed);
     let mut notes = input.notes;
@@ -127,11 +139,13 @@ fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
         kind,
         provider,
         model,
+        region: bedrock::region(&input.ex.request.host, &input.path),
         stream,
         request: parsed.request,
         reply: parsed.reply,
         usage: parsed.usage,
         cost,
+        cost_source,
         cost_breakdown,
         timeline,
         mcp: None,
@@ -149,6 +163,7 @@ fn parse(input: &Input, kind: Kind) -> Parsed {
             Kind::OpenAiResponses => openai_responses::request(req),
             Kind::Gemini => gemini::request(req, &input.path),
             Kind::Ollama => ollama::request(req, &input.path),
+            Kind::Converse => converse::request(req, &input.path),
             Kind::Mcp | Kind::Other => Default::default(),
         };
         out.model = value::string_at(req, "model");
@@ -163,30 +178,33 @@ fn parse(input: &Input, kind: Kind) -> Parsed {
         });
         return out;
     }
-    if resp.content_type.contains("amazon.eventstream") {
-        let note = "Bedrock's binary event stream is not decoded: only the request is shown";
-        out.notes.push(Note::new(NoteKind::Unknown, note));
-        return out;
-    }
+    let eventstream = resp.content_type.contains("amazon.eventstream");
     match kind {
+        Kind::Anthropic if eventstream => bedrock::invoke_stream(&resp.body, &mut out),
         Kind::Anthropic => anthropic::reply(resp, &mut out),
+        Kind::Converse => converse::reply(resp, &mut out),
         Kind::OpenAiChat => openai_chat::reply(resp, &mut out),
         Kind::OpenAiResponses => openai_responses::reply(resp, &mut out),
         Kind::Gemini => gemini::reply(resp, &mut out),
         Kind::Ollama => ollama::reply(resp, &mut out),
         Kind::Mcp | Kind::Other => {}
     }
+    if eventstream && !matches!(kind, Kind::Anthropic | Kind::Converse) {
+        let note = "an event stream for this API is not decoded: only the request is shown";
+        out.notes.push(Note::new(NoteKind::Unknown, note));
+    }
     out
 }
 
 fn is_stream(input: &Input, parsed: &Parsed) -> bool {
-    let framed = input
-        .response
-        .as_ref()
-        .is_some_and(|r| matches!(r.format(), Format::Sse | Format::Ndjson));
+    let framed = input.response.as_ref().is_some_and(|r| {
+        matches!(r.format(), Format::Sse | Format::Ndjson)
+            || r.content_type.contains("amazon.eventstream")
+    });
     framed
         || parsed.request.params.stream == Some(true)
         || input.path.contains(":streamgeneratecontent")
+        || input.path.ends_with("/invoke-with-response-stream")
 }
 
 fn stream_timeline(input: &Input, parsed: &Parsed) -> Option<Timeline> {
@@ -233,11 +251,13 @@ fn mcp_analysis(input: Input) -> Analysis {
         kind: Kind::Mcp,
         provider: "mcp",
         model: None,
+        region: None,
         stream,
         request: Conversation::default(),
         reply: None,
         usage: None,
         cost: None,
+        cost_source: None,
         cost_breakdown: None,
         timeline,
         mcp: Some(decoded.call),

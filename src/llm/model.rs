@@ -19,6 +19,9 @@ pub enum Kind {
     Gemini,
     #[serde(rename = "ollama")]
     Ollama,
+    /// Amazon Bedrock's Converse API (`/model/{id}/converse[-stream]`).
+    #[serde(rename = "bedrock_converse")]
+    Converse,
     #[serde(rename = "mcp")]
     Mcp,
     #[serde(rename = "other")]
@@ -34,6 +37,7 @@ impl Kind {
             Kind::OpenAiResponses => "openai_responses",
             Kind::Gemini => "gemini",
             Kind::Ollama => "ollama",
+            Kind::Converse => "bedrock_converse",
             Kind::Mcp => "mcp",
             Kind::Other => "other",
         }
@@ -69,6 +73,25 @@ pub struct Usage {
     #[serde(skip_serializing_if = "is_zero")]
     pub cache_write_1h_tokens: u64,
     pub reasoning_tokens: u64,
+    /// Server-side tool uses billed per use (Anthropic and OpenAI web
+    /// search, Anthropic web fetch and code execution), counted apart from
+    /// tokens.
+    #[serde(skip_serializing_if = "ServerTools::is_empty")]
+    pub server_tools: ServerTools,
+}
+
+/// How many times the provider ran a tool on its own side for this reply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ServerTools {
+    pub web_search: u64,
+    pub web_fetch: u64,
+    pub code_execution: u64,
+}
+
+impl ServerTools {
+    pub fn is_empty(&self) -> bool {
+        *self == ServerTools::default()
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -105,6 +128,11 @@ pub enum Part {
     },
     ToolCall(ToolCall),
     ToolResult(ToolResult),
+    /// The model declined: its words, kept apart from ordinary text so
+    /// views can mark them (OpenAI `refusal`).
+    Refusal {
+        text: String,
+    },
     /// A part this version does not decode (documents, audio, …), by name.
     Other {
         kind: String,
@@ -218,12 +246,13 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// All text parts joined.
+    /// All text parts joined, refusals included: they are what the
+    /// assistant said.
     pub fn text(&self) -> String {
         self.parts
             .iter()
             .filter_map(|p| match p {
-                Part::Text { text } => Some(text.as_str()),
+                Part::Text { text } | Part::Refusal { text } => Some(text.as_str()),
                 _ => None,
             })
             .collect()

@@ -93,6 +93,10 @@ fn message(m: &Value) -> Message {
         });
     }
     parts.extend(content(m.get("content")));
+    // A refusal comes beside `content` (then `null`), not inside it.
+    if let Some(text) = nonempty_at(m, "refusal") {
+        parts.push(Part::Refusal { text });
+    }
     parts.extend(array_at(m, "tool_calls").iter().map(call));
     Message::new(role, parts)
 }
@@ -110,7 +114,7 @@ fn content_part(item: &Value) -> Part {
         "text" | "input_text" => Part::Text {
             text: string_at(item, "text").unwrap_or_default(),
         },
-        "refusal" => Part::Text {
+        "refusal" => Part::Refusal {
             text: string_at(item, "refusal").unwrap_or_default(),
         },
         "image_url" => {
@@ -174,10 +178,18 @@ pub(super) fn usage(u: &Value) -> Usage {
         cache_read_tokens: cached.unwrap_or(0),
         cache_write_tokens: 0,
         cache_write_1h_tokens: 0,
-        reasoning_tokens: out_details
-            .and_then(|d| u64_at(d, "reasoning_tokens"))
-            .unwrap_or(0),
+        reasoning_tokens: reasoning_tokens(u, out_details),
+        ..Usage::default()
     }
+}
+
+/// Reasoning tokens wherever a server reports them: OpenAI's details
+/// object, or a top-level count (some gateways and local servers).
+fn reasoning_tokens(u: &Value, details: Option<&Value>) -> u64 {
+    details
+        .and_then(|d| u64_at(d, "reasoning_tokens"))
+        .or_else(|| u64_at(u, "reasoning_tokens"))
+        .unwrap_or(0)
 }
 
 pub(super) fn reply(resp: &Resp, out: &mut Parsed) {
@@ -228,6 +240,7 @@ struct Acc {
     reply: Reply,
     text: String,
     reasoning: String,
+    refusal: String,
     calls: BTreeMap<u64, PendingCall>,
     done: bool,
 }
@@ -292,9 +305,14 @@ fn delta(acc: &mut Acc, d: &Value, said: &mut Vec<String>) -> bool {
         said.push(format!("reasoning {}", quoted(text)));
         token = true;
     }
-    if let Some(text) = str_at(d, "content").or_else(|| str_at(d, "refusal")) {
+    if let Some(text) = str_at(d, "content") {
         acc.text.push_str(text);
         said.push(format!("text {}", quoted(text)));
+        token = true;
+    }
+    if let Some(text) = str_at(d, "refusal").filter(|t| !t.is_empty()) {
+        acc.refusal.push_str(text);
+        said.push(format!("refusal {}", quoted(text)));
         token = true;
     }
     for piece in array_at(d, "tool_calls") {
@@ -327,6 +345,11 @@ fn finish(mut acc: Acc, out: &mut Parsed) {
     if !acc.text.is_empty() {
         acc.reply.parts.push(Part::Text {
             text: std::mem::take(&mut acc.text),
+        });
+    }
+    if !acc.refusal.is_empty() {
+        acc.reply.parts.push(Part::Refusal {
+            text: std::mem::take(&mut acc.refusal),
         });
     }
     for (_, c) in std::mem::take(&mut acc.calls) {

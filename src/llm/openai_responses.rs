@@ -14,13 +14,10 @@ use super::Parsed;
 use super::body::{Format, Resp};
 use super::model::{
     ApiError, Conversation, Message, Note, NoteKind, Params, Part, Reply, ThreadHints, ToolDef,
-    ToolResult,
 };
 use super::openai_chat::{split_system, usage};
-use super::value::{
-    array_at, bool_at, f64_at, flatten_text, image_from_url, parse_arguments, str_at, string_at,
-    u64_at,
-};
+use super::responses_items::{call_output, output_parts, server_tools};
+use super::value::{array_at, bool_at, f64_at, image_from_url, str_at, string_at, u64_at};
 
 pub(super) fn request(v: &Value) -> Conversation {
     let messages = match v.get("input") {
@@ -72,16 +69,10 @@ fn input_item(item: &Value) -> Message {
             let role = str_at(item, "role").unwrap_or("user");
             Message::new(role, content(item.get("content")))
         }
-        Some("function_call_output") | Some("custom_tool_call_output") => {
-            let result = ToolResult {
-                id: string_at(item, "call_id").unwrap_or_default(),
-                name: None,
-                content: item.get("output").map(flatten_text).unwrap_or_default(),
-                is_error: false,
-            };
-            Message::new("tool", vec![Part::ToolResult(result)])
-        }
-        Some(_) => Message::new("assistant", vec![output_part(item)]),
+        Some(_) => match call_output(item) {
+            Some(result) => Message::new("tool", vec![result]),
+            None => Message::new("assistant", output_parts(item)),
+        },
     }
 }
 
@@ -98,7 +89,7 @@ fn content_part(item: &Value) -> Part {
         "input_text" | "output_text" | "text" => Part::Text {
             text: string_at(item, "text").unwrap_or_default(),
         },
-        "refusal" => Part::Text {
+        "refusal" => Part::Refusal {
             text: string_at(item, "refusal").unwrap_or_default(),
         },
         "input_image" => match str_at(item, "image_url") {
@@ -112,47 +103,6 @@ fn content_part(item: &Value) -> Part {
         other => Part::Other {
             kind: other.to_string(),
         },
-    }
-}
-
-/// An output item (also valid as an input item replaying earlier output).
-pub(super) fn output_part(item: &Value) -> Part {
-    match str_at(item, "type").unwrap_or_default() {
-        "function_call" | "custom_tool_call" => {
-            let raw = str_at(item, "arguments")
-                .or_else(|| str_at(item, "input"))
-                .unwrap_or_default();
-            Part::ToolCall(super::model::ToolCall {
-                id: string_at(item, "call_id").unwrap_or_default(),
-                name: string_at(item, "name").unwrap_or_default(),
-                arguments: parse_arguments(raw).0,
-            })
-        }
-        "reasoning" => reasoning(item),
-        "message" => Part::Text {
-            text: content(item.get("content"))
-                .into_iter()
-                .filter_map(|p| match p {
-                    Part::Text { text } => Some(text),
-                    _ => None,
-                })
-                .collect(),
-        },
-        other => Part::Other {
-            kind: other.to_string(),
-        },
-    }
-}
-
-fn reasoning(item: &Value) -> Part {
-    let pieces: Vec<&str> = array_at(item, "summary")
-        .iter()
-        .chain(array_at(item, "content"))
-        .filter_map(|s| str_at(s, "text"))
-        .collect();
-    Part::Thinking {
-        redacted: pieces.is_empty() && item.get("encrypted_content").is_some(),
-        text: pieces.join("\n"),
     }
 }
 
@@ -192,12 +142,15 @@ pub(super) fn apply_response(v: &Value, out: &mut Parsed) {
     if let Some(model) = string_at(v, "model") {
         out.model = Some(model);
     }
+    let output = array_at(v, "output");
     if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-        out.usage = Some(usage(u));
+        let mut usage = usage(u);
+        usage.server_tools = server_tools(output);
+        out.usage = Some(usage);
     }
     out.reply = Some(Reply {
         id: string_at(v, "id"),
-        parts: array_at(v, "output").iter().map(output_part).collect(),
+        parts: output.iter().flat_map(output_parts).collect(),
         stop_reason: stop_reason(v),
         error: response_error(v),
     });

@@ -14,7 +14,8 @@ use serde_json::Value;
 use super::Parsed;
 use super::body::{error_in, sse_json};
 use super::model::{ApiError, Note, NoteKind, Part, Reply};
-use super::openai_responses::{apply_response, output_part};
+use super::openai_responses::apply_response;
+use super::responses_items::output_parts;
 use super::timeline::StreamEvent;
 use super::value::{quoted, str_at, string_at, tool_call, u64_at};
 
@@ -80,10 +81,13 @@ fn apply(acc: &mut Acc, kind: &str, data: &Value) -> (String, bool) {
         }
         "error" => (stream_error(acc, data), false),
         k if k.ends_with(".done") || k.ends_with(".added") => (k.to_string(), false),
-        other => {
-            acc.unknown.insert(other.to_string());
-            ("(not decoded)".to_string(), false)
-        }
+        other => match item_progress(other, index) {
+            Some(summary) => (summary, false),
+            None => {
+                acc.unknown.insert(other.to_string());
+                ("(not decoded)".to_string(), false)
+            }
+        },
     }
 }
 
@@ -195,21 +199,36 @@ fn finish(mut acc: Acc, out: &mut Parsed) {
 fn rebuild(items: BTreeMap<u64, Item>, notes: &mut Vec<Note>) -> Vec<Part> {
     items
         .into_values()
-        .map(|item| match item {
-            Item::Text(text) => Part::Text { text },
-            Item::Reasoning(text) => Part::Thinking {
+        .flat_map(|item| match item {
+            Item::Text(text) => vec![Part::Text { text }],
+            Item::Reasoning(text) => vec![Part::Thinking {
                 text,
                 redacted: false,
-            },
-            Item::Done(v) => output_part(&v),
+            }],
+            Item::Done(v) => output_parts(&v),
             Item::Call { id, name, args } => {
                 let (call, ok) = tool_call(id, name, &args);
                 if !ok {
                     let note = format!("tool {} arguments are not valid JSON", call.name);
                     notes.push(Note::new(NoteKind::Incomplete, note));
                 }
-                Part::ToolCall(call)
+                vec![Part::ToolCall(call)]
             }
         })
         .collect()
+}
+
+/// Progress of an item OpenAI works on itself
+/// (`response.web_search_call.searching`,
+/// `response.code_interpreter_call_code.delta`,
+/// `response.mcp_list_tools.completed`, …): named, not decoded further.
+fn item_progress(kind: &str, index: u64) -> Option<String> {
+    let rest = kind.strip_prefix("response.")?;
+    let (item, state) = rest.split_once('.')?;
+    let known = item.ends_with("_call")
+        || item.contains("_call_")
+        || item.starts_with("mcp_")
+        || item.starts_with("audio")
+        || item == "output_text";
+    known.then(|| format!("item {index}: {item} {state}"))
 }

@@ -28,7 +28,9 @@ pub enum Action {
 }
 
 /// `httpResponse`. `line_delay` (llmspy's `lineDelay`) sends the body line
-/// by line, as a recorded NDJSON stream arrived.
+/// by line, as a recorded NDJSON stream arrived; `frame_delay`
+/// (`frameDelay`) sends an AWS event-stream body (Bedrock) one message at
+/// a time.
 #[derive(Debug, Clone)]
 pub struct StaticResponse {
     pub status: u16,
@@ -36,6 +38,7 @@ pub struct StaticResponse {
     pub body: Bytes,
     pub delay: Duration,
     pub line_delay: Option<Duration>,
+    pub frame_delay: Option<Duration>,
 }
 
 /// `httpSseResponse`.
@@ -135,12 +138,17 @@ fn static_response(v: &Value, at: &str) -> Result<StaticResponse, MockError> {
         Some(d) => Some(delay(Some(d), &format!("{at}.lineDelay"))?),
         None => None,
     };
+    let frame_delay = match obj.get("frameDelay") {
+        Some(d) => Some(delay(Some(d), &format!("{at}.frameDelay"))?),
+        None => None,
+    };
     Ok(StaticResponse {
         status: status(obj, at)?,
         headers,
         body,
         delay: delay(obj.get("delay"), &format!("{at}.delay"))?,
         line_delay,
+        frame_delay,
     })
 }
 
@@ -292,8 +300,13 @@ fn override_forward(v: &Value, at: &str) -> Result<ForwardOverride, MockError> {
 
 impl StaticResponse {
     pub fn play(&self, id: &str) -> MockResponse {
-        let chunks = match self.line_delay {
-            Some(gap) => lines(&self.body)
+        let paced = match (self.frame_delay, self.line_delay) {
+            (Some(gap), _) => Some((frames(&self.body), gap)),
+            (None, Some(gap)) => Some((lines(&self.body), gap)),
+            (None, None) => None,
+        };
+        let chunks = match paced {
+            Some((pieces, gap)) => pieces
                 .into_iter()
                 .enumerate()
                 .map(|(i, data)| MockChunk {
@@ -313,6 +326,20 @@ impl StaticResponse {
             chunks,
         }
     }
+}
+
+/// Split an event-stream body after each message, so a client's decoder
+/// gets the events one by one as from Bedrock.
+fn frames(body: &Bytes) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for end in crate::eventstream::message_ends(body) {
+        if end > start {
+            out.push(body.slice(start..end));
+            start = end;
+        }
+    }
+    out
 }
 
 /// Split a body after each newline, keeping the newlines.
@@ -374,28 +401,41 @@ pub fn sse_bytes(e: &SseEventOut) -> String {
 
 /// Play a rendered completion: one body, or its events `gap` apart.
 pub fn play_wire(id: &str, wire: Wire, gap: Duration) -> MockResponse {
-    let (content_type, pieces): (&str, Vec<String>) = match wire {
-        Wire::Json(doc) => ("application/json", vec![doc.to_string()]),
+    let (content_type, pieces): (&str, Vec<Bytes>) = match wire {
+        Wire::Json(doc) => ("application/json", vec![Bytes::from(doc.to_string())]),
         Wire::Sse(events) => (
             "text/event-stream",
             events
                 .into_iter()
                 .map(|e| {
-                    sse_bytes(&SseEventOut {
+                    Bytes::from(sse_bytes(&SseEventOut {
                         event: e.event,
                         data: e.data,
                         id: None,
                         retry: None,
                         delay: Duration::ZERO,
-                    })
+                    }))
                 })
                 .collect(),
         ),
         Wire::Ndjson(lines) => (
             "application/x-ndjson",
-            lines.iter().map(|l| format!("{l}\n")).collect(),
+            lines
+                .iter()
+                .map(|l| Bytes::from(format!("{l}\n")))
+                .collect(),
         ),
-        Wire::JsonArray(items) => ("application/json", json_array_pieces(&items)),
+        Wire::JsonArray(items) => (
+            "application/json",
+            json_array_pieces(&items)
+                .into_iter()
+                .map(Bytes::from)
+                .collect(),
+        ),
+        Wire::EventStream(frames) => (
+            "application/vnd.amazon.eventstream",
+            frames.into_iter().map(Bytes::from).collect(),
+        ),
     };
     MockResponse {
         expectation_id: id.to_string(),
@@ -404,9 +444,9 @@ pub fn play_wire(id: &str, wire: Wire, gap: Duration) -> MockResponse {
         chunks: pieces
             .into_iter()
             .enumerate()
-            .map(|(i, p)| MockChunk {
+            .map(|(i, data)| MockChunk {
                 delay: if i == 0 { Duration::ZERO } else { gap },
-                data: Bytes::from(p),
+                data,
             })
             .collect(),
     }
@@ -449,5 +489,23 @@ mod hint_tests {
         let obj = serde_json::json!({"httpRequest": {}});
         let err = Action::from_expectation(obj.as_object().unwrap(), "$[0]").unwrap_err();
         assert!(!err.to_string().contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn an_event_stream_replays_one_message_per_chunk() {
+        let frame = |p: &str| crate::eventstream::encode(&[(":event-type", "chunk")], p.as_bytes());
+        let body: Vec<u8> = [frame("{}"), frame("{\"a\":1}"), frame("{}")].concat();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+        let v = serde_json::json!({
+            "statusCode": 200,
+            "headers": {"content-type": ["application/vnd.amazon.eventstream"]},
+            "body": {"type": "BINARY", "base64Bytes": b64},
+            "frameDelay": {"timeUnit": "MILLISECONDS", "value": 5}
+        });
+        let played = static_response(&v, "$").unwrap().play("x");
+        assert_eq!(played.chunks.len(), 3);
+        assert_eq!(played.chunks[1].delay, Duration::from_millis(5));
+        let joined: Vec<u8> = played.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
+        assert_eq!(joined, body);
     }
 }

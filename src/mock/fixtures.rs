@@ -124,7 +124,8 @@ fn pace(events: &mut [Value]) {
     }
 }
 
-/// NDJSON streams replay line by line; a body cut at the capture cap is
+/// NDJSON streams replay line by line and Bedrock event streams message
+/// by message; a body cut at the capture cap is
 /// replayed whole with a warning header, and the recorder says so.
 fn mark_static(ex: &Exchange, resp: &mut Value, warnings: &mut Vec<String>) {
     let truncated = resp
@@ -144,6 +145,9 @@ fn mark_static(ex: &Exchange, resp: &mut Value, warnings: &mut Vec<String>) {
         ));
     } else if content_type.contains("ndjson") || content_type.contains("jsonl") {
         resp["lineDelay"] = json!({"timeUnit": "MILLISECONDS", "value": DEFAULT_EVENT_DELAY_MS});
+    } else if content_type.contains("amazon.eventstream") {
+        // Bedrock's binary stream: replayed message by message.
+        resp["frameDelay"] = json!({"timeUnit": "MILLISECONDS", "value": DEFAULT_EVENT_DELAY_MS});
     }
 }
 

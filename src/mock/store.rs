@@ -292,6 +292,7 @@ fn shape(facts: &RequestFacts, llm: &super::completion::LlmResponse) -> Shape {
         stream: detected.is_some_and(|l| l.stream),
         gemini_sse: path.contains("alt=sse"),
         ollama_generate: path.contains("/api/generate"),
+        bedrock: path.starts_with("/model/"),
     }
 }
 

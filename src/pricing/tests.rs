@@ -28,6 +28,12 @@ fn normalise_table() {
         ("claude-3-7-sonnet-latest", "claude-3-7-sonnet"),
         ("llama3.2:3b", "llama3.2"),
         ("é-20250101", "é"),
+        ("us.amazon.nova-pro-v1:0", "amazon.nova-pro"),
+        ("amazon.nova-micro-v1:0", "amazon.nova-micro"),
+        (
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "claude-sonnet-4-5",
+        ),
     ];
     for (raw, want) in cases {
         assert_eq!(normalise(raw), want, "{raw}");
@@ -179,6 +185,7 @@ proptest! {
             cache_write_tokens: counts[3],
             cache_write_1h_tokens: counts[4],
             reasoning_tokens: counts[5],
+            ..Usage::default()
         };
         let t = PriceTable::embedded();
         let _ = t.cost(&model, &u);
@@ -189,4 +196,30 @@ proptest! {
     fn arbitrary_override_text_never_panics(text in "\\PC{0,200}") {
         let _ = PriceTable::with_override(&text);
     }
+}
+
+#[test]
+fn server_tool_fees_by_model_prefix() {
+    let t = PriceTable::embedded();
+    let mut u = usage(1000, 100, 0, 0);
+    u.server_tools.web_search = 3;
+    u.server_tools.web_fetch = 2;
+    let claude = t.cost("claude-sonnet-4-5", &u).expect("priced");
+    assert!(
+        (claude.tools_usd - 0.03).abs() < 1e-12,
+        "$10 per 1,000 searches"
+    );
+    let plain = t
+        .cost("claude-sonnet-4-5", &usage(1000, 100, 0, 0))
+        .expect("priced");
+    assert!((claude.total_usd - plain.total_usd - 0.03).abs() < 1e-9);
+    let gpt4o = t.cost("gpt-4o", &u).expect("priced");
+    assert!(
+        (gpt4o.tools_usd - 0.075).abs() < 1e-12,
+        "$25 per 1,000 on gpt-4o"
+    );
+    let gpt5 = t.cost("gpt-5-mini", &u).expect("priced");
+    assert!((gpt5.tools_usd - 0.03).abs() < 1e-12);
+    let gemini = t.cost("gemini-2.5-flash", &u).expect("priced");
+    assert_eq!(gemini.tools_usd, 0.0);
 }

@@ -322,3 +322,30 @@ fn copies_of_a_secret_elsewhere_are_masked_too() {
         b"page 1 of 10".to_vec()
     );
 }
+
+#[test]
+fn aws_sigv4_credentials_are_masked() {
+    let auth = "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEKEY/20261120/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=0123456789abcdef";
+    let ex = exchange(
+        "/model/m/invoke?X-Amz-Credential=ASIAEXAMPLEKEY%2F20261120&X-Amz-Signature=feedface&X-Amz-Date=20261120T100000Z",
+        &[
+            ("authorization", auth),
+            ("x-amz-security-token", "IQoJb3JpZ2luX2VjEXAMPLETOKEN"),
+            ("x-amz-date", "20261120T100000Z"),
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+        ],
+        "{}",
+    );
+    let r = redact(&ex);
+    let h = &r.exchange.request.headers;
+    assert_eq!(h[0].1, format!("AWS4-HMAC-SHA256 {MASK}"));
+    assert_eq!(h[1].1, MASK);
+    assert_eq!(h[2].1, "20261120T100000Z", "the date is not a secret");
+    assert_eq!(h[3].1, "UNSIGNED-PAYLOAD");
+    let path = &r.exchange.request.path;
+    assert!(
+        !path.contains("ASIAEXAMPLEKEY") && !path.contains("feedface"),
+        "{path}"
+    );
+    assert!(path.contains("X-Amz-Date=20261120T100000Z"), "{path}");
+}

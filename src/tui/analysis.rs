@@ -83,6 +83,7 @@ pub fn extras(a: &Analysis) -> UsageExtras {
         cache_read: u.filter(|_| cached).map(|u| u.cache_read_tokens),
         cache_write: u.filter(|_| cached).map(|u| u.cache_write_tokens),
         reasoning: u.map(|u| u.reasoning_tokens).filter(|r| *r > 0),
+        cost_note: a.cost_source.and_then(llm::CostSource::label),
         stop_reason: reply.and_then(|r| r.stop_reason.clone()),
         ttft_us: timeline
             .and_then(|t| t.ttft_ms)

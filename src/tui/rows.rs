@@ -83,6 +83,8 @@ pub struct UsageExtras {
     pub cache_read: Option<u64>,
     pub cache_write: Option<u64>,
     pub reasoning: Option<u64>,
+    /// Why the cost is not a plain estimate (`reported by the gateway`).
+    pub cost_note: Option<&'static str>,
     pub stop_reason: Option<String>,
     /// Time to first token, microseconds.
     pub ttft_us: Option<u64>,

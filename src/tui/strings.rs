@@ -144,6 +144,7 @@ pub const COST_UNKNOWN: &str = "cost unknown";
 pub const COST_UNKNOWN_SHORT: &str = "$?";
 pub const NOT_ANALYSED: &str =
     "This exchange could not be analysed; the Raw tab shows it as captured.";
+pub const REFUSAL: &str = "⊘ refusal";
 pub const THINKING_REDACTED: &str = "▸ thinking (redacted by the provider)";
 pub const WAITING_REPLY: &str = "waiting for the reply…";
 pub const SYSTEM_MORE: &str = "more lines: the Messages tab shows the whole system prompt";

@@ -28,6 +28,7 @@ const IO: &[&str] = &[
 fn is_pure(p: &str) -> bool {
     [
         "src/sse.rs",
+        "src/eventstream",
         "src/mcp",
         "src/llm/",
         "src/pricing.rs",

@@ -4,6 +4,7 @@ mod support;
 
 mod api;
 mod architecture;
+mod bedrock;
 mod cli;
 mod deadlines;
 mod engine;

@@ -144,6 +144,7 @@ fn recorded(id: u64, messages: Value, reply: &str, tool: bool) -> Exchange {
         stream: true,
         gemini_sse: false,
         ollama_generate: false,
+        bedrock: false,
     };
     let mock = llmspy::mock::action::play_llm("x", &llm, "claude-r", shape);
     let bytes: Vec<u8> = mock.chunks.iter().flat_map(|c| c.data.to_vec()).collect();

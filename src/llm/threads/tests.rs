@@ -10,6 +10,7 @@ fn analysis(kind: Kind, system: Option<&str>, messages: &[(&str, &str)]) -> Anal
         kind,
         provider: "anthropic",
         model: Some("claude-sonnet-4-5".into()),
+        region: None,
         stream: false,
         request: Conversation {
             system: system.map(str::to_string),
@@ -19,6 +20,7 @@ fn analysis(kind: Kind, system: Option<&str>, messages: &[(&str, &str)]) -> Anal
         reply: None,
         usage: None,
         cost: None,
+        cost_source: None,
         cost_breakdown: None,
         timeline: None,
         mcp: None,

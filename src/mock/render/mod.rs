@@ -6,6 +6,7 @@
 //! replay is reproducible.
 
 mod anthropic;
+mod bedrock;
 mod gemini;
 mod ollama;
 mod openai_chat;
@@ -27,6 +28,9 @@ pub enum Wire {
     Ndjson(Vec<Value>),
     /// Gemini's streamed JSON array without `alt=sse`: one element per chunk.
     JsonArray(Vec<Value>),
+    /// AWS event-stream messages (`application/vnd.amazon.eventstream`),
+    /// Bedrock's binary streaming framing.
+    EventStream(Vec<Vec<u8>>),
 }
 
 /// One server-sent event to write.
@@ -60,13 +64,20 @@ pub struct Shape {
     pub gemini_sse: bool,
     /// Ollama's `/api/generate` answers in `response`, not `message`.
     pub ollama_generate: bool,
+    /// A Bedrock runtime path: streams are event-stream messages.
+    pub bedrock: bool,
 }
 
 /// Render `c` as `shape.kind` speaks it.
 pub fn render(c: &Completion, model: &str, shape: Shape) -> Wire {
     match (shape.kind, shape.stream) {
         (Kind::Anthropic, false) => Wire::Json(anthropic::whole(c, model)),
+        (Kind::Anthropic, true) if shape.bedrock => {
+            Wire::EventStream(bedrock::chunk_frames(&anthropic::events(c, model)))
+        }
         (Kind::Anthropic, true) => Wire::Sse(anthropic::events(c, model)),
+        (Kind::Converse, false) => Wire::Json(bedrock::whole(c)),
+        (Kind::Converse, true) => Wire::EventStream(bedrock::converse_frames(c)),
         (Kind::OpenAiResponses, false) => Wire::Json(openai_responses::whole(c, model)),
         (Kind::OpenAiResponses, true) => Wire::Sse(openai_responses::events(c, model)),
         (Kind::Gemini, false) => Wire::Json(gemini::whole(c, model)),

@@ -45,6 +45,14 @@ fn request(kind: Kind, stream: bool) -> Request {
             "/v1beta/models/gemini-x:generateContent",
             json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
         ),
+        Kind::Converse if stream => (
+            "/model/amazon.nova-pro-v1%3A0/converse-stream",
+            json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}),
+        ),
+        Kind::Converse => (
+            "/model/amazon.nova-pro-v1%3A0/converse",
+            json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}),
+        ),
         Kind::Ollama => (
             "/api/chat",
             json!({"model": "llama-x", "stream": stream,
@@ -80,6 +88,7 @@ fn replayed(kind: Kind, stream: bool) -> Exchange {
         stream,
         gemini_sse: req.path.contains("alt=sse"),
         ollama_generate: false,
+        bedrock: req.path.starts_with("/model/"),
     };
     let mock = action::play_llm("e", &llm, "model-x", shape);
     let bytes: Vec<u8> = mock.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
@@ -102,6 +111,7 @@ fn every_provider_round_trips_whole_and_streamed() {
         Kind::OpenAiResponses,
         Kind::Gemini,
         Kind::Ollama,
+        Kind::Converse,
     ];
     for kind in kinds {
         for stream in [false, true] {
@@ -139,4 +149,48 @@ fn text_streams_in_several_pieces() {
     let p = super::pieces("one two three four five six seven eight nine");
     assert!(p.len() >= 2, "{p:?}");
     assert_eq!(p.concat(), "one two three four five six seven eight nine");
+}
+
+#[test]
+fn bedrock_invoke_streams_anthropic_events_in_event_stream_frames() {
+    let mut req = request(Kind::Anthropic, true);
+    req.path =
+        "/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/invoke-with-response-stream".into();
+    req.body = Body::from_bytes(
+        json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+            "messages": [{"role": "user", "content": "hi"}]})
+        .to_string(),
+    );
+    let llm = LlmResponse {
+        provider: None,
+        model: None,
+        completion: completion(),
+    };
+    let shape = Shape {
+        kind: Kind::Anthropic,
+        stream: true,
+        gemini_sse: false,
+        ollama_generate: false,
+        bedrock: true,
+    };
+    let mock = action::play_llm("e", &llm, "claude-haiku-4-5", shape);
+    assert!(
+        mock.chunks
+            .iter()
+            .all(|c| crate::eventstream::decode(&c.data).0.len() == 1),
+        "one message per chunk"
+    );
+    let bytes: Vec<u8> = mock.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
+    let mut ex = synthetic_exchange(&req);
+    ex.response = Some(Response {
+        status: mock.status,
+        version: "HTTP/1.1".into(),
+        headers: mock.headers.clone(),
+        body: Body::from_bytes(bytes),
+    });
+    ex.state = State::Complete;
+    let a = llm::analyse(&ex).expect("analysed");
+    assert_eq!(a.provider, "bedrock");
+    assert!(a.stream && a.notes.is_empty(), "{:?}", a.notes);
+    assert_eq!(a.reply.expect("reply").text(), completion().text);
 }

@@ -22,6 +22,10 @@ pub fn part(out: &mut DocBuilder, part: &Part, thinking_open: bool) {
         Part::Thinking { text, redacted } => thinking(out, text, *redacted, thinking_open),
         Part::ToolCall(call) => tool_call(out, call),
         Part::ToolResult(result) => tool_result(out, result),
+        Part::Refusal { text } => {
+            out.line(Line::styled(strings::REFUSAL, theme::ERROR));
+            out.text(text, ratatui::style::Style::new());
+        }
         Part::Other { kind } => out.line(Line::styled(format!("[{kind}]"), theme::DIM)),
     }
 }

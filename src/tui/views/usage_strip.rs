@@ -98,6 +98,9 @@ fn usage(info: &RowInfo, u: &UsageExtras) -> Vec<(String, Style)> {
         count("out", info.tokens_out),
         (cost, theme::HEADER),
     ];
+    if let Some(note) = u.cost_note {
+        items.push((note.to_string(), theme::DIM));
+    }
     if u.cache_read.is_some() || u.cache_write.is_some() {
         items.push(count("cache read", u.cache_read));
         items.push(count("cache write", u.cache_write));
