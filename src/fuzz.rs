@@ -50,7 +50,7 @@ pub fn socks5(data: &[u8]) {
         // is a hang.
         let done = tokio::time::timeout(
             Duration::from_secs(5),
-            crate::engine::socks5::handshake(&mut server),
+            crate::engine::socks5::handshake(&mut server, None),
         )
         .await;
         assert!(done.is_ok(), "the SOCKS5 handshake hung on {data:?}");

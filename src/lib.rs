@@ -22,6 +22,7 @@ pub mod headless;
 pub mod llm;
 pub mod mcp;
 pub mod mock;
+pub mod otel;
 pub mod pricing;
 pub mod redact;
 pub mod similar;

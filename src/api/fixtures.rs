@@ -11,6 +11,7 @@ use super::expectations::{Call, MockContext};
 use super::{error, json_response};
 use crate::engine::UpstreamBody;
 use crate::exchange::Exchange;
+use crate::export::view::percent_decode;
 use crate::mock::fixtures::{self, Fixture, RecordOptions};
 
 /// What to record and where to put it.
@@ -134,31 +135,4 @@ pub fn query_object(query: &str) -> serde_json::Map<String, Value> {
             (percent_decode(k), Value::String(percent_decode(v)))
         })
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

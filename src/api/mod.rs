@@ -58,6 +58,8 @@ pub struct ApiContext {
     pub expectations: Option<Arc<dyn ActiveExpectations>>,
     pub ca_pem: Arc<str>,
     pub listen: SocketAddr,
+    /// The OpenTelemetry exporter's state, when one runs.
+    pub exporter: Option<Arc<crate::otel::ExporterStatus>>,
 }
 
 /// The handler the engine calls for requests addressed to llmspy.
@@ -130,6 +132,7 @@ fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
             "complete": counts.complete,
             "failed": counts.failed,
             "open": counts.open,
+            "otlp": ctx.exporter.as_ref().map(|e| e.to_json()),
         }),
     )
 }

@@ -3,7 +3,8 @@
 //! The relay hands [`CaptureMsg`]s to a [`Recorder`] without ever waiting; a
 //! single capture task applies them to the [`Store`], enforces the caps,
 //! runs the pure analysers once an exchange finishes, and publishes
-//! [`StoreEvent`]s for the UI, the headless logger, the API and `--save`.
+//! [`StoreEvent`]s for the UI, the headless logger and the API, and feeds
+//! every finished exchange to its sinks (`--save`, the OTLP exporter).
 
 mod events;
 mod refusals;
@@ -15,5 +16,5 @@ pub use events::StoreEvent;
 pub use refusals::{Refusal, RefusalRule, Refusals};
 pub use store::{Counts, Limits, Record, Store, StoreReader};
 pub use writer::{
-    CaptureMsg, Recorder, SaveMsg, TRUNCATED_HEADER, analysis_of, loaded_store, spawn,
+    CaptureMsg, Recorder, Sink, SinkMsg, TRUNCATED_HEADER, analysis_of, loaded_store, spawn,
 };

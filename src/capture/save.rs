@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
 
-use super::SaveMsg;
+use super::{Sink, SinkMsg};
 use crate::exchange::Exchange;
 use crate::export::native;
 
@@ -45,15 +45,12 @@ pub enum Secrets {
 
 /// Open `path` for appending and write every exchange received, one per line.
 /// Runs on a blocking thread so file IO never touches the runtime's workers.
-pub fn spawn_writer(
-    path: &Path,
-    secrets: Secrets,
-) -> Result<mpsc::UnboundedSender<SaveMsg>, SaveError> {
+pub fn spawn_writer(path: &Path, secrets: Secrets) -> Result<Sink, SaveError> {
     let file = open_private_append(path).map_err(|source| SaveError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    let (tx, mut rx) = mpsc::unbounded_channel::<SaveMsg>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<SinkMsg>();
     let path = path.to_path_buf();
     std::thread::Builder::new()
         .name("llmspy-save".into())
@@ -61,16 +58,20 @@ pub fn spawn_writer(
             let mut file = file;
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
-                    SaveMsg::Exchange(ex) => {
+                    SinkMsg::Finished(record) => {
+                        let masked;
                         let ex = match secrets {
-                            Secrets::Mask => crate::redact::redact(&ex).exchange,
-                            Secrets::Keep => *ex,
+                            Secrets::Mask => {
+                                masked = crate::redact::redact(&record.exchange).exchange;
+                                &masked
+                            }
+                            Secrets::Keep => &record.exchange,
                         };
-                        if let Err(e) = write_line(&mut file, &ex) {
+                        if let Err(e) = write_line(&mut file, ex) {
                             tracing::error!("writing {}: {e}", path.display());
                         }
                     }
-                    SaveMsg::Flush(done) => {
+                    SinkMsg::Flush(done) => {
                         let _ = done.send(());
                     }
                 }

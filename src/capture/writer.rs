@@ -12,7 +12,7 @@ use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc};
 
 use super::StoreEvent;
-use super::store::{Limits, Store, StoreReader};
+use super::store::{Limits, Record, Store, StoreReader};
 use crate::exchange::{Chunk, Exchange, ExchangeId, Failure, FailureKind, Response, State};
 
 /// Header added to the recorded response when the capture cap cut the body.
@@ -71,12 +71,20 @@ pub enum CaptureMsg {
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
-/// What the capture task hands the `--save` writer.
+/// What the capture task hands each sink.
 #[derive(Debug)]
-pub enum SaveMsg {
-    Exchange(Box<Exchange>),
+pub enum SinkMsg {
+    /// A finished exchange with its analysis summary and thread placement,
+    /// shared by every sink (one copy, however many sinks).
+    Finished(Arc<Record>),
+    /// Answer once everything sent before it is written (or given up on).
     Flush(tokio::sync::oneshot::Sender<()>),
 }
+
+/// A consumer fed every finished exchange, in order and without loss (an
+/// unbounded channel: a slow sink queues, it never slows capture or the
+/// relay). `--save`, and the OpenTelemetry exporter.
+pub type Sink = mpsc::UnboundedSender<SinkMsg>;
 
 /// The relay's handle on the capture task. Cheap to clone; never waits.
 #[derive(Debug, Clone)]
@@ -105,10 +113,10 @@ impl Recorder {
 
 /// Start the capture task on the current tokio runtime.
 ///
-/// `save` receives every finished exchange (for `--save`), with no loss.
+/// Each of `sinks` receives every finished exchange, with no loss.
 pub fn spawn(
     limits: Limits,
-    save: Option<mpsc::UnboundedSender<SaveMsg>>,
+    sinks: Vec<Sink>,
 ) -> (Recorder, StoreReader, broadcast::Sender<StoreEvent>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let store = Arc::new(RwLock::new(Store::new(limits)));
@@ -117,7 +125,7 @@ pub fn spawn(
         threads: crate::llm::ThreadTracker::new(),
         store: store.clone(),
         events: events.clone(),
-        save,
+        sinks,
     };
     tokio::spawn(task.run(rx));
     (
@@ -135,7 +143,7 @@ struct CaptureTask {
     threads: crate::llm::ThreadTracker,
     store: Arc<RwLock<Store>>,
     events: broadcast::Sender<StoreEvent>,
-    save: Option<mpsc::UnboundedSender<SaveMsg>>,
+    sinks: Vec<Sink>,
 }
 
 impl CaptureTask {
@@ -159,30 +167,55 @@ impl CaptureTask {
                 }
             }
             for event in out {
-                if let (StoreEvent::Finished(id), Some(save)) = (&event, &self.save) {
-                    let store = self.store.read().unwrap_or_else(|e| e.into_inner());
-                    if let Some(r) = store.get(*id) {
-                        let _ = save.send(SaveMsg::Exchange(Box::new(r.exchange.clone())));
-                    }
+                if let StoreEvent::Finished(id) = &event {
+                    self.feed_sinks(*id);
                 }
                 // No receivers is fine (nobody is watching yet).
                 let _ = self.events.send(event);
             }
             for done in flushes {
-                match &self.save {
-                    Some(save) => {
-                        let _ = save.send(SaveMsg::Flush(done));
-                    }
-                    None => {
-                        let _ = done.send(());
-                    }
-                }
+                self.flush_sinks(done);
             }
         }
     }
 }
 
 impl CaptureTask {
+    /// Hand a finished exchange to every sink: one copy, shared.
+    fn feed_sinks(&self, id: ExchangeId) {
+        if self.sinks.is_empty() {
+            return;
+        }
+        let record = {
+            let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+            match store.get(id) {
+                Some(r) => Arc::new(r.clone()),
+                None => return,
+            }
+        };
+        for sink in &self.sinks {
+            let _ = sink.send(SinkMsg::Finished(record.clone()));
+        }
+    }
+
+    /// Answer `done` once every sink has written what it was given.
+    fn flush_sinks(&self, done: tokio::sync::oneshot::Sender<()>) {
+        let waits: Vec<_> = self
+            .sinks
+            .iter()
+            .filter_map(|sink| {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                sink.send(SinkMsg::Flush(tx)).ok().map(|()| rx)
+            })
+            .collect();
+        tokio::spawn(async move {
+            for wait in waits {
+                let _ = wait.await;
+            }
+            let _ = done.send(());
+        });
+    }
+
     /// Run the pure analysers on a finished exchange, off the relay path and
     /// without holding the store lock while parsing.
     fn analyse(&mut self, id: ExchangeId) {

@@ -63,6 +63,16 @@ pub struct ProxyArgs {
     /// Keep credentials in the --save file instead of masking them.
     #[arg(long, requires = "save")]
     pub save_secrets: bool,
+    /// Export every LLM and MCP exchange as OpenTelemetry spans and metrics
+    /// to this OTLP collector (a base URL: traces go to /v1/traces under it).
+    /// Also set by OTEL_EXPORTER_OTLP_ENDPOINT; OTEL_EXPORTER_OTLP_PROTOCOL=grpc
+    /// switches from http/protobuf to gRPC.
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
+    /// Include prompts, completions and tool arguments in the exported
+    /// spans (masked like exports). Off by default.
+    #[arg(long)]
+    pub otlp_content: bool,
     /// Also accept control requests whose Host is NAME (besides loopback
     /// names and addresses); repeatable.
     #[arg(long = "allow-host", value_name = "NAME")]

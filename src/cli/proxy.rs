@@ -176,12 +176,17 @@ async fn serve(
     } else {
         capture::save::Secrets::Mask
     };
-    let save = match &args.save {
-        Some(path) => Some(capture::save::spawn_writer(path, secrets)?),
-        None => None,
-    };
+    let mut sinks = Vec::new();
+    if let Some(path) = &args.save {
+        sinks.push(capture::save::spawn_writer(path, secrets)?);
+    }
+    let exporter = otlp_exporter(args)?;
+    if let Some(e) = &exporter {
+        sinks.push(e.sink.clone());
+    }
+    let exporter_status = exporter.map(|e| e.status);
     let files = files_root(args)?;
-    let (recorder, store, events) = capture::spawn(settings.limits, save);
+    let (recorder, store, events) = capture::spawn(settings.limits, sinks);
     let log_events = events.subscribe();
     let mock = super::mocks::load(args)?;
     let api = crate::api::handler(crate::api::ApiContext {
@@ -191,6 +196,7 @@ async fn serve(
         expectations: Some(Arc::new(mock.clone())),
         ca_pem: ca.cert_pem().into(),
         listen: connectable(common.listen),
+        exporter: exporter_status.clone(),
     });
     let api = super::mocks::routes(&mock, &store, &recorder, files, api);
     let policy =
@@ -219,7 +225,10 @@ async fn serve(
         logger.abort();
     } else {
         drop(log_events);
-        let info = ui_info(&engine, &ca, &recorder, &mock);
+        let mut info = ui_info(&engine, &ca, &recorder, &mock);
+        if let Some(status) = exporter_status.clone() {
+            info.exporter = Some(Arc::new(move || status.line()));
+        }
         let ui_events = events.subscribe();
         let ui_store = store.clone();
         // The UI owns this (main) thread until the user quits; the engine
@@ -231,6 +240,29 @@ async fn serve(
     drain(&store, &recorder).await;
     drop(events);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The OpenTelemetry exporter, when `--otlp` or the `OTEL_*` variables ask
+/// for one.
+fn otlp_exporter(args: &ProxyArgs) -> anyhow::Result<Option<crate::otel::Exporter>> {
+    let env = |name: &str| std::env::var(name).ok();
+    let Some(settings) = crate::otel::resolve(args.otlp.as_deref(), args.otlp_content, &env)?
+    else {
+        return Ok(None);
+    };
+    let endpoint = settings.traces_endpoint.clone();
+    let protocol = match settings.protocol {
+        crate::otel::Protocol::HttpProtobuf => "http/protobuf",
+        crate::otel::Protocol::Grpc => "grpc",
+    };
+    let content = if settings.content {
+        "with message content (masked)"
+    } else {
+        "without message content (--otlp-content adds it)"
+    };
+    let exporter = crate::otel::spawn(settings)?;
+    eprintln!("llmspy: exporting spans to {endpoint} over OTLP {protocol}, {content}");
+    Ok(Some(exporter))
 }
 
 /// `--files-root`, else the directory llmspy was started in.

@@ -85,14 +85,25 @@ pub fn request_query(ex: &Exchange) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Decode `%XX` escapes and `+`; malformed escapes are kept as written.
+/// Decode `%XX` escapes and `+` (a query's space); malformed escapes are
+/// kept as written.
 pub fn percent_decode(s: &str) -> String {
+    decode_escapes(s, true)
+}
+
+/// Decode `%XX` escapes only, keeping `+` (values that are not form-encoded,
+/// such as `OTEL_EXPORTER_OTLP_HEADERS`, where `+` is often part of a key).
+pub fn percent_decode_keep_plus(s: &str) -> String {
+    decode_escapes(s, false)
+}
+
+fn decode_escapes(s: &str, plus_is_space: bool) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
                 (Some(hi), Some(lo)) => {
                     out.push(hi * 16 + lo);

@@ -84,7 +84,13 @@ pub struct UiInfo {
     /// Library and the Scripted Turns tab. `None` when there are none to
     /// show (a saved capture).
     pub expectations: Option<ExpectationSource>,
+    /// A few words on an exporter's state for the status bar (`otlp 12
+    /// sent`), read at each frame.
+    pub exporter: Option<StatusSource>,
 }
+
+/// Words for the status bar, read when it is drawn.
+pub type StatusSource = std::sync::Arc<dyn Fn() -> String + Send + Sync>;
 
 /// Lists the active mock expectations when asked.
 pub type ExpectationSource = std::sync::Arc<dyn Fn() -> Vec<serde_json::Value> + Send + Sync>;
@@ -116,6 +122,7 @@ impl UiInfo {
             setup: Vec::new(),
             on_clear: None,
             expectations: None,
+            exporter: None,
         }
     }
 }

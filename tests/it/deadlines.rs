@@ -80,7 +80,7 @@ async fn stalled_clients_are_closed_at_the_client_idle_deadline() {
         ("a TLS handshake that stalls", half_hello),
         (
             "an idle keep-alive connection",
-            b"GET /llmspy/status HTTP/1.1\r\nHost: llmspy\r\n\r\n".to_vec(),
+            b"GET /llmspy/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_vec(),
         ),
         (
             "an HTTP/2 preface and nothing more",

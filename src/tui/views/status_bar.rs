@@ -103,8 +103,14 @@ fn summary(app: &App) -> String {
         // Some prices are unknown: the sum is a floor.
         (_, known) => format!("{}+", strings::cost(known)),
     };
+    let exporter = app
+        .info
+        .exporter
+        .as_ref()
+        .map(|status| format!("│ {} ", status()))
+        .unwrap_or_default();
     format!(
-        " {place} │ {}/{} shown · {} evicted · {} failed │ {} tok · {cost} ",
+        " {place} │ {}/{} shown · {} evicted · {} failed │ {} tok · {cost} {exporter}",
         t.shown,
         t.total,
         t.evicted,

@@ -41,6 +41,10 @@ pub struct Options {
     pub proxy_auth: Option<llmspy::engine::ProxyCredentials>,
     /// `--files-root` (default: a fresh temporary directory).
     pub files_root: Option<PathBuf>,
+    /// Capture sinks (`--save`, the OTLP exporter).
+    pub sinks: Vec<llmspy::capture::Sink>,
+    /// The exporter whose state `/llmspy/status` reports.
+    pub exporter: Option<Arc<llmspy::otel::ExporterStatus>>,
 }
 
 impl TestProxy {
@@ -56,7 +60,7 @@ impl TestProxy {
         let dir = tempfile::tempdir().expect("tempdir");
         let ca =
             Arc::new(llmspy::ca::CertificateAuthority::load_or_create(dir.path()).expect("CA"));
-        let (recorder, store, events_tx) = capture::spawn(opts.limits, None);
+        let (recorder, store, events_tx) = capture::spawn(opts.limits, opts.sinks);
         let events = events_tx.subscribe();
         let mock = opts.mock;
         let expectations = opts.expectations.or_else(|| {
@@ -70,6 +74,7 @@ impl TestProxy {
             expectations,
             ca_pem: ca.cert_pem().into(),
             listen: "127.0.0.1:0".parse().expect("addr"),
+            exporter: opts.exporter,
         });
         let files_root = match opts.files_root {
             Some(root) => root,

@@ -23,7 +23,7 @@ impl Live {
             .build()
             .expect("runtime");
         let (recorder, reader, events) =
-            rt.block_on(async { capture::spawn(Limits::default(), None) });
+            rt.block_on(async { capture::spawn(Limits::default(), Vec::new()) });
         let events = events.subscribe();
         let app = App::new(reader, info(), Box::new(Recorder::default()));
         Live {
