@@ -118,6 +118,19 @@ const RULES: &[Rule] = &[
         why: "the API reads the store through the engine's public seam only",
     },
     Rule {
+        covers: |p| p.starts_with("src/otel/"),
+        forbidden: &[
+            "crate::engine",
+            "crate::tui",
+            "crate::api",
+            "crate::cli",
+            "tokio::net",
+            "std::net",
+            "hyper::",
+        ],
+        why: "the exporter is a capture sink: it reads finished exchanges and speaks OTLP only through the opentelemetry crates",
+    },
+    Rule {
         covers: |p| !p.starts_with("src/cli/") && p != "src/main.rs",
         forbidden: &["anyhow::", "anyhow!"],
         why: "anyhow belongs at the binary edge (src/cli, main); modules use thiserror",

@@ -16,6 +16,7 @@ mod golden;
 mod mcp_server;
 mod mcp_stdio;
 mod mock;
+mod otel;
 mod replay;
 mod security;
 mod tui;

@@ -3,5 +3,6 @@
 
 pub mod binary;
 pub mod client;
+pub mod otlp;
 pub mod proxy;
 pub mod upstream;
