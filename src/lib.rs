@@ -19,6 +19,7 @@ pub mod filter;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod headless;
+pub mod history;
 pub mod llm;
 pub mod mcp;
 pub mod mock;

@@ -60,6 +60,8 @@ pub struct ApiContext {
     pub listen: SocketAddr,
     /// The OpenTelemetry exporter's state, when one runs.
     pub exporter: Option<Arc<crate::otel::ExporterStatus>>,
+    /// The history writer's state, when history is on.
+    pub history: Option<Arc<crate::history::HistoryStatus>>,
 }
 
 /// The handler the engine calls for requests addressed to llmspy.
@@ -133,6 +135,7 @@ fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
             "failed": counts.failed,
             "open": counts.open,
             "otlp": ctx.exporter.as_ref().map(|e| e.to_json()),
+            "history": ctx.history.as_ref().map(|h| h.to_json()),
         }),
     )
 }

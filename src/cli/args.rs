@@ -60,6 +60,21 @@ pub struct ProxyArgs {
     /// secrets masked as in exports).
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+    /// Keep every finished exchange in this SQLite file (secrets masked,
+    /// mode 0600) [default: history.sqlite in the data directory].
+    #[arg(
+        long,
+        env = "LLMSPY_HISTORY",
+        value_name = "FILE",
+        conflicts_with = "no_history"
+    )]
+    pub history: Option<PathBuf>,
+    /// Keep nothing on disk: no history database.
+    #[arg(long)]
+    pub no_history: bool,
+    /// Prune the oldest runs from the history beyond this size [default 2 GiB].
+    #[arg(long, value_name = "BYTES")]
+    pub history_max_bytes: Option<u64>,
     /// Keep credentials in the --save file instead of masking them.
     #[arg(long, requires = "save")]
     pub save_secrets: bool,
@@ -179,12 +194,16 @@ pub enum Command {
         #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
         command: Vec<String>,
     },
-    /// Browse a saved capture (`--save` JSON lines, a native JSON export, or
-    /// a HAR file) in the terminal UI, without starting a proxy.
+    /// Browse a saved capture (`--save` JSON lines, a native JSON export, a
+    /// HAR file, or a history database) in the terminal UI, without starting
+    /// a proxy.
     Open {
         /// The capture file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Of a history database: only this run (see `llmspy history`).
+        #[arg(long, value_name = "N")]
+        run: Option<i64>,
     },
     /// Export captured traffic (or expectations) as JSON, HAR, OpenAPI,
     /// Postman or Bruno, from a running llmspy or a saved capture.
@@ -194,6 +213,26 @@ pub enum Command {
     /// as JSON on stdout (the control API's retrieve).
     #[command(after_help = EXIT_CODES)]
     Retrieve(RetrieveArgs),
+    /// List the runs kept in the history database, or sum their tokens and
+    /// cost by day, provider and model (--stats).
+    History(HistoryArgs),
+}
+
+/// `llmspy history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The history database [default: history.sqlite in the data directory].
+    #[arg(long = "history", env = "LLMSPY_HISTORY", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Tokens and cost by day, provider and model instead of the runs.
+    #[arg(long)]
+    pub stats: bool,
+    /// Only since this time: 2026-12-01T10:00:00Z, 2026-12-01, or 30m/6h/7d ago.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// JSON on stdout, for scripts.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The exit status of `export` and `retrieve`, shown in their `--help`.
@@ -220,9 +259,19 @@ pub struct SelectArgs {
     /// Ask the llmspy running at this address [default: the --listen address].
     #[arg(long, value_name = "URL", conflicts_with = "from")]
     pub server: Option<String>,
-    /// Read a saved capture instead (a --save file or a native JSON export).
-    #[arg(long, value_name = "FILE")]
+    /// Read a saved capture instead (a --save file, a native JSON export, a
+    /// HAR file, or a history database).
+    #[arg(long, value_name = "FILE", conflicts_with = "history")]
     pub from: Option<PathBuf>,
+    /// Read the history database FILE instead of a running llmspy.
+    #[arg(long, value_name = "FILE", conflicts_with = "server")]
+    pub history: Option<PathBuf>,
+    /// With --history (or a history --from): only this run (see `llmspy history`).
+    #[arg(long, value_name = "N")]
+    pub run: Option<i64>,
+    /// With --history: only since this time (2026-12-01T10:00:00Z, 2026-12-01, 30m, 6h, 7d).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
 }
 
 /// `llmspy export`.

@@ -6,6 +6,7 @@ mod child;
 mod control;
 pub mod env;
 mod export;
+pub mod history;
 mod mcp_stdio;
 mod mocks;
 pub mod proxy;
@@ -60,19 +61,20 @@ pub fn main() -> anyhow::Result<ExitCode> {
             let ca = env::prepare_ca(&ca_dir(&cli.common)?)?;
             child::run(cli.common.listen, &ca, command)
         }
-        Some(Command::Open { file }) => open(file),
+        Some(Command::Open { file, run }) => open(file, *run),
         Some(Command::Export(args)) => export::run(&cli.common, args),
         Some(Command::Record(args)) => record::run(&cli.common, args),
         Some(Command::McpStdio { server, command }) => {
             mcp_stdio::run(&cli.common, server.as_deref(), command)
         }
         Some(Command::Retrieve(args)) => retrieve::run(&cli.common, args),
+        Some(Command::History(args)) => history::run(&cli.common, args),
     }
 }
 
 /// `llmspy open FILE`: load a capture into a store nothing writes and show it.
-fn open(file: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let exchanges = crate::capture::save::load(file)?;
+fn open(file: &std::path::Path, run: Option<i64>) -> anyhow::Result<ExitCode> {
+    let exchanges = history::load_capture(file, run, None)?;
     let reader = crate::capture::StoreReader::detached(crate::capture::loaded_store(exchanges));
     crate::tui::open(reader, crate::tui::UiInfo::file(file))
         .context("running the terminal UI (llmspy open needs a terminal)")?;

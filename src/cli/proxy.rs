@@ -185,6 +185,11 @@ async fn serve(
         sinks.push(e.sink.clone());
     }
     let exporter_status = exporter.map(|e| e.status);
+    let history = start_history(common, args);
+    if let Some(h) = &history {
+        sinks.push(h.sink.clone());
+    }
+    let history_status = history.as_ref().map(|h| h.status.clone());
     let files = files_root(args)?;
     let (recorder, store, events) = capture::spawn(settings.limits, sinks);
     let log_events = events.subscribe();
@@ -197,6 +202,7 @@ async fn serve(
         ca_pem: ca.cert_pem().into(),
         listen: connectable(common.listen),
         exporter: exporter_status.clone(),
+        history: history_status.clone(),
     });
     let api = super::mocks::routes(&mock, &store, &recorder, files, api);
     let policy =
@@ -218,6 +224,14 @@ async fn serve(
     })
     .await?;
     print_banner(&engine, &ca, common, args);
+    if let Some(h) = &history {
+        h.set_listen(&connectable(engine.local_addr()).to_string());
+        eprintln!(
+            "llmspy: history in {} (run {}; `llmspy history` lists runs, --no-history keeps nothing)",
+            h.status.path.display(),
+            h.status.run_id
+        );
+    }
     if args.headless() {
         let logger = tokio::spawn(crate::headless::run(store.clone(), log_events, args.json));
         wait_for_signal().await;
@@ -226,8 +240,12 @@ async fn serve(
     } else {
         drop(log_events);
         let mut info = ui_info(&engine, &ca, &recorder, &mock);
+        if let Some(status) = history_status.clone() {
+            info.history = Some(super::history::ui_source(status.path.clone()));
+            info.sink_status.push(Arc::new(move || status.line()));
+        }
         if let Some(status) = exporter_status.clone() {
-            info.exporter = Some(Arc::new(move || status.line()));
+            info.sink_status.push(Arc::new(move || status.line()));
         }
         let ui_events = events.subscribe();
         let ui_store = store.clone();
@@ -238,8 +256,43 @@ async fn serve(
     }
     engine.shutdown().await;
     drain(&store, &recorder).await;
+    if let Some(h) = history {
+        // Writes what is left and marks the run ended: a SIGTERM loses nothing.
+        tokio::task::block_in_place(|| h.finish());
+    }
     drop(events);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The history database, unless `--no-history`. A file that cannot be
+/// written (corrupt, read-only, newer) is one warning: llmspy still relays.
+fn start_history(common: &CommonArgs, args: &ProxyArgs) -> Option<crate::history::History> {
+    if args.no_history {
+        return None;
+    }
+    let path = match super::history::file(common, args.history.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("llmspy: warning: no history this run: {e:#}");
+            return None;
+        }
+    };
+    let run = crate::history::RunInfo {
+        listen: connectable(common.listen).to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let max = args
+        .history_max_bytes
+        .unwrap_or(crate::history::DEFAULT_MAX_BYTES);
+    match crate::history::start(&path, &run, max) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            eprintln!(
+                "llmspy: warning: no history this run (traffic is still relayed and shown): {e}"
+            );
+            None
+        }
+    }
 }
 
 /// The OpenTelemetry exporter, when `--otlp` or the `OTEL_*` variables ask

@@ -70,8 +70,15 @@ pub fn ask(common: &CommonArgs, q: &Question, progress: Progress) -> anyhow::Res
         );
     }
     let query = query_string(q);
-    match &q.select.from {
-        Some(path) => offline(path, &query, q.select, progress),
+    let from = match (&q.select.from, &q.select.history) {
+        (Some(path), _) | (None, Some(path)) => Some(path.clone()),
+        (None, None) => None,
+    };
+    if from.is_none() && (q.select.run.is_some() || q.select.since.is_some()) {
+        anyhow::bail!("--run and --since read the history: add --history FILE");
+    }
+    match from {
+        Some(path) => offline(&path, &query, q.select, progress),
         None => {
             let control = Control::new(common, q.select.server.as_deref())?;
             online(&control, &query, q.select.matcher.as_deref(), progress)
@@ -119,8 +126,7 @@ fn offline(
         }
         None => None,
     };
-    let exchanges = crate::capture::save::load(path)
-        .with_context(|| format!("reading the capture {}", path.display()))?;
+    let exchanges = super::history::load_capture(path, select.run, select.since.as_deref())?;
     progress.note(&format!(
         "loaded {} exchange(s) from {}",
         exchanges.len(),
@@ -140,6 +146,7 @@ fn offline(
 /// have done it live (summaries for the filter, threads for SESSIONS).
 pub fn analysed_store(mut exchanges: Vec<Exchange>) -> Store {
     // `--save` appends across runs, and each run counts from 1 again.
+    // (A history database's exchanges come numbered across runs already.)
     let increasing = exchanges.windows(2).all(|w| w[0].id < w[1].id);
     if !increasing {
         eprintln!(

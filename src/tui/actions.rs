@@ -121,6 +121,7 @@ impl App {
             Ctx::Library if self.library.tab == LibraryTab::Expectations => {
                 self.library.scroll = self.library.scroll.saturating_add_signed(delta)
             }
+            Ctx::Library if self.library.tab == LibraryTab::Runs => self.move_run_cursor(delta),
             Ctx::Library => self.library.step_field(delta > 0),
         }
     }
@@ -203,9 +204,11 @@ impl App {
     }
 
     fn switch_library_tab(&mut self) {
+        let runs = self.info.history.is_some();
         self.library.tab = match self.library.tab {
             LibraryTab::Expectations => LibraryTab::Export,
-            LibraryTab::Export => LibraryTab::Expectations,
+            LibraryTab::Export if runs => LibraryTab::Runs,
+            LibraryTab::Export | LibraryTab::Runs => LibraryTab::Expectations,
         };
     }
 
@@ -303,6 +306,9 @@ impl App {
     }
 
     fn accept(&mut self) {
+        if self.ctx() == Ctx::Library && self.library.tab == LibraryTab::Runs {
+            return self.open_run();
+        }
         if self.ctx() != Ctx::Library || self.library.tab != LibraryTab::Export {
             return;
         }

@@ -79,6 +79,9 @@ pub struct App {
     pub(super) generation: u64,
     /// When the Library last redrew the expectations (see `wake_in`).
     expectations_polled: Option<Instant>,
+    /// Browsing an earlier run from the history: its id, and the live
+    /// store to go back to.
+    pub(super) viewing: Option<(i64, StoreReader)>,
 }
 
 impl App {
@@ -105,6 +108,7 @@ impl App {
             clipboard,
             generation: 0,
             expectations_polled: None,
+            viewing: None,
         }
     }
 
@@ -161,14 +165,22 @@ impl App {
     }
 
     fn on_store(&mut self, ev: StoreEvent) -> bool {
+        if let StoreEvent::Refused(reason) = &ev {
+            self.complain(reason.clone());
+            return true;
+        }
+        // While an earlier run is on screen, live changes wait for the way back.
+        if self.viewing.is_some() {
+            return false;
+        }
         self.generation += 1;
         match ev {
             StoreEvent::Started(id) | StoreEvent::Updated(id) | StoreEvent::Finished(id) => {
                 self.list.touch(id)
             }
             StoreEvent::Cleared | StoreEvent::Evicted { .. } => self.list.invalidate(),
-            // A web page or another user tried to drive llmspy: say so.
-            StoreEvent::Refused(reason) => self.complain(reason),
+            // A web page or another user tried to drive llmspy: said above.
+            StoreEvent::Refused(_) => {}
         }
         true
     }
@@ -336,6 +348,17 @@ impl App {
             let stamp = stamp.format("%Y%m%d-%H%M%S").to_string();
             self.library.default_path(&self.info.export_dir, &stamp);
         }
+    }
+
+    /// Show another store (a run from the history, or live traffic again):
+    /// the list and its caches start afresh.
+    pub(super) fn swap_store(&mut self, reader: StoreReader, live: bool) {
+        self.reader = reader;
+        self.list = TrafficList::new(live);
+        self.rows = RowCache::new(!live);
+        self.detail = Detail::with_scripts(super::detail::Scripts(self.info.expectations.clone()));
+        self.sessions = Sessions::default();
+        self.generation += 1;
     }
 
     /// The store, for reading.

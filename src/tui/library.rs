@@ -9,6 +9,8 @@ pub enum LibraryTab {
     #[default]
     Expectations,
     Export,
+    /// Earlier runs from the history database.
+    Runs,
 }
 
 /// Which exchanges to export.
@@ -143,6 +145,8 @@ pub struct Library {
     pub result: Option<Result<String, String>>,
     /// First expectation in view on the Expectations tab.
     pub scroll: usize,
+    /// The highlighted row of the Runs tab (0 = back to live traffic).
+    pub run_cursor: usize,
 }
 
 impl Default for Library {
@@ -158,6 +162,7 @@ impl Default for Library {
             default_for: None,
             result: None,
             scroll: 0,
+            run_cursor: 0,
         }
     }
 }

@@ -29,6 +29,7 @@ mod mouse;
 pub mod msg;
 mod pretty;
 pub mod rows;
+mod runs;
 mod secrets;
 pub mod sessions;
 pub mod sort;
@@ -84,9 +85,25 @@ pub struct UiInfo {
     /// Library and the Scripted Turns tab. `None` when there are none to
     /// show (a saved capture).
     pub expectations: Option<ExpectationSource>,
-    /// A few words on an exporter's state for the status bar (`otlp 12
-    /// sent`), read at each frame.
-    pub exporter: Option<StatusSource>,
+    /// A few words on each sink's state for the status bar (`history 120
+    /// saved`, `otlp 12 sent`), read at each frame.
+    pub sink_status: Vec<StatusSource>,
+    /// Earlier runs kept in the history database, for the Library's Runs
+    /// tab. `None` without a history.
+    pub history: Option<HistorySource>,
+}
+
+/// A run of the history: its id and a line describing it.
+pub type RunLine = (i64, String);
+
+/// The history as the UI sees it: a list of runs, and a run's exchanges as
+/// a store to browse (the UI never opens the database itself).
+#[derive(Clone)]
+pub struct HistorySource {
+    /// `(run id, one line describing it)`, oldest first.
+    pub runs: std::sync::Arc<dyn Fn() -> Result<Vec<RunLine>, String> + Send + Sync>,
+    /// Every exchange of a run, loaded from the database.
+    pub open: std::sync::Arc<dyn Fn(i64) -> Result<StoreReader, String> + Send + Sync>,
 }
 
 /// Words for the status bar, read when it is drawn.
@@ -122,7 +139,8 @@ impl UiInfo {
             setup: Vec::new(),
             on_clear: None,
             expectations: None,
-            exporter: None,
+            sink_status: Vec::new(),
+            history: None,
         }
     }
 }

@@ -30,6 +30,13 @@ pub const LIVE_BADGE: &str = "live";
 pub const OPENED_BADGE: &str = "file";
 pub const NO_EXPECTATIONS: &str = "No expectations yet. Load a file with `llmspy --init FILE` or add them through the control API (PUT /llmspy/expectation); they will be listed here.";
 pub const NOTHING_TO_RECORD: &str = "Nothing to record: no finished exchange in the selection was answered by a real upstream (mocked answers are not recorded again).";
+/// The Runs tab's first row.
+pub const LIVE_TRAFFIC: &str = "● live traffic (this run)";
+/// Said when the live traffic is back on screen.
+pub const BACK_TO_LIVE: &str = "live traffic again";
+/// Under the Runs tab.
+pub const RUNS_HINT: &str =
+    "Enter shows a run in place of the live traffic; the first row brings the live traffic back";
 pub const RECORD_HINT: &str =
     "R records the selection (Export › What) as a replay fixture for llmspy --init.";
 pub const UNSCOPED: &str = "Unscoped requests";

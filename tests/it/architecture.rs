@@ -118,6 +118,18 @@ const RULES: &[Rule] = &[
         why: "the API reads the store through the engine's public seam only",
     },
     Rule {
+        covers: |p| p.starts_with("src/history/"),
+        forbidden: &[
+            "crate::engine",
+            "crate::tui",
+            "crate::api",
+            "crate::cli",
+            "std::net",
+            "hyper::",
+        ],
+        why: "the history is a capture sink and a reader of its own file; it knows nothing of sockets or front ends",
+    },
+    Rule {
         covers: |p| p.starts_with("src/otel/"),
         forbidden: &[
             "crate::engine",

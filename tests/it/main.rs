@@ -13,6 +13,7 @@ mod export_cli;
 mod fd_limit;
 mod fuzz;
 mod golden;
+mod history;
 mod mcp_server;
 mod mcp_stdio;
 mod mock;

@@ -9,6 +9,7 @@ mod live;
 mod llm;
 mod llm_samples;
 mod mock;
+mod runs;
 mod screens;
 mod traffic;
 

@@ -13,7 +13,10 @@ use crate::tui::{strings, theme};
 use super::text::{fit, fit_right};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let mut lines = vec![tabs(app.library.tab), Line::default()];
+    let mut lines = vec![
+        tabs(app.library.tab, app.info.history.is_some()),
+        Line::default(),
+    ];
     match app.library.tab {
         LibraryTab::Expectations => {
             let list = app.active_expectations();
@@ -32,11 +35,47 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             lines.extend(result_line(&app.library.result));
         }
         LibraryTab::Export => lines.extend(export_form(app)),
+        LibraryTab::Runs => {
+            lines.extend(run_lines(app, usize::from(area.height).saturating_sub(4)))
+        }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
-fn tabs(active: LibraryTab) -> Line<'static> {
+/// The Runs tab: live traffic, then the runs, the cursor's row marked.
+fn run_lines(app: &App, room: usize) -> Vec<Line<'static>> {
+    let rows = match app.run_rows() {
+        Ok(rows) => rows,
+        Err(e) => return vec![Line::styled(format!("   {e}"), theme::ERROR)],
+    };
+    let cursor = app.library.run_cursor.min(rows.len().saturating_sub(1));
+    let first = cursor.saturating_sub(room.saturating_sub(1));
+    let mut out: Vec<Line<'static>> = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(room)
+        .map(|(i, (id, text))| {
+            let shown = id.is_some() && *id == app.viewing_run()
+                || id.is_none() && app.viewing_run().is_none();
+            let mark = if shown { "▸" } else { " " };
+            let style = if i == cursor {
+                theme::TAB_ACTIVE
+            } else {
+                Style::default()
+            };
+            Line::styled(format!(" {mark} {text}"), style)
+        })
+        .collect();
+    out.push(Line::default());
+    out.push(Line::styled(
+        format!("   {}", strings::RUNS_HINT),
+        theme::DIM,
+    ));
+    out
+}
+
+fn tabs(active: LibraryTab, runs: bool) -> Line<'static> {
     let tab = |t: LibraryTab, label: &'static str| {
         let style = if t == active {
             theme::TAB_ACTIVE
@@ -45,11 +84,15 @@ fn tabs(active: LibraryTab) -> Line<'static> {
         };
         Span::styled(format!(" {label} "), style)
     };
-    Line::from(vec![
+    let mut spans = vec![
         Span::raw(" "),
         tab(LibraryTab::Expectations, "Expectations"),
         tab(LibraryTab::Export, "Export"),
-    ])
+    ];
+    if runs {
+        spans.push(tab(LibraryTab::Runs, "Runs"));
+    }
+    Line::from(spans)
 }
 
 fn count(app: &App, what: What) -> usize {

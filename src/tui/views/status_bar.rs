@@ -93,6 +93,9 @@ fn render_summary(frame: &mut Frame<'_>, area: Rect, app: &App) {
 fn summary(app: &App) -> String {
     let t = &app.list.totals;
     let place = match (&app.info.listen, &app.info.source) {
+        (Some(_), _) if app.viewing_run().is_some() => {
+            format!("history run {}", app.viewing_run().unwrap_or_default())
+        }
         (Some(addr), _) => addr.clone(),
         (None, Some(path)) => path.display().to_string(),
         (None, None) => strings::APP.to_string(),
@@ -103,14 +106,14 @@ fn summary(app: &App) -> String {
         // Some prices are unknown: the sum is a floor.
         (_, known) => format!("{}+", strings::cost(known)),
     };
-    let exporter = app
+    let sinks: String = app
         .info
-        .exporter
-        .as_ref()
+        .sink_status
+        .iter()
         .map(|status| format!("│ {} ", status()))
-        .unwrap_or_default();
+        .collect();
     format!(
-        " {place} │ {}/{} shown · {} evicted · {} failed │ {} tok · {cost} {exporter}",
+        " {place} │ {}/{} shown · {} evicted · {} failed │ {} tok · {cost} {sinks}",
         t.shown,
         t.total,
         t.evicted,

@@ -24,6 +24,8 @@ pub struct Running {
     pub stdout: mpsc::Receiver<String>,
     /// stderr after the banner: warnings.
     pub stderr: mpsc::Receiver<String>,
+    /// stderr lines before the banner (start-up warnings).
+    pub early: Vec<String>,
 }
 
 impl Running {
@@ -50,6 +52,7 @@ impl Running {
             }
         });
         // The banner line is the readiness signal.
+        let mut early = Vec::new();
         let addr = loop {
             let line = err_rx
                 .recv_timeout(Duration::from_secs(20))
@@ -57,12 +60,14 @@ impl Running {
             if let Some(rest) = line.split("listening on ").nth(1) {
                 break rest.split_whitespace().next().expect("addr").to_string();
             }
+            early.push(line);
         };
         Running {
             child,
             addr,
             stdout,
             stderr: err_rx,
+            early,
         }
     }
 
@@ -89,6 +94,12 @@ impl Running {
                 return line;
             }
         }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn terminate(mut self) -> std::process::ExitStatus {

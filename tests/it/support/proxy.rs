@@ -75,6 +75,7 @@ impl TestProxy {
             ca_pem: ca.cert_pem().into(),
             listen: "127.0.0.1:0".parse().expect("addr"),
             exporter: opts.exporter,
+            history: None,
         });
         let files_root = match opts.files_root {
             Some(root) => root,

@@ -1,0 +1,102 @@
+//! Opening the history file: created owner-only (0600) before SQLite sees
+//! it, WAL mode (readers never block the writer; a killed process leaves a
+//! consistent file), a busy timeout so two llmspy processes can share it,
+//! and a clear error for a file that is not a database.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::{HistoryError, schema};
+
+/// How long a write waits for another process holding the lock.
+const BUSY: Duration = Duration::from_secs(5);
+
+/// Open (creating it if needed) for writing.
+pub fn writable(path: &Path) -> Result<Connection, HistoryError> {
+    create_private(path)?;
+    let mut conn = Connection::open(path).map_err(|e| HistoryError::open(path, e))?;
+    configure(&conn, path)?;
+    // Freed pages go back to the file system after pruning.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+        .map_err(|e| HistoryError::open(path, e))?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| HistoryError::open(path, e))?;
+    // WAL + NORMAL: a killed process loses nothing committed; only a power
+    // cut may lose the last transactions.
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| HistoryError::open(path, e))?;
+    schema::migrate(&mut conn).map_err(|e| e.at(path))?;
+    Ok(conn)
+}
+
+/// Open an existing history to read it.
+pub fn readable(path: &Path) -> Result<Connection, HistoryError> {
+    if !path.is_file() {
+        return Err(HistoryError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .or_else(|_| Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY))
+    .map_err(|e| HistoryError::open(path, e))?;
+    configure(&conn, path)?;
+    let found: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| HistoryError::open(path, e))?;
+    if found > schema::VERSION {
+        return Err(HistoryError::Newer {
+            found,
+            supported: schema::VERSION,
+        }
+        .at(path));
+    }
+    if found < schema::VERSION && !conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+        schema::migrate(&mut conn).map_err(|e| e.at(path))?;
+    }
+    Ok(conn)
+}
+
+fn configure(conn: &Connection, path: &Path) -> Result<(), HistoryError> {
+    conn.busy_timeout(BUSY)
+        .map_err(|e| HistoryError::open(path, e))?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(|e| HistoryError::open(path, e))?;
+    // Reading the schema fails at once on a file that is not a database.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| HistoryError::open(path, e))?;
+    Ok(())
+}
+
+/// Create the file with mode 0600 if it does not exist (SQLite gives its
+/// `-wal` and `-shm` files the same mode).
+fn create_private(path: &Path) -> Result<(), HistoryError> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| HistoryError::Create {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another llmspy created it a moment ago.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(HistoryError::Create {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}

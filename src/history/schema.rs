@@ -1,0 +1,72 @@
+//! The history database's schema, versioned with `PRAGMA user_version`:
+//! each migration runs once, in order, in one transaction. A database newer
+//! than this llmspy is refused with a message naming both versions.
+
+use rusqlite::Connection;
+
+use super::HistoryError;
+
+/// Each step brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, exchanges with the analysis summary in columns (so listing,
+    //    stats and the common filters never parse bodies), the whole
+    //    exchange as compressed native JSON.
+    "CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT,
+        listen      TEXT NOT NULL,
+        version     TEXT NOT NULL,
+        pid         INTEGER NOT NULL,
+        exchanges   INTEGER NOT NULL DEFAULT 0,
+        tokens_in   INTEGER NOT NULL DEFAULT 0,
+        tokens_out  INTEGER NOT NULL DEFAULT 0,
+        cost_usd    REAL NOT NULL DEFAULT 0
+    );
+    CREATE TABLE exchanges (
+        rowid       INTEGER PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        id          INTEGER NOT NULL,
+        started_at  TEXT NOT NULL,
+        method      TEXT NOT NULL,
+        url         TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        status      INTEGER,
+        state       TEXT NOT NULL,
+        duration_us INTEGER,
+        kind        TEXT,
+        provider    TEXT,
+        model       TEXT,
+        tokens_in   INTEGER,
+        tokens_out  INTEGER,
+        cost_usd    REAL,
+        stop_reason TEXT,
+        thread_id   INTEGER,
+        client      TEXT,
+        doc_bytes   INTEGER NOT NULL,
+        doc         BLOB NOT NULL,
+        UNIQUE (run_id, id)
+    );
+    CREATE INDEX exchanges_by_time ON exchanges (started_at);
+    CREATE INDEX exchanges_by_run ON exchanges (run_id, id);",
+];
+
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Bring `conn` to the current schema.
+pub fn migrate(conn: &mut Connection) -> Result<(), HistoryError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > VERSION {
+        return Err(HistoryError::Newer {
+            found,
+            supported: VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
