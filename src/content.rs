@@ -106,6 +106,17 @@ pub fn is_text(bytes: &[u8]) -> bool {
     std::str::from_utf8(bytes).is_ok()
 }
 
+/// The media type of a body, without parameters (`application/json`).
+pub fn media_type(headers: &crate::exchange::Headers) -> Option<String> {
+    crate::exchange::header(headers, "content-type").map(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

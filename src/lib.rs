@@ -23,12 +23,16 @@ pub mod history;
 pub mod llm;
 pub mod mcp;
 pub mod mock;
+pub mod note;
 pub mod otel;
 pub mod pricing;
 pub mod redact;
+pub mod respond;
 pub mod similar;
 pub mod sse;
 pub mod tui;
+pub mod urlcodec;
+pub mod usage;
 
 /// The name of the engine's runtime threads. A panic on one of them is
 /// caught by the engine (that exchange fails, the proxy carries on), so the

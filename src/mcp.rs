@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::exchange::{Exchange, header};
-use crate::llm::Note;
+use crate::note::Note;
 use crate::sse;
 
 mod pair;

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::llm::Usage;
+use crate::usage::Usage;
 
 const EMBEDDED: &str = include_str!("../assets/pricing.json");
 

@@ -374,11 +374,11 @@ fn redact_pairs(
     let pairs: Vec<String> = text
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((n, v)) if v != MASK && secret(&crate::export::view::percent_decode(n)) => {
+            Some((n, v)) if v != MASK && secret(&crate::urlcodec::percent_decode(n)) => {
                 changed = true;
                 found.remember(v);
-                found.remember(crate::export::view::percent_decode(v));
-                found.add(part, crate::export::view::percent_decode(n));
+                found.remember(crate::urlcodec::percent_decode(v));
+                found.add(part, crate::urlcodec::percent_decode(n));
                 format!("{n}={MASK}")
             }
             _ => pair.to_string(),
@@ -394,7 +394,7 @@ fn redact_body(headers: &mut Headers, body: &mut Body, part: Part, found: &mut F
     let decoded = content::decode(exchange::header(headers, "content-encoding"), &body.bytes);
     let was_encoded = decoded.applied.is_some();
     let plain = decoded.bytes.into_owned();
-    let media = crate::export::view::media_type(headers).unwrap_or_default();
+    let media = crate::content::media_type(headers).unwrap_or_default();
     let rewritten = std::str::from_utf8(&plain)
         .ok()
         .and_then(|text| body_fields::redact_text(text, &media, part, found));

@@ -11,8 +11,8 @@ use super::expectations::{Call, MockContext};
 use super::{error, json_response};
 use crate::engine::UpstreamBody;
 use crate::exchange::Exchange;
-use crate::export::view::percent_decode;
 use crate::mock::fixtures::{self, Fixture, RecordOptions};
+use crate::urlcodec::percent_decode;
 
 /// What to record and where to put it.
 #[derive(Debug, Clone, Default)]

@@ -295,8 +295,8 @@ pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-use crate::export::view::percent_decode;
-pub use crate::export::view::percent_encode;
+use crate::urlcodec::percent_decode;
+pub use crate::urlcodec::percent_encode;
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,6 @@ mod listener;
 mod mitm;
 mod proxy_auth;
 mod relay;
-pub mod responder;
 mod rewind;
 mod serve;
 pub mod sniff;
@@ -37,8 +36,8 @@ use hyper::body::Incoming;
 use crate::ca::CertificateAuthority;
 use crate::capture::Recorder;
 
+pub use crate::respond::{Decision, ForwardOverride, MockChunk, MockResponse, Responder};
 pub use relay::{empty, error_response, full};
-pub use responder::{Decision, ForwardOverride, MockChunk, MockResponse, Responder};
 pub use upstream::{UpstreamBody, UpstreamTrust};
 
 /// The error type of bodies flowing through the engine.

@@ -13,7 +13,6 @@ use hyper::body::Frame;
 use hyper::body::Incoming;
 
 use super::guard::Pending;
-use super::responder::{Decision, ForwardOverride, MockResponse, Responder};
 use super::tee::{Side, Tee, elapsed_us};
 use super::upstream::UpstreamBody;
 use super::{BoxError, Shared, deadline, failure};
@@ -22,6 +21,7 @@ use crate::exchange::{
     self, Body, Exchange, Failure, Headers, Request as ReqHead, Response as RespHead, State,
     Timings, Via,
 };
+use crate::respond::{Decision, ForwardOverride, MockResponse, Responder};
 
 /// Where a request goes: what the client asked llmspy to reach.
 #[derive(Debug, Clone, PartialEq, Eq)]

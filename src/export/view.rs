@@ -8,7 +8,9 @@
 use base64::Engine;
 
 use crate::content;
+pub use crate::content::media_type;
 use crate::exchange::{self, Body, Exchange, Headers};
+pub use crate::urlcodec::{percent_decode, percent_decode_keep_plus, percent_encode};
 
 /// A body decoded for export.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,43 +87,6 @@ pub fn request_query(ex: &Exchange) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Decode `%XX` escapes and `+` (a query's space); malformed escapes are
-/// kept as written.
-pub fn percent_decode(s: &str) -> String {
-    decode_escapes(s, true)
-}
-
-/// Decode `%XX` escapes only, keeping `+` (values that are not form-encoded,
-/// such as `OTEL_EXPORTER_OTLP_HEADERS`, where `+` is often part of a key).
-pub fn percent_decode_keep_plus(s: &str) -> String {
-    decode_escapes(s, false)
-}
-
-fn decode_escapes(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' if plus_is_space => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(hi), Some(lo)) => {
-                    out.push(hi * 16 + lo);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
 /// Headers a tool should send again when it replays the request or shows
 /// the response next to a decoded body: connection-level headers, HTTP/2
 /// pseudo-headers and the length/encoding of the wire body are dropped,
@@ -144,17 +109,6 @@ pub fn replay_headers(headers: &Headers) -> Vec<(&str, &str)> {
         .filter(|(n, _)| !DROPPED.iter().any(|d| d.eq_ignore_ascii_case(n)))
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect()
-}
-
-/// The media type of a body, without parameters (`application/json`).
-pub fn media_type(headers: &Headers) -> Option<String> {
-    exchange::header(headers, "content-type").map(|ct| {
-        ct.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    })
 }
 
 /// True when the response arrived as an event stream (SSE or NDJSON).
@@ -194,19 +148,6 @@ pub fn cookie_pairs(value: &str) -> Vec<(String, String)> {
         .split(';')
         .filter_map(|c| c.trim().split_once('='))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect()
-}
-
-/// Encode a query value (everything but RFC 3986 unreserved characters),
-/// for clients of the API such as `llmspy export`.
-pub fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
         .collect()
 }
 

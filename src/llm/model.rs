@@ -4,6 +4,9 @@
 //! these same types, so views, exports and the API read one shape.
 
 use serde::Serialize;
+
+pub use crate::note::{Note, NoteKind};
+pub use crate::usage::{ServerTools, Usage};
 use serde_json::Value;
 
 /// Which API an exchange speaks.
@@ -46,64 +49,6 @@ impl Kind {
     /// True for the LLM APIs (not MCP, not other traffic).
     pub fn is_llm(self) -> bool {
         !matches!(self, Kind::Mcp | Kind::Other)
-    }
-}
-
-/// Token counts, normalised across providers.
-///
-/// The top-level counts are totals and the others are parts of them:
-/// `input_tokens` is every prompt token the model read, *including*
-/// `cache_read_tokens` and `cache_write_tokens`; `output_tokens` is every
-/// generated token, *including* `reasoning_tokens`. Providers differ on the
-/// wire — Anthropic reports `input_tokens` *without* the cached ones
-/// (`cache_read_input_tokens` and `cache_creation_input_tokens` come on
-/// top), OpenAI reports `prompt_tokens` *with* `cached_tokens` inside,
-/// Gemini reports `thoughtsTokenCount` *beside* `candidatesTokenCount` —
-/// and each parser converts to this one convention. Pricing then charges
-/// `input_tokens - cache_read_tokens - cache_write_tokens` at the input
-/// price and each part at its own price.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Usage {
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_tokens: u64,
-    pub cache_write_tokens: u64,
-    /// The part of `cache_write_tokens` written with a one-hour TTL
-    /// (Anthropic), priced higher than the default five minutes.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub cache_write_1h_tokens: u64,
-    pub reasoning_tokens: u64,
-    /// Server-side tool uses billed per use (Anthropic and OpenAI web
-    /// search, Anthropic web fetch and code execution), counted apart from
-    /// tokens.
-    #[serde(skip_serializing_if = "ServerTools::is_empty")]
-    pub server_tools: ServerTools,
-}
-
-/// How many times the provider ran a tool on its own side for this reply.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ServerTools {
-    pub web_search: u64,
-    pub web_fetch: u64,
-    pub code_execution: u64,
-}
-
-impl ServerTools {
-    pub fn is_empty(&self) -> bool {
-        *self == ServerTools::default()
-    }
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-impl Usage {
-    /// Prompt tokens neither read from nor written to a cache.
-    pub fn uncached_input(&self) -> u64 {
-        self.input_tokens
-            .saturating_sub(self.cache_read_tokens)
-            .saturating_sub(self.cache_write_tokens)
     }
 }
 
@@ -274,38 +219,6 @@ impl Reply {
             Part::ToolCall(call) => Some(call),
             _ => None,
         })
-    }
-}
-
-/// Why a result is partial or approximate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoteKind {
-    /// The capture cap cut the body.
-    Truncated,
-    /// The body ended before the stream or document was complete.
-    Incomplete,
-    /// Something did not parse (JSON, an event).
-    Malformed,
-    /// An event or block type this version does not know; skipped.
-    Unknown,
-    /// Content-encoding could not be removed, or times are estimates.
-    Approximate,
-}
-
-/// A remark about how complete or exact an analysis is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Note {
-    pub kind: NoteKind,
-    pub message: String,
-}
-
-impl Note {
-    pub fn new(kind: NoteKind, message: impl Into<String>) -> Self {
-        Note {
-            kind,
-            message: message.into(),
-        }
     }
 }
 

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Reply, RpcError, RpcMessage, Transport, WireEvent, is_jsonrpc};
-use crate::llm::{Note, NoteKind};
+use crate::note::{Note, NoteKind};
 use crate::sse;
 
 /// Messages of a body: one message or a batch.

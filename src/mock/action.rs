@@ -14,8 +14,8 @@ use super::completion::LlmResponse;
 use super::expectation::delay;
 use super::render::{self, Shape, Wire};
 use super::scripted::Script;
-use crate::engine::{ForwardOverride, MockChunk, MockResponse};
 use crate::exchange::Headers;
+use crate::respond::{ForwardOverride, MockChunk, MockResponse};
 
 /// The action of an expectation.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //! ([`action`], [`render`]), explaining misses ([`explain`]) and turning
 //! captured traffic into fixtures ([`fixtures`]). [`Expectations`] keeps the
 //! active set behind a lock and is what the engine asks, through
-//! `engine::Responder`, before it dials an upstream.
+//! `respond::Responder`, before it dials an upstream.
 
 pub mod action;
 pub mod completion;

@@ -18,9 +18,9 @@ use super::explain::{self, Explanation};
 use super::facts::RequestFacts;
 use super::render::Shape;
 use super::scripted::{self, Script};
-use crate::engine::{Decision, MockResponse, Responder};
 use crate::exchange::Request;
 use crate::llm::Kind;
+use crate::respond::{Decision, MockResponse, Responder};
 
 /// Expectation id marking strict replay's "nothing matched" answers.
 pub const STRICT_MISS_ID: &str = "llmspy-strict-replay";

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::export::view::percent_decode_keep_plus;
+use crate::urlcodec::percent_decode_keep_plus;
 
 /// The wire protocol to the collector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

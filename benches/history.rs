@@ -1,0 +1,289 @@
+//! History benchmark: what the SQLite history costs. Run with
+//! `cargo bench --bench history` (release build; figures, not asserts).
+//!
+//! - insert throughput of the writer, with 1 KiB and 256 KiB bodies;
+//! - relay throughput through llmspy with the history on and off, side by
+//!   side in one run;
+//! - listing runs and exporting one run from a database of 100,000
+//!   exchanges;
+//! - the peak RSS of the real binary while 400 exchanges of 256 KiB pass
+//!   through it with `--max-exchanges 50`.
+
+#[path = "../tests/it/support/proxy.rs"]
+#[allow(dead_code)]
+mod proxy;
+#[path = "../tests/it/support/upstream.rs"]
+#[allow(dead_code)]
+mod upstream;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use llmspy::capture::{Record, SinkMsg};
+use llmspy::exchange::{Body, Exchange, Request, Response, State, Timings, Via};
+use llmspy::history::{self, RunInfo, reader};
+use proxy::{Options, TestProxy};
+use upstream::Upstream;
+
+const LOAD_SECONDS: u64 = 3;
+const CONCURRENCY: usize = 16;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tmp");
+    for size in [1024, 256 * 1024] {
+        insert_throughput(dir.path(), size);
+    }
+    rt.block_on(relay_on_and_off(dir.path()));
+    big_database(dir.path());
+    peak_rss(dir.path());
+}
+
+fn exchange(id: u64, body: usize) -> Exchange {
+    let text = "x".repeat(body);
+    Exchange {
+        id,
+        started_at: chrono::Utc::now(),
+        client_addr: Some("127.0.0.1:5000".into()),
+        via: Via::Connect,
+        request: Request {
+            method: "POST".into(),
+            scheme: "https".into(),
+            host: "api.example.com".into(),
+            port: 443,
+            path: "/v1/echo".into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: Body::from_bytes(text.clone().into_bytes()),
+        },
+        response: Some(Response {
+            status: 200,
+            version: "HTTP/1.1".into(),
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: Body::from_bytes(text.into_bytes()),
+        }),
+        chunks: Vec::new(),
+        timings: Timings {
+            end_us: Some(1000),
+            ..Timings::default()
+        },
+        state: State::Complete,
+        source: Default::default(),
+    }
+}
+
+/// Feed `n` exchanges to a writer and wait until they are committed.
+fn fill(path: &std::path::Path, n: u64, body: usize) -> Duration {
+    let run = RunInfo {
+        listen: "127.0.0.1:0".into(),
+        version: "bench".into(),
+    };
+    let h = history::start(path, &run, u64::MAX).expect("history");
+    let records: Vec<Arc<Record>> = (1..=n)
+        .map(|id| {
+            Arc::new(Record {
+                exchange: exchange(id, body),
+                summary: None,
+                thread: None,
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    for r in records {
+        let _ = h.sink.send(SinkMsg::Finished(r));
+    }
+    let (done, flushed) = tokio::sync::oneshot::channel();
+    let _ = h.sink.send(SinkMsg::Flush(done));
+    let _ = flushed.blocking_recv();
+    let took = start.elapsed();
+    h.finish();
+    took
+}
+
+fn insert_throughput(dir: &std::path::Path, body: usize) {
+    let n = if body > 4096 { 400 } else { 20_000 };
+    let path = dir.join(format!("insert-{body}.sqlite"));
+    let took = fill(&path, n, body);
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "insert, {} KiB bodies: {n} exchanges in {:.2} s = {:.0} exchanges/s ({:.1} MB/s of bodies, file {:.1} MB)",
+        body / 1024,
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+        (n as f64 * body as f64 * 2.0) / took.as_secs_f64() / 1e6,
+        size as f64 / 1e6
+    );
+}
+
+async fn relay_on_and_off(dir: &std::path::Path) {
+    let up = Upstream::start().await;
+    let off = TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        ..Options::default()
+    })
+    .await;
+    let run = RunInfo {
+        listen: "127.0.0.1:0".into(),
+        version: "bench".into(),
+    };
+    let h = history::start(&dir.join("relay.sqlite"), &run, u64::MAX).expect("history");
+    let on = TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        sinks: vec![h.sink.clone()],
+        ..Options::default()
+    })
+    .await;
+    let url = up.https("/hello");
+    // Alternate, so drift on a shared machine hits both alike.
+    let (mut off_total, mut on_total) = (0.0, 0.0);
+    for _ in 0..2 {
+        off_total += rate(&off, &up, &url).await;
+        on_total += rate(&on, &up, &url).await;
+    }
+    println!(
+        "relay, keep-alive HTTPS, {CONCURRENCY} connections: history off {:.0} req/s, on {:.0} req/s = {:.3}x",
+        off_total / 2.0,
+        on_total / 2.0,
+        on_total / off_total
+    );
+    tokio::task::block_in_place(|| h.finish());
+}
+
+async fn rate(proxy: &TestProxy, up: &Upstream, url: &str) -> f64 {
+    let pem = std::fs::read(&proxy.ca_file).expect("ca");
+    let _ = up;
+    let client = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(proxy.url()).expect("proxy"))
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("pem"))
+        .tls_built_in_root_certs(false)
+        .pool_max_idle_per_host(CONCURRENCY)
+        .http1_only()
+        .build()
+        .expect("client");
+    let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, url) = (client.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                if let Ok(r) = client.get(&url).send().await
+                    && r.bytes().await.is_ok()
+                {
+                    n += 1;
+                }
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap_or(0);
+    }
+    total as f64 / LOAD_SECONDS as f64
+}
+
+fn big_database(dir: &std::path::Path) {
+    let path = dir.join("big.sqlite");
+    let took = fill(&path, 100_000, 512);
+    println!(
+        "filled 100,000 exchanges (512 B bodies) in {:.1} s",
+        took.as_secs_f64()
+    );
+    let conn = reader::connect(&path).expect("open");
+    let start = Instant::now();
+    let runs = reader::runs(&conn).expect("runs");
+    let list = start.elapsed();
+    let start = Instant::now();
+    let exchanges = reader::exchanges(
+        &conn,
+        &reader::Query {
+            run: Some(runs[0].id),
+            since: None,
+        },
+    )
+    .expect("exchanges");
+    let load = start.elapsed();
+    let start = Instant::now();
+    let har = llmspy::export::render(
+        llmspy::export::Format::Har,
+        &exchanges,
+        &llmspy::export::Options::default(),
+    )
+    .expect("har");
+    let render = start.elapsed();
+    println!(
+        "database of 100,000: list runs {:.2} ms; export a run of {} as HAR: read {:.2} s + render {:.2} s ({:.0} MB)",
+        list.as_secs_f64() * 1e3,
+        exchanges.len(),
+        load.as_secs_f64(),
+        render.as_secs_f64(),
+        har.len() as f64 / 1e6
+    );
+}
+
+/// The real binary, 400 exchanges of 256 KiB through it, 50 kept in memory.
+fn peak_rss(dir: &std::path::Path) {
+    let bin = env!("CARGO_BIN_EXE_llmspy");
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let up = rt.block_on(Upstream::start());
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "--no-tui",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-exchanges",
+            "50",
+        ])
+        .arg("--ca-dir")
+        .arg(dir.join("ca"))
+        .arg("--history")
+        .arg(dir.join("rss.sqlite"))
+        .arg("--upstream-ca")
+        .arg(&up.ca_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("llmspy");
+    let stderr = child.stderr.take().expect("stderr");
+    let addr = std::io::BufRead::lines(std::io::BufReader::new(stderr))
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split("listening on ")
+                .nth(1)
+                .map(|r| r.split_whitespace().next().unwrap_or("").to_string())
+        })
+        .expect("banner");
+    let body = vec![b'y'; 256 * 1024];
+    let ca = std::fs::read(dir.join("ca").join("llmspy-ca.pem")).expect("ca");
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::all(format!("http://{addr}")).expect("proxy"))
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("pem"))
+            .tls_built_in_root_certs(false)
+            .build()
+            .expect("client");
+        for _ in 0..400 {
+            let r = client
+                .post(up.https("/echo"))
+                .body(body.clone())
+                .send()
+                .await
+                .expect("echo");
+            r.bytes().await.expect("body");
+        }
+    });
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: ?")
+        .to_string();
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("peak RSS, 400 x 256 KiB through llmspy --max-exchanges 50 (history on): {peak}");
+}
