@@ -28,6 +28,7 @@ pub mod redact;
 pub mod similar;
 pub mod sse;
 pub mod tui;
+pub mod websocket;
 
 /// The name of the engine's runtime threads. A panic on one of them is
 /// caught by the engine (that exchange fails, the proxy carries on), so the

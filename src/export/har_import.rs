@@ -100,6 +100,7 @@ fn entry(index: usize, e: &Value) -> Result<Exchange, String> {
         },
         state,
         source: Source::Upstream,
+        websocket: None,
     })
 }
 

@@ -16,6 +16,7 @@ mod notes;
 pub mod openapi;
 pub mod postman;
 pub mod view;
+pub mod websocket_json;
 
 use std::fmt;
 use std::str::FromStr;

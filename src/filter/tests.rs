@@ -32,6 +32,7 @@ fn exchange() -> Exchange {
         timings: Timings::default(),
         state: State::Complete,
         source: Source::Upstream,
+        websocket: None,
     }
 }
 

@@ -274,6 +274,7 @@ mod tests {
             timings: Timings::default(),
             state: State::Complete,
             source: Source::Upstream,
+            websocket: None,
         }
     }
 

@@ -19,3 +19,4 @@ mod mock;
 mod replay;
 mod security;
 mod tui;
+mod websocket;

@@ -5,3 +5,4 @@ pub mod binary;
 pub mod client;
 pub mod proxy;
 pub mod upstream;
+pub mod ws_echo;
