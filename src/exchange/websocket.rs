@@ -158,3 +158,16 @@ impl WebSocket {
         self.messages.iter().map(|m| m.payload.len()).sum()
     }
 }
+
+impl super::Exchange {
+    /// True for a WebSocket connection: messages were recorded, or the
+    /// server switched the connection to `websocket`.
+    pub fn is_websocket(&self) -> bool {
+        self.websocket.is_some()
+            || self.response.as_ref().is_some_and(|r| {
+                r.status == 101
+                    && super::header(&r.headers, "upgrade")
+                        .is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket"))
+            })
+    }
+}

@@ -11,6 +11,7 @@ pub mod described;
 pub mod expectations;
 pub mod har;
 pub mod har_import;
+mod har_ws;
 pub mod native;
 mod notes;
 pub mod openapi;

@@ -11,6 +11,7 @@ mod llm_samples;
 mod mock;
 mod screens;
 mod traffic;
+mod websocket;
 
 /// The two sizes every view is checked at.
 pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];

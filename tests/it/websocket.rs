@@ -243,3 +243,49 @@ async fn tls_client(
         .await
         .expect("TLS through llmspy")
 }
+
+#[tokio::test]
+async fn messages_export_to_har_as_chrome_does_and_round_trip() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let mut s = TcpStream::connect(proxy.addr).await.expect("connect");
+    let host = format!("127.0.0.1:{}", up.plain_addr.port());
+    upgrade(&mut s, &up.http("/ws"), &host).await;
+    converse(&mut s).await;
+    drop(s);
+    let ex = proxy.only().await;
+
+    let har = llmspy::export::har::to_har(
+        std::slice::from_ref(&ex),
+        &llmspy::export::Options::default(),
+    );
+    let entry = &har["log"]["entries"][0];
+    assert_eq!(entry["_resourceType"], "websocket");
+    let messages = entry["_webSocketMessages"].as_array().expect("messages");
+    assert_eq!(messages.len(), 11, "6 received, 5 sent");
+    let first_sent = messages
+        .iter()
+        .find(|m| m["type"] == "send")
+        .expect("a sent message");
+    assert_eq!(first_sent["opcode"], 1);
+    assert_eq!(first_sent["data"], "héllo wörld");
+    let binary = messages
+        .iter()
+        .find(|m| m["opcode"] == 2)
+        .expect("a binary message");
+    assert_eq!(binary["data"], "AAEC/w==");
+    let start = ex.started_at.timestamp() as f64;
+    let time = first_sent["time"].as_f64().expect("epoch seconds");
+    assert!(time >= start && time < start + 60.0, "{time} vs {start}");
+
+    // HAR import reads them back.
+    let back = llmspy::export::har_import::exchanges(&har).expect("HAR import");
+    let ws = back[0].websocket.as_ref().expect("messages imported");
+    assert_eq!(ws.messages.len(), 11);
+    assert_eq!(ws.messages[1].text(), Some("héllo wörld"));
+
+    // The native form (--save, the retrieve API, llmspy open) is lossless.
+    let json = serde_json::to_value(llmspy::export::native::to_json(&ex)).expect("JSON");
+    let again = llmspy::export::native::parse_exchange(json).expect("loads");
+    assert_eq!(again.websocket, ex.websocket);
+}
