@@ -49,6 +49,7 @@ fn exchange(id: ExchangeId, body: Vec<u8>) -> Exchange {
         },
         state: State::Complete,
         source: Source::Upstream,
+        websocket: None,
     }
 }
 

@@ -15,6 +15,9 @@ mod proxy;
 #[path = "../tests/it/support/upstream.rs"]
 #[allow(dead_code)]
 mod upstream;
+#[path = "../tests/it/support/ws_echo.rs"]
+#[allow(dead_code)]
+mod ws_echo;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,6 +75,7 @@ fn exchange(id: u64, body: usize) -> Exchange {
         },
         state: State::Complete,
         source: Default::default(),
+        websocket: None,
     }
 }
 

@@ -12,6 +12,8 @@ mod proxy;
 #[path = "../tests/it/support/upstream.rs"]
 #[allow(dead_code)]
 mod upstream;
+#[path = "../tests/it/support/ws_echo.rs"]
+mod ws_echo;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};

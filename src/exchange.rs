@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod websocket;
+pub use websocket::{Direction, MAX_LISTED, Payload, WebSocket, WsMessage, opcode};
+
 /// Stable, monotonically increasing identifier of an exchange (1, 2, 3, …).
 pub type ExchangeId = u64;
 
@@ -259,6 +262,9 @@ pub struct Exchange {
     pub state: State,
     #[serde(default)]
     pub source: Source,
+    /// The messages of a WebSocket connection, after its `101`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<Box<WebSocket>>,
 }
 
 impl Exchange {
@@ -275,7 +281,9 @@ impl Exchange {
 
     /// Bytes kept in memory for this exchange's bodies.
     pub fn captured_bytes(&self) -> usize {
-        self.request.body.bytes.len() + self.response.as_ref().map_or(0, |r| r.body.bytes.len())
+        self.request.body.bytes.len()
+            + self.response.as_ref().map_or(0, |r| r.body.bytes.len())
+            + self.websocket.as_ref().map_or(0, |w| w.kept_bytes())
     }
 }
 
@@ -362,6 +370,7 @@ mod tests {
                 timings: Timings::default(),
                 state: State::InFlight,
                 source: Source::Upstream,
+                websocket: None,
             }
             .url()
         };

@@ -14,13 +14,14 @@
 //! | `~m RE` | the method |
 //! | `~c CODE` | the response status: `200`, or with wildcards `4xx`, `50x` |
 //! | `~u RE`, or a bare word | the full URL |
-//! | `~b RE`, `~bq RE`, `~bs RE` | a body, decoded (either side, request, response) |
+//! | `~b RE`, `~bq RE`, `~bs RE` | a body, decoded, or a WebSocket message (either side, sent, received) |
 //! | `~t RE`, `~tq RE`, `~ts RE` | a `content-type` (either side, request, response) |
 //! | `~e` | the exchange failed |
 //! | `~q` | no response yet; `~s` has a response; `~all` everything |
 //! | `~p RE`, `~model RE` | the LLM provider, the model |
 //! | `~tool RE` | a tool called or defined |
 //! | `~mcp`, `~stream` | MCP traffic, a streamed response |
+//! | `~ws` | a WebSocket connection |
 //!
 //! `!` negates, `&` (or plain juxtaposition) means both, `|` either; `!` binds
 //! tightest, then `&`, then `|`; parentheses group. Values may be quoted with
@@ -38,12 +39,12 @@ use std::fmt;
 use regex::bytes::Regex;
 
 use crate::content;
-use crate::exchange::{Exchange, Headers, State, header, is_event_stream};
+use crate::exchange::{Direction, Exchange, Headers, State, header, is_event_stream};
 use crate::llm::{self, Analysis, Summary};
 
 /// Listed in "unknown filter" errors.
 const KNOWN: &str = "known: ~h ~hq ~hs ~d ~m ~c ~u ~b ~bq ~bs ~t ~tq ~ts ~e ~q ~s ~all \
-                     ~p ~model ~tool ~mcp ~stream";
+                     ~p ~model ~tool ~mcp ~stream ~ws";
 
 /// A parse error: where in the expression (1-based column) and what was
 /// expected there. Displays as `at column 7: expected a value after ~m`.
@@ -242,6 +243,7 @@ enum Pred {
     Tool(Regex),
     Mcp,
     Stream,
+    WebSocket,
 }
 
 /// A status code with optional `x` wildcards per digit (`4xx`, `20x`).
@@ -300,7 +302,10 @@ impl Pred {
         match self {
             Pred::All => true,
             Pred::Header(re, side) => sides(ex, *side, |h, _| header_matches(re, h)),
-            Pred::Body(re, side) => sides(ex, *side, |h, body| body_matches(re, h, body)),
+            Pred::Body(re, side) => {
+                sides(ex, *side, |h, body| body_matches(re, h, body))
+                    || messages_match(re, ex, *side)
+            }
             Pred::ContentType(re, side) => sides(ex, *side, |h, _| {
                 header(h, "content-type").is_some_and(|ct| re.is_match(ct.as_bytes()))
             }),
@@ -322,6 +327,7 @@ impl Pred {
             }
             Pred::Mcp => a.is_some_and(|a| a.is_mcp()),
             Pred::Stream => a.is_some_and(|a| a.is_stream()) || streamed_response(ex),
+            Pred::WebSocket => ex.is_websocket(),
         }
     }
 }
@@ -350,6 +356,22 @@ fn header_matches(re: &Regex, headers: &Headers) -> bool {
 fn body_matches(re: &Regex, headers: &Headers, body: &[u8]) -> bool {
     let decoded = content::decode(header(headers, "content-encoding"), body);
     re.is_match(&decoded.bytes)
+}
+
+/// WebSocket messages: sent ones count as the request side, received
+/// ones as the response side.
+fn messages_match(re: &Regex, ex: &Exchange, side: Side) -> bool {
+    let Some(ws) = ex.websocket.as_deref() else {
+        return false;
+    };
+    ws.messages.iter().any(|m| {
+        let wanted = match side {
+            Side::Either => true,
+            Side::Request => m.direction == Direction::Send,
+            Side::Response => m.direction == Direction::Receive,
+        };
+        wanted && re.is_match(m.payload.as_bytes())
+    })
 }
 
 fn streamed_response(ex: &Exchange) -> bool {

@@ -203,5 +203,6 @@ fn exchange(path: &str, request: &[u8], content_type: &str, response: &[u8]) -> 
         timings: Timings::default(),
         state: State::Complete,
         source: Source::Upstream,
+        websocket: None,
     }
 }

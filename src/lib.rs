@@ -33,6 +33,7 @@ pub mod sse;
 pub mod tui;
 pub mod urlcodec;
 pub mod usage;
+pub mod websocket;
 
 /// The name of the engine's runtime threads. A panic on one of them is
 /// caught by the engine (that exchange fails, the proxy carries on), so the

@@ -4,8 +4,9 @@
 # Installs the pinned Python SDKs (anthropic, openai, google-genai, ollama,
 # mcp, boto3) into .venv-sdk, starts a fake HTTPS upstream on 127.0.0.1 with
 # its own CA (scripts/sdk/upstream.py: every provider's wire format, plain and
-# streamed, Bedrock's event streams, Vertex AI and Azure OpenAI paths, and a
-# real MCP server at /mcp), starts llmspy in front of it,
+# streamed, Bedrock's event streams, Vertex AI and Azure OpenAI paths, a
+# real MCP server at /mcp, a WebSocket echo and a scripted OpenAI Realtime
+# session, over TLS and plain HTTP), starts llmspy in front of it,
 # runs each SDK through llmspy with the variables `llmspy env` prints, and
 # checks what each SDK received and what llmspy captured and extracted
 # (scripts/sdk/check.py). Loopback only. Quiet on success: one table.

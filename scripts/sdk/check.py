@@ -30,6 +30,7 @@ from cases import (  # noqa: E402
     PROVIDER,
 )
 from clients import run_case, run_mcp  # noqa: E402
+import ws_check  # noqa: E402
 
 # ------------------------------------------------------------------ comparing
 
@@ -353,8 +354,19 @@ def main() -> int:
     if mcp_problems:
         failures["mcp"] = mcp_problems
 
+    # WebSocket: the websockets client (wss:// and ws://) and OpenAI Realtime.
+    plain_port = (a.state / "plain_port").read_text().strip()
+    ws_problems = ws_check.run(a.upstream, plain_port)
+    captured, ws_rows = ws_check.check(ws_check.wait(api, a.llmspy), plain_port)
+    for name, found in captured.items():
+        ws_problems.setdefault(name, []).extend(found)
+    for name, kind, provider, model, msgs, deflate in ws_rows:
+        ok = "FAIL" if ws_problems.get(name) else "ok"
+        rows.append([name, ok, ok, kind, provider, model, "y", msgs, "-", deflate, "-"])
+    failures.update({k: v for k, v in ws_problems.items() if v})
+
     print_table(rows)
-    total = len(CASES) + 1
+    total = len(CASES) + 1 + len(ws_problems)
     failed = len(failures)
     if failures:
         print(f"\nFAILED: {failed} of {total} scenarios", file=sys.stderr)

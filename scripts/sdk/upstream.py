@@ -33,10 +33,12 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import WebSocketRoute
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import BY_ID, MARKER, MCP_POPULATIONS, MCP_TOOL  # noqa: E402
 import upstream_cloud as cloud  # noqa: E402
+import upstream_ws  # noqa: E402
 
 cloud.up = sys.modules[__name__]  # the shared helpers (read_case, anthropic_events, …)
 
@@ -651,7 +653,10 @@ def build_app():
     route("/model/{model}/{action}", cloud.bedrock)
     route("/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{action}", anthropic)
     route("/openai/deployments/{deployment}/chat/completions", openai_chat)
-    return server.streamable_http_app(host="127.0.0.1")
+    app = server.streamable_http_app(host="127.0.0.1")
+    app.router.routes.append(WebSocketRoute("/ws/echo", upstream_ws.echo))
+    app.router.routes.append(WebSocketRoute("/v1/realtime", upstream_ws.realtime))
+    return app
 
 
 async def main() -> None:
@@ -672,16 +677,23 @@ async def main() -> None:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
+    # The same app in plain HTTP, for ws:// (and the port file says where).
+    plain_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    plain_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    plain_sock.bind(("127.0.0.1", 0))
+    plain = uvicorn.Server(uvicorn.Config(build_app(), log_level="warning", lifespan="on", timeout_graceful_shutdown=1))
+    plain_task = asyncio.create_task(plain.serve(sockets=[plain_sock]))
     deadline = time.monotonic() + 20
-    while not server.started:
-        if task.done() or time.monotonic() > deadline:
+    while not (server.started and plain.started):
+        if task.done() or plain_task.done() or time.monotonic() > deadline:
             await task
             raise SystemExit("fake upstream did not start")
         await asyncio.sleep(0.05)
+    (STATE / "plain_port").write_text(str(plain_sock.getsockname()[1]))
     port_file = STATE / "port"
     port_file.with_suffix(".tmp").write_text(str(sock.getsockname()[1]))
     port_file.with_suffix(".tmp").rename(port_file)
-    await task
+    await asyncio.gather(task, plain_task)
 
 
 if __name__ == "__main__":

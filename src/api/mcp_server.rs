@@ -174,5 +174,6 @@ fn stdio_exchange(id: u64, doc: &Value, request: &Value) -> Exchange {
         },
         state: State::Complete,
         source: Default::default(),
+        websocket: None,
     }
 }

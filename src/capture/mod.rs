@@ -10,6 +10,7 @@ mod events;
 mod refusals;
 pub mod save;
 mod store;
+mod websocket;
 mod writer;
 
 pub use events::StoreEvent;

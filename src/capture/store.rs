@@ -285,6 +285,7 @@ pub(crate) mod tests_support {
             timings: Timings::default(),
             state: State::InFlight,
             source: Source::Upstream,
+            websocket: None,
         }
     }
 }

@@ -55,6 +55,16 @@ pub enum CaptureMsg {
     FinishOpen {
         failure: Failure,
     },
+    /// A WebSocket message, decoded by the relay after the `101`.
+    WebSocketMessage {
+        id: ExchangeId,
+        message: crate::exchange::WsMessage,
+    },
+    /// Why the relay stopped decoding a WebSocket direction.
+    WebSocketNote {
+        id: ExchangeId,
+        note: String,
+    },
     /// The response came from a mock expectation, not the upstream.
     Mocked {
         id: ExchangeId,
@@ -405,6 +415,13 @@ fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
         CaptureMsg::Flush(done) => {
             let _ = done.send(());
         }
+        CaptureMsg::WebSocketMessage { id, message } => {
+            if let Some(grown) = super::websocket::message(store, id, message) {
+                push_evicted(out, store.grew(grown));
+                out.push(StoreEvent::Updated(id));
+            }
+        }
+        CaptureMsg::WebSocketNote { id, note } => super::websocket::note(store, id, note),
         CaptureMsg::Mocked { id, expectation_id } => {
             if let Some(r) = store.get_mut(id) {
                 r.exchange.source = crate::exchange::Source::Mock { expectation_id };

@@ -177,6 +177,7 @@ fn record_tls_failure(
         },
         state: State::Failed(failure),
         source: Default::default(),
+        websocket: None,
     };
     shared.recorder.send(CaptureMsg::Insert(Box::new(exchange)));
 }

@@ -24,6 +24,7 @@ mod timed_connect;
 mod tunnel;
 mod unwind;
 pub mod upstream;
+mod ws_tap;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -136,6 +137,8 @@ pub enum EngineError {
 pub(crate) struct Shared {
     pub recorder: Recorder,
     pub client: upstream::UpstreamClient,
+    /// HTTP/1.1 only: an `Upgrade` (WebSocket) cannot ride HTTP/2.
+    pub upgrade_client: upstream::UpstreamClient,
     pub ca: Arc<CertificateAuthority>,
     pub settings: RelaySettings,
     pub api: ApiHandler,
@@ -157,6 +160,8 @@ impl Engine {
     /// Bind and start serving on the current runtime.
     pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         let client = upstream::client(&config.trust, config.settings.upstream_connect_timeout)?;
+        let upgrade_client =
+            upstream::http1_client(&config.trust, config.settings.upstream_connect_timeout)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| EngineError::Bind {
@@ -174,6 +179,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             recorder: config.recorder,
             client,
+            upgrade_client,
             ca: config.ca,
             settings: config.settings,
             api: config.api,

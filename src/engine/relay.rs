@@ -139,7 +139,12 @@ async fn forward(
     let upstream_req = Request::from_parts(parts, body);
 
     let limit = shared.settings.upstream_response_timeout;
-    let sending = shared.client.request(upstream_req);
+    let client = if upgrade.is_some() {
+        &shared.upgrade_client
+    } else {
+        &shared.client
+    };
+    let sending = client.request(upstream_req);
     let resp = match deadline::response_head(sending, sent, limit).await {
         Ok(Ok(resp)) => resp,
         Ok(Err(e)) => {
@@ -180,12 +185,14 @@ async fn respond(
         && let Some(client_upgrade) = client_upgrade
     {
         let upstream_upgrade = hyper::upgrade::on(&mut resp);
+        let websocket = websocket_of(resp.headers());
         super::tunnel::spawn_upgrade(
             shared.clone(),
             id,
             started,
             client_upgrade,
             upstream_upgrade,
+            websocket,
         );
         let (mut parts, _) = resp.into_parts();
         parts.version = Version::HTTP_11;
@@ -450,6 +457,7 @@ fn new_exchange(
         timings: Timings::default(),
         state: State::InFlight,
         source: Default::default(),
+        websocket: None,
     }
 }
 
@@ -473,6 +481,17 @@ pub fn version_label(v: Version) -> String {
         _ => "HTTP/1.1",
     }
     .to_string()
+}
+
+/// What a `101` agreed to, when it switched to WebSocket.
+fn websocket_of(headers: &HeaderMap) -> Option<crate::websocket::Negotiated> {
+    let upgrade = headers.get(header::UPGRADE)?.to_str().ok()?;
+    upgrade.trim().eq_ignore_ascii_case("websocket").then(|| {
+        let extensions = headers
+            .get(header::SEC_WEBSOCKET_EXTENSIONS)
+            .and_then(|v| v.to_str().ok());
+        crate::websocket::Negotiated::from_header(extensions)
+    })
 }
 
 fn is_upgrade<B>(req: &Request<B>) -> bool {

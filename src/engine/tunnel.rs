@@ -12,22 +12,35 @@ use super::Shared;
 use super::tee::elapsed_us;
 use crate::capture::CaptureMsg;
 use crate::exchange::{ExchangeId, Failure, FailureKind};
+use crate::websocket::Negotiated;
 
 /// Splice the client and upstream sides of an upgraded connection. The
-/// exchange stays "streaming" while the tunnel is open.
+/// exchange stays "streaming" while the tunnel is open. A WebSocket
+/// (`websocket` holds what its handshake negotiated) has its messages
+/// recorded; other protocols pass untouched.
 pub fn spawn_upgrade(
     shared: Arc<Shared>,
     id: ExchangeId,
     started: Instant,
     client: OnUpgrade,
     upstream: OnUpgrade,
+    websocket: Option<Negotiated>,
 ) {
     tokio::spawn(async move {
         let failure = match tokio::try_join!(client, upstream) {
             Ok((c, u)) => {
                 let mut c = TokioIo::new(c);
                 let mut u = TokioIo::new(u);
-                match tokio::io::copy_bidirectional(&mut c, &mut u).await {
+                let spliced = match websocket {
+                    Some(n) => {
+                        let recorder = shared.recorder.clone();
+                        super::ws_tap::splice(c, u, n, id, recorder, started).await
+                    }
+                    None => tokio::io::copy_bidirectional(&mut c, &mut u)
+                        .await
+                        .map(|_| ()),
+                };
+                match spliced {
                     Ok(_) => None,
                     Err(e) => Some(Failure::new(
                         FailureKind::UpstreamReset,

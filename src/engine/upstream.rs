@@ -84,6 +84,23 @@ pub fn client(
     trust: &UpstreamTrust,
     connect_timeout: Option<Duration>,
 ) -> Result<UpstreamClient, UpstreamError> {
+    build(trust, connect_timeout, true)
+}
+
+/// A client that offers only HTTP/1.1, for protocol upgrades (WebSocket):
+/// over HTTP/2 the `Upgrade` header means nothing.
+pub fn http1_client(
+    trust: &UpstreamTrust,
+    connect_timeout: Option<Duration>,
+) -> Result<UpstreamClient, UpstreamError> {
+    build(trust, connect_timeout, false)
+}
+
+fn build(
+    trust: &UpstreamTrust,
+    connect_timeout: Option<Duration>,
+    http2: bool,
+) -> Result<UpstreamClient, UpstreamError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -102,9 +119,12 @@ pub fn client(
     http.set_nodelay(true);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
-        .https_or_http()
-        .enable_all_versions()
-        .wrap_connector(http);
+        .https_or_http();
+    let https = if http2 {
+        https.enable_all_versions().wrap_connector(http)
+    } else {
+        https.enable_http1().wrap_connector(http)
+    };
     let https = super::timed_connect::TimedConnector::new(https, connect_timeout);
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))

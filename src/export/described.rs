@@ -37,6 +37,7 @@ pub fn exchange(
         timings: Timings::default(),
         state: State::Complete,
         source: Source::Mock { expectation_id },
+        websocket: None,
     }
 }
 

@@ -28,7 +28,7 @@ pub fn to_har(exchanges: &[Exchange], options: &Options) -> Value {
 
 fn entry(ex: &Exchange, options: &Options) -> Value {
     let timings = Timings::of(ex);
-    json!({
+    let mut entry = json!({
         "startedDateTime": ex.started_at.to_rfc3339_opts(SecondsFormat::Millis, true),
         "time": timings.total(),
         "request": request(ex),
@@ -44,7 +44,12 @@ fn entry(ex: &Exchange, options: &Options) -> Value {
             "receive": timings.receive,
         },
         "_llmspy": llmspy_fields(ex, options),
-    })
+    });
+    if let Some((kind, messages)) = super::har_ws::fields(ex) {
+        entry["_resourceType"] = kind;
+        entry["_webSocketMessages"] = messages;
+    }
+    entry
 }
 
 /// HAR's phases in milliseconds: send (until the request body was done),

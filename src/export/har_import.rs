@@ -100,6 +100,7 @@ fn entry(index: usize, e: &Value) -> Result<Exchange, String> {
         },
         state,
         source: Source::Upstream,
+        websocket: super::har_ws::from_entry(e, started_at).map(Box::new),
     })
 }
 

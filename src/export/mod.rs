@@ -11,11 +11,13 @@ pub mod described;
 pub mod expectations;
 pub mod har;
 pub mod har_import;
+mod har_ws;
 pub mod native;
 mod notes;
 pub mod openapi;
 pub mod postman;
 pub mod view;
+pub mod websocket_json;
 
 use std::fmt;
 use std::str::FromStr;

@@ -37,6 +37,9 @@ pub struct ExchangeJson {
     pub response: Option<ResponseJson>,
     #[serde(default)]
     pub chunks: Vec<ChunkJson>,
+    /// The messages after a WebSocket upgrade.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub websocket: Option<super::websocket_json::WebSocketJson>,
 }
 
 /// Milliseconds since the exchange started (fractional).
@@ -214,6 +217,7 @@ pub fn to_json(ex: &Exchange) -> ExchangeJson {
                 size: c.len,
             })
             .collect(),
+        websocket: ex.websocket.as_deref().map(super::websocket_json::to_json),
     }
 }
 
@@ -267,6 +271,10 @@ pub fn from_json(j: ExchangeJson) -> Result<Exchange, String> {
         },
         state,
         source: j.source,
+        websocket: match j.websocket {
+            Some(w) => Some(Box::new(super::websocket_json::from_json(w)?)),
+            None => None,
+        },
     })
 }
 

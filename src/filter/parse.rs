@@ -262,6 +262,7 @@ impl Parser {
             "s" => Pred::HasResponse,
             "mcp" => Pred::Mcp,
             "stream" => Pred::Stream,
+            "ws" => Pred::WebSocket,
             "c" => Pred::Status(self.status()?),
             _ => return self.regex_predicate(name, col),
         };

@@ -32,6 +32,7 @@ fn exchange() -> Exchange {
         timings: Timings::default(),
         state: State::Complete,
         source: Source::Upstream,
+        websocket: None,
     }
 }
 
@@ -275,5 +276,40 @@ proptest::proptest! {
             }
             Err(e) => proptest::prop_assert!(e.column >= 1 && e.column <= text.chars().count() + 1),
         }
+    }
+}
+
+#[test]
+fn websocket_connections_and_their_messages() {
+    let mut ws = exchange();
+    let message = |direction, text: &str| WsMessage {
+        at_us: 0,
+        direction,
+        opcode: opcode::TEXT,
+        size: text.len() as u64,
+        payload: Payload::Text(text.into()),
+        truncated: false,
+        compressed: false,
+    };
+    ws.websocket = Some(Box::new(WebSocket {
+        messages: vec![
+            message(Direction::Send, r#"{"type":"response.create"}"#),
+            message(Direction::Receive, r#"{"type":"session.created"}"#),
+        ],
+        ..WebSocket::default()
+    }));
+    let plain = exchange();
+    let table: &[(&str, bool, bool)] = &[
+        ("~ws", true, false),
+        ("!~ws", false, true),
+        ("~b session.created", true, false),
+        ("~bq response.create", true, false),
+        ("~bq session.created", false, false),
+        ("~bs session.created", true, false),
+    ];
+    for (expr, on_ws, on_plain) in table {
+        let f = parse(expr).expect(expr);
+        assert_eq!(f.matches(&ws, None), *on_ws, "{expr} on the WebSocket");
+        assert_eq!(f.matches(&plain, None), *on_plain, "{expr} on plain HTTP");
     }
 }

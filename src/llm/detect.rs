@@ -10,6 +10,9 @@ use super::value::str_at;
 
 /// Recognise the API of an already-decoded exchange.
 pub(crate) fn kind(input: &Input) -> Kind {
+    if super::realtime::looks_like(input.ex) {
+        return Kind::OpenAiRealtime;
+    }
     if crate::mcp::looks_like_mcp(input.ex, input.request.as_ref()) {
         return Kind::Mcp;
     }
@@ -41,7 +44,7 @@ fn by_path(input: &Input) -> Option<Kind> {
         Kind::Gemini => has("contents"),
         Kind::Ollama => has("model") && (has("messages") || has("prompt")),
         Kind::Converse => has("messages"),
-        Kind::Mcp | Kind::Other => false,
+        Kind::OpenAiRealtime | Kind::Mcp | Kind::Other => false,
     };
     confirmed.then_some(candidate)
 }
@@ -171,7 +174,7 @@ pub(crate) fn provider(input: &Input, kind: Kind) -> &'static str {
 fn family(kind: Kind) -> &'static str {
     match kind {
         Kind::Anthropic => "anthropic-compatible",
-        Kind::OpenAiChat | Kind::OpenAiResponses => "openai-compatible",
+        Kind::OpenAiChat | Kind::OpenAiResponses | Kind::OpenAiRealtime => "openai-compatible",
         Kind::Gemini => "google",
         Kind::Ollama => "ollama",
         Kind::Converse => "bedrock",
@@ -274,6 +277,7 @@ mod tests {
             timings: Timings::default(),
             state: State::Complete,
             source: Source::Upstream,
+            websocket: None,
         }
     }
 

@@ -28,6 +28,7 @@ mod openai_chat;
 mod openai_responses;
 #[cfg(test)]
 mod proptests;
+mod realtime;
 mod responses_items;
 mod responses_stream;
 pub mod threads;
@@ -155,6 +156,9 @@ fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
 
 /// Run the provider parser for `kind` over request and response.
 fn parse(input: &Input, kind: Kind) -> Parsed {
+    if kind == Kind::OpenAiRealtime {
+        return realtime::parse(input.ex);
+    }
     let mut out = Parsed::default();
     if let Some(req) = &input.request {
         out.request = match kind {
@@ -164,7 +168,7 @@ fn parse(input: &Input, kind: Kind) -> Parsed {
             Kind::Gemini => gemini::request(req, &input.path),
             Kind::Ollama => ollama::request(req, &input.path),
             Kind::Converse => converse::request(req, &input.path),
-            Kind::Mcp | Kind::Other => Default::default(),
+            Kind::OpenAiRealtime | Kind::Mcp | Kind::Other => Default::default(),
         };
         out.model = value::string_at(req, "model");
     }
@@ -187,7 +191,7 @@ fn parse(input: &Input, kind: Kind) -> Parsed {
         Kind::OpenAiResponses => openai_responses::reply(resp, &mut out),
         Kind::Gemini => gemini::reply(resp, &mut out),
         Kind::Ollama => ollama::reply(resp, &mut out),
-        Kind::Mcp | Kind::Other => {}
+        Kind::OpenAiRealtime | Kind::Mcp | Kind::Other => {}
     }
     if eventstream && !matches!(kind, Kind::Anthropic | Kind::Converse) {
         let note = "an event stream for this API is not decoded: only the request is shown";
@@ -202,6 +206,7 @@ fn is_stream(input: &Input, parsed: &Parsed) -> bool {
             || r.content_type.contains("amazon.eventstream")
     });
     framed
+        || input.ex.is_websocket()
         || parsed.request.params.stream == Some(true)
         || input.path.contains(":streamgeneratecontent")
         || input.path.ends_with("/invoke-with-response-stream")

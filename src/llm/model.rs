@@ -18,6 +18,9 @@ pub enum Kind {
     OpenAiChat,
     #[serde(rename = "openai_responses")]
     OpenAiResponses,
+    /// The Realtime API: JSON events over a WebSocket.
+    #[serde(rename = "openai_realtime")]
+    OpenAiRealtime,
     #[serde(rename = "gemini")]
     Gemini,
     #[serde(rename = "ollama")]
@@ -38,6 +41,7 @@ impl Kind {
             Kind::Anthropic => "anthropic",
             Kind::OpenAiChat => "openai_chat",
             Kind::OpenAiResponses => "openai_responses",
+            Kind::OpenAiRealtime => "openai_realtime",
             Kind::Gemini => "gemini",
             Kind::Ollama => "ollama",
             Kind::Converse => "bedrock_converse",

@@ -66,6 +66,7 @@ fn exchange(path: &str, req: Vec<u8>, ct: &str, status: u16, resp: Vec<u8>) -> E
         timings: Timings::default(),
         state: State::Complete,
         source: Source::Upstream,
+        websocket: None,
     }
 }
 

@@ -133,6 +133,7 @@ mod tests {
             },
             state: State::Complete,
             source: Source::Upstream,
+            websocket: None,
         }
     }
 

@@ -28,6 +28,7 @@ fn exchange(method: &str, path: &str, req_headers: Vec<(&str, &str)>, body: &str
         timings: Timings::default(),
         state: State::Complete,
         source: Source::Upstream,
+        websocket: None,
     }
 }
 

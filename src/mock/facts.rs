@@ -58,6 +58,7 @@ pub fn synthetic_exchange(request: &Request) -> Exchange {
         timings: Timings::default(),
         state: State::InFlight,
         source: Default::default(),
+        websocket: None,
     }
 }
 

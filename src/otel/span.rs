@@ -46,7 +46,7 @@ pub fn provider_name(kind: Kind, provider: &str) -> &'static str {
         (_, "vertex") => "gcp.vertex_ai",
         (_, "azure") => "azure.ai.openai",
         (Kind::Anthropic, _) => "anthropic",
-        (Kind::OpenAiChat | Kind::OpenAiResponses, _) => "openai",
+        (Kind::OpenAiChat | Kind::OpenAiResponses | Kind::OpenAiRealtime, _) => "openai",
         (Kind::Gemini, _) => "gcp.gemini",
         (Kind::Ollama, _) => "ollama",
         _ => "unknown",

@@ -27,6 +27,7 @@ fn exchange(path: &str, req_headers: &[(&str, &str)], req_body: &str) -> Exchang
         timings: Timings::default(),
         state: State::Complete,
         source: Source::Upstream,
+        websocket: None,
     }
 }
 

@@ -92,6 +92,7 @@ mod tests {
             timings: Timings::default(),
             state: State::InFlight,
             source: Source::Upstream,
+            websocket: None,
         }
     }
 

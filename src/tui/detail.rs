@@ -25,6 +25,8 @@ pub enum Tab {
     Scripted,
     Timeline,
     Mcp,
+    /// The messages of a WebSocket connection.
+    WebSocket,
     Raw,
 }
 
@@ -36,6 +38,7 @@ impl Tab {
             Tab::Scripted => "Scripted Turns",
             Tab::Timeline => "SSE Timeline",
             Tab::Mcp => "MCP",
+            Tab::WebSocket => "WS Messages",
             Tab::Raw => "Raw",
         }
     }
@@ -44,11 +47,15 @@ impl Tab {
 /// The tabs `ex` offers, in order.
 pub fn tabs_for(ex: &Exchange, info: &RowInfo, analysis: Option<&Analysis>) -> Vec<Tab> {
     let timeline = analysis.is_some_and(|a| a.timeline.is_some());
-    let mut tabs = match info.kind {
+    let mut tabs = Vec::new();
+    if ex.is_websocket() {
+        tabs.push(Tab::WebSocket);
+    }
+    tabs.extend(match info.kind {
         Kind::Llm => vec![Tab::Messages, Tab::Conversation],
         Kind::Mcp => vec![Tab::Mcp],
         Kind::Other => vec![],
-    };
+    });
     if info.kind == Kind::Llm && analysis::has_scripted_turns(ex) {
         tabs.push(Tab::Scripted);
     }

@@ -18,6 +18,8 @@ pub struct Rev {
     state: u8,
     request_bytes: u64,
     response_bytes: Option<u64>,
+    /// WebSocket messages recorded (listed or counted).
+    messages: u64,
 }
 
 impl Rev {
@@ -31,6 +33,10 @@ impl Rev {
             },
             request_bytes: ex.request.body.wire_size,
             response_bytes: ex.response.as_ref().map(|r| r.body.wire_size),
+            messages: ex.websocket.as_ref().map_or(0, |w| {
+                let (sent, received) = w.counts();
+                sent + received
+            }),
         }
     }
 }

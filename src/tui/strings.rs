@@ -156,6 +156,7 @@ pub const THINKING_REDACTED: &str = "▸ thinking (redacted by the provider)";
 pub const WAITING_REPLY: &str = "waiting for the reply…";
 pub const SYSTEM_MORE: &str = "more lines: the Messages tab shows the whole system prompt";
 pub const NO_EVENTS: &str = "No stream events decoded.";
+pub const NO_WS_MESSAGES: &str = "No WebSocket messages yet.";
 pub const APPROXIMATE: &str = "times are approximate";
 
 pub fn more_lines(n: usize) -> String {

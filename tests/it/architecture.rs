@@ -78,6 +78,11 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "parsers, analysers and exporters are IO-free",
     ),
     (
+        "websocket",
+        &[ABOVE_PURE, IO],
+        "parsers, analysers and exporters are IO-free",
+    ),
+    (
         "eventstream",
         &[ABOVE_PURE, IO],
         "parsers, analysers and exporters are IO-free",

@@ -21,3 +21,4 @@ mod otel;
 mod replay;
 mod security;
 mod tui;
+mod websocket;

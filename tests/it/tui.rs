@@ -12,6 +12,7 @@ mod mock;
 mod runs;
 mod screens;
 mod traffic;
+mod websocket;
 
 /// The two sizes every view is checked at.
 pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];

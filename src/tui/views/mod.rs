@@ -18,6 +18,7 @@ pub mod timeline;
 pub mod title;
 pub mod traffic;
 pub mod usage_strip;
+pub mod ws_messages;
 
 use ratatui::Frame;
 use ratatui::text::Line;
@@ -87,6 +88,7 @@ pub fn build_tab(
     let width = opts.width;
     match (tab, analysis) {
         (Tab::Raw, _) => raw::build(ex, opts.reveal, width),
+        (Tab::WebSocket, _) => ws_messages::build(ex, width),
         (Tab::Messages, Some(a)) => messages::build(a, width),
         (Tab::Conversation, Some(a)) => conversation::build(ex, a, opts.thinking, width),
         (Tab::Scripted, _) => conversation::build_scripted(ex, opts.script, width),

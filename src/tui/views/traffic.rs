@@ -255,7 +255,12 @@ fn cell(col: Col, ex: &Exchange, info: &RowInfo, flags: Flags, app: &App) -> (St
                 .to_string(),
         ),
         Col::Method => plain(ex.request.method.clone()),
-        Col::Url => plain(format!("{}{}", ex.request.authority(), ex.request.path)),
+        Col::Url => plain(format!(
+            "{}{}{}",
+            message_counts(ex),
+            ex.request.authority(),
+            ex.request.path
+        )),
         Col::Status => status(ex),
         Col::Kind => (info.kind_label().to_string(), theme::DIM),
         Col::Model => plain(info.model_label().to_string()),
@@ -266,6 +271,18 @@ fn cell(col: Col, ex: &Exchange, info: &RowInfo, flags: Flags, app: &App) -> (St
             Some(us) => plain(strings::duration_us(us)),
             None => ("…".into(), theme::LIVE),
         },
+    }
+}
+
+/// A WebSocket row leads its URL with the messages each way: `↑3 ↓12 `.
+fn message_counts(ex: &Exchange) -> String {
+    match ex.websocket.as_deref() {
+        Some(ws) => {
+            let (sent, received) = ws.counts();
+            format!("↑{sent} ↓{received} ")
+        }
+        None if ex.is_websocket() => "↑0 ↓0 ".into(),
+        None => String::new(),
     }
 }
 

@@ -68,6 +68,7 @@ fn exchange(s: Spec, response: Option<Response>) -> Exchange {
         },
         state: State::Complete,
         source: Source::Upstream,
+        websocket: None,
     }
 }
 

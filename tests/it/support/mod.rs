@@ -6,3 +6,4 @@ pub mod client;
 pub mod otlp;
 pub mod proxy;
 pub mod upstream;
+pub mod ws_echo;

@@ -16,6 +16,7 @@
 //! - `POST /v1/chat/completions[?cut=1]`: an OpenAI chat stream through `[DONE]`
 //!   (with `cut=1`, only its first chunk), then holds the body open until the gate.
 //! - `POST /mcp`: an MCP reply to request 1 as one SSE event, then held open.
+//! - `GET /ws`: a WebSocket echo server (`support::ws_echo`).
 //! - anything else: 200 `ok`.
 
 use std::convert::Infallible;
@@ -32,7 +33,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tokio::sync::{Notify, mpsc};
 
-type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 /// What the upstream saw of one request.
 #[derive(Debug, Clone)]
@@ -147,11 +148,14 @@ where
 {
     let svc = service_fn(move |req| handle(req, st.clone()));
     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-        .serve_connection(io, svc)
+        .serve_connection_with_upgrades(io, svc)
         .await;
 }
 
 async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Infallible> {
+    if req.uri().path() == "/ws" {
+        return Ok(super::ws_echo::accept(req));
+    }
     let (parts, body) = req.into_parts();
     let body = body
         .collect()

@@ -80,6 +80,7 @@ pub fn exchange(id: ExchangeId, req: Request, resp: Option<Response>) -> Exchang
             State::InFlight
         },
         source: Source::Upstream,
+        websocket: None,
     }
 }
 
