@@ -5,12 +5,15 @@
 //! requests to llmspy itself, which go to the control API handler given at
 //! start (so the engine knows nothing of the API's internals).
 
+mod clients;
 mod failure;
 mod listener;
 mod mitm;
+mod procfs;
 mod proxy_auth;
 mod relay;
 pub mod responder;
+pub mod reverse;
 mod rewind;
 pub mod sniff;
 mod socks5;
@@ -31,6 +34,7 @@ use crate::capture::Recorder;
 
 pub use relay::{empty, error_response, full};
 pub use responder::{Decision, ForwardOverride, MockChunk, MockResponse, Responder};
+pub use reverse::{RouteError, Routes};
 pub use upstream::{UpstreamBody, UpstreamTrust};
 
 /// The error type of bodies flowing through the engine.
@@ -95,6 +99,8 @@ pub struct EngineConfig {
     pub responder: Option<Arc<dyn Responder>>,
     /// Credentials proxy clients must present, if any.
     pub proxy_auth: Option<ProxyCredentials>,
+    /// `--route NAME=URL`: named upstreams for base-URL mode.
+    pub routes: Routes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +125,9 @@ pub(crate) struct Shared {
     pub responder: Option<Arc<dyn Responder>>,
     pub proxy_auth: Option<ProxyCredentials>,
     pub local_addr: SocketAddr,
+    pub routes: Routes,
+    /// Which program each open connection belongs to.
+    pub clients: Arc<clients::ClientNames>,
 }
 
 /// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
@@ -151,6 +160,8 @@ impl Engine {
             responder: config.responder,
             proxy_auth: config.proxy_auth,
             local_addr,
+            routes: config.routes,
+            clients: Arc::default(),
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let accept_loop = tokio::spawn(listener::accept_loop(listener, shared, stopped));

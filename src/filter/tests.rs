@@ -8,6 +8,7 @@ fn exchange() -> Exchange {
         id: 7,
         started_at: chrono::DateTime::UNIX_EPOCH,
         client_addr: None,
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: "POST".into(),
@@ -276,4 +277,14 @@ proptest::proptest! {
             Err(e) => proptest::prop_assert!(e.column >= 1 && e.column <= text.chars().count() + 1),
         }
     }
+}
+
+#[test]
+fn app_matches_the_program_that_sent_it() {
+    let mut ex = exchange();
+    let f = parse("~app claude").unwrap();
+    assert!(!f.matches(&ex, None), "no program known");
+    ex.client_app = Some("claude".into());
+    assert!(f.matches(&ex, None));
+    assert!(!parse("~app python").unwrap().matches(&ex, None));
 }

@@ -41,6 +41,8 @@ pub struct Options {
     pub proxy_auth: Option<llmspy::engine::ProxyCredentials>,
     /// `--files-root` (default: a fresh temporary directory).
     pub files_root: Option<PathBuf>,
+    /// `--route NAME=URL`.
+    pub routes: llmspy::engine::Routes,
 }
 
 impl TestProxy {
@@ -104,6 +106,7 @@ impl TestProxy {
             api,
             responder,
             proxy_auth: opts.proxy_auth,
+            routes: opts.routes,
         })
         .await
         .expect("engine starts");
