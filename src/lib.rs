@@ -21,6 +21,7 @@ pub mod mcp;
 pub mod mock;
 pub mod pricing;
 pub mod redact;
+pub mod sessions;
 pub mod similar;
 pub mod sse;
 pub mod tui;

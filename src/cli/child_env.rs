@@ -162,12 +162,14 @@ const BUNDLE_READERS: [(&str, &str); 7] = [
     ("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "gRPC (Gemini, Vertex)"),
 ];
 
-/// `http://[APP@]HOST:PORT`, or with the proxy's credentials when it
-/// requires them (then the program is told apart by its socket instead).
+/// `http://[APP:llmspy@]HOST:PORT`, or with the proxy's credentials when
+/// it requires them (then the program is told apart by its socket
+/// instead). The password is a placeholder llmspy ignores: some clients
+/// (Claude Code's runtime among them) stall on a user with no password.
 pub fn proxy_url(addr: SocketAddr, app: Option<&str>, auth: Option<&str>) -> String {
     match (auth, app) {
         (Some(creds), _) => format!("http://{}@{addr}", userinfo(creds)),
-        (None, Some(app)) if !app.is_empty() => format!("http://{app}@{addr}"),
+        (None, Some(app)) if !app.is_empty() => format!("http://{app}:llmspy@{addr}"),
         _ => format!("http://{addr}"),
     }
 }
@@ -226,7 +228,7 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:1080".parse().unwrap();
         assert_eq!(
             proxy_url(addr, Some("claude"), None),
-            "http://claude@127.0.0.1:1080"
+            "http://claude:llmspy@127.0.0.1:1080"
         );
         assert_eq!(proxy_url(addr, None, None), "http://127.0.0.1:1080");
         assert_eq!(

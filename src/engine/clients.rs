@@ -1,6 +1,6 @@
 //! Which program sent a request. A client may announce itself in the user
-//! part of its proxy URL (`llmspy run` sets `http://claude@127.0.0.1:1080`,
-//! so requests carry `Proxy-Authorization: Basic claude:`); failing that,
+//! part of its proxy URL (`llmspy run` sets `http://claude:llmspy@127.0.0.1:1080`,
+//! so requests carry `Proxy-Authorization: Basic claude:llmspy`); failing that,
 //! on Linux, the process owning the client's loopback socket is looked up
 //! once per connection. The relay reads the name when an exchange starts.
 

@@ -25,6 +25,7 @@ mod openai_responses;
 #[cfg(test)]
 mod proptests;
 mod responses_stream;
+mod session_key;
 pub mod threads;
 mod timeline;
 mod value;
@@ -102,7 +103,9 @@ pub fn analyse_with(ex: &Exchange, prices: &PriceTable) -> Option<Analysis> {
 }
 
 fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
-    let parsed = parse(&input, kind);
+    let mut parsed = parse(&input, kind);
+    let hints = &mut parsed.request.hints;
+    hints.session = session_key::session_key(&input.ex.request.headers, hints.user_id.as_deref());
     let provider = detect::provider(&input, kind);
     let model = parsed
         .model

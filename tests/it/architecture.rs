@@ -117,6 +117,20 @@ const RULES: &[Rule] = &[
         why: "the API reads the store through the engine's public seam only",
     },
     Rule {
+        covers: |p| p.starts_with("src/sessions/"),
+        forbidden: &[
+            "tokio::",
+            "hyper::",
+            "std::net",
+            "std::fs",
+            "crate::engine",
+            "crate::tui",
+            "crate::api",
+            "crate::cli",
+        ],
+        why: "the sessions story is a pure function of captured records",
+    },
+    Rule {
         covers: |p| !p.starts_with("src/cli/") && p != "src/main.rs",
         forbidden: &["anyhow::", "anyhow!"],
         why: "anyhow belongs at the binary edge (src/cli, main); modules use thiserror",

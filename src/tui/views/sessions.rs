@@ -1,6 +1,8 @@
 //! The Sessions screen: each conversation a swim-lane of turn chips (tokens,
-//! cost), what changed at the selected turn, totals, and a strip of the
-//! requests that belong to no conversation.
+//! cost, MCP calls caused), a sub-agent's lane indented under its parent,
+//! what changed at the selected turn and the MCP calls it made, a chart of
+//! the context per turn with the selected turn's breakdown and running
+//! cost, totals, and a strip of the requests that belong to no conversation.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,7 +13,7 @@ use ratatui::widgets::Paragraph;
 use crate::capture::Store;
 use crate::tui::app::App;
 use crate::tui::doc::text_width;
-use crate::tui::sessions::{Lane, Sessions};
+use crate::tui::sessions::{Lane, Sessions, Turn};
 use crate::tui::{strings, theme};
 
 use super::text::{cut, fit};
@@ -77,13 +79,17 @@ fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Lin
     } else {
         theme::HEADER
     };
+    let label = match lane.parent_turn {
+        Some(parent) => format!("  ↳ from #{parent} · {}", lane.label),
+        None => lane.label.clone(),
+    };
     let head = Line::from(vec![
-        Span::styled(format!(" {}", fit(&lane.label, label_w)), style),
+        Span::styled(format!(" {}", fit(&label, label_w)), style),
         Span::styled(format!(" {right}"), theme::DIM),
     ]);
     let chip = |i: usize| {
         let t = &lane.turns[i];
-        match (t.priced, t.cost) {
+        let mut text = match (t.priced, t.cost) {
             (false, _) => format!("#{}", t.id),
             (true, Some(c)) => format!(
                 "#{} {} {}",
@@ -92,14 +98,14 @@ fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Lin
                 strings::cost(c)
             ),
             (true, None) => format!("#{} {} ?", t.id, strings::tokens(t.tokens)),
+        };
+        if !t.mcp.is_empty() {
+            text.push_str(&format!(" ⚙{}", t.mcp.len()));
         }
+        text
     };
-    let changes = lane
-        .turns
-        .get(turn)
-        .filter(|_| selected)
-        .map(|t| t.changes.join(" · "))
-        .unwrap_or_default();
+    let chosen = lane.turns.get(turn).filter(|_| selected);
+    let changes = chosen.map(turn_story).unwrap_or_default();
     vec![
         head,
         chip_row(lane.turns.len(), selected.then_some(turn), width, chip),
@@ -107,8 +113,64 @@ fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Lin
             format!("   {}", cut(&changes, width.saturating_sub(3))),
             theme::ADDED,
         ),
-        Line::default(),
+        context_chart(lane, chosen, width),
     ]
+}
+
+/// What changed at a turn, then the MCP calls it caused.
+fn turn_story(t: &Turn) -> String {
+    let mut parts = t.changes.clone();
+    if !t.mcp.is_empty() {
+        let calls: Vec<String> = t
+            .mcp
+            .iter()
+            .map(|(id, tool)| format!("{tool} #{id}"))
+            .collect();
+        parts.push(format!("MCP: {}", calls.join(", ")));
+    }
+    parts.join(" · ")
+}
+
+/// Bars for the context of each turn (height: input tokens), then the
+/// selected turn's split and the running cost. Blank without usage.
+fn context_chart(lane: &Lane, chosen: Option<&Turn>, width: usize) -> Line<'static> {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let inputs: Vec<Option<u64>> = lane
+        .turns
+        .iter()
+        .map(|t| t.context.map(|(r, w, f, _)| r + w + f))
+        .collect();
+    let max = inputs.iter().flatten().copied().max().unwrap_or(0);
+    if max == 0 {
+        return Line::default();
+    }
+    let detail = chosen
+        .and_then(|t| t.context.map(|c| (c, t.running_cost)))
+        .map(|((read, write, fresh, out), running)| {
+            format!(
+                "  read {} · write {} · fresh {} · out {} · so far {}",
+                strings::tokens(read),
+                strings::tokens(write),
+                strings::tokens(fresh),
+                strings::tokens(out),
+                strings::cost(running)
+            )
+        })
+        .unwrap_or_default();
+    let room = width.saturating_sub(text_width(&detail) + 9).max(1);
+    let skip = inputs.len().saturating_sub(room);
+    let bars: String = inputs[skip..]
+        .iter()
+        .map(|i| match i {
+            Some(v) => BARS[((*v * 7) / max) as usize],
+            None => ' ',
+        })
+        .collect();
+    Line::from(vec![
+        Span::styled("   ctx ", theme::DIM),
+        Span::styled(bars, theme::KEY),
+        Span::styled(detail, theme::DIM),
+    ])
 }
 
 /// Chips left to right, starting up to two before the selected one when
