@@ -21,7 +21,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use serde::Serialize;
 
 use super::Analysis;
-use super::model::{Kind, Message};
+use super::model::{Kind, Message, ToolDef};
 use crate::exchange::ExchangeId;
 
 /// Identifies a conversation (1, 2, 3, … in order of first sight).
@@ -79,6 +79,9 @@ pub struct ThreadTracker {
     threads: HashMap<ThreadId, Thread>,
     /// Response ids and conversation/session ids → thread.
     named: HashMap<String, ThreadId>,
+    /// Each agent session's main conversation: its first thread offering
+    /// tools (side requests such as titles offer none).
+    session_roots: HashMap<String, ThreadId>,
     next_id: ThreadId,
     clock: u64,
 }
@@ -148,21 +151,18 @@ impl ThreadTracker {
     }
 
     /// A history that no longer extends (compacted, or rewritten by the
-    /// agent) still continues the thread of the same agent session with a
-    /// related system prompt; a sub-agent's differs, and starts its own.
+    /// agent) still continues its session's main conversation when the
+    /// system prompt and tools are the same. Only the main one: several
+    /// sub-agents of one kind share a prompt but are separate lanes.
     fn same_session(&self, turn: &Turn) -> Option<ThreadId> {
         let key = turn.session.as_ref()?;
-        self.threads
-            .iter()
-            .filter(|(_, t)| {
-                t.last.session.as_ref() == Some(key)
-                    && t.last.kind == turn.kind
-                    && t.last.system.is_some()
-                    && t.last.system == turn.system
-                    && t.last.tools == turn.tools
-            })
-            .max_by_key(|(_, t)| t.seen)
-            .map(|(id, _)| *id)
+        let root = *self.session_roots.get(key)?;
+        let last = &self.threads.get(&root)?.last;
+        (last.kind == turn.kind
+            && last.system.is_some()
+            && last.system == turn.system
+            && last.tools == turn.tools)
+            .then_some(root)
     }
 
     fn continue_thread(&mut self, thread_id: ThreadId, turn: Turn) -> ThreadInfo {
@@ -196,6 +196,13 @@ impl ThreadTracker {
             ..Changes::default()
         };
         let session = turn.session.clone();
+        if let Some(key) = &session
+            && turn.tools != *NO_TOOLS
+        {
+            self.session_roots
+                .entry(key.clone())
+                .or_insert(self.next_id);
+        }
         let thread = Thread {
             turns: 1,
             last: turn,
@@ -222,6 +229,7 @@ impl ThreadTracker {
         if let Some(id) = oldest {
             self.threads.remove(&id);
             self.named.retain(|_, t| *t != id);
+            self.session_roots.retain(|_, t| *t != id);
         }
     }
 }
@@ -259,6 +267,10 @@ fn turn_of(a: &Analysis, client_addr: Option<&str>) -> Turn {
         client: client_addr.map(str::to_string),
     }
 }
+
+/// The tools hash of a request offering none.
+static NO_TOOLS: std::sync::LazyLock<u64> =
+    std::sync::LazyLock::new(|| hash_of(&Vec::<ToolDef>::new()));
 
 fn message_hash(m: &Message) -> u64 {
     hash_of(m)

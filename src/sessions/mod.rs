@@ -148,7 +148,10 @@ fn is_mcp(r: &Record) -> bool {
 }
 
 /// In each agent session, the lane with the most turns is the main
-/// conversation; the others hang under its turn running when they began.
+/// conversation; the others hang under its turn running when they began:
+/// the latest one that started before them. A sub-agent runs while its
+/// parent waits for the `Agent` (formerly `Task`) tool's result, so that is
+/// the turn that called it.
 fn place_children(lanes: &mut [Lane]) {
     let mut by_session: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, lane) in lanes.iter().enumerate() {
@@ -163,12 +166,12 @@ fn place_children(lanes: &mut [Lane]) {
         else {
             continue;
         };
+        let main_thread = lanes[main].thread;
         let main_turns: Vec<(ExchangeId, DateTime<Utc>)> = lanes[main]
             .turns
             .iter()
             .map(|t| (t.id, t.started_at))
             .collect();
-        let main_thread = lanes[main].thread;
         for &i in members.iter().filter(|&&i| i != main) {
             let Some(start) = lanes[i].turns.first().map(|t| t.started_at) else {
                 continue;

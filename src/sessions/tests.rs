@@ -177,3 +177,46 @@ fn diffs_show_what_changed() {
         (None, 1)
     );
 }
+
+#[test]
+fn child_lanes_hang_under_the_main_turn_running_when_they_began() {
+    let agent = json!([{"type": "tool_use", "id": "toolu_a", "name": "Agent", "input": {"prompt": "find callers"}}]);
+    let first = turn(1, MAIN, json!([prompt()]), agent.clone(), "tool_use");
+    let sub = turn(
+        2,
+        "You are a search sub-agent.",
+        json!([{"role": "user", "content": "find callers"}]),
+        json!([{"type": "text", "text": "none"}]),
+        "end_turn",
+    );
+    let side = turn(
+        3,
+        "Summarise in five words.",
+        json!([{"role": "user", "content": "title please"}]),
+        json!([{"type": "text", "text": "t"}]),
+        "end_turn",
+    );
+    let second = turn(
+        4,
+        MAIN,
+        json!([prompt(), {"role": "assistant", "content": agent},
+               {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_a", "content": "none"}]}]),
+        json!([{"type": "text", "text": "No callers."}]),
+        "end_turn",
+    );
+    let late = turn(
+        5,
+        "You are a search sub-agent.",
+        json!([{"role": "user", "content": "again"}]),
+        json!([{"type": "text", "text": "x"}]),
+        "end_turn",
+    );
+    let s = story(vec![first, sub, side, second, late]);
+    let main = s.lanes[0].thread;
+    let parents: Vec<Option<Parent>> = s.lanes.iter().map(|l| l.parent).collect();
+    assert_eq!(parents[0], None);
+    let under = |turn| Some(Parent { thread: main, turn });
+    // The sub-agent and the side request ran while turn 1 awaited the
+    // Agent tool's result; the late one while turn 4 was the latest.
+    assert_eq!(parents[1..], [under(1), under(1), under(4)], "{parents:?}");
+}

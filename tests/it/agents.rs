@@ -171,10 +171,12 @@ async fn run_sets_up_curl_and_clears_no_proxy() {
     running.terminate();
 }
 
-/// Node's built-in fetch and https.request, on the Node this machine has
-/// (skipped without one): captured with no flag but `llmspy run`.
+/// Node's built-in fetch, https.request, and http.request to a plain-HTTP
+/// loopback server (a local model server's shape) with the common
+/// NO_PROXY in the shell, on the Node this machine has (skipped without
+/// one): captured with no flag but `llmspy run`.
 #[tokio::test(flavor = "multi_thread")]
-async fn run_captures_node_fetch_and_https() {
+async fn run_captures_node_fetch_https_and_local_http() {
     if Command::new("node").arg("--version").output().is_err() {
         eprintln!("no node here: skipped");
         return;
@@ -186,27 +188,37 @@ async fn run_captures_node_fetch_and_https() {
     let running = Running::start(&ca_dir, &["--upstream-ca", &upstream_ca, "--json"]);
     let script = format!(
         "const https = require('node:https');
+         const http = require('node:http');
+         const read = (res, next) => {{ let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => next(b)); }};
          (async () => {{
            const r = await fetch('{fetch_url}', {{ method: 'POST', body: 'from fetch' }});
            process.stdout.write(await r.text() + ' ');
-           https.get('{get_url}', (res) => {{ res.on('data', (d) => process.stdout.write(d)); }});
+           https.get('{get_url}', (res) => read(res, (b) => {{
+             process.stdout.write(b + ' ');
+             http.get('{local_url}', (res) => read(res, (b) => process.stdout.write(b)));
+           }}));
          }})();",
         fetch_url = up.https_localhost("/echo"),
         get_url = up.https_localhost("/plain"),
+        local_url = up.http("/local"),
     );
     let out = Command::new(BIN)
         .args(["run", "--ca-dir"])
         .arg(&ca_dir)
         .args(["--listen", &running.addr, "--", "node", "-e", &script])
+        .env("NO_PROXY", "localhost,127.0.0.1")
         .output()
         .expect("run node");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "from fetch ok");
-    for path in ["/echo", "/plain"] {
-        let line = running.line_containing(path);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "from fetch ok ok");
+    for url in [
+        up.https_localhost("/echo"),
+        up.https_localhost("/plain"),
+        up.http("/local"),
+    ] {
+        let line = running.line_containing(&url);
         assert!(line.contains("\"clientApp\":\"node\""), "{line}");
-        assert!(line.contains(&up.https_localhost(path)), "{line}");
     }
     running.terminate();
 }

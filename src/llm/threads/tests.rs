@@ -169,6 +169,12 @@ fn the_agents_session_key_keeps_a_compacted_history_and_parts_sub_agents() {
     let with_session = |system: &str, messages: &[(&str, &str)]| {
         let mut a = analysis(Kind::Anthropic, Some(system), messages);
         a.request.hints.session = Some("claude:s1".into());
+        a.request.tools.push(ToolDef {
+            name: "Agent".into(),
+            description: None,
+            schema: None,
+            kind: None,
+        });
         a
     };
     let first = t.observe(1, &with_session(PARENT, &[("user", "fix the bug")]), None);
