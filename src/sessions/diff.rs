@@ -59,7 +59,17 @@ pub fn unified(old: &str, new: &str, name: &str) -> Option<String> {
     if old == new {
         return None;
     }
-    let diff = similar::TextDiff::from_lines(old, new);
+    // Whole lines on both sides, so a prompt without a final newline does
+    // not show as a changed last line.
+    let line_end = |s: &str| {
+        if s.is_empty() || s.ends_with('\n') {
+            s.to_string()
+        } else {
+            format!("{s}\n")
+        }
+    };
+    let (old, new) = (line_end(old), line_end(new));
+    let diff = similar::TextDiff::from_lines(&old, &new);
     let text = diff
         .unified_diff()
         .context_radius(CONTEXT)

@@ -93,6 +93,8 @@ pub struct Sessions {
     /// First lane in view.
     pub offset: usize,
     built_at: Option<u64>,
+    /// What changed at the selected turn, as diffs (`d`).
+    pub diff: super::turn_diff::TurnDiffPanel,
     /// What each finished LLM exchange's analysis says (analysed once).
     facts: HashMap<ExchangeId, Option<Arc<Facts>>>,
 }
@@ -253,6 +255,21 @@ impl Sessions {
     pub fn last_lane(&mut self) {
         self.lane = usize::MAX;
         self.clamp();
+    }
+
+    /// Bring the "what changed" panel up to date with the selection.
+    pub fn prepare_diff(&mut self, store: &Store) {
+        let (turn, prev) = match self.lanes.get(self.lane) {
+            Some(l) => (
+                l.turns.get(self.turn).map(|t| t.id),
+                self.turn
+                    .checked_sub(1)
+                    .and_then(|i| l.turns.get(i))
+                    .map(|t| t.id),
+            ),
+            None => (None, None),
+        };
+        self.diff.prepare(store, turn, prev);
     }
 
     /// The exchange of the selected chip.

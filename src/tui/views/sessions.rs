@@ -23,6 +23,22 @@ pub const LANE_ROWS: u16 = 4;
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
     let s = &app.sessions;
+    let area = if s.diff.shown {
+        let panel = area.height / 2;
+        let lanes = Rect {
+            height: area.height - panel,
+            ..area
+        };
+        let below = Rect {
+            y: area.y + lanes.height,
+            height: panel,
+            ..area
+        };
+        frame.render_widget(Paragraph::new(diff_lines(&s.diff.lines, below)), below);
+        lanes
+    } else {
+        area
+    };
     let width = usize::from(area.width);
     let mut lines = vec![totals(s, width)];
     if s.lanes.is_empty() {
@@ -39,6 +55,23 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
         lines.extend(unscoped(s, store, s.lane == s.lanes.len(), width));
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The "what changed" panel: a rule, then the diff lines coloured.
+fn diff_lines(lines: &[String], area: Rect) -> Vec<Line<'static>> {
+    let width = usize::from(area.width);
+    let mut out = vec![Line::styled("─".repeat(width), theme::DIM)];
+    out.extend(lines.iter().take(usize::from(area.height)).map(|l| {
+        let style = match l.chars().next() {
+            Some('+') => theme::ADDED,
+            Some('-') => theme::ERROR,
+            Some('@') => theme::DIM,
+            Some(' ') => Style::new(),
+            _ => theme::HEADER,
+        };
+        Line::styled(cut(l, width), style)
+    }));
+    out
 }
 
 fn totals(s: &Sessions, width: usize) -> Line<'static> {

@@ -88,7 +88,7 @@ fn session() -> Vec<Exchange> {
         forecast_call(2),
         claude_turn(
             3,
-            MAIN,
+            &format!("{MAIN}\nThe user is in Paris."),
             json!([prompt(), {"role": "assistant", "content": tool_use},
                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "Sat: rain. Sun: sun."}]}]),
             json!([{"type": "text", "text": "Rain on Saturday, sun on Sunday."}]),
@@ -108,4 +108,10 @@ fn session() -> Vec<Exchange> {
 fn a_claude_code_session_with_its_mcp_call_and_sub_agent() {
     // The first lane, its first turn selected: the MCP call it caused.
     snap_sample("agent_session", session, "S");
+}
+
+#[test]
+fn d_shows_what_changed_at_the_turn() {
+    // The second turn: a line added to the system prompt, two messages.
+    snap_sample("agent_session_diff", session, "Sld");
 }
