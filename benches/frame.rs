@@ -25,6 +25,7 @@ fn exchange(id: ExchangeId, body: Vec<u8>) -> Exchange {
         id,
         started_at: started,
         client_addr: None,
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: if id.is_multiple_of(3) { "POST" } else { "GET" }.into(),

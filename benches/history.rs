@@ -51,6 +51,7 @@ fn exchange(id: u64, body: usize) -> Exchange {
         id,
         started_at: chrono::Utc::now(),
         client_addr: Some("127.0.0.1:5000".into()),
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: "POST".into(),

@@ -26,6 +26,9 @@ pub enum Via {
     Connect,
     /// Inside a SOCKS5 tunnel.
     Socks5,
+    /// Base-URL mode: an origin-form request to `/via/…` or a `--route`
+    /// name, relayed to the upstream it names.
+    BaseUrl,
     /// Relayed for a wrapped stdio process or loaded from a file.
     Other,
 }
@@ -252,6 +255,10 @@ pub struct Exchange {
     /// Wall-clock start, RFC 3339.
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub client_addr: Option<String>,
+    /// The program that sent it: the name it announced as its proxy user
+    /// (`llmspy run` sets it), else the process owning the socket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_app: Option<String>,
     pub via: Via,
     pub request: Request,
     pub response: Option<Response>,
@@ -363,6 +370,7 @@ mod tests {
                 id: 1,
                 started_at: chrono::DateTime::UNIX_EPOCH,
                 client_addr: None,
+                client_app: None,
                 via: Via::Connect,
                 request: r,
                 response: None,

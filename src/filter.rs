@@ -20,6 +20,7 @@
 //! | `~q` | no response yet; `~s` has a response; `~all` everything |
 //! | `~p RE`, `~model RE` | the LLM provider, the model |
 //! | `~tool RE` | a tool called or defined |
+//! | `~app RE` | the program that sent it (`llmspy run`'s command, or the socket's process) |
 //! | `~mcp`, `~stream` | MCP traffic, a streamed response |
 //! | `~ws` | a WebSocket connection |
 //!
@@ -44,7 +45,7 @@ use crate::llm::{self, Analysis, Summary};
 
 /// Listed in "unknown filter" errors.
 const KNOWN: &str = "known: ~h ~hq ~hs ~d ~m ~c ~u ~b ~bq ~bs ~t ~tq ~ts ~e ~q ~s ~all \
-                     ~p ~model ~tool ~mcp ~stream ~ws";
+                     ~p ~model ~tool ~app ~mcp ~stream ~ws";
 
 /// A parse error: where in the expression (1-based column) and what was
 /// expected there. Displays as `at column 7: expected a value after ~m`.
@@ -241,6 +242,7 @@ enum Pred {
     Provider(Regex),
     Model(Regex),
     Tool(Regex),
+    App(Regex),
     Mcp,
     Stream,
     WebSocket,
@@ -325,6 +327,10 @@ impl Pred {
             Pred::Tool(re) => {
                 a.is_some_and(|a| a.tool_names().iter().any(|t| re.is_match(t.as_bytes())))
             }
+            Pred::App(re) => ex
+                .client_app
+                .as_ref()
+                .is_some_and(|app| re.is_match(app.as_bytes())),
             Pred::Mcp => a.is_some_and(|a| a.is_mcp()),
             Pred::Stream => a.is_some_and(|a| a.is_stream()) || streamed_response(ex),
             Pred::WebSocket => ex.is_websocket(),

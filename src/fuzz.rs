@@ -171,6 +171,7 @@ fn exchange(path: &str, request: &[u8], content_type: &str, response: &[u8]) -> 
         id: 1,
         started_at: chrono::DateTime::UNIX_EPOCH,
         client_addr: Some("127.0.0.1:4000".into()),
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: if path == "/sse" { "GET" } else { "POST" }.into(),

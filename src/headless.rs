@@ -65,6 +65,9 @@ pub fn text_line(record: &Record) -> String {
     if ex.response.as_ref().is_some_and(|r| r.body.truncated) {
         line.push_str("  [capture truncated]");
     }
+    if let Some(app) = &ex.client_app {
+        line.push_str(&format!("  ← {app}"));
+    }
     line
 }
 
@@ -83,6 +86,7 @@ pub fn json_line(record: &Record) -> String {
         "truncated": ex.response.as_ref().is_some_and(|r| r.body.truncated),
         "llm": record.summary,
         "thread": record.thread.as_ref().map(|t| t.thread_id),
+        "clientApp": ex.client_app,
     });
     v.to_string()
 }

@@ -28,6 +28,7 @@ pub mod otel;
 pub mod pricing;
 pub mod redact;
 pub mod respond;
+pub mod sessions;
 pub mod similar;
 pub mod sse;
 pub mod tui;

@@ -66,8 +66,9 @@ pids+=($!)
 wait_for 100 grep -q '^listening ' "$work/upstream.out" || die "the upstream did not start" "$work/upstream.out"
 upstream="http://$(sed -n 's/^listening //p' "$work/upstream.out")"
 
-# 3. llmspy on a port it picks, saving every exchange.
-"$bin" --no-tui --listen 127.0.0.1:0 --ca-dir "$work/ca" --save "$work/cap.jsonl" \
+# 3. llmspy on a port it picks, saving every exchange (with its secrets:
+# step 9 compares the file with an unredacted export).
+"$bin" --no-tui --listen 127.0.0.1:0 --ca-dir "$work/ca" --save "$work/cap.jsonl" --save-secrets \
   >"$work/llmspy.out" 2>"$work/llmspy.err" &
 llmspy_pid=$!
 pids+=("$llmspy_pid")

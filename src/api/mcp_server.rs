@@ -155,6 +155,7 @@ fn stdio_exchange(id: u64, doc: &Value, request: &Value) -> Exchange {
         id,
         started_at: chrono::Utc::now(),
         client_addr: None,
+        client_app: None,
         via: Via::Other,
         request: Request {
             method: "POST".into(),

@@ -1,16 +1,17 @@
 //! `retrieve?type=SESSIONS`: the captured conversations (threads found by
-//! the capture task), each with its turns, tokens, cost and what changed
-//! from turn to turn, plus totals and the requests that belong to none.
+//! the capture task, told by `crate::sessions`), each with its turns,
+//! tokens, cost, what changed from turn to turn and the MCP calls each turn
+//! caused, plus totals and the requests that belong to none.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::capture::Record;
-use crate::llm::{Kind, Part, ThreadId};
-
-/// Longest label taken from a conversation's first user words.
-const LABEL_CHARS: usize = 60;
+use crate::llm::{Analysis, Kind, ThreadId};
+use crate::sessions::diff::TurnDiff;
+use crate::sessions::{Facts, Lane, Turn};
 
 /// Records grouped by conversation, in thread order, then the rest.
 pub struct Grouped<'a> {
@@ -30,45 +31,109 @@ pub fn group(records: &[Record]) -> Grouped<'_> {
     Grouped { sessions, unscoped }
 }
 
-/// The SESSIONS document.
+/// The SESSIONS document: each conversation with its turns, what changed
+/// at each turn (as unified diffs and the new messages), the context and
+/// running cost per turn, the MCP calls each turn caused, and where a
+/// sub-agent's conversation hangs in its parent.
 pub fn json(records: &[Record]) -> Value {
-    let grouped = group(records);
+    let refs: Vec<&Record> = records.iter().collect();
+    let by_id: HashMap<u64, &Record> = refs.iter().map(|r| (r.exchange.id, *r)).collect();
+    let mut analyses: HashMap<u64, Analysis> = HashMap::new();
+    let story = crate::sessions::build(&refs, &|r| r.thread.clone(), &mut |r| {
+        let a = crate::llm::analyse(&r.exchange)?;
+        let facts = Arc::new(Facts::of(&a));
+        analyses.insert(r.exchange.id, a);
+        Some(facts)
+    });
     let mut all = Totals::default();
-    let sessions: Vec<Value> = grouped
-        .sessions
+    let sessions: Vec<Value> = story
+        .lanes
         .iter()
-        .map(|(thread, turns)| {
+        .map(|lane| {
+            let records: Vec<&Record> = lane
+                .turns
+                .iter()
+                .filter_map(|t| by_id.get(&t.id).copied())
+                .collect();
             let mut totals = Totals::default();
-            turns.iter().for_each(|r| totals.add(r));
+            records.iter().for_each(|r| totals.add(r));
             all.merge(&totals);
-            session(*thread, turns, &totals)
+            session(
+                lane,
+                &records,
+                &totals,
+                &Context {
+                    by_id: &by_id,
+                    analyses: &analyses,
+                },
+            )
         })
         .collect();
-    let unscoped: Vec<Value> = grouped.unscoped.iter().map(|r| unscoped_json(r)).collect();
+    let unscoped: Vec<Value> = story
+        .unscoped
+        .iter()
+        .filter_map(|id| by_id.get(id))
+        .map(|r| unscoped_json(r))
+        .collect();
     json!({
         "sessions": sessions,
         "unscoped": unscoped,
-        "totals": all.json(Some(grouped.sessions.len())),
+        "totals": all.json(Some(story.lanes.len())),
     })
 }
 
-fn session(thread: ThreadId, turns: &[&Record], totals: &Totals) -> Value {
-    let first = turns.first().map(|r| &r.exchange);
-    let summary = turns.iter().find_map(|r| r.summary.as_ref());
+/// What turns are looked up in.
+struct Context<'a> {
+    by_id: &'a HashMap<u64, &'a Record>,
+    analyses: &'a HashMap<u64, Analysis>,
+}
+
+fn session(lane: &Lane, records: &[&Record], totals: &Totals, cx: &Context<'_>) -> Value {
+    let first = records.first().map(|r| &r.exchange);
+    let summary = records.iter().find_map(|r| r.summary.as_ref());
+    let mut prev: Option<&Analysis> = None;
+    let turns: Vec<Value> = lane
+        .turns
+        .iter()
+        .zip(records)
+        .map(|(t, r)| {
+            let this = cx.analyses.get(&t.id);
+            let diff = this.map(|a| crate::sessions::diff::between(prev, a));
+            if this.is_some() {
+                prev = this;
+            }
+            turn(r, t, diff, cx)
+        })
+        .collect();
     json!({
-        "thread": thread,
+        "thread": lane.thread,
+        "session": lane.session,
+        "parent": lane.parent.map(|p| json!({"thread": p.thread, "turn": p.turn})),
+        "kind": if lane.mcp { "mcp" } else { "llm" },
         "provider": summary.map(|s| s.provider),
         "model": summary.and_then(|s| s.model.as_deref()),
-        "label": first.and_then(label),
+        "label": lane.label.clone(),
+        "app": first.and_then(|e| e.client_app.clone()),
         "startedAt": first.map(|e| e.started_at),
-        "turns": turns.iter().map(|r| turn(r)).collect::<Vec<_>>(),
+        "turns": turns,
         "totals": totals.json(None),
     })
 }
 
-fn turn(record: &Record) -> Value {
+fn turn(record: &Record, t: &Turn, diff: Option<TurnDiff>, cx: &Context<'_>) -> Value {
     let ex = &record.exchange;
     let s = record.summary.as_ref();
+    let facts = t.facts.as_deref();
+    let context = facts.and_then(|f| f.usage).map(|u| {
+        let (read, write, fresh, out) = crate::sessions::context(&u);
+        json!({"cache_read": read, "cache_write": write, "fresh": fresh, "output": out})
+    });
+    let mcp: Vec<Value> = t
+        .mcp
+        .iter()
+        .filter_map(|id| cx.by_id.get(id))
+        .map(|r| mcp_json(r))
+        .collect();
     json!({
         "id": ex.id,
         "turn": record.thread.as_ref().map(|t| t.turn_index),
@@ -79,8 +144,27 @@ fn turn(record: &Record) -> Value {
         "tokens_in": s.and_then(|s| s.tokens_in),
         "tokens_out": s.and_then(|s| s.tokens_out),
         "cost_usd": s.and_then(|s| s.cost_usd),
+        "running_cost_usd": facts.map(|_| t.running_cost),
+        "context": context,
         "stop_reason": s.and_then(|s| s.stop_reason.as_deref()),
         "changes": record.thread.as_ref().map(|t| &t.changes),
+        "diff": diff,
+        "tool_uses": facts.map(|f| f.tool_uses.clone()).unwrap_or_default(),
+        "mcp": mcp,
+    })
+}
+
+fn mcp_json(record: &Record) -> Value {
+    let ex = &record.exchange;
+    let s = record.summary.as_ref();
+    json!({
+        "id": ex.id,
+        "url": ex.url(),
+        "startedAt": ex.started_at,
+        "method": s.and_then(|s| s.mcp_method.as_deref()),
+        "tool": s.and_then(|s| s.mcp_tool.as_deref()),
+        "error": s.is_some_and(|s| s.error),
+        "state": ex.state.label(),
     })
 }
 
@@ -98,27 +182,6 @@ fn unscoped_json(record: &Record) -> Value {
         "tokens_out": s.and_then(|s| s.tokens_out),
         "cost_usd": s.and_then(|s| s.cost_usd),
     })
-}
-
-/// The conversation's first user words, shortened: what a person would
-/// call it. Costs one analysis per session.
-fn label(ex: &crate::exchange::Exchange) -> Option<String> {
-    let analysis = crate::llm::analyse(ex)?;
-    let first = analysis
-        .request
-        .messages
-        .iter()
-        .find(|m| m.role == "user")?;
-    let text = first.parts.iter().find_map(|p| match p {
-        Part::Text { text } => Some(text.as_str()),
-        _ => None,
-    })?;
-    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = words.chars().take(LABEL_CHARS).collect();
-    if words.chars().count() > LABEL_CHARS {
-        out.push('…');
-    }
-    Some(out)
 }
 
 /// Sums over turns. The cost is a floor when some priced turn has no

@@ -269,6 +269,7 @@ pub(crate) mod tests_support {
             id,
             started_at: chrono::DateTime::UNIX_EPOCH,
             client_addr: None,
+            client_app: None,
             via: Via::HttpProxy,
             request: Request {
                 method: "GET".into(),

@@ -105,6 +105,11 @@ pub struct ProxyArgs {
         hide_env_values = true
     )]
     pub proxy_auth: Option<String>,
+    /// Base-URL mode: relay `http://LISTEN/NAME/…` to URL/… and capture it
+    /// under the real URL, e.g. `--route anthropic=https://api.anthropic.com`
+    /// (`/via/https/HOST/…` needs no route); repeatable.
+    #[arg(long = "route", value_name = "NAME=URL")]
+    pub routes: Vec<String>,
     /// Also trust this CA (PEM) for upstream servers; repeatable.
     #[arg(long = "upstream-ca", value_name = "FILE")]
     pub upstream_ca: Vec<PathBuf>,
@@ -174,12 +179,16 @@ pub enum Command {
         #[arg(long)]
         pem: bool,
     },
-    /// Run a program with the proxy variables set, through the llmspy
-    /// already listening; exits with the program's exit code.
-    Run {
-        /// The program and its arguments, after `--`.
-        #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
-        command: Vec<String>,
+    /// Run a program set up to go through llmspy: proxy and CA variables
+    /// for every common client, Node's fetch, NO_PROXY cleared, and
+    /// LLMSPY_LISTEN so llmspy subcommands it starts find this llmspy.
+    /// Exits with the program's exit code.
+    Run(RunArgs),
+    /// Print a shell completion script: `source <(llmspy completions bash)`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
     },
     /// Write the traffic a running llmspy captured as a fixture file of
     /// mock expectations (secrets redacted), for `llmspy --init FILE`.
@@ -233,6 +242,25 @@ pub struct HistoryArgs {
     /// JSON on stdout, for scripts.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `llmspy run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// List every variable set (and cleared) for the program, and who reads it.
+    #[arg(long)]
+    pub explain: bool,
+    /// Keep NO_PROXY/no_proxy (by default they are cleared for the program,
+    /// so requests to local model servers are captured too).
+    #[arg(long)]
+    pub keep_no_proxy: bool,
+    /// When no llmspy is listening, start one headless in the background
+    /// for the program's lifetime (asked on a terminal otherwise).
+    #[arg(long)]
+    pub start: bool,
+    /// The program and its arguments, after `--`.
+    #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 /// The exit status of `export` and `retrieve`, shown in their `--help`.

@@ -1,35 +1,111 @@
-//! `llmspy run -- CMD`: run a program pointed at the llmspy already listening.
+//! `llmspy run -- CMD`: run a program pointed at llmspy — the one already
+//! listening, or (`--start`) one started headless for the program's
+//! lifetime.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::env::{agent_vars, connectable};
+use super::args::{CommonArgs, RunArgs};
+use super::background::Background;
+use super::child_env::{Inputs, NODE_PRELOAD, NODE_PRELOAD_FILE, Plan, app_name};
+use super::env::connectable;
 use crate::ca::CertificateAuthority;
 
 pub fn run(
-    listen: SocketAddr,
+    common: &CommonArgs,
     ca: &CertificateAuthority,
-    command: &[String],
+    args: &RunArgs,
 ) -> anyhow::Result<ExitCode> {
-    let addr = connectable(listen);
-    if !llmspy_listening(addr) {
-        bail!(
-            "no llmspy is listening on {addr}: start it first in another terminal (`llmspy`, or `llmspy --no-tui`), \
-             or pass the address it uses with --listen"
-        );
-    }
-    let Some((program, args)) = command.split_first() else {
+    let Some((program, rest)) = args.command.split_first() else {
         bail!("nothing to run: give a command after `--`, e.g. `llmspy run -- claude`");
     };
-    let status = std::process::Command::new(program)
-        .args(args)
-        .envs(agent_vars(listen, ca))
+    let addr = connectable(common.listen);
+    let token = common.control_token.as_deref().filter(|t| !t.is_empty());
+    let probe = || llmspy_listening(addr, token);
+    let _background = if probe() {
+        None
+    } else if args.start || offer_to_start(addr) {
+        Some(Background::start(common, ca.dir(), &probe)?)
+    } else {
+        bail!(
+            "no llmspy is listening on {addr}: start it first in another terminal (`llmspy`, or `llmspy --no-tui`), \
+             pass the address it uses with --listen, or add --start to run one in the background"
+        );
+    };
+    let preload = ca.dir().join(NODE_PRELOAD_FILE);
+    let preload = match write_private(&preload, NODE_PRELOAD) {
+        Ok(()) => Some(preload),
+        Err(e) => {
+            eprintln!(
+                "llmspy run: cannot write {} ({e}); Node's fetch is set up by NODE_USE_ENV_PROXY only",
+                preload.display()
+            );
+            None
+        }
+    };
+    let proxy_auth = std::env::var("LLMSPY_PROXY_AUTH")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let current = |name: &str| std::env::var(name).ok();
+    let plan = Plan::build(&Inputs {
+        listen: common.listen,
+        ca,
+        app: app_name(program),
+        proxy_auth: proxy_auth.as_deref(),
+        keep_no_proxy: args.keep_no_proxy,
+        control_token: token,
+        preload: preload.as_deref(),
+        current: &current,
+    });
+    eprintln!("{}", plan.summary(program, addr));
+    if args.explain {
+        eprint!("{}", plan.explain());
+    }
+    let mut command = std::process::Command::new(program);
+    command.args(rest);
+    for s in &plan.set {
+        command.env(s.name, &s.value);
+    }
+    for (name, _) in &plan.cleared {
+        command.env_remove(name);
+    }
+    let status = command
         .status()
         .with_context(|| format!("cannot start {program}"))?;
     Ok(exit_code(status))
+}
+
+/// Ask on a terminal whether to start llmspy; never when not interactive.
+fn offer_to_start(addr: SocketAddr) -> bool {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return false;
+    }
+    eprint!(
+        "llmspy run: no llmspy is listening on {addr}. Start one in the background for this run? [Y/n] "
+    );
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    let answer = answer.trim().to_ascii_lowercase();
+    answer.is_empty() || answer == "y" || answer == "yes"
+}
+
+/// Write a file only its owner can read (it sits beside the CA key).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if std::fs::read_to_string(path).is_ok_and(|t| t == text) {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 fn exit_code(status: std::process::ExitStatus) -> ExitCode {
@@ -47,14 +123,15 @@ fn exit_code(status: std::process::ExitStatus) -> ExitCode {
 }
 
 /// Ask `PUT /llmspy/status` whether what listens there is llmspy.
-fn llmspy_listening(addr: SocketAddr) -> bool {
+pub fn llmspy_listening(addr: SocketAddr, token: Option<&str>) -> bool {
     use std::io::{Read, Write};
     let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     let request = format!(
-        "PUT /llmspy/status HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "PUT /llmspy/status HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
     );
     if stream.write_all(request.as_bytes()).is_err() {
         return false;

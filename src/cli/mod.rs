@@ -2,7 +2,9 @@
 //! place (with `main.rs`) that uses `anyhow`.
 
 pub mod args;
+mod background;
 mod child;
+pub mod child_env;
 mod control;
 pub mod env;
 mod export;
@@ -57,9 +59,14 @@ pub fn main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Run { command }) => {
+        Some(Command::Run(args)) => {
             let ca = env::prepare_ca(&ca_dir(&cli.common)?)?;
-            child::run(cli.common.listen, &ca, command)
+            child::run(&cli.common, &ca, args)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "llmspy", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Open { file, run }) => open(file, *run),
         Some(Command::Export(args)) => export::run(&cli.common, args),

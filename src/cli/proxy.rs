@@ -221,6 +221,7 @@ async fn serve(
         api,
         responder: Some(Arc::new(mock.clone())),
         proxy_auth: proxy_credentials(args)?,
+        routes: crate::engine::Routes::parse(&args.routes)?,
     })
     .await?;
     print_banner(&engine, &ca, common, args);

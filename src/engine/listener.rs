@@ -16,7 +16,7 @@ use super::rewind::{Rewind, sniff};
 use super::sniff::{Protocol, Verdict};
 use super::unwind::CatchUnwind;
 use super::upstream::UpstreamBody;
-use super::{ConnInfo, Shared, mitm, proxy_auth, serve, socks5};
+use super::{ConnInfo, Shared, clients, mitm, proxy_auth, reverse, serve, socks5};
 use crate::exchange::Via;
 
 pub async fn accept_loop(
@@ -64,6 +64,7 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
         local: stream.local_addr().unwrap_or(shared.local_addr),
     };
     let io = Rewind::new(prefix.clone(), stream);
+    let _hold = shared.clients.hold(peer);
     match verdict {
         Verdict::Known(Protocol::Http) => serve_http(shared, io, info, conn).await,
         Verdict::Known(Protocol::Socks5) => serve_socks(shared, io, peer, conn).await,
@@ -112,6 +113,7 @@ async fn route(
         if let Some(refused) = proxy_auth::check(&shared, req.headers(), peer, &target) {
             return refused;
         }
+        name_client(&shared, &req, conn).await;
         return connect(shared, req, peer);
     }
     let uri = req.uri();
@@ -134,15 +136,63 @@ async fn route(
                 host: trim_brackets(host),
                 port,
             };
+            name_client(&shared, &req, conn).await;
             relay(shared, req, target, Via::HttpProxy, Some(peer)).await
         }
-        // Origin form (or an absolute URL naming llmspy): the control API,
-        // which judges the caller from the connection it came on.
+        // Origin form (or an absolute URL naming llmspy): a base-URL path
+        // for an upstream, else the control API, which judges the caller
+        // from the connection it came on.
         _ => {
+            let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            if let Some((target, path)) = reverse::resolve(path, &shared.routes) {
+                return base_url(shared, req, target, path, conn).await;
+            }
             req.extensions_mut().insert(conn);
             (shared.api)(req).await
         }
     }
+}
+
+/// Relay a base-URL request to its upstream, under the real URL.
+async fn base_url(
+    shared: Arc<Shared>,
+    mut req: Request<Incoming>,
+    target: Target,
+    path: String,
+    conn: ConnInfo,
+) -> Response<UpstreamBody> {
+    let url = format!("{}://{}{path}", target.scheme, target.authority());
+    if let Some(refused) = proxy_auth::check(&shared, req.headers(), conn.peer, &url) {
+        return refused;
+    }
+    if is_self(&shared, &target.host, Some(target.port)) {
+        return error_response(
+            StatusCode::LOOP_DETECTED,
+            "malformed_request",
+            format!("llmspy: {url} is llmspy itself\n"),
+        );
+    }
+    let Ok(uri) = path.parse::<http::Uri>() else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            format!("llmspy: invalid path in {url}\n"),
+        );
+    };
+    *req.uri_mut() = uri;
+    name_client(&shared, &req, conn).await;
+    relay(shared, req, target, Via::BaseUrl, Some(conn.peer)).await
+}
+
+/// Learn which program is on this connection: announced in the proxy
+/// user name (when `--proxy-auth` does not claim it), else its process.
+async fn name_client(shared: &Shared, req: &Request<Incoming>, conn: ConnInfo) {
+    if shared.proxy_auth.is_none()
+        && let Some(name) = clients::announced(req.headers())
+    {
+        shared.clients.announce(conn.peer, name);
+    }
+    shared.clients.settle(conn.peer, conn.local).await;
 }
 
 fn connect(
@@ -161,7 +211,11 @@ fn connect(
             "llmspy: CONNECT needs host:port\n".into(),
         );
     };
+    // The tunnel outlives this request's connection future: keep the
+    // client's name until it ends.
+    let hold = shared.clients.hold(peer);
     tokio::spawn(async move {
+        let _hold = hold;
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
                 let conn = shared.conns.open();

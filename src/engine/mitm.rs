@@ -158,6 +158,7 @@ fn record_tls_failure(
         id,
         started_at: chrono::Utc::now(),
         client_addr: client.map(|a| a.to_string()),
+        client_app: None,
         via,
         request: Request {
             method: "CONNECT".into(),

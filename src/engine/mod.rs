@@ -6,6 +6,7 @@
 //! start (so the engine knows nothing of the API's internals).
 
 mod accept;
+mod clients;
 mod conns;
 mod deadline;
 mod failure;
@@ -13,8 +14,10 @@ pub mod fdlimit;
 mod guard;
 mod listener;
 mod mitm;
+mod procfs;
 mod proxy_auth;
 mod relay;
+pub mod reverse;
 mod rewind;
 mod serve;
 pub mod sniff;
@@ -39,6 +42,7 @@ use crate::capture::Recorder;
 
 pub use crate::respond::{Decision, ForwardOverride, MockChunk, MockResponse, Responder};
 pub use relay::{empty, error_response, full};
+pub use reverse::{RouteError, Routes};
 pub use upstream::{UpstreamBody, UpstreamTrust};
 
 /// The error type of bodies flowing through the engine.
@@ -119,6 +123,8 @@ pub struct EngineConfig {
     pub responder: Option<Arc<dyn Responder>>,
     /// Credentials proxy clients must present, if any.
     pub proxy_auth: Option<ProxyCredentials>,
+    /// `--route NAME=URL`: named upstreams for base-URL mode.
+    pub routes: Routes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +153,9 @@ pub(crate) struct Shared {
     pub local_addr: SocketAddr,
     /// Every open client connection, for idle deadlines and shedding.
     pub conns: Arc<conns::Registry>,
+    pub routes: Routes,
+    /// Which program each open connection belongs to.
+    pub clients: Arc<clients::ClientNames>,
 }
 
 /// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
@@ -187,6 +196,8 @@ impl Engine {
             proxy_auth: config.proxy_auth,
             local_addr,
             conns: conns::Registry::new(budget),
+            routes: config.routes,
+            clients: Arc::default(),
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let accept_loop = tokio::spawn(listener::accept_loop(listener, shared, stopped));

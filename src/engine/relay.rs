@@ -65,7 +65,11 @@ pub async fn relay(
 ) -> Response<UpstreamBody> {
     let started = Instant::now();
     let id = shared.recorder.next_id();
-    let exchange = new_exchange(id, &req, &target, via, client);
+    let mut exchange = new_exchange(id, &req, &target, via, client);
+    exchange.client_app = super::clients::announced(req.headers())
+        .filter(|_| shared.proxy_auth.is_none())
+        .map(|n| n.to_string())
+        .or_else(|| client.and_then(|peer| shared.clients.name(peer)));
     let head = exchange.request.clone();
     shared.recorder.send(CaptureMsg::Start(Box::new(exchange)));
     // If this future is dropped (the client went away) or panics before a
@@ -437,6 +441,7 @@ fn new_exchange(
         id,
         started_at: chrono::Utc::now(),
         client_addr: client.map(|a| a.to_string()),
+        client_app: None,
         via,
         request: ReqHead {
             method: req.method().to_string(),

@@ -30,6 +30,7 @@ pub fn exchange(
         id,
         started_at: at,
         client_addr: None,
+        client_app: None,
         via: Via::Other,
         request: request(req),
         response: response(expectation),

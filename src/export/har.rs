@@ -213,6 +213,9 @@ fn llmspy_fields(ex: &Exchange, options: &Options) -> Value {
     if let Some(addr) = &ex.client_addr {
         out.insert("clientAddr".into(), json!(addr));
     }
+    if let Some(app) = &ex.client_app {
+        out.insert("clientApp".into(), json!(app));
+    }
     if let Some(f) = ex.state.failure() {
         out.insert(
             "failure".into(),

@@ -90,6 +90,7 @@ fn entry(index: usize, e: &Value) -> Result<Exchange, String> {
         id,
         started_at,
         client_addr: None,
+        client_app: None,
         via: Via::Other,
         request,
         response,

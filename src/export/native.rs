@@ -30,6 +30,9 @@ pub struct ExchangeJson {
     pub via: Via,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub client_addr: Option<String>,
+    /// The program that sent it, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_app: Option<String>,
     pub url: String,
     pub timings: TimingsJson,
     pub request: RequestJson,
@@ -185,6 +188,7 @@ pub fn to_json(ex: &Exchange) -> ExchangeJson {
         source: ex.source.clone(),
         via: ex.via,
         client_addr: ex.client_addr.clone(),
+        client_app: ex.client_app.clone(),
         url: ex.url(),
         timings: TimingsJson {
             request_done_ms: ms(ex.timings.request_done_us),
@@ -242,6 +246,7 @@ pub fn from_json(j: ExchangeJson) -> Result<Exchange, String> {
         id: j.id,
         started_at: j.started_at,
         client_addr: j.client_addr,
+        client_app: j.client_app,
         via: j.via,
         request: Request {
             method: j.request.method,

@@ -286,6 +286,7 @@ impl Parser {
             "p" => Pred::Provider,
             "model" => Pred::Model,
             "tool" => Pred::Tool,
+            "app" => Pred::App,
             "" => return Err(FilterError::new(col, "expected a filter name after '~'")),
             other => {
                 return Err(FilterError::new(

@@ -8,6 +8,7 @@ fn exchange() -> Exchange {
         id: 7,
         started_at: chrono::DateTime::UNIX_EPOCH,
         client_addr: None,
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: "POST".into(),
@@ -312,4 +313,14 @@ fn websocket_connections_and_their_messages() {
         assert_eq!(f.matches(&ws, None), *on_ws, "{expr} on the WebSocket");
         assert_eq!(f.matches(&plain, None), *on_plain, "{expr} on plain HTTP");
     }
+}
+
+#[test]
+fn app_matches_the_program_that_sent_it() {
+    let mut ex = exchange();
+    let f = parse("~app claude").unwrap();
+    assert!(!f.matches(&ex, None), "no program known");
+    ex.client_app = Some("claude".into());
+    assert!(f.matches(&ex, None));
+    assert!(!parse("~app python").unwrap().matches(&ex, None));
 }

@@ -326,7 +326,7 @@ impl Row {
             cost_usd: s.and_then(|s| s.cost_usd),
             stop_reason: s.and_then(|s| s.stop_reason.as_deref().map(str::to_string)),
             thread_id: record.thread.as_ref().map(|t| t.thread_id),
-            client: ex.client_addr.clone(),
+            client: ex.client_app.clone().or_else(|| ex.client_addr.clone()),
             doc,
         }
     }

@@ -31,6 +31,7 @@ mod proptests;
 mod realtime;
 mod responses_items;
 mod responses_stream;
+mod session_key;
 pub mod threads;
 mod timeline;
 mod value;
@@ -115,7 +116,9 @@ pub fn analyse_with(ex: &Exchange, prices: &PriceTable) -> Option<Analysis> {
 }
 
 fn llm_analysis(input: Input, kind: Kind, prices: &PriceTable) -> Analysis {
-    let parsed = parse(&input, kind);
+    let mut parsed = parse(&input, kind);
+    let hints = &mut parsed.request.hints;
+    hints.session = session_key::session_key(&input.ex.request.headers, hints.user_id.as_deref());
     let provider = detect::provider(&input, kind);
     let model = parsed
         .model

@@ -160,6 +160,10 @@ pub struct ThreadHints {
     pub previous_response_id: Option<String>,
     /// OpenAI Responses `conversation` id, or a session header.
     pub conversation: Option<String>,
+    /// The agent's own session key (Claude Code's session id), shared by
+    /// its main conversation, sub-agents and side requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// What the request asked.

@@ -52,6 +52,7 @@ pub(super) fn request(v: &Value) -> Conversation {
             user_id: string_at(v, "user").or_else(|| string_at(v, "safety_identifier")),
             previous_response_id: string_at(v, "previous_response_id"),
             conversation: v.get("conversation").and_then(conversation_id),
+            ..ThreadHints::default()
         },
     }
 }

@@ -34,6 +34,7 @@ fn exchange(path: &str, req: Vec<u8>, ct: &str, status: u16, resp: Vec<u8>) -> E
         id: 1,
         started_at: chrono::DateTime::UNIX_EPOCH,
         client_addr: Some("127.0.0.1:4000".into()),
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: if path == "/sse" { "GET" } else { "POST" }.into(),

@@ -5,7 +5,9 @@
 //! conversation. Hints make it surer: OpenAI Responses
 //! `previous_response_id` and `conversation` name the thread outright;
 //! Anthropic `metadata.user_id` (Claude Code puts its session there) must
-//! match when both turns carry one. A sub-agent — a different system
+//! match when both turns carry one, and so must the agent's session key
+//! (Claude Code's `x-claude-code-session-id`), which also keeps a
+//! compacted history in its thread. A sub-agent — a different system
 //! prompt from the same process — starts its own history, so it never
 //! extends the parent's and stays apart; a side request that replays the
 //! parent's messages under an unrelated system prompt stays apart too.
@@ -19,7 +21,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use serde::Serialize;
 
 use super::Analysis;
-use super::model::{Kind, Message};
+use super::model::{Kind, Message, ToolDef};
 use crate::exchange::ExchangeId;
 
 /// Identifies a conversation (1, 2, 3, … in order of first sight).
@@ -45,6 +47,10 @@ pub struct ThreadInfo {
     /// 0 for the first turn.
     pub turn_index: u32,
     pub changes: Changes,
+    /// The agent's own session key, shared by its main conversation, its
+    /// sub-agents and side requests (which are threads of their own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// The last turn of a thread: what the next turn is compared with.
@@ -56,6 +62,7 @@ struct Turn {
     tools: u64,
     model: Option<String>,
     user_id: Option<String>,
+    session: Option<String>,
     client: Option<String>,
 }
 
@@ -72,6 +79,9 @@ pub struct ThreadTracker {
     threads: HashMap<ThreadId, Thread>,
     /// Response ids and conversation/session ids → thread.
     named: HashMap<String, ThreadId>,
+    /// Each agent session's main conversation: its first thread offering
+    /// tools (side requests such as titles offer none).
+    session_roots: HashMap<String, ThreadId>,
     next_id: ThreadId,
     clock: u64,
 }
@@ -93,7 +103,8 @@ impl ThreadTracker {
         let turn = turn_of(analysis, client_addr);
         let found = self
             .named_thread(analysis)
-            .or_else(|| self.best_match(&turn));
+            .or_else(|| self.best_match(&turn))
+            .or_else(|| self.same_session(&turn));
         let info = match found {
             Some(thread_id) => self.continue_thread(thread_id, turn),
             None => self.start_thread(turn),
@@ -139,6 +150,21 @@ impl ThreadTracker {
             .map(|(id, _)| *id)
     }
 
+    /// A history that no longer extends (compacted, or rewritten by the
+    /// agent) still continues its session's main conversation when the
+    /// system prompt and tools are the same. Only the main one: several
+    /// sub-agents of one kind share a prompt but are separate lanes.
+    fn same_session(&self, turn: &Turn) -> Option<ThreadId> {
+        let key = turn.session.as_ref()?;
+        let root = *self.session_roots.get(key)?;
+        let last = &self.threads.get(&root)?.last;
+        (last.kind == turn.kind
+            && last.system.is_some()
+            && last.system == turn.system
+            && last.tools == turn.tools)
+            .then_some(root)
+    }
+
     fn continue_thread(&mut self, thread_id: ThreadId, turn: Turn) -> ThreadInfo {
         let clock = self.clock;
         let Some(thread) = self.threads.get_mut(&thread_id) else {
@@ -152,12 +178,14 @@ impl ThreadTracker {
             model_changed: turn.model != prev.model,
         };
         thread.turns += 1;
+        let session = turn.session.clone();
         thread.last = turn;
         thread.seen = clock;
         ThreadInfo {
             thread_id,
             turn_index: thread.turns - 1,
             changes,
+            session,
         }
     }
 
@@ -167,6 +195,14 @@ impl ThreadTracker {
             messages_added: turn.messages.len(),
             ..Changes::default()
         };
+        let session = turn.session.clone();
+        if let Some(key) = &session
+            && turn.tools != *NO_TOOLS
+        {
+            self.session_roots
+                .entry(key.clone())
+                .or_insert(self.next_id);
+        }
         let thread = Thread {
             turns: 1,
             last: turn,
@@ -177,6 +213,7 @@ impl ThreadTracker {
             thread_id: self.next_id,
             turn_index: 0,
             changes,
+            session,
         }
     }
 
@@ -192,6 +229,7 @@ impl ThreadTracker {
         if let Some(id) = oldest {
             self.threads.remove(&id);
             self.named.retain(|_, t| *t != id);
+            self.session_roots.retain(|_, t| *t != id);
         }
     }
 }
@@ -225,9 +263,14 @@ fn turn_of(a: &Analysis, client_addr: Option<&str>) -> Turn {
         tools: hash_of(&a.request.tools),
         model: a.model.clone(),
         user_id: a.request.hints.user_id.clone(),
+        session: a.request.hints.session.clone(),
         client: client_addr.map(str::to_string),
     }
 }
+
+/// The tools hash of a request offering none.
+static NO_TOOLS: std::sync::LazyLock<u64> =
+    std::sync::LazyLock::new(|| hash_of(&Vec::<ToolDef>::new()));
 
 fn message_hash(m: &Message) -> u64 {
     hash_of(m)
@@ -244,12 +287,13 @@ fn hash_of<T: Serialize>(v: &T) -> u64 {
 /// True when `new` continues `prev`: same API, no conflicting user id, a
 /// related system prompt, and `prev`'s messages are a prefix of `new`'s.
 fn extends(new: &Turn, prev: &Turn) -> bool {
-    let users_agree = match (&new.user_id, &prev.user_id) {
+    let agree = |a: &Option<String>, b: &Option<String>| match (a, b) {
         (Some(a), Some(b)) => a == b,
         _ => true,
     };
     new.kind == prev.kind
-        && users_agree
+        && agree(&new.user_id, &prev.user_id)
+        && agree(&new.session, &prev.session)
         && !prev.messages.is_empty()
         && new.messages.starts_with(&prev.messages)
         && related(new.system.as_deref(), prev.system.as_deref())

@@ -114,6 +114,7 @@ mod tests {
             id: 1,
             started_at: chrono::DateTime::UNIX_EPOCH,
             client_addr: None,
+            client_app: None,
             via: Via::Other,
             request: Request {
                 method: "POST".into(),

@@ -9,6 +9,7 @@ fn exchange(method: &str, path: &str, req_headers: Vec<(&str, &str)>, body: &str
         id: 1,
         started_at: chrono::DateTime::UNIX_EPOCH,
         client_addr: None,
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: method.into(),

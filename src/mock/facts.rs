@@ -51,6 +51,7 @@ pub fn synthetic_exchange(request: &Request) -> Exchange {
         id: 0,
         started_at: chrono::DateTime::default(),
         client_addr: None,
+        client_app: None,
         via: Via::Other,
         request: request.clone(),
         response: None,

@@ -88,8 +88,16 @@ fn common(ex: &Exchange) -> Vec<KeyValue> {
         KeyValue::new(semconv::SERVER_PORT, i64::from(ex.request.port)),
         KeyValue::new("llmspy.exchange.id", ex.id as i64),
     ];
-    if let Some(client) = &ex.client_addr {
-        attrs.push(KeyValue::new("llmspy.client", client.clone()));
+    // The program that sent it (`llmspy run`'s name, or the socket's owner).
+    if let Some(app) = &ex.client_app {
+        attrs.push(KeyValue::new("llmspy.client", app.clone()));
+    }
+    if let Some(addr) = &ex.client_addr {
+        let ip = addr.rsplit_once(':').map_or(addr.as_str(), |(ip, _)| ip);
+        attrs.push(KeyValue::new(
+            semconv::CLIENT_ADDRESS,
+            ip.trim_matches(['[', ']']).to_string(),
+        ));
     }
     attrs
 }

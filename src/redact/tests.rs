@@ -8,6 +8,7 @@ fn exchange(path: &str, req_headers: &[(&str, &str)], req_body: &str) -> Exchang
         id: 1,
         started_at: chrono::DateTime::UNIX_EPOCH,
         client_addr: None,
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: "POST".into(),

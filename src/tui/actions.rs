@@ -78,6 +78,7 @@ impl App {
             Action::Accept => self.accept(),
             Action::Cancel => self.overlay = None,
             Action::RecordFixture => self.record_fixture(),
+            Action::TurnDiff => self.sessions.diff.toggle(),
         }
     }
 

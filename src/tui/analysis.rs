@@ -3,12 +3,9 @@
 
 use crate::exchange::{Exchange, header, is_event_stream};
 use crate::filter::Facts;
-use crate::llm::{self, Analysis, Changes, Message, Part, Summary};
+use crate::llm::{self, Analysis, Changes, Summary};
 
 use super::rows::{Kind, RowInfo, UsageExtras};
-
-/// Longest lane label taken from a conversation's first user words.
-const LABEL_CHARS: usize = 60;
 
 /// Analyse one exchange (`None` for traffic that is not LLM or MCP).
 pub fn analyse(ex: &Exchange) -> Option<Analysis> {
@@ -94,27 +91,6 @@ pub fn extras(a: &Analysis) -> UsageExtras {
             None => e.message.clone(),
         }),
     }
-}
-
-/// A conversation's name: its first user words.
-pub fn label(a: &Analysis) -> Option<String> {
-    let first = a.request.messages.iter().find(|m| m.role == "user")?;
-    let text: String = first_text(first)?
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut out: String = text.chars().take(LABEL_CHARS).collect();
-    if text.chars().count() > LABEL_CHARS {
-        out.push('…');
-    }
-    Some(out)
-}
-
-fn first_text(m: &Message) -> Option<&str> {
-    m.parts.iter().find_map(|p| match p {
-        Part::Text { text } => Some(text.as_str()),
-        _ => None,
-    })
 }
 
 /// What changed since the previous turn, in words.

@@ -321,6 +321,7 @@ impl App {
             let cleared = self.list.scope.cleared_through;
             self.sessions
                 .refresh(&store, &mut self.rows, self.generation, cleared);
+            self.sessions.prepare_diff(&store);
         }
         let id = self.detail_visible().then(|| self.current_id()).flatten();
         self.detail.show(id);
@@ -341,7 +342,14 @@ impl App {
             self.detail
                 .prepare(&store, info.as_ref(), d.doc.width, d.doc.height);
         }
-        let lanes = self.areas.body.height.saturating_sub(1) / super::views::sessions::LANE_ROWS;
+        let body = self.areas.body.height;
+        // The "what changed" panel takes the lower half.
+        let body = if self.sessions.diff.shown {
+            body - body / 2
+        } else {
+            body
+        };
+        let lanes = body.saturating_sub(1) / super::views::sessions::LANE_ROWS;
         self.sessions.keep_in_view(usize::from(lanes));
         if self.screen == Screen::Library && self.library.needs_default_path() {
             let stamp = (self.info.clock)().with_timezone(&self.info.utc_offset);

@@ -72,6 +72,7 @@ mod tests {
             id: 1,
             started_at: chrono::DateTime::UNIX_EPOCH,
             client_addr: None,
+            client_app: None,
             via: Via::Connect,
             request: Request {
                 method: "POST".into(),

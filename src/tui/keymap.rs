@@ -161,6 +161,7 @@ pub enum Action {
     Accept,
     Cancel,
     RecordFixture,
+    TurnDiff,
 }
 
 /// One row of the key table.
@@ -257,6 +258,7 @@ pub const BINDINGS: &[Binding] = &[
     b(S::Sessions, &[K::Char('g'), K::Home], A::Top, "first lane", None),
     b(S::Sessions, &[K::Char('G'), K::End], A::Bottom, "last lane", None),
     b(S::Sessions, &[K::Enter], A::Open, "open the turn's conversation", Some("open")),
+    b(S::Sessions, &[K::Char('d')], A::TurnDiff, "show or hide what changed at the turn (diffs)", Some("diff")),
     b(S::Library, &[K::Tab, K::BackTab], A::NextPane, "switch Expectations / Export / Runs", Some("switch")),
     b(S::Library, &[K::Char('j'), K::Down], A::Down, "next field", None),
     b(S::Library, &[K::Char('k'), K::Up], A::Up, "previous field", None),

@@ -35,6 +35,7 @@ pub mod sessions;
 pub mod sort;
 pub mod strings;
 pub mod theme;
+mod turn_diff;
 pub mod views;
 
 use std::io::{self, stdout};

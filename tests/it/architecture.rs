@@ -252,6 +252,22 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "front ends read the store and never touch sockets",
     ),
     (
+        "sessions",
+        &[
+            &[
+                "crate::engine",
+                "crate::tui",
+                "crate::api",
+                "crate::cli",
+                "crate::history",
+                "crate::otel",
+                "crate::headless",
+            ],
+            IO,
+        ],
+        "the sessions story is a pure function of captured records",
+    ),
+    (
         "fuzz",
         &[&["crate::tui", "crate::cli"]],
         "fuzz entry points drive parsers, not front ends",

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agent_session;
 mod detail;
 mod keys;
 mod live;

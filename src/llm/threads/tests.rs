@@ -164,3 +164,51 @@ fn eviction_keeps_memory_bounded() {
     }
     assert_eq!(t.threads.len(), MAX_THREADS);
 }
+
+#[test]
+fn the_agents_session_key_keeps_a_compacted_history_and_parts_sub_agents() {
+    let mut t = ThreadTracker::new();
+    let with_session = |system: &str, messages: &[(&str, &str)]| {
+        let mut a = analysis(Kind::Anthropic, Some(system), messages);
+        a.request.hints.session = Some("claude:s1".into());
+        a.request.tools.push(ToolDef {
+            name: "Agent".into(),
+            description: None,
+            schema: None,
+            kind: None,
+        });
+        a
+    };
+    let first = t.observe(1, &with_session(PARENT, &[("user", "fix the bug")]), None);
+    assert_eq!(first.session.as_deref(), Some("claude:s1"));
+    // Compacted: the history no longer extends, the session and prompt match.
+    let compacted = t.observe(
+        2,
+        &with_session(PARENT, &[("user", "summary so far")]),
+        None,
+    );
+    assert_eq!(
+        (compacted.thread_id, compacted.turn_index),
+        (first.thread_id, 1)
+    );
+    // A sub-agent of the same session: its own thread, same session key.
+    let sub = t.observe(
+        3,
+        &with_session("You are a search agent.", &[("user", "find x")]),
+        None,
+    );
+    assert_ne!(sub.thread_id, first.thread_id);
+    assert_eq!(sub.session.as_deref(), Some("claude:s1"));
+    // Another session never joins, even with the same history.
+    let mut other = analysis(
+        Kind::Anthropic,
+        Some(PARENT),
+        &[
+            ("user", "summary so far"),
+            ("assistant", "ok"),
+            ("user", "go"),
+        ],
+    );
+    other.request.hints.session = Some("claude:s2".into());
+    assert_ne!(t.observe(4, &other, None).thread_id, first.thread_id);
+}

@@ -1,6 +1,8 @@
 //! The Sessions screen: each conversation a swim-lane of turn chips (tokens,
-//! cost), what changed at the selected turn, totals, and a strip of the
-//! requests that belong to no conversation.
+//! cost, MCP calls caused), a sub-agent's lane indented under its parent,
+//! what changed at the selected turn and the MCP calls it made, a chart of
+//! the context per turn with the selected turn's breakdown and running
+//! cost, totals, and a strip of the requests that belong to no conversation.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,7 +13,7 @@ use ratatui::widgets::Paragraph;
 use crate::capture::Store;
 use crate::tui::app::App;
 use crate::tui::doc::text_width;
-use crate::tui::sessions::{Lane, Sessions};
+use crate::tui::sessions::{Lane, Sessions, Turn};
 use crate::tui::{strings, theme};
 
 use super::text::{cut, fit};
@@ -21,6 +23,22 @@ pub const LANE_ROWS: u16 = 4;
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
     let s = &app.sessions;
+    let area = if s.diff.shown {
+        let panel = area.height / 2;
+        let lanes = Rect {
+            height: area.height - panel,
+            ..area
+        };
+        let below = Rect {
+            y: area.y + lanes.height,
+            height: panel,
+            ..area
+        };
+        frame.render_widget(Paragraph::new(diff_lines(&s.diff.lines, below)), below);
+        lanes
+    } else {
+        area
+    };
     let width = usize::from(area.width);
     let mut lines = vec![totals(s, width)];
     if s.lanes.is_empty() {
@@ -37,6 +55,23 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
         lines.extend(unscoped(s, store, s.lane == s.lanes.len(), width));
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The "what changed" panel: a rule, then the diff lines coloured.
+fn diff_lines(lines: &[String], area: Rect) -> Vec<Line<'static>> {
+    let width = usize::from(area.width);
+    let mut out = vec![Line::styled("─".repeat(width), theme::DIM)];
+    out.extend(lines.iter().take(usize::from(area.height)).map(|l| {
+        let style = match l.chars().next() {
+            Some('+') => theme::ADDED,
+            Some('-') => theme::ERROR,
+            Some('@') => theme::DIM,
+            Some(' ') => Style::new(),
+            _ => theme::HEADER,
+        };
+        Line::styled(cut(l, width), style)
+    }));
+    out
 }
 
 fn totals(s: &Sessions, width: usize) -> Line<'static> {
@@ -77,13 +112,17 @@ fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Lin
     } else {
         theme::HEADER
     };
+    let label = match lane.parent_turn {
+        Some(parent) => format!("  ↳ from #{parent} · {}", lane.label),
+        None => lane.label.clone(),
+    };
     let head = Line::from(vec![
-        Span::styled(format!(" {}", fit(&lane.label, label_w)), style),
+        Span::styled(format!(" {}", fit(&label, label_w)), style),
         Span::styled(format!(" {right}"), theme::DIM),
     ]);
     let chip = |i: usize| {
         let t = &lane.turns[i];
-        match (t.priced, t.cost) {
+        let mut text = match (t.priced, t.cost) {
             (false, _) => format!("#{}", t.id),
             (true, Some(c)) => format!(
                 "#{} {} {}",
@@ -92,14 +131,14 @@ fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Lin
                 strings::cost(c)
             ),
             (true, None) => format!("#{} {} ?", t.id, strings::tokens(t.tokens)),
+        };
+        if !t.mcp.is_empty() {
+            text.push_str(&format!(" ⚙{}", t.mcp.len()));
         }
+        text
     };
-    let changes = lane
-        .turns
-        .get(turn)
-        .filter(|_| selected)
-        .map(|t| t.changes.join(" · "))
-        .unwrap_or_default();
+    let chosen = lane.turns.get(turn).filter(|_| selected);
+    let changes = chosen.map(turn_story).unwrap_or_default();
     vec![
         head,
         chip_row(lane.turns.len(), selected.then_some(turn), width, chip),
@@ -107,8 +146,64 @@ fn lane_lines(lane: &Lane, selected: bool, turn: usize, width: usize) -> Vec<Lin
             format!("   {}", cut(&changes, width.saturating_sub(3))),
             theme::ADDED,
         ),
-        Line::default(),
+        context_chart(lane, chosen, width),
     ]
+}
+
+/// What changed at a turn, then the MCP calls it caused.
+fn turn_story(t: &Turn) -> String {
+    let mut parts = t.changes.clone();
+    if !t.mcp.is_empty() {
+        let calls: Vec<String> = t
+            .mcp
+            .iter()
+            .map(|(id, tool)| format!("{tool} #{id}"))
+            .collect();
+        parts.push(format!("MCP: {}", calls.join(", ")));
+    }
+    parts.join(" · ")
+}
+
+/// Bars for the context of each turn (height: input tokens), then the
+/// selected turn's split and the running cost. Blank without usage.
+fn context_chart(lane: &Lane, chosen: Option<&Turn>, width: usize) -> Line<'static> {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let inputs: Vec<Option<u64>> = lane
+        .turns
+        .iter()
+        .map(|t| t.context.map(|(r, w, f, _)| r + w + f))
+        .collect();
+    let max = inputs.iter().flatten().copied().max().unwrap_or(0);
+    if max == 0 {
+        return Line::default();
+    }
+    let detail = chosen
+        .and_then(|t| t.context.map(|c| (c, t.running_cost)))
+        .map(|((read, write, fresh, out), running)| {
+            format!(
+                "  read {} · write {} · fresh {} · out {} · so far {}",
+                strings::tokens(read),
+                strings::tokens(write),
+                strings::tokens(fresh),
+                strings::tokens(out),
+                strings::cost(running)
+            )
+        })
+        .unwrap_or_default();
+    let room = width.saturating_sub(text_width(&detail) + 9).max(1);
+    let skip = inputs.len().saturating_sub(room);
+    let bars: String = inputs[skip..]
+        .iter()
+        .map(|i| match i {
+            Some(v) => BARS[((*v * 7) / max) as usize],
+            None => ' ',
+        })
+        .collect();
+    Line::from(vec![
+        Span::styled("   ctx ", theme::DIM),
+        Span::styled(bars, theme::KEY),
+        Span::styled(detail, theme::DIM),
+    ])
 }
 
 /// Chips left to right, starting up to two before the selected one when

@@ -25,6 +25,8 @@ enum Col {
     Method,
     Url,
     Status,
+    /// The program that sent it; shown only when the visible rows know one.
+    App,
     Kind,
     Model,
     In,
@@ -34,13 +36,14 @@ enum Col {
 }
 
 /// Columns left to right with their widths (the URL takes what is left).
-const COLUMNS: [(Col, usize); 12] = [
+const COLUMNS: [(Col, usize); 13] = [
     (Col::Mark, 2),
     (Col::Id, 5),
     (Col::Time, 8),
     (Col::Method, 6),
     (Col::Url, 0),
     (Col::Status, 4),
+    (Col::App, 10),
     (Col::Kind, 9),
     (Col::Model, 16),
     (Col::In, 6),
@@ -50,7 +53,8 @@ const COLUMNS: [(Col, usize); 12] = [
 ];
 
 /// Dropped in this order when the list is too narrow.
-const DROP_ORDER: [Col; 8] = [
+const DROP_ORDER: [Col; 9] = [
+    Col::App,
     Col::Kind,
     Col::Time,
     Col::Dur,
@@ -64,8 +68,11 @@ const DROP_ORDER: [Col; 8] = [
 const MIN_URL: usize = 16;
 
 /// The columns that fit in `width`, with the URL column's width filled in.
-fn columns(width: usize) -> Vec<(Col, usize)> {
+fn columns(width: usize, with_app: bool) -> Vec<(Col, usize)> {
     let mut cols: Vec<(Col, usize)> = COLUMNS.to_vec();
+    if !with_app {
+        cols.retain(|(c, _)| *c != Col::App);
+    }
     let need = |cols: &[(Col, usize)]| cols.iter().map(|(_, w)| w + 1).sum::<usize>() + MIN_URL;
     for drop in DROP_ORDER {
         if need(&cols) <= width {
@@ -91,6 +98,7 @@ fn title(col: Col) -> &'static str {
         Col::Method => "method",
         Col::Url => "host/path",
         Col::Status => "code",
+        Col::App => "app",
         Col::Kind => "kind",
         Col::Model => "model",
         Col::In => "in",
@@ -119,7 +127,15 @@ fn right_aligned(col: Col) -> bool {
 }
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
-    let cols = columns(usize::from(area.width));
+    let rows = usize::from(area.height.saturating_sub(1));
+    let window = app.list.offset..(app.list.offset + rows).min(app.list.len());
+    let with_app = window.clone().any(|row| {
+        app.list
+            .id_at(row)
+            .and_then(|id| store.get(id))
+            .is_some_and(|r| r.exchange.client_app.is_some())
+    });
+    let cols = columns(usize::from(area.width), with_app);
     let mut lines = vec![header(&cols, app)];
     if app.list.is_empty() {
         let below = Rect {
@@ -129,8 +145,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
         };
         frame.render_widget(empty(app, store), below);
     }
-    let rows = usize::from(area.height.saturating_sub(1));
-    for row in app.list.offset..(app.list.offset + rows).min(app.list.len()) {
+    for row in window {
         let Some(id) = app.list.id_at(row) else {
             continue;
         };
@@ -262,6 +277,7 @@ fn cell(col: Col, ex: &Exchange, info: &RowInfo, flags: Flags, app: &App) -> (St
             ex.request.path
         )),
         Col::Status => status(ex),
+        Col::App => (ex.client_app.clone().unwrap_or_default(), theme::DIM),
         Col::Kind => (info.kind_label().to_string(), theme::DIM),
         Col::Model => plain(info.model_label().to_string()),
         Col::In => plain(info.tokens_in.map(strings::tokens).unwrap_or_default()),
@@ -328,7 +344,7 @@ mod tests {
     use super::*;
 
     fn names(width: usize) -> Vec<Col> {
-        columns(width).into_iter().map(|(c, _)| c).collect()
+        columns(width, false).into_iter().map(|(c, _)| c).collect()
     }
 
     #[test]
@@ -340,7 +356,13 @@ mod tests {
         assert!(!names(80).contains(&Col::Dur));
         assert!(names(80).contains(&Col::Model));
         assert_eq!(names(30), vec![Col::Mark, Col::Id, Col::Url, Col::Status]);
-        let total: usize = columns(80).iter().map(|(_, w)| w + 1).sum();
+        let total: usize = columns(80, false).iter().map(|(_, w)| w + 1).sum();
         assert_eq!(total, 80);
+        let with_app: Vec<Col> = columns(160, true).into_iter().map(|(c, _)| c).collect();
+        assert!(with_app.contains(&Col::App));
+        assert!(
+            !columns(100, true).iter().any(|(c, _)| *c == Col::App),
+            "dropped first"
+        );
     }
 }

@@ -47,6 +47,7 @@ fn exchange(s: Spec, response: Option<Response>) -> Exchange {
         id: s.id,
         started_at: at(s.id as u32),
         client_addr: Some("127.0.0.1:50000".into()),
+        client_app: None,
         via: Via::Connect,
         request: Request {
             method: s.method.into(),

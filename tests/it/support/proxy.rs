@@ -45,6 +45,8 @@ pub struct Options {
     pub sinks: Vec<llmspy::capture::Sink>,
     /// The exporter whose state `/llmspy/status` reports.
     pub exporter: Option<Arc<llmspy::otel::ExporterStatus>>,
+    /// `--route NAME=URL`.
+    pub routes: llmspy::engine::Routes,
 }
 
 impl TestProxy {
@@ -110,6 +112,7 @@ impl TestProxy {
             api,
             responder,
             proxy_auth: opts.proxy_auth,
+            routes: opts.routes,
         })
         .await
         .expect("engine starts");

@@ -64,6 +64,7 @@ pub fn exchange(id: ExchangeId, req: Request, resp: Option<Response>) -> Exchang
         id,
         started_at: at(id as i64),
         client_addr: Some("127.0.0.1:50000".into()),
+        client_app: None,
         via: Via::Connect,
         request: req,
         response: resp,
