@@ -133,16 +133,17 @@ start_llmspy late --otlp "http://127.0.0.1:$late_port"
 agent late
 kill -0 "$llmspy_pid" || die "llmspy exited while the collector was down" "$work/late.log"
 # The first export attempt fails a moment after the traffic; its error shows in the status.
+export_error() {
+  curl -sS --noproxy '*' -X PUT "http://$addr/llmspy/status" |
+    "$py" -c 'import json, sys; print(json.load(sys.stdin)["otlp"]["lastError"] or "")'
+}
+error=""
 for _ in $(seq 1 100); do
-  status="$(curl -sS --noproxy '*' -X PUT "http://$addr/llmspy/status")"
-  case "$status" in
-    *'"lastError": null'*) sleep 0.1 ;;
-    *) break ;;
-  esac
+  error="$(export_error)"
+  [ -n "$error" ] && break
+  sleep 0.1
 done
-case "$status" in
-  *'"lastError": null'*) die "no export error reported while the collector was down: $status" ;;
-esac
+[ -n "$error" ] || die "no export error reported while the collector was down" "$work/late.log"
 start_receiver "$work/rx-late" "$late_port" 0
 for _ in $(seq 1 300); do
   [ "$(cat "$work/rx-late/traces.jsonl" 2>/dev/null | wc -l)" -gt 0 ] &&
