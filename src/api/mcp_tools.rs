@@ -4,8 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::expectations::MockContext;
+use super::context::ApiContext;
 use super::fixtures::{RecordRequest, record_fixture};
+use super::reply::error_chain;
 use crate::capture::{CaptureMsg, Record};
 use crate::exchange::{Body, Request};
 use crate::filter::{self, Facts};
@@ -90,7 +91,7 @@ fn tool(name: &str, description: &str, schema: Value) -> Value {
 }
 
 /// `tools/call`: the tool's result as MCP content.
-pub fn call(ctx: &MockContext, params: &Value) -> Value {
+pub fn call(ctx: &ApiContext, params: &Value) -> Value {
     let name = params
         .get("name")
         .and_then(Value::as_str)
@@ -249,12 +250,12 @@ fn text_arg(args: &Value, key: &str) -> Result<String, String> {
         .ok_or_else(|| format!("missing argument {key:?} (a string)"))
 }
 
-fn record(ctx: &MockContext, args: &Value) -> ToolResult {
+fn record(ctx: &ApiContext, args: &Value) -> ToolResult {
     text_arg(args, "path")?;
     record_fixture(ctx, &RecordRequest::from_json(args)).map_err(|e| e.message)
 }
 
-fn load(ctx: &MockContext, args: &Value) -> ToolResult {
+fn load(ctx: &ApiContext, args: &Value) -> ToolResult {
     let asked = text_arg(args, "path")?;
     let path = ctx.resolve_file(&asked).map_err(|e| e.to_string())?;
     // Every file of a directory goes through the files root too: a link
@@ -264,18 +265,16 @@ fn load(ctx: &MockContext, args: &Value) -> ToolResult {
             .map_err(|e| crate::mock::loader::LoadError::Refused(e.to_string()))
     };
     let list = crate::mock::loader::load_with(&path, &read).map_err(|e| error_chain(&e))?;
-    let stored = ctx.mock.upsert(list);
+    let stored = mock(ctx)?.upsert(list);
     Ok(json!({ "loaded": stored.len(), "path": path.display().to_string() }))
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    out
+/// The expectations the mock tools work on (the MCP server is served only
+/// with them, so their absence is an answer, not a crash).
+fn mock(ctx: &ApiContext) -> Result<&crate::mock::Expectations, String> {
+    ctx.mock
+        .as_ref()
+        .ok_or_else(|| "this llmspy serves no mock expectations".to_string())
 }
 
 fn facts(r: &Record) -> Option<Facts> {
@@ -288,7 +287,7 @@ fn facts(r: &Record) -> Option<Facts> {
     })
 }
 
-fn list_traffic(ctx: &MockContext, args: &Value) -> ToolResult {
+fn list_traffic(ctx: &ApiContext, args: &Value) -> ToolResult {
     let expr = args.get("filter").and_then(Value::as_str).unwrap_or("");
     let f = filter::parse(expr).map_err(|e| format!("bad filter {expr:?}: {e}"))?;
     let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(200) as usize;
@@ -319,7 +318,7 @@ fn row(r: &Record) -> Value {
     })
 }
 
-fn get_exchange(ctx: &MockContext, args: &Value) -> ToolResult {
+fn get_exchange(ctx: &ApiContext, args: &Value) -> ToolResult {
     let id = args
         .get("id")
         .and_then(Value::as_u64)
@@ -338,18 +337,17 @@ fn get_exchange(ctx: &MockContext, args: &Value) -> ToolResult {
     }))
 }
 
-fn create(ctx: &MockContext, args: &Value) -> ToolResult {
+fn create(ctx: &ApiContext, args: &Value) -> ToolResult {
     let doc = args
         .get("expectation")
         .ok_or("missing argument \"expectation\"")?;
-    let stored = ctx
-        .mock
+    let stored = mock(ctx)?
         .upsert_json(doc)
         .map_err(|e| format!("incorrect expectation: {e}"))?;
     Ok(json!({ "created": stored }))
 }
 
-fn clear(ctx: &MockContext, args: &Value) -> ToolResult {
+fn clear(ctx: &ApiContext, args: &Value) -> ToolResult {
     let kind = args
         .get("type")
         .and_then(Value::as_str)
@@ -365,11 +363,14 @@ fn clear(ctx: &MockContext, args: &Value) -> ToolResult {
     if log {
         ctx.recorder.send(CaptureMsg::Clear(None));
     }
-    let expectations = if exps { ctx.mock.clear() } else { 0 };
+    let expectations = match &ctx.mock {
+        Some(mock) if exps => mock.clear(),
+        _ => 0,
+    };
     Ok(json!({ "cleared": exchanges, "expectationsCleared": expectations }))
 }
 
-fn export(ctx: &MockContext, args: &Value) -> ToolResult {
+fn export(ctx: &ApiContext, args: &Value) -> ToolResult {
     let name = text_arg(args, "format")?;
     let format: crate::export::Format = name.parse().map_err(|e| format!("{e}"))?;
     let exchanges: Vec<_> = ctx
@@ -399,7 +400,7 @@ fn export(ctx: &MockContext, args: &Value) -> ToolResult {
     }
 }
 
-fn mismatch(ctx: &MockContext, args: &Value) -> ToolResult {
+fn mismatch(ctx: &ApiContext, args: &Value) -> ToolResult {
     let request = match (
         args.get("exchangeId").and_then(Value::as_u64),
         args.get("request"),
@@ -413,7 +414,7 @@ fn mismatch(ctx: &MockContext, args: &Value) -> ToolResult {
         (None, Some(r)) => request_from(r),
         (None, None) => return Err("pass exchangeId or request".into()),
     };
-    match ctx.mock.explain(&request) {
+    match mock(ctx)?.explain(&request) {
         Some(x) if x.differences.is_empty() => Ok(
             json!({ "matches": x.expectation_id, "explanation": "the request matches this expectation" }),
         ),
