@@ -23,6 +23,7 @@ pub mod expectations;
 pub mod files;
 pub mod fixtures;
 pub mod guard;
+pub mod mcp_args;
 pub mod mcp_server;
 pub mod mcp_tools;
 pub mod params;

@@ -277,7 +277,11 @@ async fn llm_and_mcp_calls_become_genai_spans_in_one_trace_per_conversation() {
     // moment before the exporter reads its answer and counts them.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     while s.status.sent() < 4 {
-        assert!(tokio::time::Instant::now() < deadline, "{}", s.status.line());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            s.status.line()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let status: Value = crate::mcp_server::direct()
