@@ -227,7 +227,8 @@ fn get_exchange(ctx: &ApiContext, args: &Value) -> ToolResult {
         .store
         .exchange(id)
         .ok_or_else(|| format!("no exchange {id}; list_traffic shows the ids"))?;
-    let analysis = crate::llm::analyse(&ex);
+    let analysis = crate::analyses::analyse(&ex);
+    let analysis = analysis.as_deref();
     Ok(json!({
         "id": ex.id, "method": ex.request.method, "url": ex.url(), "state": ex.state.label(),
         "status": ex.response.as_ref().map(|r| r.status),
