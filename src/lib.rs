@@ -5,6 +5,7 @@
 //! consumers (the TUI, [`headless`], the control API). [`engine`] is the only
 //! code that touches sockets. `tests/it/architecture.rs` enforces these rules.
 
+pub mod analyses;
 pub mod api;
 pub mod ca;
 pub mod capture;

@@ -14,6 +14,19 @@ pub fn percent_decode_keep_plus(s: &str) -> String {
     decode_escapes(s, false)
 }
 
+/// `name=value` pairs of a query string in order, percent-decoded (`+` as
+/// space); a name without `=` has an empty value.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
 fn decode_escapes(s: &str, plus_is_space: bool) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

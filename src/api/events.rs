@@ -18,9 +18,10 @@ use http_body_util::BodyExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc};
 
+use super::context::ApiContext;
 use super::params::{self, EventsParams};
+use super::reply::param_error;
 use super::select::Selection;
-use super::{ApiContext, param_error};
 use crate::capture::{StoreEvent, StoreReader};
 use crate::engine::{BoxError, UpstreamBody};
 

@@ -7,12 +7,13 @@
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::expectations::{Call, MockContext};
-use super::{error, json_response};
+use super::call::Call;
+use super::context::ApiContext;
+use super::reply::{error, json_response};
 use crate::engine::UpstreamBody;
 use crate::exchange::Exchange;
 use crate::mock::fixtures::{self, Fixture, RecordOptions};
-use crate::urlcodec::percent_decode;
+use crate::urlcodec::query_pairs;
 
 /// What to record and where to put it.
 #[derive(Debug, Clone, Default)]
@@ -51,7 +52,7 @@ impl RecordRequest {
     }
 }
 
-pub fn record(ctx: &MockContext, call: &Call) -> Response<UpstreamBody> {
+pub fn record(ctx: &ApiContext, call: &Call) -> Response<UpstreamBody> {
     let mut args = query_object(&call.query);
     if !call.body.iter().all(u8::is_ascii_whitespace) {
         match serde_json::from_slice::<Value>(&call.body) {
@@ -72,7 +73,7 @@ pub fn record(ctx: &MockContext, call: &Call) -> Response<UpstreamBody> {
 
 /// Record, write the file when asked, and summarise (with the fixture
 /// itself when no file was written). Shared with the MCP tool.
-pub fn record_fixture(ctx: &MockContext, req: &RecordRequest) -> Result<Value, RecordError> {
+pub fn record_fixture(ctx: &ApiContext, req: &RecordRequest) -> Result<Value, RecordError> {
     let exchanges: Vec<Exchange> = ctx
         .store
         .read()
@@ -126,13 +127,9 @@ fn summary(f: &Fixture) -> Value {
 }
 
 /// `a=1&b=x%20y` as a JSON object of strings.
-pub fn query_object(query: &str) -> serde_json::Map<String, Value> {
-    query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), Value::String(percent_decode(v)))
-        })
+fn query_object(query: &str) -> serde_json::Map<String, Value> {
+    query_pairs(query)
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
         .collect()
 }

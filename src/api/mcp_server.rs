@@ -14,8 +14,9 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::expectations::{Call, MockContext};
-use super::{bytes_response, error, json_response};
+use super::call::Call;
+use super::context::ApiContext;
+use super::reply::{bytes_response, error, json_response};
 use crate::capture::CaptureMsg;
 use crate::engine::UpstreamBody;
 use crate::exchange::{Body, Exchange, Request, Response as Resp, State, Timings, Via};
@@ -38,7 +39,7 @@ impl Sessions {
 }
 
 /// One request of the streamable HTTP transport.
-pub fn serve(ctx: &MockContext, call: &Call) -> Response<UpstreamBody> {
+pub fn serve(ctx: &ApiContext, call: &Call) -> Response<UpstreamBody> {
     match call.method {
         Method::POST => post(ctx, &call.body),
         // Sessions hold no state worth tearing down.
@@ -50,7 +51,7 @@ pub fn serve(ctx: &MockContext, call: &Call) -> Response<UpstreamBody> {
     }
 }
 
-fn post(ctx: &MockContext, body: &Bytes) -> Response<UpstreamBody> {
+fn post(ctx: &ApiContext, body: &Bytes) -> Response<UpstreamBody> {
     let msg: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
@@ -80,7 +81,7 @@ fn post(ctx: &MockContext, body: &Bytes) -> Response<UpstreamBody> {
     rpc_response(&reply)
 }
 
-fn initialize(ctx: &MockContext, id: Value, params: &Value) -> Response<UpstreamBody> {
+fn initialize(ctx: &ApiContext, id: Value, params: &Value) -> Response<UpstreamBody> {
     let asked = params.get("protocolVersion").and_then(Value::as_str);
     let version = match asked {
         Some(v @ ("2025-06-18" | "2025-03-26")) => v,
@@ -113,8 +114,8 @@ fn rpc_response(v: &Value) -> Response<UpstreamBody> {
 
 /// `POST mcp-stdio/ingest`: `{"command": "…", "request": {…},
 /// "response": {…}|null, "durationUs": n}` becomes one captured exchange.
-pub fn ingest(ctx: &MockContext, body: &Bytes) -> Response<UpstreamBody> {
-    let doc: Value = match serde_json::from_slice(body) {
+pub fn ingest(ctx: &ApiContext, call: &Call) -> Response<UpstreamBody> {
+    let doc: Value = match serde_json::from_slice(&call.body) {
         Ok(v) => v,
         Err(e) => return error(StatusCode::BAD_REQUEST, &format!("not JSON: {e}")),
     };

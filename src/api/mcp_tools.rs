@@ -4,8 +4,10 @@
 
 use serde_json::{Value, json};
 
-use super::expectations::MockContext;
+use super::context::ApiContext;
 use super::fixtures::{RecordRequest, record_fixture};
+use super::mcp_args::{check_args, text_arg};
+use super::reply::error_chain;
 use crate::capture::{CaptureMsg, Record};
 use crate::exchange::{Body, Request};
 use crate::filter::{self, Facts};
@@ -14,8 +16,22 @@ type ToolResult = Result<Value, String>;
 
 /// `tools/list`.
 pub fn list() -> Vec<Value> {
-    let s = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
-    let text = |d: &str| json!({ "type": "string", "description": d });
+    let mut tools = file_and_traffic_tools();
+    tools.extend(mock_and_export_tools());
+    tools
+}
+
+/// A JSON schema object with these properties.
+fn schema(props: Value, required: &[&str]) -> Value {
+    json!({ "type": "object", "properties": props, "required": required })
+}
+
+fn text(description: &str) -> Value {
+    json!({ "type": "string", "description": description })
+}
+
+fn file_and_traffic_tools() -> Vec<Value> {
+    let s = schema;
     vec![
         tool(
             "record_llm_fixtures",
@@ -48,6 +64,12 @@ pub fn list() -> Vec<Value> {
             "One exchange decoded: request, response status, LLM conversation, reply, usage, stream timeline or MCP call.",
             s(json!({"id": {"type": "integer"}}), &["id"]),
         ),
+    ]
+}
+
+fn mock_and_export_tools() -> Vec<Value> {
+    let s = schema;
+    vec![
         tool(
             "create_expectation",
             "Create or update mock expectations (MockServer JSON: httpRequest plus httpResponse, httpSseResponse, httpLlmResponse, …).",
@@ -90,7 +112,7 @@ fn tool(name: &str, description: &str, schema: Value) -> Value {
 }
 
 /// `tools/call`: the tool's result as MCP content.
-pub fn call(ctx: &MockContext, params: &Value) -> Value {
+pub fn call(ctx: &ApiContext, params: &Value) -> Value {
     let name = params
         .get("name")
         .and_then(Value::as_str)
@@ -128,133 +150,12 @@ pub fn call(ctx: &MockContext, params: &Value) -> Value {
     }
 }
 
-/// Check `args` against a tool's `schema` (the subset `list` uses: an
-/// object of typed properties, `required`, `enum`, `minimum`), naming the
-/// argument at fault and what it should be. A `null` optional argument
-/// counts as absent.
-fn check_args(tool: &str, schema: &Value, args: &Value) -> Result<(), String> {
-    let empty = serde_json::Map::new();
-    let props = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let takes = || {
-        let names: Vec<&str> = props.keys().map(String::as_str).collect();
-        if names.is_empty() {
-            format!("{tool} takes no arguments")
-        } else {
-            format!("{tool} takes {}", names.join(", "))
-        }
-    };
-    let Some(given) = args.as_object() else {
-        return Err(format!(
-            "the arguments must be a JSON object, got {}; {}",
-            describe(args),
-            takes()
-        ));
-    };
-    for (key, value) in given {
-        let Some(prop) = props.get(key) else {
-            return Err(format!("unknown argument {key:?}; {}", takes()));
-        };
-        if value.is_null() {
-            continue;
-        }
-        if !type_matches(prop.get("type"), value) {
-            return Err(format!(
-                "argument {key:?} must be {}, got {}",
-                expected(prop),
-                describe(value)
-            ));
-        }
-        if let Some(allowed) = prop.get("enum").and_then(Value::as_array)
-            && !allowed.contains(value)
-        {
-            return Err(format!(
-                "argument {key:?} must be one of {}, got {value}",
-                Value::Array(allowed.clone())
-            ));
-        }
-        if let (Some(min), Some(n)) = (prop.get("minimum").and_then(Value::as_f64), value.as_f64())
-            && n < min
-        {
-            return Err(format!("argument {key:?} must be at least {min}, got {n}"));
-        }
-    }
-    let required = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str);
-    for key in required {
-        if given.get(key).is_none_or(Value::is_null) {
-            let what = props.get(key).map(expected).unwrap_or_default();
-            return Err(format!("missing argument {key:?} ({what}); {}", takes()));
-        }
-    }
-    Ok(())
-}
-
-fn type_matches(ty: Option<&Value>, v: &Value) -> bool {
-    let one = |t: &str| match t {
-        "string" => v.is_string(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        _ => true,
-    };
-    match ty {
-        Some(Value::String(t)) => one(t),
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(one),
-        _ => true,
-    }
-}
-
-/// `a string`, `an integer`, `an object or an array`.
-fn expected(prop: &Value) -> String {
-    let article = |t: &str| match t {
-        "integer" | "object" | "array" => format!("an {t}"),
-        other => format!("a {other}"),
-    };
-    match prop.get("type") {
-        Some(Value::String(t)) => article(t),
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .map(article)
-            .collect::<Vec<_>>()
-            .join(" or "),
-        _ => "a value".into(),
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("the boolean {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string {s:?}"),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-    }
-}
-
-fn text_arg(args: &Value, key: &str) -> Result<String, String> {
-    args.get(key)
-        .and_then(Value::as_str)
-        .map(String::from)
-        .ok_or_else(|| format!("missing argument {key:?} (a string)"))
-}
-
-fn record(ctx: &MockContext, args: &Value) -> ToolResult {
+fn record(ctx: &ApiContext, args: &Value) -> ToolResult {
     text_arg(args, "path")?;
     record_fixture(ctx, &RecordRequest::from_json(args)).map_err(|e| e.message)
 }
 
-fn load(ctx: &MockContext, args: &Value) -> ToolResult {
+fn load(ctx: &ApiContext, args: &Value) -> ToolResult {
     let asked = text_arg(args, "path")?;
     let path = ctx.resolve_file(&asked).map_err(|e| e.to_string())?;
     // Every file of a directory goes through the files root too: a link
@@ -264,18 +165,16 @@ fn load(ctx: &MockContext, args: &Value) -> ToolResult {
             .map_err(|e| crate::mock::loader::LoadError::Refused(e.to_string()))
     };
     let list = crate::mock::loader::load_with(&path, &read).map_err(|e| error_chain(&e))?;
-    let stored = ctx.mock.upsert(list);
+    let stored = mock(ctx)?.upsert(list);
     Ok(json!({ "loaded": stored.len(), "path": path.display().to_string() }))
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    out
+/// The expectations the mock tools work on (the MCP server is served only
+/// with them, so their absence is an answer, not a crash).
+fn mock(ctx: &ApiContext) -> Result<&crate::mock::Expectations, String> {
+    ctx.mock
+        .as_ref()
+        .ok_or_else(|| "this llmspy serves no mock expectations".to_string())
 }
 
 fn facts(r: &Record) -> Option<Facts> {
@@ -288,7 +187,7 @@ fn facts(r: &Record) -> Option<Facts> {
     })
 }
 
-fn list_traffic(ctx: &MockContext, args: &Value) -> ToolResult {
+fn list_traffic(ctx: &ApiContext, args: &Value) -> ToolResult {
     let expr = args.get("filter").and_then(Value::as_str).unwrap_or("");
     let f = filter::parse(expr).map_err(|e| format!("bad filter {expr:?}: {e}"))?;
     let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(200) as usize;
@@ -319,7 +218,7 @@ fn row(r: &Record) -> Value {
     })
 }
 
-fn get_exchange(ctx: &MockContext, args: &Value) -> ToolResult {
+fn get_exchange(ctx: &ApiContext, args: &Value) -> ToolResult {
     let id = args
         .get("id")
         .and_then(Value::as_u64)
@@ -328,7 +227,8 @@ fn get_exchange(ctx: &MockContext, args: &Value) -> ToolResult {
         .store
         .exchange(id)
         .ok_or_else(|| format!("no exchange {id}; list_traffic shows the ids"))?;
-    let analysis = crate::llm::analyse(&ex);
+    let analysis = crate::analyses::analyse(&ex);
+    let analysis = analysis.as_deref();
     Ok(json!({
         "id": ex.id, "method": ex.request.method, "url": ex.url(), "state": ex.state.label(),
         "status": ex.response.as_ref().map(|r| r.status),
@@ -338,18 +238,17 @@ fn get_exchange(ctx: &MockContext, args: &Value) -> ToolResult {
     }))
 }
 
-fn create(ctx: &MockContext, args: &Value) -> ToolResult {
+fn create(ctx: &ApiContext, args: &Value) -> ToolResult {
     let doc = args
         .get("expectation")
         .ok_or("missing argument \"expectation\"")?;
-    let stored = ctx
-        .mock
+    let stored = mock(ctx)?
         .upsert_json(doc)
         .map_err(|e| format!("incorrect expectation: {e}"))?;
     Ok(json!({ "created": stored }))
 }
 
-fn clear(ctx: &MockContext, args: &Value) -> ToolResult {
+fn clear(ctx: &ApiContext, args: &Value) -> ToolResult {
     let kind = args
         .get("type")
         .and_then(Value::as_str)
@@ -365,11 +264,14 @@ fn clear(ctx: &MockContext, args: &Value) -> ToolResult {
     if log {
         ctx.recorder.send(CaptureMsg::Clear(None));
     }
-    let expectations = if exps { ctx.mock.clear() } else { 0 };
+    let expectations = match &ctx.mock {
+        Some(mock) if exps => mock.clear(),
+        _ => 0,
+    };
     Ok(json!({ "cleared": exchanges, "expectationsCleared": expectations }))
 }
 
-fn export(ctx: &MockContext, args: &Value) -> ToolResult {
+fn export(ctx: &ApiContext, args: &Value) -> ToolResult {
     let name = text_arg(args, "format")?;
     let format: crate::export::Format = name.parse().map_err(|e| format!("{e}"))?;
     let exchanges: Vec<_> = ctx
@@ -399,7 +301,7 @@ fn export(ctx: &MockContext, args: &Value) -> ToolResult {
     }
 }
 
-fn mismatch(ctx: &MockContext, args: &Value) -> ToolResult {
+fn mismatch(ctx: &ApiContext, args: &Value) -> ToolResult {
     let request = match (
         args.get("exchangeId").and_then(Value::as_u64),
         args.get("request"),
@@ -413,7 +315,7 @@ fn mismatch(ctx: &MockContext, args: &Value) -> ToolResult {
         (None, Some(r)) => request_from(r),
         (None, None) => return Err("pass exchangeId or request".into()),
     };
-    match ctx.mock.explain(&request) {
+    match mock(ctx)?.explain(&request) {
         Some(x) if x.differences.is_empty() => Ok(
             json!({ "matches": x.expectation_id, "explanation": "the request matches this expectation" }),
         ),

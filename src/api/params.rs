@@ -154,7 +154,7 @@ const RETRIEVE_PARAMS: &[&str] = &["type", "format", "filter", "redact", "id"];
 
 /// Parse `retrieve`'s query string.
 pub fn retrieve(query: &str) -> Result<RetrieveParams, ParamError> {
-    let pairs = parse_query(query);
+    let pairs = query_pairs(query);
     known_only(&pairs, RETRIEVE_PARAMS)?;
     let mut out = RetrieveParams::default();
     if let Some(v) = param(&pairs, "type") {
@@ -199,7 +199,7 @@ pub struct ClearParams {
 
 /// Parse `clear`'s query string.
 pub fn clear(query: &str) -> Result<ClearParams, ParamError> {
-    let pairs = parse_query(query);
+    let pairs = query_pairs(query);
     known_only(&pairs, &["type", "filter"])?;
     let kind = match param(&pairs, "type") {
         Some(v) => v.parse()?,
@@ -220,7 +220,7 @@ pub struct EventsParams {
 
 /// Parse `events`' query string.
 pub fn events(query: &str) -> Result<EventsParams, ParamError> {
-    let pairs = parse_query(query);
+    let pairs = query_pairs(query);
     known_only(&pairs, &["filter", "redact"])?;
     Ok(EventsParams {
         filter: filter_param(&pairs)?,
@@ -275,18 +275,6 @@ fn known_only(pairs: &[(String, String)], known: &[&str]) -> Result<(), ParamErr
     }
 }
 
-/// Split a query string into decoded `(name, value)` pairs.
-pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
 /// The first value of `name` (names ignore case).
 pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
     params
@@ -295,8 +283,8 @@ pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-use crate::urlcodec::percent_decode;
 pub use crate::urlcodec::percent_encode;
+use crate::urlcodec::query_pairs;
 
 #[cfg(test)]
 mod tests {
@@ -304,16 +292,16 @@ mod tests {
 
     #[test]
     fn query_parsing_decodes_percent_and_plus() {
-        let p = parse_query("type=request_responses&filter=~p%20anthropic+x&x");
+        let p = query_pairs("type=request_responses&filter=~p%20anthropic+x&x");
         assert_eq!(param(&p, "TYPE").as_deref(), Some("request_responses"));
         assert_eq!(param(&p, "filter").as_deref(), Some("~p anthropic x"));
         assert_eq!(param(&p, "x").as_deref(), Some(""));
-        assert_eq!(parse_query("a=%zz")[0].1, "%zz");
-        assert_eq!(parse_query("a=%4")[0].1, "%4");
-        assert_eq!(parse_query("a=%é1")[0].1, "%é1");
+        assert_eq!(query_pairs("a=%zz")[0].1, "%zz");
+        assert_eq!(query_pairs("a=%4")[0].1, "%4");
+        assert_eq!(query_pairs("a=%é1")[0].1, "%é1");
         let text = "~p anthropic & !~c 200 | ~b \"a=b\"";
         assert_eq!(
-            parse_query(&format!("f={}", percent_encode(text)))[0].1,
+            query_pairs(&format!("f={}", percent_encode(text)))[0].1,
             text
         );
     }

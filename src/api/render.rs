@@ -204,7 +204,7 @@ pub fn export_bytes(
 
 /// The reassembled reply of an LLM exchange, for every export format.
 fn assistant_text(ex: &Exchange) -> Option<String> {
-    let reply = crate::llm::analyse(ex)?.reply?;
+    let reply = crate::analyses::analyse(ex)?.reply.clone()?;
     Some(reply.text()).filter(|t| !t.is_empty())
 }
 
@@ -212,7 +212,7 @@ fn conversation_json(records: &[Record], params: &RetrieveParams) -> Result<Valu
     let id = params.id.unwrap_or_default();
     let record = records.first().ok_or(RetrieveError::NoExchange(id))?;
     let analysis =
-        crate::llm::analyse(&record.exchange).ok_or(RetrieveError::NotConversation(id))?;
+        crate::analyses::analyse(&record.exchange).ok_or(RetrieveError::NotConversation(id))?;
     Ok(analysis.conversation_json(record.thread.as_ref()))
 }
 
@@ -226,7 +226,7 @@ fn request_json(record: &Record) -> Value {
 pub fn exchange_json(record: &Record) -> Value {
     let mut v = json!(native::to_json(&record.exchange));
     if record.summary.is_some()
-        && let Some(a) = crate::llm::analyse(&record.exchange)
+        && let Some(a) = crate::analyses::analyse(&record.exchange)
         && let Some(obj) = v.as_object_mut()
     {
         let thread = record.thread.as_ref().map(|t| t.thread_id);

@@ -40,7 +40,7 @@ impl Selection {
             .filter
             .as_ref()
             .filter(|f| !f.is_all())
-            .and_then(|_| crate::llm::analyse(exchange))
+            .and_then(|_| crate::analyses::analyse(exchange))
             .map(|a| facts(&a.summary()));
         self.matches(exchange, facts.as_ref())
     }

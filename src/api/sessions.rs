@@ -38,9 +38,9 @@ pub fn group(records: &[Record]) -> Grouped<'_> {
 pub fn json(records: &[Record]) -> Value {
     let refs: Vec<&Record> = records.iter().collect();
     let by_id: HashMap<u64, &Record> = refs.iter().map(|r| (r.exchange.id, *r)).collect();
-    let mut analyses: HashMap<u64, Analysis> = HashMap::new();
+    let mut analyses: HashMap<u64, Arc<Analysis>> = HashMap::new();
     let story = crate::sessions::build(&refs, &|r| r.thread.clone(), &mut |r| {
-        let a = crate::llm::analyse(&r.exchange)?;
+        let a = crate::analyses::analyse(&r.exchange)?;
         let facts = Arc::new(Facts::of(&a));
         analyses.insert(r.exchange.id, a);
         Some(facts)
@@ -85,7 +85,7 @@ pub fn json(records: &[Record]) -> Value {
 /// What turns are looked up in.
 struct Context<'a> {
     by_id: &'a HashMap<u64, &'a Record>,
-    analyses: &'a HashMap<u64, Analysis>,
+    analyses: &'a HashMap<u64, Arc<Analysis>>,
 }
 
 fn session(lane: &Lane, records: &[&Record], totals: &Totals, cx: &Context<'_>) -> Value {
@@ -100,7 +100,7 @@ fn session(lane: &Lane, records: &[&Record], totals: &Totals, cx: &Context<'_>) 
             let this = cx.analyses.get(&t.id);
             let diff = this.map(|a| crate::sessions::diff::between(prev, a));
             if this.is_some() {
-                prev = this;
+                prev = this.map(|a| &**a);
             }
             turn(r, t, diff, cx)
         })

@@ -1,15 +1,12 @@
-//! Wiring of mock expectations into the proxy: `--init PATH` (or the
-//! config's `initializationJsonPath`), `--replay-strict`, and the mock
-//! routes in front of the control API.
+//! The mock expectations the proxy starts with: `--init PATH` (or the
+//! config's `initializationJsonPath`) and `--replay-strict`.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 
 use super::args::ProxyArgs;
-use crate::capture::{Recorder, StoreReader};
 use crate::config::Layered;
-use crate::engine::ApiHandler;
 use crate::mock::Expectations;
 
 /// The expectations the proxy starts with. A broken file stops the start,
@@ -41,22 +38,4 @@ fn init_path(args: &ProxyArgs) -> anyhow::Result<Option<PathBuf>> {
     });
     let layered = Layered::load(file.as_deref())?;
     Ok(layered.string("initializationJsonPath").map(PathBuf::from))
-}
-
-/// The API handler with the mock routes (expectation, fixtures/record,
-/// mcp, mcp-stdio/ingest) in front.
-pub fn routes(
-    mock: &Expectations,
-    store: &StoreReader,
-    recorder: &Recorder,
-    files: crate::api::files::FilesRoot,
-    api: ApiHandler,
-) -> ApiHandler {
-    let ctx = crate::api::expectations::MockContext::new(
-        mock.clone(),
-        store.clone(),
-        recorder.clone(),
-        files,
-    );
-    crate::api::expectations::with_mock_routes(ctx, api)
 }

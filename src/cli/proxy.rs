@@ -199,12 +199,14 @@ async fn serve(
         recorder: recorder.clone(),
         events: events.clone(),
         expectations: Some(Arc::new(mock.clone())),
+        mock: Some(mock.clone()),
+        files: Arc::new(files),
+        mcp_sessions: Arc::default(),
         ca_pem: ca.cert_pem().into(),
         listen: connectable(common.listen),
         exporter: exporter_status.clone(),
         history: history_status.clone(),
     });
-    let api = super::mocks::routes(&mock, &store, &recorder, files, api);
     let policy =
         crate::api::guard::ControlPolicy::new(&args.allow_host, common.control_token.clone());
     let api = crate::api::guard::guarded(policy, recorder.clone(), api);

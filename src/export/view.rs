@@ -67,17 +67,8 @@ pub fn split_path(path: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// `name=value` pairs of a query string, percent-decoded (`+` as space).
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((n, v)) => (percent_decode(n), percent_decode(v)),
-            None => (percent_decode(pair), String::new()),
-        })
-        .collect()
-}
+/// `name=value` pairs of a query string (the one parser, in `urlcodec`).
+pub use crate::urlcodec::query_pairs;
 
 /// The query pairs of an exchange's request.
 pub fn request_query(ex: &Exchange) -> Vec<(String, String)> {

@@ -1,15 +1,18 @@
 //! The UI's one door to the parsers: everything the views know about LLM and
 //! MCP traffic comes through here, so a parser change touches one file.
 
+use std::sync::Arc;
+
 use crate::exchange::{Exchange, header, is_event_stream};
 use crate::filter::Facts;
 use crate::llm::{self, Analysis, Changes, Summary};
 
 use super::rows::{Kind, RowInfo, UsageExtras};
 
-/// Analyse one exchange (`None` for traffic that is not LLM or MCP).
-pub fn analyse(ex: &Exchange) -> Option<Analysis> {
-    llm::analyse(ex)
+/// Analyse one exchange (`None` for traffic that is not LLM or MCP),
+/// through the cache the API shares.
+pub fn analyse(ex: &Exchange) -> Option<Arc<Analysis>> {
+    crate::analyses::analyse(ex)
 }
 
 /// Summarise one exchange for the list, the filter and the totals, from
@@ -139,6 +142,6 @@ pub fn script_of<'a>(
 
 /// The assistant's reply as plain text, for copying.
 pub fn assistant_text(ex: &Exchange) -> Option<String> {
-    let text = analyse(ex)?.reply?.text();
+    let text = analyse(ex)?.reply.as_ref()?.text();
     (!text.is_empty()).then_some(text)
 }

@@ -212,7 +212,7 @@ impl Detail {
             let a = (info.kind != Kind::Other)
                 .then(|| analysis::analyse(ex))
                 .flatten();
-            self.analysis = Some((ex.id, rev, a.map(Arc::new)));
+            self.analysis = Some((ex.id, rev, a));
         }
         self.analysis.as_ref().and_then(|(_, _, a)| a.clone())
     }

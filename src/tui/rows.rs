@@ -5,57 +5,27 @@
 use std::collections::HashMap;
 
 use crate::capture::Record;
-use crate::exchange::{Exchange, ExchangeId, State};
+use crate::exchange::ExchangeId;
 use crate::filter::Facts;
 use crate::llm::{Analysis, ThreadInfo, ThreadTracker};
 
 use super::analysis;
 
-/// A cheap fingerprint of how far an exchange has got; a cached summary is
-/// stale when the exchange's revision differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Rev {
-    state: u8,
-    request_bytes: u64,
-    response_bytes: Option<u64>,
-    /// WebSocket messages recorded (listed or counted).
-    messages: u64,
-}
-
-impl Rev {
-    pub fn of(ex: &Exchange) -> Rev {
-        Rev {
-            state: match ex.state {
-                State::InFlight => 0,
-                State::Streaming => 1,
-                State::Complete => 2,
-                State::Failed(_) => 3,
-            },
-            request_bytes: ex.request.body.wire_size,
-            response_bytes: ex.response.as_ref().map(|r| r.body.wire_size),
-            messages: ex.websocket.as_ref().map_or(0, |w| {
-                let (sent, received) = w.counts();
-                sent + received
-            }),
-        }
-    }
-}
+pub use crate::analyses::Rev;
 
 /// Bytes a streaming response may grow before its row is analysed again: a
 /// row needs the model and rough token counts, not every delta (the detail
 /// pane analyses the exchange it shows at full rate).
 const ROW_REANALYSE_BYTES: u64 = 16 * 1024;
 
-impl Rev {
-    /// True when `new` is the same live stream, only a little longer.
-    fn only_streamed_a_little(&self, new: &Rev) -> bool {
-        let live = self.state == 1 && new.state == 1;
-        let grown = match (self.response_bytes, new.response_bytes) {
-            (Some(a), Some(b)) => b.saturating_sub(a) < ROW_REANALYSE_BYTES,
-            _ => false,
-        };
-        live && grown && self.request_bytes == new.request_bytes
-    }
+/// True when `new` is the same live stream as `old`, only a little longer.
+fn only_streamed_a_little(old: &Rev, new: &Rev) -> bool {
+    let live = old.state == 1 && new.state == 1;
+    let grown = match (old.response_bytes, new.response_bytes) {
+        (Some(a), Some(b)) => b.saturating_sub(a) < ROW_REANALYSE_BYTES,
+        _ => false,
+    };
+    live && grown && old.request_bytes == new.request_bytes
 }
 
 /// What kind of traffic an exchange is.
@@ -145,7 +115,7 @@ impl RowCache {
         let rev = Rev::of(ex);
         let analysed = record.summary.is_some();
         let stale = self.rows.get(&ex.id).is_none_or(|(r, a, _)| {
-            *a != analysed || (*r != rev && !r.only_streamed_a_little(&rev))
+            *a != analysed || (*r != rev && !only_streamed_a_little(r, &rev))
         });
         if stale {
             let info = self.summarise(record);
@@ -164,7 +134,7 @@ impl RowCache {
             return info;
         }
         let analysis = analysis::analyse(ex);
-        let mut info = analysis::row_info(ex, analysis.as_ref());
+        let mut info = analysis::row_info(ex, analysis.as_deref());
         info.thread = match analysis {
             Some(a) => self.place(record, &a),
             None => None,

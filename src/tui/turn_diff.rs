@@ -36,7 +36,7 @@ impl TurnDiffPanel {
             .and_then(|p| store.get(p))
             .and_then(|r| analysis::analyse(&r.exchange));
         self.lines = match &this {
-            Some(a) => lines(turn, prev, &between(before.as_ref(), a)),
+            Some(a) => lines(turn, prev, &between(before.as_deref(), a)),
             None => vec![format!("#{turn} is not an LLM turn: nothing to compare")],
         };
     }

@@ -68,6 +68,11 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "the responder seam sits below both the engine and mock",
     ),
     (
+        "analyses",
+        &[ABOVE_PURE, IO],
+        "the shared analysis cache sits below every reader of the store",
+    ),
+    (
         "content",
         &[ABOVE_PURE, IO],
         "parsers, analysers and exporters are IO-free",

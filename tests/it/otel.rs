@@ -273,7 +273,17 @@ async fn llm_and_mcp_calls_become_genai_spans_in_one_trace_per_conversation() {
         .map(|r| attr(&r.attributes, "service.name"));
     assert_eq!(service, Some(Some("llmspy".into())));
 
-    // The status reports what was sent.
+    // The status reports what was sent. The collector holds the spans a
+    // moment before the exporter reads its answer and counts them.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.status.sent() < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            s.status.line()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let status: Value = crate::mcp_server::direct()
         .put(format!("{}/llmspy/status", s.proxy.url()))
         .send()

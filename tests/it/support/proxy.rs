@@ -69,16 +69,6 @@ impl TestProxy {
             mock.clone()
                 .map(|m| Arc::new(m) as Arc<dyn llmspy::api::ActiveExpectations>)
         });
-        let mut api = llmspy::api::handler(llmspy::api::ApiContext {
-            store: store.clone(),
-            recorder: recorder.clone(),
-            events: events_tx.clone(),
-            expectations,
-            ca_pem: ca.cert_pem().into(),
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            exporter: opts.exporter,
-            history: None,
-        });
         let files_root = match opts.files_root {
             Some(root) => root,
             None => {
@@ -87,15 +77,19 @@ impl TestProxy {
                 root
             }
         };
-        if let Some(m) = &mock {
-            let ctx = llmspy::api::expectations::MockContext::new(
-                m.clone(),
-                store.clone(),
-                recorder.clone(),
-                llmspy::api::files::FilesRoot::new(&files_root).expect("files root"),
-            );
-            api = llmspy::api::expectations::with_mock_routes(ctx, api);
-        }
+        let api = llmspy::api::handler(llmspy::api::ApiContext {
+            store: store.clone(),
+            recorder: recorder.clone(),
+            events: events_tx.clone(),
+            expectations,
+            mock: mock.clone(),
+            files: Arc::new(llmspy::api::files::FilesRoot::new(&files_root).expect("files root")),
+            mcp_sessions: Arc::default(),
+            ca_pem: ca.cert_pem().into(),
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            exporter: opts.exporter,
+            history: None,
+        });
         let api = llmspy::api::guard::guarded(opts.control, recorder.clone(), api);
         let responder = opts
             .responder

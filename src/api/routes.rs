@@ -1,0 +1,183 @@
+//! The control API's one route table: method and route to handler, under
+//! `/llmspy/` and `/mockserver/` (so MockServer's documented curl commands
+//! work unchanged). The mock routes are served only when the context has
+//! mock expectations.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use super::call::Call;
+use super::context::ApiContext;
+use super::reply::error;
+use super::{control, events, expectations, fixtures, mcp_server, retrieve};
+use crate::engine::UpstreamBody;
+
+/// A handler that answers after awaiting something (the capture task).
+type Later<'a> = Pin<Box<dyn Future<Output = Response<UpstreamBody>> + Send + 'a>>;
+
+#[derive(Clone, Copy)]
+enum Run {
+    Now(fn(&ApiContext, &Call) -> Response<UpstreamBody>),
+    Later(for<'a> fn(&'a ApiContext, &'a Call) -> Later<'a>),
+}
+
+/// Which family a route belongs to: it says which method hint a 405 gives
+/// and whether the route needs mock expectations.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Capture,
+    Mock,
+}
+
+struct Route {
+    path: &'static str,
+    /// Methods served; empty means any (the handler answers the rest).
+    methods: &'static [&'static str],
+    family: Family,
+    run: Run,
+}
+
+const fn route(
+    path: &'static str,
+    methods: &'static [&'static str],
+    family: Family,
+    run: Run,
+) -> Route {
+    Route {
+        path,
+        methods,
+        family,
+        run,
+    }
+}
+
+const ROUTES: &[Route] = &[
+    route(
+        "ca.pem",
+        &["GET"],
+        Family::Capture,
+        Run::Now(control::ca_pem),
+    ),
+    route(
+        "status",
+        &["PUT", "GET"],
+        Family::Capture,
+        Run::Now(control::status),
+    ),
+    route(
+        "clear",
+        &["PUT"],
+        Family::Capture,
+        Run::Later(|c, r| Box::pin(control::clear(c, r))),
+    ),
+    route(
+        "reset",
+        &["PUT"],
+        Family::Capture,
+        Run::Later(|c, r| Box::pin(control::reset(c, r))),
+    ),
+    route(
+        "retrieve",
+        &["PUT", "GET"],
+        Family::Capture,
+        Run::Later(|c, r| Box::pin(retrieve::retrieve(c, &r.query, &r.body))),
+    ),
+    route(
+        "events",
+        &["GET"],
+        Family::Capture,
+        Run::Now(|c, r| events::events(c, &r.query)),
+    ),
+    route(
+        "expectation",
+        &["PUT"],
+        Family::Mock,
+        Run::Now(expectations::put_expectation),
+    ),
+    route(
+        "fixtures/record",
+        &["PUT"],
+        Family::Mock,
+        Run::Now(fixtures::record),
+    ),
+    route("mcp", &[], Family::Mock, Run::Now(mcp_server::serve)),
+    route(
+        "mcp-stdio/ingest",
+        &["POST"],
+        Family::Mock,
+        Run::Now(mcp_server::ingest),
+    ),
+];
+
+/// Answer one request addressed to llmspy itself.
+pub async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<UpstreamBody> {
+    let path = req.uri().path();
+    let Some(under) = path
+        .strip_prefix("/llmspy/")
+        .or_else(|| path.strip_prefix("/mockserver/"))
+    else {
+        return not_proxied(ctx, path);
+    };
+    let route = under.trim_end_matches('/').to_string();
+    let call = match Call::read(route, req).await {
+        Ok(call) => call,
+        Err(answer) => return answer,
+    };
+    let served = ROUTES
+        .iter()
+        .find(|r| r.path == call.route && (r.family == Family::Capture || ctx.mock.is_some()));
+    let Some(found) = served else {
+        return not_found(&call.route);
+    };
+    if !found.methods.is_empty() && !found.methods.contains(&call.method.as_str()) {
+        return wrong_method(found);
+    }
+    match found.run {
+        Run::Now(run) => run(ctx, &call),
+        Run::Later(run) => run(ctx, &call).await,
+    }
+}
+
+fn wrong_method(route: &Route) -> Response<UpstreamBody> {
+    let others = match route.family {
+        Family::Capture => "GET for ca.pem and events",
+        Family::Mock => "POST for mcp and mcp-stdio/ingest",
+    };
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("use PUT for /llmspy/{} ({others})", route.path),
+    )
+}
+
+/// 404 listing the capture routes (the mock routes are MockServer's, and
+/// documented with it).
+fn not_found(route: &str) -> Response<UpstreamBody> {
+    let routes: Vec<&str> = ROUTES
+        .iter()
+        .filter(|r| r.family == Family::Capture)
+        .map(|r| r.path)
+        .collect();
+    error(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "no control API route /llmspy/{route}; routes: {}",
+            routes.join(", ")
+        ),
+    )
+}
+
+/// A request in origin form that isn't for the API: someone pointed a client
+/// straight at llmspy instead of using it as a proxy.
+fn not_proxied(ctx: &ApiContext, path: &str) -> Response<UpstreamBody> {
+    error(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "{path} is not a control API route. llmspy is a proxy: set HTTPS_PROXY=http://{0} \
+             (or run `eval \"$(llmspy env)\"`); the API lives under http://{0}/llmspy/",
+            ctx.listen
+        ),
+    )
+}
