@@ -21,6 +21,7 @@ pub mod render;
 pub mod retrieve;
 pub mod select;
 pub mod sessions;
+pub mod streamed;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

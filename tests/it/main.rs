@@ -10,6 +10,7 @@ mod deadlines;
 mod engine;
 mod export;
 mod export_cli;
+mod export_memory;
 mod fd_limit;
 mod fuzz;
 mod golden;

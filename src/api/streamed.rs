@@ -1,0 +1,242 @@
+//! Retrieve answers that grow with the capture (every exchange as JSON,
+//! HAR or Postman), written while they are made: the exchanges are chosen
+//! under the store's read lock (ids, hosts and start times only), then
+//! copied out a few at a time under short read locks and rendered one by
+//! one into a bounded channel that the response body drains. Neither the
+//! whole selection nor the whole document is ever held, and a client that
+//! goes away stops the work.
+//!
+//! An exchange evicted between the choice and its turn is left out, so
+//! `x-llmspy-count` is then an upper bound.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Response, StatusCode, header};
+use http_body::Frame;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::ApiContext;
+use super::params::{RetrieveParams, RetrieveType};
+use super::render;
+use super::retrieve::COUNT_HEADER;
+use super::select::Selection;
+use crate::capture::{Record, StoreReader};
+use crate::engine::{BoxError, UpstreamBody};
+use crate::export::stream::{Exporter, JsonArray, Meta};
+use crate::export::{Format, Options};
+
+/// Bytes gathered before they are handed to the connection.
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks waiting for a slow client before rendering pauses.
+const CHUNKS_AHEAD: usize = 4;
+/// Captured bytes copied out of the store per read lock.
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Whether this answer is written as it goes (the rest are small, or are
+/// aggregates built whole: OpenAPI, Bruno, sessions, expectations).
+pub fn streams(params: &RetrieveParams) -> bool {
+    matches!(
+        params.kind,
+        RetrieveType::RequestResponses | RetrieveType::Requests
+    ) && matches!(params.format, Format::Json | Format::Har | Format::Postman)
+}
+
+/// Choose the exchanges, answer with their count, and stream the rest.
+pub async fn answer(
+    ctx: &ApiContext,
+    params: RetrieveParams,
+    selection: Selection,
+) -> Response<UpstreamBody> {
+    let store = ctx.store.clone();
+    let chosen = tokio::task::spawn_blocking(move || {
+        let store = store.read();
+        store
+            .iter()
+            .filter(|r| selection.matches_record(r))
+            .map(|r| Meta::of(&r.exchange))
+            .collect::<Vec<Meta>>()
+    })
+    .await;
+    let metas = match chosen {
+        Ok(metas) => metas,
+        Err(e) => {
+            return super::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("choosing the exchanges failed: {e}"),
+            );
+        }
+    };
+    let count = metas.len();
+    let content_type = params.format.content_type();
+    let (tx, rx) = mpsc::channel(CHUNKS_AHEAD);
+    let store = ctx.store.clone();
+    tokio::task::spawn_blocking(move || produce(&store, &metas, &params, &tx));
+    let mut resp = Response::new(Streamed(rx).boxed());
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    headers.insert(COUNT_HEADER, header::HeaderValue::from(count));
+    resp
+}
+
+/// Render the chosen exchanges into `tx`; stops early when the client is gone.
+fn produce(
+    store: &StoreReader,
+    metas: &[Meta],
+    params: &RetrieveParams,
+    tx: &mpsc::Sender<Result<Bytes, BoxError>>,
+) {
+    let mut writer = Writer::new(params, metas);
+    let ids = writer.order(metas);
+    let ids = &ids[..];
+    let mut buf = Vec::with_capacity(CHUNK_BYTES);
+    writer.begin(&mut buf);
+    let mut next = 0;
+    while next < ids.len() {
+        for record in batch(store, ids, &mut next) {
+            if let Err(e) = writer.item(record, &mut buf) {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+            if buf.len() >= CHUNK_BYTES && !send(tx, &mut buf) {
+                return;
+            }
+        }
+    }
+    writer.finish(&mut buf);
+    send(tx, &mut buf);
+}
+
+fn send(tx: &mpsc::Sender<Result<Bytes, BoxError>>, buf: &mut Vec<u8>) -> bool {
+    let chunk = Bytes::from(std::mem::replace(buf, Vec::with_capacity(CHUNK_BYTES)));
+    tx.blocking_send(Ok(chunk)).is_ok()
+}
+
+/// Copies of the next records, up to [`BATCH_BYTES`] (at least one), taken
+/// under one short read lock.
+fn batch(store: &StoreReader, ids: &[u64], next: &mut usize) -> Vec<Record> {
+    let store = store.read();
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    while *next < ids.len() && (out.is_empty() || bytes < BATCH_BYTES) {
+        let id = ids[*next];
+        *next += 1;
+        if let Some(r) = store.get(id) {
+            bytes += r.exchange.request.body.bytes.len()
+                + r.exchange
+                    .response
+                    .as_ref()
+                    .map_or(0, |r| r.body.bytes.len());
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
+/// The per-exchange rendering of one answer.
+enum Writer {
+    /// The API's own JSON: the `retrieve` objects, in a bare array.
+    Json {
+        array: JsonArray,
+        kind: RetrieveType,
+        redact: bool,
+    },
+    /// An export format that streams.
+    Export {
+        exporter: Exporter<'static>,
+        kind: RetrieveType,
+    },
+}
+
+impl Writer {
+    fn new(params: &RetrieveParams, metas: &[Meta]) -> Self {
+        let options = Options {
+            redact: params.redacts(),
+            assistant_text: Some(&render::assistant_text),
+            ..Options::default()
+        };
+        let exporter = Exporter::new(params.format, options, metas);
+        match exporter.filter(|_| params.format != Format::Json) {
+            Some(exporter) => Writer::Export {
+                exporter,
+                kind: params.kind,
+            },
+            None => Writer::Json {
+                array: JsonArray::bare(),
+                kind: params.kind,
+                redact: params.redacts(),
+            },
+        }
+    }
+
+    /// The ids in the order they are written.
+    fn order(&self, metas: &[Meta]) -> Vec<u64> {
+        match self {
+            Writer::Json { .. } => metas.iter().map(|m| m.id).collect(),
+            Writer::Export { exporter, .. } => exporter.order().to_vec(),
+        }
+    }
+
+    fn begin(&self, out: &mut Vec<u8>) {
+        match self {
+            Writer::Json { array, .. } => array.begin(out),
+            Writer::Export { exporter, .. } => exporter.begin(out),
+        }
+    }
+
+    fn item(&mut self, mut record: Record, out: &mut Vec<u8>) -> Result<(), BoxError> {
+        match self {
+            Writer::Json {
+                array,
+                kind,
+                redact,
+            } => {
+                if *redact {
+                    record.exchange = crate::redact::redact(&record.exchange).exchange;
+                }
+                let value: Value = match kind {
+                    RetrieveType::Requests => render::request_json(&record),
+                    _ => render::exchange_json(&record),
+                };
+                Ok(array.push(&value, out)?)
+            }
+            Writer::Export { exporter, kind } => {
+                // A request log has no answers to show.
+                if *kind == RetrieveType::Requests {
+                    record.exchange.response = None;
+                    record.exchange.chunks.clear();
+                }
+                Ok(exporter.item(&record.exchange, out)?)
+            }
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        match self {
+            Writer::Json { array, .. } => array.finish(out),
+            Writer::Export { exporter, .. } => exporter.finish(out),
+        }
+    }
+}
+
+/// The response body: chunks as the renderer makes them; an error ends the
+/// transfer unfinished, so the client cannot take it for the whole answer.
+struct Streamed(mpsc::Receiver<Result<Bytes, BoxError>>);
+
+impl http_body::Body for Streamed {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.0.poll_recv(cx).map(|b| b.map(|b| b.map(Frame::data)))
+    }
+}
