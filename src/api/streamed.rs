@@ -1,13 +1,17 @@
 //! Retrieve answers that grow with the capture (every exchange as JSON,
-//! HAR or Postman), written while they are made: the exchanges are chosen
-//! under the store's read lock (ids, hosts and start times only), then
-//! copied out a few at a time under short read locks and rendered one by
-//! one into a bounded channel that the response body drains. Neither the
-//! whole selection nor the whole document is ever held, and a client that
-//! goes away stops the work.
+//! HAR, Postman or Bruno), written while they are made: the exchanges are
+//! chosen under the store's read lock (ids, hosts and start times only),
+//! then copied out a few at a time under short read locks and rendered one
+//! by one into a bounded channel that the response body drains. Neither
+//! the whole selection nor the whole document is ever held, and a client
+//! that goes away stops the work. A zip cannot be sent before its central
+//! directory is written, so a Bruno answer is zipped into an unlinked
+//! scratch file first, then sent from there.
 //!
 //! An exchange evicted between the choice and its turn is left out, so
 //! `x-llmspy-count` is then an upper bound.
+
+mod writer;
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,18 +20,17 @@ use bytes::Bytes;
 use http::{Response, StatusCode, header};
 use http_body::Frame;
 use http_body_util::BodyExt;
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::ApiContext;
 use super::params::{RetrieveParams, RetrieveType};
-use super::render;
 use super::retrieve::COUNT_HEADER;
 use super::select::Selection;
 use crate::capture::{Record, StoreReader};
 use crate::engine::{BoxError, UpstreamBody};
-use crate::export::stream::{Exporter, JsonArray, Meta};
-use crate::export::{Format, Options};
+use crate::export::Format;
+use crate::export::stream::Meta;
+use writer::Writer;
 
 /// Bytes gathered before they are handed to the connection.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -37,12 +40,12 @@ const CHUNKS_AHEAD: usize = 4;
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// Whether this answer is written as it goes (the rest are small, or are
-/// aggregates built whole: OpenAPI, Bruno, sessions, expectations).
+/// aggregates built whole: OpenAPI, sessions, expectations).
 pub fn streams(params: &RetrieveParams) -> bool {
     matches!(
         params.kind,
         RetrieveType::RequestResponses | RetrieveType::Requests
-    ) && matches!(params.format, Format::Json | Format::Har | Format::Postman)
+    ) && params.format != Format::OpenApi
 }
 
 /// Choose the exchanges, answer with their count, and stream the rest.
@@ -71,7 +74,7 @@ pub async fn answer(
         }
     };
     let count = metas.len();
-    let content_type = params.format.content_type();
+    let (format, content_type) = (params.format, params.format.content_type());
     let (tx, rx) = mpsc::channel(CHUNKS_AHEAD);
     let store = ctx.store.clone();
     tokio::task::spawn_blocking(move || produce(&store, &metas, &params, &tx));
@@ -82,6 +85,12 @@ pub async fn answer(
         header::HeaderValue::from_static(content_type),
     );
     headers.insert(COUNT_HEADER, header::HeaderValue::from(count));
+    if format == Format::Bruno {
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            header::HeaderValue::from_static("attachment; filename=\"llmspy.bruno.zip\""),
+        );
+    }
     resp
 }
 
@@ -92,7 +101,13 @@ fn produce(
     params: &RetrieveParams,
     tx: &mpsc::Sender<Result<Bytes, BoxError>>,
 ) {
-    let mut writer = Writer::new(params, metas);
+    let mut writer = match Writer::new(params, metas) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+    };
     let ids = writer.order(metas);
     let ids = &ids[..];
     let mut buf = Vec::with_capacity(CHUNK_BYTES);
@@ -100,7 +115,7 @@ fn produce(
     let mut next = 0;
     while next < ids.len() {
         for record in batch(store, ids, &mut next) {
-            if let Err(e) = writer.item(record, &mut buf) {
+            if let Err(e) = writer.item(params.kind, record, &mut buf) {
                 let _ = tx.blocking_send(Err(e));
                 return;
             }
@@ -109,8 +124,40 @@ fn produce(
             }
         }
     }
-    writer.finish(&mut buf);
-    send(tx, &mut buf);
+    match writer.finish(&mut buf) {
+        Ok(None) => {
+            send(tx, &mut buf);
+        }
+        Ok(Some(file)) => send_file(file, tx),
+        Err(e) => {
+            let _ = tx.blocking_send(Err(e));
+        }
+    }
+}
+
+/// Send a finished scratch file (a Bruno zip) from its start.
+fn send_file(mut file: std::fs::File, tx: &mpsc::Sender<Result<Bytes, BoxError>>) {
+    use std::io::{Read, Seek};
+    if let Err(e) = file.rewind() {
+        let _ = tx.blocking_send(Err(Box::new(e)));
+        return;
+    }
+    loop {
+        let mut chunk = vec![0; CHUNK_BYTES];
+        match file.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => {
+                chunk.truncate(n);
+                if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.blocking_send(Err(Box::new(e)));
+                return;
+            }
+        }
+    }
 }
 
 fn send(tx: &mpsc::Sender<Result<Bytes, BoxError>>, buf: &mut Vec<u8>) -> bool {
@@ -137,92 +184,6 @@ fn batch(store: &StoreReader, ids: &[u64], next: &mut usize) -> Vec<Record> {
         }
     }
     out
-}
-
-/// The per-exchange rendering of one answer.
-enum Writer {
-    /// The API's own JSON: the `retrieve` objects, in a bare array.
-    Json {
-        array: JsonArray,
-        kind: RetrieveType,
-        redact: bool,
-    },
-    /// An export format that streams.
-    Export {
-        exporter: Exporter<'static>,
-        kind: RetrieveType,
-    },
-}
-
-impl Writer {
-    fn new(params: &RetrieveParams, metas: &[Meta]) -> Self {
-        let options = Options {
-            redact: params.redacts(),
-            assistant_text: Some(&render::assistant_text),
-            ..Options::default()
-        };
-        let exporter = Exporter::new(params.format, options, metas);
-        match exporter.filter(|_| params.format != Format::Json) {
-            Some(exporter) => Writer::Export {
-                exporter,
-                kind: params.kind,
-            },
-            None => Writer::Json {
-                array: JsonArray::bare(),
-                kind: params.kind,
-                redact: params.redacts(),
-            },
-        }
-    }
-
-    /// The ids in the order they are written.
-    fn order(&self, metas: &[Meta]) -> Vec<u64> {
-        match self {
-            Writer::Json { .. } => metas.iter().map(|m| m.id).collect(),
-            Writer::Export { exporter, .. } => exporter.order().to_vec(),
-        }
-    }
-
-    fn begin(&self, out: &mut Vec<u8>) {
-        match self {
-            Writer::Json { array, .. } => array.begin(out),
-            Writer::Export { exporter, .. } => exporter.begin(out),
-        }
-    }
-
-    fn item(&mut self, mut record: Record, out: &mut Vec<u8>) -> Result<(), BoxError> {
-        match self {
-            Writer::Json {
-                array,
-                kind,
-                redact,
-            } => {
-                if *redact {
-                    record.exchange = crate::redact::redact(&record.exchange).exchange;
-                }
-                let value: Value = match kind {
-                    RetrieveType::Requests => render::request_json(&record),
-                    _ => render::exchange_json(&record),
-                };
-                Ok(array.push(&value, out)?)
-            }
-            Writer::Export { exporter, kind } => {
-                // A request log has no answers to show.
-                if *kind == RetrieveType::Requests {
-                    record.exchange.response = None;
-                    record.exchange.chunks.clear();
-                }
-                Ok(exporter.item(&record.exchange, out)?)
-            }
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<u8>) {
-        match self {
-            Writer::Json { array, .. } => array.finish(out),
-            Writer::Export { exporter, .. } => exporter.finish(out),
-        }
-    }
 }
 
 /// The response body: chunks as the renderer makes them; an error ends the

@@ -5,9 +5,10 @@
 //!
 //! Native JSON (and the API's JSON answers), HAR and Postman stream; a
 //! Postman collection needs each exchange's host and start time first (its
-//! folders and id), which [`Meta`] carries without the bodies. OpenAPI
-//! (schemas inferred across every sample of an operation) and Bruno (a
-//! zip) are built whole.
+//! folders and id), which [`Meta`] carries without the bodies. A Bruno zip
+//! is written exchange by exchange too ([`super::bruno::BrunoZip`]), but
+//! into a seekable writer. OpenAPI (schemas inferred across every sample of
+//! an operation) is built whole.
 
 use serde_json::{Value, json};
 
@@ -123,8 +124,9 @@ impl Meta {
     }
 }
 
-/// Ids grouped by host, hosts in order of first appearance (Postman's folders).
-fn by_host(metas: &[Meta]) -> Vec<u64> {
+/// Ids grouped by host, hosts in order of first appearance (the folders of
+/// Postman and Bruno).
+pub fn host_order(metas: &[Meta]) -> Vec<u64> {
     let mut groups: Vec<(&str, Vec<u64>)> = Vec::new();
     for m in metas {
         match groups.iter_mut().find(|(h, _)| *h == m.authority) {
@@ -159,7 +161,7 @@ impl<'a> Exporter<'a> {
             Format::Postman => {
                 let uuid = postman::stable_uuid(metas.iter().map(|m| (m.id, m.started_us)));
                 let doc = json!({ "info": postman::info(metas.len(), uuid, &options), "item": [] });
-                (JsonArray::inside(&doc, "item")?, by_host(metas))
+                (JsonArray::inside(&doc, "item")?, host_order(metas))
             }
             Format::OpenApi | Format::Bruno => return None,
         };
