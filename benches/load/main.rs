@@ -51,9 +51,8 @@ async fn run() -> bool {
     let started = Instant::now();
     let report = streams::run(&proxy.url(), up).await;
     let elapsed = started.elapsed();
-    report.print_clients();
     proxy.wait_finished(report.total()).await;
-    let captured = streams::check_capture(&proxy.retrieve().await, &report);
+    let captured = streams::check_capture(&proxy.retrieve().await);
     let sse_peak = proxy.peak();
     report.print(elapsed, &captured);
     println!(
@@ -61,19 +60,36 @@ async fn run() -> bool {
         sse_peak as f64 / MIB
     );
 
+    let big_ok = transfers(&proxy, up, report.total()).await;
+    proxy.stop();
+    let ok = report.all_ok(&captured) && big_ok;
+    println!(
+        "\n{}",
+        if ok {
+            "all checks passed"
+        } else {
+            "CHECKS FAILED"
+        }
+    );
+    ok
+}
+
+/// The 1 GiB download and upload, with llmspy's memory meanwhile; whether
+/// both went right.
+async fn transfers(proxy: &Llmspy, up: std::net::SocketAddr, before_count: usize) -> bool {
     proxy.reset_peak();
     let before = proxy.rss();
     let big = streams::big_transfers(&proxy.url(), up, GIB).await;
-    proxy.wait_finished(report.total() + 2).await;
-    let big_captured = streams::check_big_capture(&proxy.retrieve().await, GIB);
-    let big_peak = proxy.peak();
+    proxy.wait_finished(before_count + 2).await;
+    let captured = streams::check_big_capture(&proxy.retrieve().await, GIB);
+    let peak = proxy.peak();
     println!(
         "{:<34} {:>10} {:>12} {:>16} {:>18}",
         "1 GiB transfer", "seconds", "MiB/s", "byte-identical", "capture capped"
     );
     for (name, t, capped) in [
-        ("download", &big.download, big_captured.download),
-        ("upload", &big.upload, big_captured.upload),
+        ("download", &big.download, captured.download),
+        ("upload", &big.upload, captured.upload),
     ] {
         println!(
             "{:<34} {:>10.1} {:>12.0} {:>16} {:>18}",
@@ -87,22 +103,8 @@ async fn run() -> bool {
     println!(
         "\nllmspy resident before the transfers {:.1} MiB, peak during them {:.1} MiB (+{:.1} MiB)",
         before as f64 / MIB,
-        big_peak as f64 / MIB,
-        big_peak.saturating_sub(before) as f64 / MIB
+        peak as f64 / MIB,
+        peak.saturating_sub(before) as f64 / MIB
     );
-    proxy.stop();
-    let ok = report.all_ok(&captured)
-        && big.download.identical
-        && big.upload.identical
-        && big_captured.download
-        && big_captured.upload;
-    println!(
-        "\n{}",
-        if ok {
-            "all checks passed"
-        } else {
-            "CHECKS FAILED"
-        }
-    );
-    ok
+    big.download.identical && big.upload.identical && captured.download && captured.upload
 }

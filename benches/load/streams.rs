@@ -156,7 +156,7 @@ fn failure(ex: &Value) -> &str {
     ex["failure"]["kind"].as_str().unwrap_or("")
 }
 
-pub fn check_capture(exchanges: &[Value], _report: &Report) -> Captured {
+pub fn check_capture(exchanges: &[Value]) -> Captured {
     let expected = String::from_utf8(expected_body()).expect("text");
     let mut c = Captured {
         whole: (0, 0),
@@ -186,13 +186,6 @@ pub fn check_capture(exchanges: &[Value], _report: &Report) -> Captured {
 impl Report {
     pub fn total(&self) -> usize {
         STREAMS + RESETS + VANISHING
-    }
-
-    pub fn print_clients(&self) {
-        eprintln!(
-            "clients: {} whole ok, {} whole wrong, {} resets seen, {} vanished",
-            self.whole_ok, self.whole_bad, self.resets_seen, self.vanished
-        );
     }
 
     pub fn all_ok(&self, c: &Captured) -> bool {
