@@ -1,6 +1,6 @@
-//! Retrieve answers that grow with the capture (every exchange as JSON,
-//! HAR, Postman or Bruno), written while they are made: the exchanges are
-//! chosen under the store's read lock (ids, hosts and start times only),
+//! Retrieve answers that grow with the capture (every exchange, in any
+//! format), written while they are made: the exchanges are chosen under
+//! the store's read lock (ids, hosts, paths and start times only),
 //! then copied out a few at a time under short read locks and rendered one
 //! by one into a bounded channel that the response body drains. Neither
 //! the whole selection nor the whole document is ever held, and a client
@@ -39,13 +39,13 @@ const CHUNKS_AHEAD: usize = 4;
 /// Captured bytes copied out of the store per read lock.
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// Whether this answer is written as it goes (the rest are small, or are
-/// aggregates built whole: OpenAPI, sessions, expectations).
+/// Whether this answer is written as it goes (the rest are small, or built
+/// whole: a conversation, sessions, expectations).
 pub fn streams(params: &RetrieveParams) -> bool {
     matches!(
         params.kind,
         RetrieveType::RequestResponses | RetrieveType::Requests
-    ) && params.format != Format::OpenApi
+    )
 }
 
 /// Choose the exchanges, answer with their count, and stream the rest.

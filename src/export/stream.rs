@@ -7,8 +7,9 @@
 //! Postman collection needs each exchange's host and start time first (its
 //! folders and id), which [`Meta`] carries without the bodies. A Bruno zip
 //! is written exchange by exchange too ([`super::bruno::BrunoZip`]), but
-//! into a seekable writer. OpenAPI (schemas inferred across every sample of
-//! an operation) is built whole.
+//! into a seekable writer, and an OpenAPI document is folded exchange by
+//! exchange ([`super::openapi::Builder`]) and written at the end: it holds
+//! schemas, one example per body kind and the samples' heads, not bodies.
 
 use serde_json::{Value, json};
 
@@ -112,6 +113,8 @@ pub struct Meta {
     pub started_us: i64,
     /// `host[:port]`, as exports show it.
     pub authority: String,
+    /// The request path (OpenAPI's templates are made from all of them).
+    pub path: String,
 }
 
 impl Meta {
@@ -120,6 +123,7 @@ impl Meta {
             id: ex.id,
             started_us: ex.started_at.timestamp_micros(),
             authority: view::authority(ex),
+            path: ex.request.path.clone(),
         }
     }
 }

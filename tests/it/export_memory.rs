@@ -1,5 +1,5 @@
 //! Exports stream (#13): exporting a capture holding 200 MiB of bodies
-//! (as JSON, HAR, Postman and Bruno)
+//! (as JSON, HAR, Postman, Bruno and OpenAPI)
 //! raises the peak memory of neither the running llmspy nor `llmspy export`
 //! by more than 100 MiB. Both are real processes, so their peaks are theirs
 //! alone (Linux: `/proc/PID/status`).
@@ -87,7 +87,7 @@ async fn exporting_200_mib_of_bodies_keeps_memory_flat() {
     // Restart the peak count from here ("5": reset the peak RSS).
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
     let server = format!("http://{}", running.addr);
-    for format in ["json", "har", "postman", "bruno"] {
+    for format in ["json", "har", "postman", "bruno", "openapi"] {
         let file = dir.path().join(format!("export.{format}"));
         let cli_peak = export(&server, format, &file);
         let size = std::fs::metadata(&file).expect("written").len();
@@ -96,6 +96,15 @@ async fn exporting_200_mib_of_bodies_keeps_memory_flat() {
             // holds bruno.json, the host's folder.bru and one file each.
             let zip = zip::ZipArchive::new(std::fs::File::open(&file).expect("zip")).expect("zip");
             assert_eq!(zip.len(), EXCHANGES + 2);
+        } else if format == "openapi" {
+            // Schemas and one example per body: small whatever the capture.
+            let doc: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("JSON");
+            assert!(
+                doc["paths"]["/echo"]["post"].is_object(),
+                "{}",
+                doc["paths"]
+            );
         } else {
             assert!(size > 200 * MIB, "{format}: {size} bytes");
         }

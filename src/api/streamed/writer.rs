@@ -1,7 +1,8 @@
 //! How one streamed answer renders each exchange: the API's own JSON, an
-//! export format written into the answer, or a Bruno zip written into a
-//! scratch file.
+//! export format written into the answer, a Bruno zip written into a
+//! scratch file, or an OpenAPI document folded and written at the end.
 
+use std::collections::HashMap;
 use std::fs::File;
 
 use serde_json::Value;
@@ -11,6 +12,7 @@ use super::super::render;
 use crate::capture::Record;
 use crate::engine::BoxError;
 use crate::export::bruno::BrunoZip;
+use crate::export::openapi::Builder;
 use crate::export::stream::{Exporter, JsonArray, Meta, host_order};
 use crate::export::{Format, Options};
 
@@ -23,6 +25,13 @@ pub(super) enum Writer {
     Bruno {
         zip: BrunoZip<File>,
         options: Options<'static>,
+    },
+    /// OpenAPI: folded as it goes, written at the end.
+    OpenApi {
+        builder: Builder,
+        options: Options<'static>,
+        /// Each id's place in the paths given to the builder.
+        index: HashMap<u64, usize>,
     },
 }
 
@@ -56,6 +65,14 @@ impl Writer {
                 zip: BrunoZip::new(scratch_file()?, &options)?,
                 options,
             },
+            Format::OpenApi => {
+                let paths: Vec<&str> = metas.iter().map(|m| m.path.as_str()).collect();
+                Writer::OpenApi {
+                    builder: Builder::new(&paths),
+                    options,
+                    index: metas.iter().enumerate().map(|(i, m)| (m.id, i)).collect(),
+                }
+            }
             format => Writer::Export(
                 Exporter::new(format, options, metas).ok_or("this format does not stream")?,
             ),
@@ -65,7 +82,7 @@ impl Writer {
     /// The ids in the order they are written.
     pub(super) fn order(&self, metas: &[Meta]) -> Vec<u64> {
         match self {
-            Writer::Json { .. } => metas.iter().map(|m| m.id).collect(),
+            Writer::Json { .. } | Writer::OpenApi { .. } => metas.iter().map(|m| m.id).collect(),
             Writer::Export(exporter) => exporter.order().to_vec(),
             Writer::Bruno { .. } => host_order(metas),
         }
@@ -75,7 +92,7 @@ impl Writer {
         match self {
             Writer::Json { array, .. } => array.begin(out),
             Writer::Export(exporter) => exporter.begin(out),
-            Writer::Bruno { .. } => {}
+            Writer::Bruno { .. } | Writer::OpenApi { .. } => {}
         }
     }
 
@@ -104,6 +121,19 @@ impl Writer {
                 }
                 Ok(zip.add(&record.exchange, options)?)
             }
+            Writer::OpenApi {
+                builder,
+                options,
+                index,
+            } => {
+                if options.redact {
+                    record.exchange = crate::redact::redact(&record.exchange).exchange;
+                }
+                if let Some(i) = index.get(&record.exchange.id) {
+                    builder.add_at(*i, record.exchange, options);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -113,6 +143,12 @@ impl Writer {
             Writer::Json { array, .. } => array.finish(out),
             Writer::Export(mut exporter) => exporter.finish(out),
             Writer::Bruno { zip, .. } => return Ok(Some(zip.finish()?)),
+            Writer::OpenApi {
+                builder, options, ..
+            } => {
+                serde_json::to_writer_pretty(&mut *out, &builder.finish(&options))?;
+                out.push(b'\n');
+            }
         }
         Ok(None)
     }
