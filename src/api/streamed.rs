@@ -13,6 +13,7 @@
 
 mod writer;
 
+use std::io::Write;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -55,15 +56,7 @@ pub async fn answer(
     selection: Selection,
 ) -> Response<UpstreamBody> {
     let store = ctx.store.clone();
-    let chosen = tokio::task::spawn_blocking(move || {
-        let store = store.read();
-        store
-            .iter()
-            .filter(|r| selection.matches_record(r))
-            .map(|r| Meta::of(&r.exchange))
-            .collect::<Vec<Meta>>()
-    })
-    .await;
+    let chosen = tokio::task::spawn_blocking(move || choose(&store, &selection)).await;
     let metas = match chosen {
         Ok(metas) => metas,
         Err(e) => {
@@ -77,7 +70,11 @@ pub async fn answer(
     let (format, content_type) = (params.format, params.format.content_type());
     let (tx, rx) = mpsc::channel(CHUNKS_AHEAD);
     let store = ctx.store.clone();
-    tokio::task::spawn_blocking(move || produce(&store, &metas, &params, &tx));
+    tokio::task::spawn_blocking(move || {
+        produce(&store, &metas, &params, &mut |chunk| {
+            tx.blocking_send(chunk).is_ok()
+        });
+    });
     let mut resp = Response::new(Streamed(rx).boxed());
     let headers = resp.headers_mut();
     headers.insert(
@@ -94,52 +91,86 @@ pub async fn answer(
     resp
 }
 
-/// Render the chosen exchanges into `tx`; stops early when the client is gone.
-fn produce(
+/// The same answer written to `out` on this thread (`llmspy export
+/// --from FILE`); returns how many exchanges it holds.
+pub fn write(
     store: &StoreReader,
-    metas: &[Meta],
     params: &RetrieveParams,
-    tx: &mpsc::Sender<Result<Bytes, BoxError>>,
-) {
+    selection: &Selection,
+    out: &mut dyn Write,
+) -> std::io::Result<usize> {
+    let metas = choose(store, selection);
+    let mut failed = None;
+    produce(store, &metas, params, &mut |chunk| {
+        let written = match chunk {
+            Ok(bytes) => out.write_all(&bytes),
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        written.map_err(|e| failed = Some(e)).is_ok()
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => out.flush().map(|()| metas.len()),
+    }
+}
+
+/// The selected exchanges, as much of them as is needed before writing.
+fn choose(store: &StoreReader, selection: &Selection) -> Vec<Meta> {
+    store
+        .read()
+        .iter()
+        .filter(|r| selection.matches_record(r))
+        .map(|r| Meta::of(&r.exchange))
+        .collect()
+}
+
+/// Where chunks go; false stops the rendering (the reader is gone).
+type Sink<'a> = dyn FnMut(Result<Bytes, BoxError>) -> bool + 'a;
+
+/// Render the chosen exchanges into `sink`.
+fn produce(store: &StoreReader, metas: &[Meta], params: &RetrieveParams, sink: &mut Sink) {
     let mut writer = match Writer::new(params, metas) {
         Ok(w) => w,
         Err(e) => {
-            let _ = tx.blocking_send(Err(e));
+            sink(Err(e));
             return;
         }
     };
     let ids = writer.order(metas);
-    let ids = &ids[..];
     let mut buf = Vec::with_capacity(CHUNK_BYTES);
     writer.begin(&mut buf);
     let mut next = 0;
     while next < ids.len() {
-        for record in batch(store, ids, &mut next) {
+        for record in batch(store, &ids, &mut next) {
             if let Err(e) = writer.item(params.kind, record, &mut buf) {
-                let _ = tx.blocking_send(Err(e));
+                sink(Err(e));
                 return;
             }
-            if buf.len() >= CHUNK_BYTES && !send(tx, &mut buf) {
+            if buf.len() >= CHUNK_BYTES && !sink(Ok(take(&mut buf))) {
                 return;
             }
         }
     }
     match writer.finish(&mut buf) {
         Ok(None) => {
-            send(tx, &mut buf);
+            sink(Ok(take(&mut buf)));
         }
-        Ok(Some(file)) => send_file(file, tx),
+        Ok(Some(file)) => send_file(file, sink),
         Err(e) => {
-            let _ = tx.blocking_send(Err(e));
+            sink(Err(e));
         }
     }
 }
 
+fn take(buf: &mut Vec<u8>) -> Bytes {
+    Bytes::from(std::mem::replace(buf, Vec::with_capacity(CHUNK_BYTES)))
+}
+
 /// Send a finished scratch file (a Bruno zip) from its start.
-fn send_file(mut file: std::fs::File, tx: &mpsc::Sender<Result<Bytes, BoxError>>) {
+fn send_file(mut file: std::fs::File, sink: &mut Sink) {
     use std::io::{Read, Seek};
     if let Err(e) = file.rewind() {
-        let _ = tx.blocking_send(Err(Box::new(e)));
+        sink(Err(Box::new(e)));
         return;
     }
     loop {
@@ -148,21 +179,16 @@ fn send_file(mut file: std::fs::File, tx: &mpsc::Sender<Result<Bytes, BoxError>>
             Ok(0) => return,
             Ok(n) => {
                 chunk.truncate(n);
-                if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                if !sink(Ok(Bytes::from(chunk))) {
                     return;
                 }
             }
             Err(e) => {
-                let _ = tx.blocking_send(Err(Box::new(e)));
+                sink(Err(Box::new(e)));
                 return;
             }
         }
     }
-}
-
-fn send(tx: &mpsc::Sender<Result<Bytes, BoxError>>, buf: &mut Vec<u8>) -> bool {
-    let chunk = Bytes::from(std::mem::replace(buf, Vec::with_capacity(CHUNK_BYTES)));
-    tx.blocking_send(Ok(chunk)).is_ok()
 }
 
 /// Copies of the next records, up to [`BATCH_BYTES`] (at least one), taken

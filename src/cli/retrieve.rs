@@ -15,7 +15,7 @@ use super::control::{Control, NotListening, server_message};
 use crate::api::params::{self, RetrieveType, percent_encode};
 use crate::api::render;
 use crate::api::select::Selection;
-use crate::capture::{Limits, Store};
+use crate::capture::{Limits, Store, StoreReader};
 use crate::exchange::Exchange;
 use crate::export::Format;
 use crate::llm::{Kind, ThreadTracker};
@@ -141,6 +141,16 @@ fn offline(
     ));
     let store = analysed_store(exchanges);
     let selection = Selection::new(matcher, params.filter.clone());
+    if crate::api::streamed::streams(&params) {
+        let store = StoreReader::detached(store);
+        let mut counted = Counted { out, bytes: 0 };
+        let count = crate::api::streamed::write(&store, &params, &selection, &mut counted)
+            .context("writing the answer")?;
+        return Ok(Answer {
+            bytes: counted.bytes,
+            count,
+        });
+    }
     let snapshot = render::snapshot(&store, Vec::new(), &params, &selection)?;
     let rendered = render::render(snapshot, &params)?;
     out.write_all(&rendered.body)
@@ -150,6 +160,24 @@ fn offline(
         bytes: rendered.body.len() as u64,
         count: rendered.count,
     })
+}
+
+/// A writer that counts what passes through it.
+struct Counted<'a> {
+    out: &'a mut dyn Write,
+    bytes: u64,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// A store holding a loaded capture, analysed as the capture task would
