@@ -84,8 +84,10 @@ async fn exporting_200_mib_of_bodies_keeps_memory_flat() {
 
     let pid = running.child.id();
     let before = status_bytes(pid, "VmRSS:");
-    // Restart the peak count from here ("5": reset the peak RSS).
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
+    // Restart the peak count from here ("5": reset the peak RSS). Where
+    // that is not allowed the peak also covers the filling, during which
+    // the capture only grew, so the check still holds.
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
     let server = format!("http://{}", running.addr);
     for format in ["json", "har", "postman", "bruno", "openapi"] {
         let file = dir.path().join(format!("export.{format}"));
