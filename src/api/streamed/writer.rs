@@ -102,7 +102,11 @@ impl Writer {
         record: Record,
         out: &mut Vec<u8>,
     ) -> Result<(), BoxError> {
-        let mut record = shown(kind, record);
+        // The API's JSON redacts the whole exchange, then shows its parts.
+        let mut record = match self {
+            Writer::Json { .. } => record,
+            _ => shown(kind, record),
+        };
         match self {
             Writer::Json { array, redact } => {
                 if *redact {
