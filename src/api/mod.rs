@@ -33,6 +33,7 @@ pub mod retrieve;
 mod routes;
 pub mod select;
 pub mod sessions;
+pub mod streamed;
 
 use std::sync::Arc;
 

@@ -203,7 +203,7 @@ pub fn export_bytes(
 }
 
 /// The reassembled reply of an LLM exchange, for every export format.
-fn assistant_text(ex: &Exchange) -> Option<String> {
+pub(super) fn assistant_text(ex: &Exchange) -> Option<String> {
     let reply = crate::analyses::analyse(ex)?.reply.clone()?;
     Some(reply.text()).filter(|t| !t.is_empty())
 }
@@ -217,7 +217,7 @@ fn conversation_json(records: &[Record], params: &RetrieveParams) -> Result<Valu
 }
 
 /// `REQUESTS` as JSON: what was asked, without the answers.
-fn request_json(record: &Record) -> Value {
+pub(super) fn request_json(record: &Record) -> Value {
     let j = native::to_json(&record.exchange);
     json!({ "id": j.id, "startedAt": j.started_at, "url": j.url, "request": j.request })
 }

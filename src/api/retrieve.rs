@@ -31,6 +31,9 @@ pub async fn retrieve(ctx: &ApiContext, query: &str, body: &Bytes) -> Response<U
         Err(e) => return param_error(&e),
     };
     let selection = Selection::new(matcher, params.filter.clone());
+    if super::streamed::streams(&params) {
+        return super::streamed::answer(ctx, params, selection).await;
+    }
     let ctx = ctx.clone();
     let format = params.format;
     // Matching bodies and rendering a large export take a while: keep them

@@ -3,7 +3,7 @@
 //! runtime and connection pool per command, and one way of saying that
 //! nothing is listening.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -25,7 +25,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Show download progress past this many bytes.
-const PROGRESS_STEP: usize = 4 * 1024 * 1024;
+const PROGRESS_STEP: u64 = 4 * 1024 * 1024;
 
 /// Progress notes on stderr, only for a person watching.
 #[derive(Clone, Copy)]
@@ -52,11 +52,13 @@ pub struct NotListening {
     pub authority: String,
 }
 
-/// A whole answer.
+/// An answer: its head, and its body unless that went elsewhere.
 pub struct Reply {
     pub status: StatusCode,
     /// `x-llmspy-count`: how many exchanges or expectations it holds.
     pub count: usize,
+    /// Body bytes received, wherever they went.
+    pub received: u64,
     pub body: Vec<u8>,
 }
 
@@ -124,6 +126,25 @@ impl Control {
         body: Vec<u8>,
         progress: Progress,
     ) -> anyhow::Result<Reply> {
+        let mut answer = Vec::new();
+        let mut reply = self.call_into(method, path, body, progress, &mut answer)?;
+        if reply.status.is_success() {
+            reply.body = answer;
+        }
+        Ok(reply)
+    }
+
+    /// Like [`Control::call`], but a successful answer's body goes to `out`
+    /// as it arrives (the reply's `body` stays empty), so an export of any
+    /// size passes through in pieces. Other answers are read whole.
+    pub fn call_into(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        progress: Progress,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<Reply> {
         let uri = format!("http://{}/llmspy/{path}", self.authority);
         let mut request = http::Request::builder()
             .method(method)
@@ -156,21 +177,13 @@ impl Control {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            let mut stream = response.into_body();
             let mut body = Vec::new();
-            let mut next_note = PROGRESS_STEP;
-            while let Some(frame) = stream.frame().await {
-                if let Ok(data) = frame.context("reading the answer")?.into_data() {
-                    body.extend_from_slice(&data);
-                }
-                if body.len() >= next_note {
-                    progress.note(&format!("received {} MiB", body.len() / (1024 * 1024)));
-                    next_note += PROGRESS_STEP;
-                }
-            }
+            let out: &mut dyn Write = if status.is_success() { out } else { &mut body };
+            let received = pass_on(response.into_body(), out, progress).await?;
             Ok(Reply {
                 status,
                 count,
+                received,
                 body,
             })
         })
@@ -191,6 +204,28 @@ impl Control {
         }
         Ok(value)
     }
+}
+
+/// Copy an answer's body to `out` frame by frame; returns its length.
+async fn pass_on(
+    mut stream: hyper::body::Incoming,
+    out: &mut dyn Write,
+    progress: Progress,
+) -> anyhow::Result<u64> {
+    let mut received = 0u64;
+    let mut next_note = PROGRESS_STEP;
+    while let Some(frame) = stream.frame().await {
+        if let Ok(data) = frame.context("reading the answer")?.into_data() {
+            out.write_all(&data).context("writing the answer")?;
+            received += data.len() as u64;
+        }
+        if received >= next_note {
+            progress.note(&format!("received {} MiB", received / (1024 * 1024)));
+            next_note += PROGRESS_STEP;
+        }
+    }
+    out.flush().context("writing the answer")?;
+    Ok(received)
 }
 
 /// The `error` field of an API error answer, else its text.

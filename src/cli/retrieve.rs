@@ -15,7 +15,7 @@ use super::control::{Control, NotListening, server_message};
 use crate::api::params::{self, RetrieveType, percent_encode};
 use crate::api::render;
 use crate::api::select::Selection;
-use crate::capture::{Limits, Store};
+use crate::capture::{Limits, Store, StoreReader};
 use crate::exchange::Exchange;
 use crate::export::Format;
 use crate::llm::{Kind, ThreadTracker};
@@ -28,9 +28,9 @@ pub struct Question<'a> {
     pub redact: Option<bool>,
 }
 
-/// The answer's bytes and how many exchanges or expectations it holds.
+/// How many exchanges or expectations the answer holds, and its size.
 pub struct Answer {
-    pub body: Vec<u8>,
+    pub bytes: u64,
     pub count: usize,
 }
 
@@ -41,15 +41,21 @@ pub fn run(common: &CommonArgs, args: &RetrieveArgs) -> anyhow::Result<ExitCode>
         format: Format::Json,
         redact: args.redact.then_some(true),
     };
-    let answer = ask(common, &question, Progress::for_terminal(false))?;
     let mut out = std::io::stdout().lock();
-    match out.write_all(&answer.body).and_then(|()| out.flush()) {
-        Ok(()) => {}
+    match ask(common, &question, Progress::for_terminal(false), &mut out) {
+        Ok(answer) => Ok(exit_code(answer.count)),
         // Piped into `head`: the reader has what it wanted.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(e).context("writing to stdout"),
+        Err(e) if is_broken_pipe(&e) => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e),
     }
-    Ok(exit_code(answer.count))
+}
+
+/// The reader of our output went away.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// 0 when something matched, 1 when nothing did.
@@ -62,8 +68,14 @@ pub fn exit_code(count: usize) -> ExitCode {
     }
 }
 
-/// Ask the running llmspy, or answer from `--from FILE`.
-pub fn ask(common: &CommonArgs, q: &Question, progress: Progress) -> anyhow::Result<Answer> {
+/// Ask the running llmspy, or answer from `--from FILE`, writing the
+/// answer to `out` as it arrives.
+pub fn ask(
+    common: &CommonArgs,
+    q: &Question,
+    progress: Progress,
+    out: &mut dyn Write,
+) -> anyhow::Result<Answer> {
     if q.select.kind == RetrieveType::Conversation && q.select.id.is_none() {
         anyhow::bail!(
             "--type CONVERSATION needs --id N: the number of an exchange in that conversation"
@@ -78,10 +90,10 @@ pub fn ask(common: &CommonArgs, q: &Question, progress: Progress) -> anyhow::Res
         anyhow::bail!("--run and --since read the history: add --history FILE");
     }
     match from {
-        Some(path) => offline(&path, &query, q.select, progress),
+        Some(path) => offline(&path, &query, q.select, progress, out),
         None => {
             let control = Control::new(common, q.select.server.as_deref())?;
-            online(&control, &query, q.select.matcher.as_deref(), progress)
+            online(&control, &query, q.select.matcher.as_deref(), progress, out)
         }
     }
 }
@@ -111,6 +123,7 @@ fn offline(
     query: &str,
     select: &SelectArgs,
     progress: Progress,
+    out: &mut dyn Write,
 ) -> anyhow::Result<Answer> {
     if select.kind == RetrieveType::ActiveExpectations {
         bail!(
@@ -134,12 +147,43 @@ fn offline(
     ));
     let store = analysed_store(exchanges);
     let selection = Selection::new(matcher, params.filter.clone());
+    if crate::api::streamed::streams(&params) {
+        let store = StoreReader::detached(store);
+        let mut counted = Counted { out, bytes: 0 };
+        let count = crate::api::streamed::write(&store, &params, &selection, &mut counted)
+            .context("writing the answer")?;
+        return Ok(Answer {
+            bytes: counted.bytes,
+            count,
+        });
+    }
     let snapshot = render::snapshot(&store, Vec::new(), &params, &selection)?;
     let rendered = render::render(snapshot, &params)?;
+    out.write_all(&rendered.body)
+        .and_then(|()| out.flush())
+        .context("writing the answer")?;
     Ok(Answer {
-        body: rendered.body,
+        bytes: rendered.body.len() as u64,
         count: rendered.count,
     })
+}
+
+/// A writer that counts what passes through it.
+struct Counted<'a> {
+    out: &'a mut dyn Write,
+    bytes: u64,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// A store holding a loaded capture, analysed as the capture task would
@@ -182,10 +226,17 @@ fn online(
     query: &str,
     matcher: Option<&str>,
     progress: Progress,
+    out: &mut dyn Write,
 ) -> anyhow::Result<Answer> {
     let body = matcher.unwrap_or_default().as_bytes().to_vec();
     let reply = control
-        .call(Method::PUT, &format!("retrieve?{query}"), body, progress)
+        .call_into(
+            Method::PUT,
+            &format!("retrieve?{query}"),
+            body,
+            progress,
+            out,
+        )
         .map_err(|e| match e.downcast_ref::<NotListening>() {
             Some(n) => anyhow::anyhow!("{n}, or --from FILE for a saved capture"),
             None => e,
@@ -199,7 +250,7 @@ fn online(
         );
     }
     Ok(Answer {
-        body: reply.body,
+        bytes: reply.received,
         count: reply.count,
     })
 }

@@ -8,7 +8,7 @@
 
 mod example;
 
-use std::io::{Cursor, Write};
+use std::io::{Cursor, Seek, Write};
 
 use super::postman::{by_host, request_name};
 use super::view::{self, BodyView};
@@ -22,43 +22,106 @@ const METHOD_BLOCKS: [&str; 9] = [
 
 /// The collection as (path inside the zip, file text), in zip order.
 pub fn files(exchanges: &[Exchange], options: &Options) -> Vec<(String, String)> {
-    // Written by hand so the key order is Bruno's own, whatever serde_json's
-    // map ordering.
-    let config = format!(
-        "{{\n  \"version\": \"1\",\n  \"name\": {},\n  \"type\": \"collection\",\n  \"ignore\": [\"node_modules\", \".git\"]\n}}\n",
-        serde_json::Value::from(options.title)
-    );
-    let mut out = vec![("bruno.json".to_string(), config)];
+    let mut out = vec![("bruno.json".to_string(), config(options))];
     for (folder_seq, (host, group)) in by_host(exchanges).into_iter().enumerate() {
-        let dir = slug(&host);
-        out.push((
-            format!("{dir}/folder.bru"),
-            folder_file(&host, folder_seq + 1),
-        ));
+        out.push(folder_entry(&host, folder_seq + 1));
         for (i, ex) in group.iter().enumerate() {
-            let seq = i + 1;
-            let name = format!("{seq:03}-{}", slug(&request_name(ex)));
-            out.push((format!("{dir}/{name}.bru"), request_file(ex, seq, options)));
+            out.push(request_entry(&host, ex, i + 1, options));
         }
     }
     out
 }
 
+/// `bruno.json`, written by hand so the key order is Bruno's own, whatever
+/// serde_json's map ordering.
+fn config(options: &Options) -> String {
+    format!(
+        "{{\n  \"version\": \"1\",\n  \"name\": {},\n  \"type\": \"collection\",\n  \"ignore\": [\"node_modules\", \".git\"]\n}}\n",
+        serde_json::Value::from(options.title)
+    )
+}
+
+fn folder_entry(host: &str, seq: usize) -> (String, String) {
+    (format!("{}/folder.bru", slug(host)), folder_file(host, seq))
+}
+
+fn request_entry(host: &str, ex: &Exchange, seq: usize, options: &Options) -> (String, String) {
+    let name = format!("{seq:03}-{}", slug(&request_name(ex)));
+    let path = format!("{}/{name}.bru", slug(host));
+    (path, request_file(ex, seq, options))
+}
+
 /// The collection zipped, ready to import into Bruno or run with `bru run`.
 pub fn to_zip(exchanges: &[Exchange], options: &Options) -> Result<Vec<u8>, ExportError> {
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    // A fixed timestamp keeps the archive byte-identical for the same input.
-    let file_options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default());
-    for (path, text) in files(exchanges, options) {
-        zip.start_file(path, file_options)
-            .map_err(ExportError::Zip)?;
-        zip.write_all(text.as_bytes())
-            .map_err(|e| ExportError::Zip(e.into()))?;
+    let mut zip = BrunoZip::new(Cursor::new(Vec::new()), options)?;
+    for (_, group) in by_host(exchanges) {
+        for ex in group {
+            zip.add(ex, options)?;
+        }
     }
-    let cursor = zip.finish().map_err(ExportError::Zip)?;
-    Ok(cursor.into_inner())
+    Ok(zip.finish()?.into_inner())
+}
+
+/// A Bruno zip written one exchange at a time, to any seekable writer (a
+/// file, for exports larger than memory should hold). Exchanges must come
+/// grouped by host, hosts in order of first appearance, as [`to_zip`] and
+/// [`super::stream::Meta`]'s ordering give them.
+pub struct BrunoZip<W: Write + Seek> {
+    zip: zip::ZipWriter<W>,
+    file_options: zip::write::SimpleFileOptions,
+    /// The host folder being written, its number, and the requests in it.
+    folder: Option<(String, usize)>,
+    folders: usize,
+}
+
+impl<W: Write + Seek> BrunoZip<W> {
+    pub fn new(writer: W, options: &Options) -> Result<Self, ExportError> {
+        let mut out = BrunoZip {
+            zip: zip::ZipWriter::new(writer),
+            // A fixed timestamp keeps the archive byte-identical for the same input.
+            file_options: zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .last_modified_time(zip::DateTime::default()),
+            folder: None,
+            folders: 0,
+        };
+        out.file("bruno.json".into(), &config(options))?;
+        Ok(out)
+    }
+
+    /// One exchange's request file, after its host's folder file when it
+    /// opens a new host.
+    pub fn add(&mut self, ex: &Exchange, options: &Options) -> Result<(), ExportError> {
+        let host = view::authority(ex);
+        let seq = match &mut self.folder {
+            Some((h, n)) if *h == host => {
+                *n += 1;
+                *n
+            }
+            _ => {
+                self.folders += 1;
+                let (path, text) = folder_entry(&host, self.folders);
+                self.file(path, &text)?;
+                self.folder = Some((host.clone(), 1));
+                1
+            }
+        };
+        let (path, text) = request_entry(&host, ex, seq, options);
+        self.file(path, &text)
+    }
+
+    pub fn finish(self) -> Result<W, ExportError> {
+        self.zip.finish().map_err(ExportError::Zip)
+    }
+
+    fn file(&mut self, path: String, text: &str) -> Result<(), ExportError> {
+        self.zip
+            .start_file(path, self.file_options)
+            .map_err(ExportError::Zip)?;
+        self.zip
+            .write_all(text.as_bytes())
+            .map_err(|e| ExportError::Zip(e.into()))
+    }
 }
 
 fn folder_file(host: &str, seq: usize) -> String {

@@ -26,7 +26,8 @@ pub fn to_har(exchanges: &[Exchange], options: &Options) -> Value {
     })
 }
 
-fn entry(ex: &Exchange, options: &Options) -> Value {
+/// One HAR entry (what [`super::stream`] writes one at a time).
+pub(super) fn entry(ex: &Exchange, options: &Options) -> Value {
     let timings = Timings::of(ex);
     let mut entry = json!({
         "startedDateTime": ex.started_at.to_rfc3339_opts(SecondsFormat::Millis, true),

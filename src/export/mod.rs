@@ -16,6 +16,7 @@ pub mod native;
 mod notes;
 pub mod openapi;
 pub mod postman;
+pub mod stream;
 pub mod view;
 pub mod websocket_json;
 
@@ -183,14 +184,17 @@ pub fn render(
 /// reassembled assistant text it is added as `assistantText`, a field the
 /// loader ignores.
 pub fn native_array(exchanges: &[Exchange], options: &Options) -> serde_json::Value {
-    let items = exchanges.iter().filter_map(|ex| {
-        let mut value = serde_json::to_value(native::to_json(ex)).ok()?;
-        if let (Some(text), Some(map)) = (options.assistant_text_of(ex), value.as_object_mut()) {
-            map.insert("assistantText".into(), serde_json::Value::String(text));
-        }
-        Some(value)
-    });
+    let items = exchanges.iter().filter_map(|ex| native_item(ex, options));
     serde_json::Value::Array(items.collect())
+}
+
+/// One exchange of [`native_array`].
+pub fn native_item(ex: &Exchange, options: &Options) -> Option<serde_json::Value> {
+    let mut value = serde_json::to_value(native::to_json(ex)).ok()?;
+    if let (Some(text), Some(map)) = (options.assistant_text_of(ex), value.as_object_mut()) {
+        map.insert("assistantText".into(), serde_json::Value::String(text));
+    }
+    Some(value)
 }
 
 #[cfg(test)]

@@ -23,14 +23,22 @@ pub fn to_collection(exchanges: &[Exchange], options: &Options) -> Value {
             })
         })
         .collect();
+    let stamps = exchanges
+        .iter()
+        .map(|ex| (ex.id, ex.started_at.timestamp_micros()));
     json!({
-        "info": {
-            "_postman_id": stable_uuid(exchanges),
-            "name": options.title,
-            "description": format!("{} exchanges captured by llmspy.", exchanges.len()),
-            "schema": SCHEMA,
-        },
+        "info": info(exchanges.len(), stable_uuid(stamps), options),
         "item": folders,
+    })
+}
+
+/// The collection's `info`, for `count` exchanges.
+pub(super) fn info(count: usize, id: String, options: &Options) -> Value {
+    json!({
+        "_postman_id": id,
+        "name": options.title,
+        "description": format!("{count} exchanges captured by llmspy."),
+        "schema": SCHEMA,
     })
 }
 
@@ -53,7 +61,8 @@ pub(super) fn request_name(ex: &Exchange) -> String {
     format!("{} {}", ex.request.method, path)
 }
 
-fn item(ex: &Exchange, options: &Options) -> Value {
+/// One request with its response as an example.
+pub(super) fn item(ex: &Exchange, options: &Options) -> Value {
     let mut req = request(ex);
     let responses: Vec<Value> = response(ex, &req).into_iter().collect();
     req["description"] = json!(notes::note(ex, options));
@@ -148,10 +157,11 @@ fn response(ex: &Exchange, original: &Value) -> Option<Value> {
 
 /// A UUID-shaped id derived from the exchanges, so exporting the same
 /// capture twice gives the same collection id (and stable snapshots).
-fn stable_uuid(exchanges: &[Exchange]) -> String {
+/// Takes each exchange's id and start time (µs), the only parts it hashes.
+pub(super) fn stable_uuid(stamps: impl Iterator<Item = (u64, i64)>) -> String {
     let mut seed = String::new();
-    for ex in exchanges {
-        seed.push_str(&format!("{}@{};", ex.id, ex.started_at.timestamp_micros()));
+    for (id, started_us) in stamps {
+        seed.push_str(&format!("{id}@{started_us};"));
     }
     let a = fnv1a(seed.as_bytes(), 0xcbf2_9ce4_8422_2325);
     let b = fnv1a(seed.as_bytes(), 0x8422_2325_cbf2_9ce4);

@@ -199,3 +199,34 @@ fn write_exports_for_validation() {
         std::fs::write(path, bytes).expect("write export");
     }
 }
+
+/// The streamed exports (what `/llmspy/retrieve` sends) are byte for byte
+/// the documents rendered whole, for every sample capture and its prefixes
+/// (none, one host, several hosts).
+#[test]
+fn streamed_exports_match_the_whole_documents() {
+    use llmspy::export::stream::{Exporter, Meta};
+    let all = samples::all();
+    for format in [Format::Json, Format::Har, Format::Postman] {
+        for n in [0, 1, all.len()] {
+            let exchanges = &all[..n];
+            let whole = export::render(format, exchanges, &options()).expect("whole");
+            let metas: Vec<Meta> = exchanges.iter().map(Meta::of).collect();
+            let mut exporter = Exporter::new(format, options(), &metas).expect("streams");
+            let mut out = Vec::new();
+            exporter.begin(&mut out);
+            for id in exporter.order().to_vec() {
+                let ex = exchanges.iter().find(|e| e.id == id).expect("id");
+                exporter.item(ex, &mut out).expect("item");
+            }
+            exporter.finish(&mut out);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&whole),
+                "{format} with {n} exchange(s)"
+            );
+        }
+    }
+    assert!(Exporter::new(Format::OpenApi, options(), &[]).is_none());
+    assert!(Exporter::new(Format::Bruno, options(), &[]).is_none());
+}

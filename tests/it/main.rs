@@ -11,6 +11,9 @@ mod deadlines;
 mod engine;
 mod export;
 mod export_cli;
+// Reads /proc.
+#[cfg(target_os = "linux")]
+mod export_memory;
 mod fd_limit;
 mod fuzz;
 mod golden;

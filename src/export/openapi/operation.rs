@@ -8,11 +8,12 @@ use serde_json::{Map, Value, json};
 use super::paths::Template;
 use super::schema;
 use crate::exchange::{self, Exchange};
-use crate::export::Options;
 use crate::export::view::{self, BodyView};
 use crate::redact;
 
 mod content;
+
+pub(super) use content::Bodies;
 
 /// Request headers worth documenting as parameters: the provider's API
 /// version and feature flags, MCP's session headers. Generic headers
@@ -53,12 +54,13 @@ impl Registry {
     }
 }
 
-/// The operation object for `samples` (all of one method at one template).
+/// The operation object for `samples` (all of one method at one template,
+/// their bodies already folded into `bodies`: samples may have none left).
 pub(super) fn build(
     template: &Template,
     method: &str,
     samples: &[&Exchange],
-    options: &Options,
+    bodies: &Bodies,
     registry: &mut Registry,
 ) -> Value {
     let mut op = Map::new();
@@ -83,10 +85,10 @@ pub(super) fn build(
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
-    if let Some(body) = content::request_body(samples) {
+    if let Some(body) = bodies.request_body() {
         op.insert("requestBody".into(), body);
     }
-    op.insert("responses".into(), content::responses(samples, options));
+    op.insert("responses".into(), bodies.responses());
     let security = security(samples, registry);
     if !security.is_empty() {
         op.insert("security".into(), Value::Array(security));

@@ -353,3 +353,28 @@ async fn the_mockserver_alias_answers_the_same() {
             .all(|r| r.get("response").is_none() && r["request"].is_object())
     );
 }
+
+/// Every export format is streamed from the store (#13), and what arrives
+/// is byte for byte the document rendered whole from the same exchanges.
+#[tokio::test]
+async fn streamed_answers_are_the_documents_rendered_whole() {
+    use llmspy::export::Format;
+    let mut s = setup().await;
+    send_traffic(&mut s).await;
+    let exchanges: Vec<llmspy::exchange::Exchange> = s
+        .proxy
+        .store
+        .read()
+        .iter()
+        .map(|r| r.exchange.clone())
+        .collect();
+    for format in [Format::Har, Format::OpenApi, Format::Postman, Format::Bruno] {
+        let a = put(&s, "retrieve", &format!("format={}", format.name()), "").await;
+        assert_eq!(a.status, 200, "{format}");
+        let whole = llmspy::api::render::export_bytes(format, &exchanges, true).expect("renders");
+        assert!(
+            a.body == whole,
+            "{format}: streamed and whole answers differ"
+        );
+    }
+}

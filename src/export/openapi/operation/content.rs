@@ -57,94 +57,136 @@ impl Media {
     }
 }
 
-/// `media type → { schema, example }` for the non-empty bodies given.
-fn content<'a>(bodies: impl Iterator<Item = (&'a Headers, BodyView)>) -> Map<String, Value> {
-    let mut media: Vec<Media> = Vec::new();
-    for (headers, body) in bodies {
+/// The bodies of one media type each, in order of first appearance.
+#[derive(Default)]
+struct Content(Vec<Media>);
+
+impl Content {
+    /// Fold a body in, unless it is empty.
+    fn add(&mut self, headers: &Headers, body: &BodyView) {
         if body.is_empty() {
-            continue;
+            return;
         }
-        let name = media_of(headers, &body);
-        let index = match media.iter().position(|m| m.name == name) {
+        let name = media_of(headers, body);
+        let index = match self.0.iter().position(|m| m.name == name) {
             Some(i) => i,
             None => {
-                media.push(Media::new(name));
-                media.len() - 1
+                self.0.push(Media::new(name));
+                self.0.len() - 1
             }
         };
-        media[index].add(&body);
+        self.0[index].add(body);
     }
-    media
-        .iter()
-        .map(|m| (m.name.clone(), m.to_value()))
-        .collect()
+
+    /// `media type → { schema, example }`.
+    fn to_map(&self) -> Map<String, Value> {
+        self.0
+            .iter()
+            .map(|m| (m.name.clone(), m.to_value()))
+            .collect()
+    }
 }
 
-/// The `requestBody` object, when any sample had a body.
-pub(super) fn request_body(samples: &[&Exchange]) -> Option<Value> {
-    let bodies = samples.iter().map(|ex| {
-        let r = &ex.request;
-        (&r.headers, BodyView::of(&r.headers, &r.body))
-    });
-    let content = content(bodies);
-    if content.is_empty() {
-        return None;
-    }
-    let required = samples.iter().all(|ex| !ex.request.body.is_empty());
-    Some(json!({ "required": required, "content": content }))
+/// One status code's responses, folded.
+struct Status {
+    code: u16,
+    content: Content,
+    /// From the first streamed response: the description's addition.
+    streamed: Option<String>,
 }
 
-/// The `responses` object: one entry per status code seen.
-pub(super) fn responses(samples: &[&Exchange], options: &Options) -> Value {
-    let mut statuses: Vec<u16> = Vec::new();
-    for ex in samples {
-        if let Some(r) = ex
-            .response
-            .as_ref()
-            .filter(|r| !statuses.contains(&r.status))
-        {
-            statuses.push(r.status);
+/// Everything an operation shows of its samples' bodies, folded one
+/// exchange at a time, so the bodies need not be kept.
+pub(in crate::export::openapi) struct Bodies {
+    request: Content,
+    /// Every sample so far had a request body.
+    request_required: bool,
+    statuses: Vec<Status>,
+}
+
+impl Default for Bodies {
+    fn default() -> Self {
+        Bodies {
+            request: Content::default(),
+            request_required: true,
+            statuses: Vec::new(),
         }
     }
-    let mut out = Map::new();
-    for status in statuses {
-        let with: Vec<&Exchange> = samples
-            .iter()
-            .copied()
-            .filter(|ex| ex.response.as_ref().is_some_and(|r| r.status == status))
-            .collect();
-        out.insert(status.to_string(), response(status, &with, options));
-    }
-    if out.is_empty() {
-        // OpenAPI needs at least one response; say why there is none.
-        out.insert(
-            "default".into(),
-            json!({ "description": "No response was captured (the exchanges failed or are in flight)." }),
-        );
-    }
-    Value::Object(out)
 }
 
-fn response(status: u16, samples: &[&Exchange], options: &Options) -> Value {
-    let mut description = match view::status_text(status) {
-        "" => format!("Status {status}"),
+impl Bodies {
+    pub(in crate::export::openapi) fn add(&mut self, ex: &Exchange, options: &Options) {
+        let r = &ex.request;
+        self.request
+            .add(&r.headers, &BodyView::of(&r.headers, &r.body));
+        self.request_required &= !r.body.is_empty();
+        let Some(resp) = &ex.response else { return };
+        let index = match self.statuses.iter().position(|s| s.code == resp.status) {
+            Some(i) => i,
+            None => {
+                self.statuses.push(Status {
+                    code: resp.status,
+                    content: Content::default(),
+                    streamed: None,
+                });
+                self.statuses.len() - 1
+            }
+        };
+        let status = &mut self.statuses[index];
+        if status.streamed.is_none() && view::is_streamed(ex) {
+            status.streamed = Some(streamed_note(ex, options));
+        }
+        status
+            .content
+            .add(&resp.headers, &BodyView::of(&resp.headers, &resp.body));
+    }
+
+    /// The `requestBody` object, when any sample had a body.
+    pub(super) fn request_body(&self) -> Option<Value> {
+        let content = self.request.to_map();
+        if content.is_empty() {
+            return None;
+        }
+        Some(json!({ "required": self.request_required, "content": content }))
+    }
+
+    /// The `responses` object: one entry per status code seen.
+    pub(super) fn responses(&self) -> Value {
+        let mut out = Map::new();
+        for status in &self.statuses {
+            out.insert(status.code.to_string(), response(status));
+        }
+        if out.is_empty() {
+            // OpenAPI needs at least one response; say why there is none.
+            out.insert(
+                "default".into(),
+                json!({ "description": "No response was captured (the exchanges failed or are in flight)." }),
+            );
+        }
+        Value::Object(out)
+    }
+}
+
+fn streamed_note(ex: &Exchange, options: &Options) -> String {
+    let mut note = String::from(". Streamed: the example holds the raw events");
+    if let Some(text) = options.assistant_text_of(ex) {
+        note.push_str(&format!(
+            ".\n\nReassembled assistant text of exchange #{}:\n\n{text}",
+            ex.id
+        ));
+    }
+    note
+}
+
+fn response(status: &Status) -> Value {
+    let mut description = match view::status_text(status.code) {
+        "" => format!("Status {}", status.code),
         text => text.to_string(),
     };
-    if let Some(streamed) = samples.iter().find(|ex| view::is_streamed(ex)) {
-        description.push_str(". Streamed: the example holds the raw events");
-        if let Some(text) = options.assistant_text_of(streamed) {
-            description.push_str(&format!(
-                ".\n\nReassembled assistant text of exchange #{}:\n\n{text}",
-                streamed.id
-            ));
-        }
+    if let Some(note) = &status.streamed {
+        description.push_str(note);
     }
-    let bodies = samples.iter().filter_map(|ex| {
-        ex.response
-            .as_ref()
-            .map(|r| (&r.headers, BodyView::of(&r.headers, &r.body)))
-    });
-    let content = content(bodies);
+    let content = status.content.to_map();
     let mut out = json!({ "description": description });
     if !content.is_empty() {
         out["content"] = Value::Object(content);
