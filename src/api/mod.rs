@@ -125,7 +125,7 @@ fn status(ctx: &ApiContext) -> Response<UpstreamBody> {
         &json!({
             "ports": [ctx.listen.port()],
             "version": env!("CARGO_PKG_VERSION"),
-            "exchanges": store.len(),
+            "exchanges": store.count(),
             "evicted": store.evicted(),
             "refused": store.refusals().to_json(),
             "recorded": counts.recorded,
@@ -181,8 +181,7 @@ async fn clear_traffic(ctx: &ApiContext, selection: &Selection) -> usize {
         } else {
             Some(
                 store
-                    .iter()
-                    .filter(|r| selection.matches_record(r))
+                    .query(&|r| selection.matches_record(r))
                     .map(|r| r.exchange.id)
                     .collect::<Vec<_>>(),
             )
@@ -190,7 +189,7 @@ async fn clear_traffic(ctx: &ApiContext, selection: &Selection) -> usize {
     };
     let count = ids
         .as_ref()
-        .map_or_else(|| ctx.store.read().len(), Vec::len);
+        .map_or_else(|| ctx.store.read().count(), Vec::len);
     ctx.recorder.send(CaptureMsg::Clear(ids));
     let (done, applied) = tokio::sync::oneshot::channel();
     ctx.recorder.send(CaptureMsg::Flush(done));

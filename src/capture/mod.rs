@@ -7,6 +7,7 @@
 //! every finished exchange to its sinks (`--save`, the OTLP exporter).
 
 mod events;
+mod records;
 mod refusals;
 pub mod save;
 mod store;
@@ -14,6 +15,7 @@ mod websocket;
 mod writer;
 
 pub use events::StoreEvent;
+pub use records::{Page, Records, StoreView};
 pub use refusals::{Refusal, RefusalRule, Refusals};
 pub use store::{Counts, Limits, Record, Store, StoreReader};
 pub use writer::{
