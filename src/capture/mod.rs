@@ -7,6 +7,7 @@
 //! every finished exchange to its sinks (`--save`, the OTLP exporter).
 
 mod events;
+mod loaded;
 mod records;
 mod refusals;
 pub mod save;
@@ -15,9 +16,8 @@ mod websocket;
 mod writer;
 
 pub use events::StoreEvent;
+pub use loaded::{Loaded, RENUMBERED_NOTE, loaded, loaded_store};
 pub use records::{Page, Records, StoreView};
 pub use refusals::{Refusal, RefusalRule, Refusals};
 pub use store::{Counts, Limits, Record, Store, StoreReader};
-pub use writer::{
-    CaptureMsg, Recorder, Sink, SinkMsg, TRUNCATED_HEADER, analysis_of, loaded_store, spawn,
-};
+pub use writer::{CaptureMsg, Recorder, Sink, SinkMsg, TRUNCATED_HEADER, analysis_of, spawn};

@@ -20,6 +20,19 @@ pub struct Limits {
     pub max_body_capture_bytes: usize,
 }
 
+impl Limits {
+    /// The capture cap for a response with these headers: streamed
+    /// responses (SSE, NDJSON) get the streaming cap, others the body cap.
+    pub fn response_cap(&self, headers: &crate::exchange::Headers) -> usize {
+        let content_type = crate::exchange::header(headers, "content-type");
+        if crate::exchange::is_event_stream(content_type) {
+            self.max_streaming_capture_bytes
+        } else {
+            self.max_body_capture_bytes
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

@@ -292,27 +292,6 @@ fn placed(
     (analysis.summary(), thread)
 }
 
-/// A store filled from saved exchanges (e.g. `llmspy open`), analysed as the
-/// capture task would have: nothing writes to it afterwards.
-pub fn loaded_store(exchanges: Vec<Exchange>) -> Store {
-    let mut store = Store::new(Limits {
-        max_exchanges: exchanges.len().max(1),
-        max_total_bytes: usize::MAX,
-        ..Limits::default()
-    });
-    let mut threads = crate::llm::ThreadTracker::new();
-    for ex in exchanges {
-        let analysed = analysis_of(&ex, &mut threads);
-        let id = ex.id;
-        store.insert(ex);
-        if let (Some(r), Some((summary, thread))) = (store.get_mut(id), analysed) {
-            r.summary = Some(summary);
-            r.thread = thread;
-        }
-    }
-    store
-}
-
 /// Apply one message; pure store manipulation, no IO.
 fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
     let limits = store.limits();
@@ -369,7 +348,7 @@ fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
             let Some(resp) = ex.response.as_mut() else {
                 return;
             };
-            let cap = response_cap(resp, &limits);
+            let cap = limits.response_cap(&resp.headers);
             let before = resp.body.bytes.len();
             let offset = resp.body.wire_size;
             append(&mut resp.body, data.as_deref(), len, cap);
@@ -464,16 +443,6 @@ fn push_evicted(out: &mut Vec<StoreEvent>, count: u64) {
 
 fn has_header(headers: &[(String, String)], name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
-}
-
-/// Streamed responses (SSE, NDJSON) get the streaming cap; others the body cap.
-fn response_cap(resp: &Response, limits: &Limits) -> usize {
-    let ct = crate::exchange::header(&resp.headers, "content-type");
-    if crate::exchange::is_event_stream(ct) {
-        limits.max_streaming_capture_bytes
-    } else {
-        limits.max_body_capture_bytes
-    }
 }
 
 fn append(body: &mut crate::exchange::Body, data: Option<&[u8]>, len: usize, cap: usize) {
