@@ -6,6 +6,7 @@
 //! [`StoreEvent`]s for the UI, the headless logger and the API, and feeds
 //! every finished exchange to its sinks (`--save`, the OTLP exporter).
 
+mod apply;
 mod events;
 mod loaded;
 mod records;
@@ -15,9 +16,10 @@ mod store;
 mod websocket;
 mod writer;
 
+pub use apply::TRUNCATED_HEADER;
 pub use events::StoreEvent;
 pub use loaded::{Loaded, RENUMBERED_NOTE, loaded, loaded_store};
 pub use records::{Page, Records, StoreView};
 pub use refusals::{Refusal, RefusalRule, Refusals};
 pub use store::{Counts, Limits, Record, Store, StoreReader};
-pub use writer::{CaptureMsg, Recorder, Sink, SinkMsg, TRUNCATED_HEADER, analysis_of, spawn};
+pub use writer::{CaptureMsg, Recorder, Sink, SinkMsg, analysis_of, spawn};
