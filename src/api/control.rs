@@ -13,6 +13,7 @@ use super::params::{self, ClearType, ParamError};
 use super::reply::{json_response, param_error, text};
 use super::select::Selection;
 use crate::capture::CaptureMsg;
+use crate::capture::Records as _;
 use crate::engine::UpstreamBody;
 use crate::mock::matcher::RequestMatcher;
 
@@ -38,7 +39,7 @@ pub fn status(ctx: &ApiContext, _: &Call) -> Response<UpstreamBody> {
         &json!({
             "ports": [ctx.listen.port()],
             "version": env!("CARGO_PKG_VERSION"),
-            "exchanges": store.len(),
+            "exchanges": store.count(),
             "evicted": store.evicted(),
             "refused": store.refusals().to_json(),
             "recorded": counts.recorded,
@@ -103,7 +104,7 @@ async fn clear_traffic(ctx: &ApiContext, selection: &Selection) -> usize {
         } else {
             Some(
                 store
-                    .iter()
+                    .all()
                     .filter(|r| selection.matches_record(r))
                     .map(|r| r.exchange.id)
                     .collect::<Vec<_>>(),
@@ -112,7 +113,7 @@ async fn clear_traffic(ctx: &ApiContext, selection: &Selection) -> usize {
     };
     let count = ids
         .as_ref()
-        .map_or_else(|| ctx.store.read().len(), Vec::len);
+        .map_or_else(|| ctx.store.read().count(), Vec::len);
     ctx.recorder.send(CaptureMsg::Clear(ids));
     let (done, applied) = tokio::sync::oneshot::channel();
     ctx.recorder.send(CaptureMsg::Flush(done));

@@ -74,12 +74,7 @@ pub fn record(ctx: &ApiContext, call: &Call) -> Response<UpstreamBody> {
 /// Record, write the file when asked, and summarise (with the fixture
 /// itself when no file was written). Shared with the MCP tool.
 pub fn record_fixture(ctx: &ApiContext, req: &RecordRequest) -> Result<Value, RecordError> {
-    let exchanges: Vec<Exchange> = ctx
-        .store
-        .read()
-        .iter()
-        .map(|r| r.exchange.clone())
-        .collect();
+    let exchanges: Vec<Exchange> = ctx.store.read().all().map(|r| r.exchange.clone()).collect();
     let fixture = fixtures::record(&exchanges, &req.options);
     let mut summary = summary(&fixture);
     if fixture.count == 0

@@ -193,7 +193,7 @@ fn list_traffic(ctx: &ApiContext, args: &Value) -> ToolResult {
     let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(200) as usize;
     let store = ctx.store.read();
     let rows: Vec<Value> = store
-        .iter()
+        .all()
         .filter(|r| {
             let facts = facts(r);
             f.matches(
@@ -260,7 +260,7 @@ fn clear(ctx: &ApiContext, args: &Value) -> ToolResult {
         "expectations" => (false, true),
         other => return Err(format!("type {other:?}: expected all, log or expectations")),
     };
-    let exchanges = if log { ctx.store.read().len() } else { 0 };
+    let exchanges = if log { ctx.store.read().count() } else { 0 };
     if log {
         ctx.recorder.send(CaptureMsg::Clear(None));
     }
@@ -274,12 +274,7 @@ fn clear(ctx: &ApiContext, args: &Value) -> ToolResult {
 fn export(ctx: &ApiContext, args: &Value) -> ToolResult {
     let name = text_arg(args, "format")?;
     let format: crate::export::Format = name.parse().map_err(|e| format!("{e}"))?;
-    let exchanges: Vec<_> = ctx
-        .store
-        .read()
-        .iter()
-        .map(|r| r.exchange.clone())
-        .collect();
+    let exchanges: Vec<_> = ctx.store.read().all().map(|r| r.exchange.clone()).collect();
     let bytes = crate::export::render(format, &exchanges, &crate::export::Options::default())
         .map_err(|e| error_chain(&e))?;
     match args.get("path").and_then(Value::as_str) {

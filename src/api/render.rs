@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::params::{ParamError, RetrieveParams, RetrieveType};
 use super::select::Selection;
 use super::sessions;
-use crate::capture::{Record, Store};
+use crate::capture::{Record, Records};
 use crate::exchange::Exchange;
 use crate::export::described;
 use crate::export::{self, ExportError, Format, Options, native};
@@ -45,7 +45,7 @@ pub struct Rendered {
 /// Copy what `params` and `selection` pick. Cheap next to rendering, so
 /// the caller can hold the store lock for this part only.
 pub fn snapshot(
-    store: &Store,
+    store: &dyn Records,
     active: Vec<Value>,
     params: &RetrieveParams,
     selection: &Selection,
@@ -69,8 +69,7 @@ pub fn snapshot(
         }
         RetrieveType::Conversation => conversation_records(store, params)?,
         _ => store
-            .iter()
-            .filter(|r| selection.matches_record(r))
+            .query(&|r| selection.matches_record(r))
             .cloned()
             .collect(),
     };
@@ -82,7 +81,7 @@ pub fn snapshot(
 
 /// The exchange asked for; for export formats, every turn of its thread.
 fn conversation_records(
-    store: &Store,
+    store: &dyn Records,
     params: &RetrieveParams,
 ) -> Result<Vec<Record>, RetrieveError> {
     let id = params.id.unwrap_or_default();
@@ -92,8 +91,7 @@ fn conversation_records(
         return Ok(vec![record.clone()]);
     }
     Ok(store
-        .iter()
-        .filter(|r| r.thread.as_ref().map(|t| t.thread_id) == thread)
+        .query(&|r| r.thread.as_ref().map(|t| t.thread_id) == thread)
         .cloned()
         .collect())
 }

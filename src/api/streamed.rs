@@ -27,6 +27,7 @@ use super::ApiContext;
 use super::params::{RetrieveParams, RetrieveType};
 use super::retrieve::COUNT_HEADER;
 use super::select::Selection;
+use crate::capture::Records as _;
 use crate::capture::{Record, StoreReader};
 use crate::engine::{BoxError, UpstreamBody};
 use crate::export::Format;
@@ -118,7 +119,7 @@ pub fn write(
 fn choose(store: &StoreReader, selection: &Selection) -> Vec<Meta> {
     store
         .read()
-        .iter()
+        .all()
         .filter(|r| selection.matches_record(r))
         .map(|r| Meta::of(&r.exchange))
         .collect()

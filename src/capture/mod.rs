@@ -6,16 +6,20 @@
 //! [`StoreEvent`]s for the UI, the headless logger and the API, and feeds
 //! every finished exchange to its sinks (`--save`, the OTLP exporter).
 
+mod apply;
 mod events;
+mod loaded;
+mod records;
 mod refusals;
 pub mod save;
 mod store;
 mod websocket;
 mod writer;
 
+pub use apply::TRUNCATED_HEADER;
 pub use events::StoreEvent;
+pub use loaded::{Loaded, RENUMBERED_NOTE, loaded, loaded_store};
+pub use records::{Page, Records, StoreView};
 pub use refusals::{Refusal, RefusalRule, Refusals};
 pub use store::{Counts, Limits, Record, Store, StoreReader};
-pub use writer::{
-    CaptureMsg, Recorder, Sink, SinkMsg, TRUNCATED_HEADER, analysis_of, loaded_store, spawn,
-};
+pub use writer::{CaptureMsg, Recorder, Sink, SinkMsg, analysis_of, spawn};

@@ -3,6 +3,13 @@
 //! readable by its owner only, and secrets are masked as in exports unless
 //! the user keeps them (`--save-secrets`). Also reads such files (and JSON
 //! arrays of exchanges) back for `llmspy open`.
+//!
+//! Each line carries `"llmspyFormat": N` ([`FORMAT`]). Fields that an older
+//! reader may ignore are added without a new number; the number goes up only
+//! when an older reader would misread a line. So a line without the field
+//! (written before it existed) or with an older number is read as is, and a
+//! newer number is refused by line, naming both versions, rather than read
+//! wrong.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -28,12 +35,35 @@ pub enum SaveError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "{path}:{line}: written by a newer llmspy (save format {found}; this one reads up to {FORMAT}): upgrade llmspy to read it"
+    )]
+    NewerFormat {
+        path: PathBuf,
+        line: usize,
+        found: u64,
+    },
     #[error("{path}:{line}: not an llmspy exchange: {reason}")]
     Parse {
         path: PathBuf,
         line: usize,
         reason: String,
     },
+}
+
+/// The version of the saved line format this llmspy writes and reads.
+pub const FORMAT: u64 = 1;
+
+/// The field naming a line's format version.
+const FORMAT_FIELD: &str = "llmspyFormat";
+
+/// One saved line: the native exchange, its format version first.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(rename = "llmspyFormat")]
+    format: u64,
+    #[serde(flatten)]
+    exchange: &'a native::ExchangeJson,
 }
 
 /// Whether secrets reach the `--save` file.
@@ -105,7 +135,11 @@ fn open_private_append(path: &Path) -> std::io::Result<File> {
 }
 
 fn write_line(file: &mut File, ex: &Exchange) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(&native::to_json(ex))?;
+    let line = Line {
+        format: FORMAT,
+        exchange: &native::to_json(ex),
+    };
+    let mut line = serde_json::to_vec(&line)?;
     line.push(b'\n');
     // One write per line keeps lines whole even if the process dies mid-way.
     file.write_all(&line)?;
@@ -167,8 +201,23 @@ fn parse_line(path: &Path, line: usize, text: &str) -> Result<Exchange, SaveErro
         line,
         reason,
     };
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
+    if let Some(found) = newer_format(&mut value) {
+        return Err(SaveError::NewerFormat {
+            path: path.to_path_buf(),
+            line,
+            found,
+        });
+    }
     native::parse_exchange(value).map_err(err)
+}
+
+/// Takes the format field off a saved line; `Some(version)` when it is newer
+/// than this llmspy reads.
+fn newer_format(value: &mut serde_json::Value) -> Option<u64> {
+    let found = value.as_object_mut()?.remove(FORMAT_FIELD)?.as_u64()?;
+    (found > FORMAT).then_some(found)
 }
 
 fn parse_document(path: &Path, text: &str) -> Result<Vec<Exchange>, SaveError> {
@@ -200,4 +249,48 @@ fn parse_array(path: &Path, text: &str) -> Result<Vec<Exchange>, SaveError> {
         .enumerate()
         .map(|(i, v)| native::parse_exchange(v).map_err(|e| err(0, format!("element {i}: {e}"))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(ex: &Exchange) -> String {
+        let line = Line {
+            format: FORMAT,
+            exchange: &native::to_json(ex),
+        };
+        serde_json::to_string(&line).expect("serialises")
+    }
+
+    fn read_text(text: &str) -> Result<Vec<Exchange>, SaveError> {
+        read(Path::new("t.jsonl"), text.as_bytes())
+    }
+
+    #[test]
+    fn lines_carry_the_format_and_read_back() {
+        let ex = super::super::store::tests_support::sample(7);
+        let text = line(&ex);
+        assert!(text.starts_with(r#"{"llmspyFormat":1,"id":7,"#), "{text}");
+        let back = read_text(&text).expect("reads");
+        assert_eq!(back.first().map(|e| e.id), Some(7));
+    }
+
+    #[test]
+    fn lines_without_the_format_are_read_as_before() {
+        let ex = super::super::store::tests_support::sample(3);
+        let text = serde_json::to_string(&native::to_json(&ex)).expect("serialises");
+        assert_eq!(read_text(&text).expect("reads").len(), 1);
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_naming_both_versions() {
+        let ex = super::super::store::tests_support::sample(3);
+        let text = line(&ex).replace(r#""llmspyFormat":1"#, r#""llmspyFormat":9"#);
+        let err = read_text(&format!("{}\n{text}\n", line(&ex))).expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "t.jsonl:2: written by a newer llmspy (save format 9; this one reads up to 1): upgrade llmspy to read it"
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! The bounded, in-memory list of exchanges, ordered by id.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock};
 
+use super::records::StoreView;
 use crate::exchange::{Exchange, ExchangeId};
 use crate::llm::{Summary, ThreadInfo};
 
@@ -17,6 +18,19 @@ pub struct Limits {
     pub max_streaming_capture_bytes: usize,
     /// Per-exchange cap for other bodies, request and response.
     pub max_body_capture_bytes: usize,
+}
+
+impl Limits {
+    /// The capture cap for a response with these headers: streamed
+    /// responses (SSE, NDJSON) get the streaming cap, others the body cap.
+    pub fn response_cap(&self, headers: &crate::exchange::Headers) -> usize {
+        let content_type = crate::exchange::header(headers, "content-type");
+        if crate::exchange::is_event_stream(content_type) {
+            self.max_streaming_capture_bytes
+        } else {
+            self.max_body_capture_bytes
+        }
+    }
 }
 
 impl Default for Limits {
@@ -84,12 +98,8 @@ impl Store {
         self.limits
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.records.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
     }
 
     /// How many exchanges were dropped to honour the caps since start.
@@ -138,7 +148,7 @@ impl Store {
         self.total_bytes
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + ExactSizeIterator {
+    pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + ExactSizeIterator {
         self.records.iter()
     }
 
@@ -148,11 +158,6 @@ impl Store {
 
     pub fn get_mut(&mut self, id: ExchangeId) -> Option<&mut Record> {
         self.index_of(id).map(move |i| &mut self.records[i])
-    }
-
-    /// Record at position `i` (0 = oldest).
-    pub fn at(&self, i: usize) -> Option<&Record> {
-        self.records.get(i)
     }
 
     fn index_of(&self, id: ExchangeId) -> Option<usize> {
@@ -242,16 +247,22 @@ impl StoreReader {
         }
     }
 
-    /// Read the store. Hold the guard briefly: the capture task waits for it.
-    pub fn read(&self) -> RwLockReadGuard<'_, Store> {
+    /// Read the store. Hold the view briefly: the capture task waits for it.
+    pub fn read(&self) -> StoreView<'_> {
         // A poisoned lock only means a reader panicked mid-read; the data is
         // still consistent because only the capture task writes.
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        StoreView { guard }
     }
 
     /// Clone one exchange out of the store.
     pub fn exchange(&self, id: ExchangeId) -> Option<Exchange> {
         self.read().get(id).map(|r| r.exchange.clone())
+    }
+
+    /// Clone one record (the exchange and what was derived from it).
+    pub fn record(&self, id: ExchangeId) -> Option<Record> {
+        self.read().get(id).cloned()
     }
 }
 

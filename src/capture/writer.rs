@@ -12,11 +12,9 @@ use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc};
 
 use super::StoreEvent;
+use super::apply::{Applied, apply};
 use super::store::{Limits, Record, Store, StoreReader};
-use crate::exchange::{Chunk, Exchange, ExchangeId, Failure, FailureKind, Response, State};
-
-/// Header added to the recorded response when the capture cap cut the body.
-pub const TRUNCATED_HEADER: &str = "x-llmspy-stream-truncated";
+use crate::exchange::{Exchange, ExchangeId, Failure, FailureKind, Response, State};
 
 /// A change to apply to the store.
 #[derive(Debug)]
@@ -160,17 +158,17 @@ impl CaptureTask {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<CaptureMsg>) {
         let mut batch = Vec::with_capacity(64);
         while rx.recv_many(&mut batch, 256).await > 0 {
-            let mut out = Vec::with_capacity(batch.len());
-            let mut flushes = Vec::new();
+            let mut applied = Applied::with_capacity(batch.len());
             {
                 let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
                 for msg in batch.drain(..) {
-                    match msg {
-                        CaptureMsg::Flush(done) => flushes.push(done),
-                        msg => apply(&mut store, msg, &mut out),
-                    }
+                    apply(&mut store, msg, &mut applied);
                 }
             }
+            let Applied {
+                events: out,
+                flushes,
+            } = applied;
             for event in &out {
                 if let StoreEvent::Finished(id) = event {
                     self.analyse(*id);
@@ -290,256 +288,4 @@ fn placed(
     let thread = (analysis.kind != crate::llm::Kind::Mcp)
         .then(|| threads.observe(exchange.id, analysis, exchange.client_addr.as_deref()));
     (analysis.summary(), thread)
-}
-
-/// A store filled from saved exchanges (e.g. `llmspy open`), analysed as the
-/// capture task would have: nothing writes to it afterwards.
-pub fn loaded_store(exchanges: Vec<Exchange>) -> Store {
-    let mut store = Store::new(Limits {
-        max_exchanges: exchanges.len().max(1),
-        max_total_bytes: usize::MAX,
-        ..Limits::default()
-    });
-    let mut threads = crate::llm::ThreadTracker::new();
-    for ex in exchanges {
-        let analysed = analysis_of(&ex, &mut threads);
-        let id = ex.id;
-        store.insert(ex);
-        if let (Some(r), Some((summary, thread))) = (store.get_mut(id), analysed) {
-            r.summary = Some(summary);
-            r.thread = thread;
-        }
-    }
-    store
-}
-
-/// Apply one message; pure store manipulation, no IO.
-fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Vec<StoreEvent>) {
-    let limits = store.limits();
-    match msg {
-        CaptureMsg::Start(ex) => {
-            let id = ex.id;
-            push_evicted(out, store.insert(*ex));
-            out.push(StoreEvent::Started(id));
-        }
-        CaptureMsg::Insert(ex) => {
-            let id = ex.id;
-            push_evicted(out, store.insert(*ex));
-            out.push(StoreEvent::Started(id));
-            out.push(StoreEvent::Finished(id));
-        }
-        CaptureMsg::RequestData { id, data, len } => {
-            let Some(r) = store.get_mut(id) else { return };
-            let body = &mut r.exchange.request.body;
-            let before = body.bytes.len();
-            append(body, data.as_deref(), len, limits.max_body_capture_bytes);
-            let grown = body.bytes.len() - before;
-            push_evicted(out, store.grew(grown));
-        }
-        CaptureMsg::RequestDone { id, at_us } => {
-            if let Some(r) = store.get_mut(id) {
-                r.exchange.timings.request_done_us = Some(at_us);
-            }
-        }
-        CaptureMsg::ResponseHead {
-            id,
-            response,
-            at_us,
-        } => {
-            let Some(r) = store.get_mut(id) else { return };
-            r.exchange.timings.response_head_us = Some(at_us);
-            // llmspy's own error answers arrive with their body.
-            let before = r.exchange.captured_bytes();
-            r.exchange.response = Some(*response);
-            let after = r.exchange.captured_bytes();
-            if r.exchange.state == State::InFlight {
-                r.exchange.state = State::Streaming;
-            }
-            push_evicted(out, store.resized(before, after));
-            out.push(StoreEvent::Updated(id));
-        }
-        CaptureMsg::ResponseData {
-            id,
-            data,
-            len,
-            at_us,
-        } => {
-            let Some(r) = store.get_mut(id) else { return };
-            let ex = &mut r.exchange;
-            let Some(resp) = ex.response.as_mut() else {
-                return;
-            };
-            let cap = response_cap(resp, &limits);
-            let before = resp.body.bytes.len();
-            let offset = resp.body.wire_size;
-            append(&mut resp.body, data.as_deref(), len, cap);
-            if resp.body.truncated && !has_header(&resp.headers, TRUNCATED_HEADER) {
-                resp.headers.push((TRUNCATED_HEADER.into(), "true".into()));
-            }
-            let grown = resp.body.bytes.len() - before;
-            ex.timings.first_byte_us.get_or_insert(at_us);
-            ex.chunks.push(Chunk {
-                at_us,
-                offset,
-                len: len as u64,
-            });
-            push_evicted(out, store.grew(grown));
-            out.push(StoreEvent::Updated(id));
-        }
-        CaptureMsg::Finish { id, at_us, failure } => {
-            let Some(r) = store.get_mut(id) else { return };
-            // The first verdict stands: a late one (a body dropped after
-            // shutdown finalised its exchange) must not reopen or flip it.
-            if r.exchange.state.is_finished() {
-                return;
-            }
-            finish(&mut r.exchange, at_us, failure);
-            out.push(StoreEvent::Finished(id));
-        }
-        CaptureMsg::FinishOpen { failure } => {
-            let now = chrono::Utc::now();
-            let open: Vec<ExchangeId> = store
-                .iter()
-                .filter(|r| !r.exchange.state.is_finished())
-                .map(|r| r.exchange.id)
-                .collect();
-            for id in open {
-                if let Some(r) = store.get_mut(id) {
-                    let ran = (now - r.exchange.started_at).num_microseconds();
-                    let at_us = ran.map_or(0, |us| us.max(0) as u64);
-                    finish(&mut r.exchange, at_us, Some(failure.clone()));
-                    out.push(StoreEvent::Finished(id));
-                }
-            }
-        }
-        CaptureMsg::Flush(done) => {
-            let _ = done.send(());
-        }
-        CaptureMsg::WebSocketMessage { id, message } => {
-            if let Some(grown) = super::websocket::message(store, id, message) {
-                push_evicted(out, store.grew(grown));
-                out.push(StoreEvent::Updated(id));
-            }
-        }
-        CaptureMsg::WebSocketNote { id, note } => super::websocket::note(store, id, note),
-        CaptureMsg::Mocked { id, expectation_id } => {
-            if let Some(r) = store.get_mut(id) {
-                r.exchange.source = crate::exchange::Source::Mock { expectation_id };
-            }
-        }
-        CaptureMsg::Refused(refusal) => {
-            store.refusals_mut().note(&refusal);
-            out.push(StoreEvent::Refused(refusal.reason));
-        }
-        CaptureMsg::Clear(ids) => {
-            let removed = match ids {
-                None => store.retain(|_| false),
-                Some(ids) => store.retain(|r| !ids.contains(&r.exchange.id)),
-            };
-            store.count_cleared(removed);
-            out.push(StoreEvent::Cleared);
-        }
-    }
-}
-
-fn finish(ex: &mut Exchange, at_us: u64, failure: Option<Failure>) {
-    ex.timings.end_us = Some(at_us);
-    ex.state = match failure {
-        Some(f) => State::Failed(f),
-        None => State::Complete,
-    };
-    // Growth reserved spare capacity; give it back now the body is final.
-    ex.request.body.bytes.shrink_to_fit();
-    ex.chunks.shrink_to_fit();
-    if let Some(resp) = ex.response.as_mut() {
-        resp.body.bytes.shrink_to_fit();
-    }
-}
-
-fn push_evicted(out: &mut Vec<StoreEvent>, count: u64) {
-    if count > 0 {
-        out.push(StoreEvent::Evicted { count });
-    }
-}
-
-fn has_header(headers: &[(String, String)], name: &str) -> bool {
-    headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
-}
-
-/// Streamed responses (SSE, NDJSON) get the streaming cap; others the body cap.
-fn response_cap(resp: &Response, limits: &Limits) -> usize {
-    let ct = crate::exchange::header(&resp.headers, "content-type");
-    if crate::exchange::is_event_stream(ct) {
-        limits.max_streaming_capture_bytes
-    } else {
-        limits.max_body_capture_bytes
-    }
-}
-
-fn append(body: &mut crate::exchange::Body, data: Option<&[u8]>, len: usize, cap: usize) {
-    match data {
-        Some(d) => body.append_capped(d, cap),
-        None => {
-            body.wire_size += len as u64;
-            body.truncated = true;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::exchange::*;
-
-    fn start(store: &mut Store, id: ExchangeId) {
-        let mut out = vec![];
-        let ex = super::super::store::tests_support::sample(id);
-        apply(store, CaptureMsg::Start(Box::new(ex)), &mut out);
-    }
-
-    #[test]
-    fn streaming_cap_marks_truncated_header() {
-        let mut store = Store::new(Limits {
-            max_streaming_capture_bytes: 4,
-            ..Limits::default()
-        });
-        start(&mut store, 1);
-        let mut out = vec![];
-        let head = Response {
-            status: 200,
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "text/event-stream".into())],
-            body: Body::default(),
-        };
-        apply(
-            &mut store,
-            CaptureMsg::ResponseHead {
-                id: 1,
-                response: Box::new(head),
-                at_us: 5,
-            },
-            &mut out,
-        );
-        for at in [10, 20] {
-            apply(
-                &mut store,
-                CaptureMsg::ResponseData {
-                    id: 1,
-                    data: Some(Bytes::from_static(b"abc")),
-                    len: 3,
-                    at_us: at,
-                },
-                &mut out,
-            );
-        }
-        let r = store.get(1).map(|r| r.exchange.clone()).expect("stored");
-        let resp = r.response.expect("response");
-        assert_eq!(resp.body.bytes, b"abca");
-        assert_eq!(resp.body.wire_size, 6);
-        assert!(resp.body.truncated);
-        assert_eq!(header(&resp.headers, TRUNCATED_HEADER), Some("true"));
-        assert_eq!(r.chunks.len(), 2);
-        assert_eq!(r.chunks[1].offset, 3);
-        assert_eq!(r.timings.first_byte_us, Some(10));
-    }
 }

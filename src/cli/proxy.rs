@@ -468,5 +468,5 @@ pub async fn drain_within(store: &StoreReader, recorder: &Recorder, grace: Durat
 }
 
 fn any_open(store: &StoreReader) -> bool {
-    store.read().iter().any(|r| !r.exchange.state.is_finished())
+    store.read().all().any(|r| !r.exchange.state.is_finished())
 }

@@ -15,10 +15,9 @@ use super::control::{Control, NotListening, server_message};
 use crate::api::params::{self, RetrieveType, percent_encode};
 use crate::api::render;
 use crate::api::select::Selection;
-use crate::capture::{Limits, Store, StoreReader};
+use crate::capture::{Store, StoreReader};
 use crate::exchange::Exchange;
 use crate::export::Format;
-use crate::llm::{Kind, ThreadTracker};
 use crate::mock::matcher::RequestMatcher;
 
 /// One retrieve: what, in which format, redacted or not (None: the API's default).
@@ -145,7 +144,7 @@ fn offline(
         exchanges.len(),
         path.display()
     ));
-    let store = analysed_store(exchanges);
+    let store = loaded_noting_renumbering(exchanges);
     let selection = Selection::new(matcher, params.filter.clone());
     if crate::api::streamed::streams(&params) {
         let store = StoreReader::detached(store);
@@ -186,38 +185,13 @@ impl Write for Counted<'_> {
     }
 }
 
-/// A store holding a loaded capture, analysed as the capture task would
-/// have done it live (summaries for the filter, threads for SESSIONS).
-pub fn analysed_store(mut exchanges: Vec<Exchange>) -> Store {
-    // `--save` appends across runs, and each run counts from 1 again.
-    // (A history database's exchanges come numbered across runs already.)
-    let increasing = exchanges.windows(2).all(|w| w[0].id < w[1].id);
-    if !increasing {
-        eprintln!(
-            "llmspy: exchange ids repeat in this capture (several runs in one file?); numbering them 1.."
-        );
-        for (i, ex) in exchanges.iter_mut().enumerate() {
-            ex.id = i as u64 + 1;
-        }
+/// A loaded capture, saying on stderr when its ids had to be renumbered.
+pub fn loaded_noting_renumbering(exchanges: Vec<Exchange>) -> Store {
+    let loaded = crate::capture::loaded(exchanges);
+    if loaded.renumbered {
+        eprintln!("llmspy: {}", crate::capture::RENUMBERED_NOTE);
     }
-    let mut store = Store::new(Limits {
-        max_exchanges: usize::MAX,
-        max_total_bytes: usize::MAX,
-        ..Limits::default()
-    });
-    let mut threads = ThreadTracker::new();
-    for ex in exchanges {
-        let analysis = crate::llm::analyse(&ex);
-        let (id, client) = (ex.id, ex.client_addr.clone());
-        store.insert(ex);
-        let Some(a) = analysis else { continue };
-        let thread = (a.kind != Kind::Mcp).then(|| threads.observe(id, &a, client.as_deref()));
-        if let Some(record) = store.get_mut(id) {
-            record.summary = Some(a.summary());
-            record.thread = thread;
-        }
-    }
-    store
+    loaded.store
 }
 
 /// Ask the running llmspy; nothing listening also points at `--from`.

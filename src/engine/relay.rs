@@ -178,7 +178,7 @@ async fn respond(
         headers: headers_of(resp.headers()),
         body: Body::default(),
     };
-    let streamed = exchange::is_event_stream(exchange::header(&head.headers, "content-type"));
+    let cap = recorder.limits().response_cap(&head.headers);
     recorder.send(CaptureMsg::ResponseHead {
         id,
         response: Box::new(head),
@@ -203,12 +203,6 @@ async fn respond(
         return Response::from_parts(parts, empty());
     }
 
-    let limits = recorder.limits();
-    let cap = if streamed {
-        limits.max_streaming_capture_bytes
-    } else {
-        limits.max_body_capture_bytes
-    };
     let (mut parts, body) = resp.into_parts();
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers, false);
@@ -274,7 +268,7 @@ fn play(
         headers: mock.headers.clone(),
         body: Body::default(),
     };
-    let streamed = exchange::is_event_stream(exchange::header(&head.headers, "content-type"));
+    let cap = recorder.limits().response_cap(&head.headers);
     recorder.send(CaptureMsg::ResponseHead {
         id,
         response: Box::new(head),
@@ -292,12 +286,6 @@ fn play(
             }
         }
     });
-    let limits = recorder.limits();
-    let cap = if streamed {
-        limits.max_streaming_capture_bytes
-    } else {
-        limits.max_body_capture_bytes
-    };
     let body = StreamBody::new(ReceiverStream(rx));
     let tee = Tee::new(
         body,

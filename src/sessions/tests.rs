@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::capture::loaded_store;
+use crate::capture::{Records, loaded_store};
 use crate::exchange::{Body, Exchange, Request, Response, Source, State, Timings, Via};
 
 const SESSION: &str = "d5a78987-4206-49b4-a610-8776265cca91";
@@ -81,7 +81,7 @@ fn prompt() -> Value {
 
 fn story(exchanges: Vec<Exchange>) -> Story {
     let store = loaded_store(exchanges);
-    let records: Vec<&Record> = store.iter().collect();
+    let records: Vec<&Record> = store.all().collect();
     build(&records, &|r| r.thread.clone(), &mut |r| {
         crate::llm::analyse(&r.exchange).map(|a| std::sync::Arc::new(Facts::of(&a)))
     })

@@ -272,7 +272,7 @@ impl App {
     }
 
     fn clear(&mut self) {
-        let newest = self.reader.read().iter().next_back().map(|r| r.exchange.id);
+        let newest = self.reader.read().newest().map(|r| r.exchange.id);
         self.list.scope.cleared_through = newest.unwrap_or(0);
         self.generation += 1;
         self.list.scope.marked.clear();

@@ -54,14 +54,13 @@ impl App {
     fn export_selection(&self) -> Vec<Exchange> {
         let store = self.reader.read();
         match self.library.what {
-            What::All => store.iter().map(|r| r.exchange.clone()).collect(),
+            What::All => store.all().map(|r| r.exchange.clone()).collect(),
             What::Filtered => (0..self.list.len())
                 .filter_map(|row| self.list.id_at(row))
                 .filter_map(|id| store.get(id).map(|r| r.exchange.clone()))
                 .collect(),
             What::Marked => store
-                .iter()
-                .filter(|r| self.list.scope.marked.contains(&r.exchange.id))
+                .query(&|r| self.list.scope.marked.contains(&r.exchange.id))
                 .map(|r| r.exchange.clone())
                 .collect(),
             What::Expectations => {

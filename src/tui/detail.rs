@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::capture::Store;
+use crate::capture::Records;
 use crate::exchange::{Exchange, ExchangeId};
 use crate::llm::Analysis;
 
@@ -157,7 +157,13 @@ impl Detail {
     }
 
     /// Make the document current for `width` × `height`.
-    pub fn prepare(&mut self, store: &Store, info: Option<&RowInfo>, width: u16, height: u16) {
+    pub fn prepare(
+        &mut self,
+        store: &dyn Records,
+        info: Option<&RowInfo>,
+        width: u16,
+        height: u16,
+    ) {
         self.height = usize::from(height);
         let (Some(id), Some(info)) = (self.id, info) else {
             self.current = None;

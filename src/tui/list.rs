@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::capture::Store;
+use crate::capture::Records;
 use crate::exchange::{Exchange, ExchangeId, State};
 use crate::filter::{AnalysisView, Filter};
 
@@ -142,7 +142,7 @@ impl TrafficList {
     }
 
     /// Bring the list up to date with the store; true when anything changed.
-    pub fn sync(&mut self, store: &Store, rows: &mut RowCache, filter: &Filter) -> bool {
+    pub fn sync(&mut self, store: &dyn Records, rows: &mut RowCache, filter: &Filter) -> bool {
         let before_len = self.entries.len();
         if self.rebuild {
             self.rebuild_from(store, rows, filter);
@@ -152,14 +152,14 @@ impl TrafficList {
             return false;
         }
         self.totals.shown = self.entries.len();
-        self.totals.total = store.len();
+        self.totals.total = store.count();
         self.totals.evicted = store.evicted();
         self.totals.failed = self.failed.len();
         self.fix_selection(self.entries.len() > before_len);
         true
     }
 
-    fn rebuild_from(&mut self, store: &Store, rows: &mut RowCache, filter: &Filter) {
+    fn rebuild_from(&mut self, store: &dyn Records, rows: &mut RowCache, filter: &Filter) {
         self.rebuild = false;
         self.pending.clear();
         rows.retain(|id| store.get(id).is_some());
@@ -167,7 +167,7 @@ impl TrafficList {
         self.entries.clear();
         self.failed.clear();
         self.totals = Totals::default();
-        for record in store.iter() {
+        for record in store.all() {
             let ex = &record.exchange;
             let info = rows.refresh(record);
             if matches!(ex.state, State::Failed(_)) {
@@ -213,7 +213,7 @@ impl TrafficList {
         Some(m)
     }
 
-    fn apply_pending(&mut self, store: &Store, rows: &mut RowCache, filter: &Filter) {
+    fn apply_pending(&mut self, store: &dyn Records, rows: &mut RowCache, filter: &Filter) {
         let mut removed = HashSet::new();
         let mut added = Vec::new();
         for id in std::mem::take(&mut self.pending) {

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::capture::{Record, Store};
+use crate::capture::{Record, Records};
 use crate::exchange::ExchangeId;
 use crate::llm::ThreadInfo;
 use crate::sessions::Facts;
@@ -115,7 +115,7 @@ impl Sessions {
     /// `cleared_through` were cleared from view and are left out.
     pub fn refresh(
         &mut self,
-        store: &Store,
+        store: &dyn Records,
         rows: &mut RowCache,
         generation: u64,
         cleared_through: ExchangeId,
@@ -129,7 +129,7 @@ impl Sessions {
         let mut scripted: Vec<Lane> = Vec::new();
         let mut scripted_at: HashMap<(String, String), usize> = HashMap::new();
         let mut threaded: Vec<&Record> = Vec::new();
-        for record in store.iter().filter(|r| r.exchange.id > cleared_through) {
+        for record in store.all().filter(|r| r.exchange.id > cleared_through) {
             let ex = &record.exchange;
             let info = rows.refresh(record);
             let Some(s) = crate::mock::scripted::ScriptedTurn::of(ex) else {
@@ -258,7 +258,7 @@ impl Sessions {
     }
 
     /// Bring the "what changed" panel up to date with the selection.
-    pub fn prepare_diff(&mut self, store: &Store) {
+    pub fn prepare_diff(&mut self, store: &dyn Records) {
         let (turn, prev) = match self.lanes.get(self.lane) {
             Some(l) => (
                 l.turns.get(self.turn).map(|t| t.id),

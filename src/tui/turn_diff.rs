@@ -3,7 +3,7 @@
 //! lane's previous turn, and the messages it added. Built once per
 //! selected turn (two analyses), not per frame.
 
-use crate::capture::Store;
+use crate::capture::Records;
 use crate::exchange::ExchangeId;
 use crate::sessions::diff::{TurnDiff, between};
 
@@ -23,7 +23,12 @@ impl TurnDiffPanel {
     }
 
     /// Rebuild for `turn` (and the lane's turn before it) if needed.
-    pub fn prepare(&mut self, store: &Store, turn: Option<ExchangeId>, prev: Option<ExchangeId>) {
+    pub fn prepare(
+        &mut self,
+        store: &dyn Records,
+        turn: Option<ExchangeId>,
+        prev: Option<ExchangeId>,
+    ) {
         let Some(turn) = turn.filter(|_| self.shown) else {
             return;
         };

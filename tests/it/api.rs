@@ -109,7 +109,7 @@ pub async fn send_traffic(s: &mut Setup) -> Ids {
     ]);
     post_turn(s, llm_turn(second, "More."), None).await;
     finished_events(&mut s.proxy, 3).await;
-    let ids: Vec<u64> = s.proxy.store.read().iter().map(|r| r.exchange.id).collect();
+    let ids: Vec<u64> = s.proxy.store.read().ids().collect();
     assert_eq!(ids.len(), 3, "three exchanges captured: {ids:?}");
     Ids {
         get: ids[0],

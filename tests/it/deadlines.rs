@@ -107,7 +107,7 @@ async fn stalled_clients_are_closed_at_the_client_idle_deadline() {
     }
     let s = proxy.store.read();
     assert_eq!(
-        s.len(),
+        s.count(),
         0,
         "no exchange for clients that never sent a request"
     );

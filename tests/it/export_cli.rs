@@ -50,7 +50,7 @@ async fn captured() -> Vec<Exchange> {
     let mut s = setup().await;
     send_traffic(&mut s).await;
     let store = s.proxy.store.read();
-    store.iter().map(|r| r.exchange.clone()).collect()
+    store.all().map(|r| r.exchange.clone()).collect()
 }
 
 #[tokio::test]
@@ -242,7 +242,7 @@ async fn native_json_round_trips_through_the_loader() {
         .proxy
         .store
         .read()
-        .iter()
+        .all()
         .map(|r| r.exchange.clone())
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");

@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::capture::Store;
+use crate::capture::Records;
 use crate::exchange::Exchange;
 use crate::tui::app::{App, Focus};
 use crate::tui::detail::Tab;
@@ -19,7 +19,7 @@ use crate::tui::{strings, theme};
 use super::text::cut;
 use super::usage_strip;
 
-pub fn render(frame: &mut Frame<'_>, areas: DetailAreas, app: &App, store: &Store) {
+pub fn render(frame: &mut Frame<'_>, areas: DetailAreas, app: &App, store: &dyn Records) {
     let ex = app
         .detail
         .id

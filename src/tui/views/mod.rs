@@ -24,7 +24,7 @@ use ratatui::Frame;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use crate::capture::Store;
+use crate::capture::Records;
 use crate::exchange::Exchange;
 use crate::llm::Analysis;
 
@@ -36,7 +36,7 @@ use super::rows::RowInfo;
 use super::theme;
 
 /// Draw the whole screen from prepared state.
-pub fn draw(frame: &mut Frame<'_>, app: &App, store: &Store) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, store: &dyn Records) {
     let areas = app.areas;
     title::render(frame, areas.title, app);
     if let Some(list) = areas.list {

@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::capture::Store;
+use crate::capture::Records;
 use crate::tui::app::App;
 use crate::tui::doc::text_width;
 use crate::tui::sessions::{Lane, Sessions, Turn};
@@ -21,7 +21,7 @@ use super::text::{cut, fit};
 /// Rows one lane takes on screen.
 pub const LANE_ROWS: u16 = 4;
 
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &dyn Records) {
     let s = &app.sessions;
     let area = if s.diff.shown {
         let panel = area.height / 2;
@@ -245,7 +245,7 @@ fn chip_row(
     Line::from(spans)
 }
 
-fn unscoped(s: &Sessions, store: &Store, selected: bool, width: usize) -> Vec<Line<'static>> {
+fn unscoped(s: &Sessions, store: &dyn Records, selected: bool, width: usize) -> Vec<Line<'static>> {
     let style = if selected {
         theme::TITLE
     } else {

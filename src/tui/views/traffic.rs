@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::capture::Store;
+use crate::capture::Records;
 use crate::exchange::{Exchange, State};
 use crate::tui::app::{App, Focus};
 use crate::tui::rows::{Kind, RowInfo};
@@ -126,7 +126,7 @@ fn right_aligned(col: Col) -> bool {
     matches!(col, Col::Id | Col::In | Col::Out | Col::Cost | Col::Dur)
 }
 
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &dyn Records) {
     let rows = usize::from(area.height.saturating_sub(1));
     let window = app.list.offset..(app.list.offset + rows).min(app.list.len());
     let with_app = window.clone().any(|row| {
@@ -166,7 +166,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &Store) {
 }
 
 /// What an empty list says, and (before any traffic) how to send some.
-fn empty<'a>(app: &'a App, store: &Store) -> Paragraph<'a> {
+fn empty<'a>(app: &'a App, store: &dyn Records) -> Paragraph<'a> {
     let mut lines = vec![Line::styled(empty_text(app, store), theme::DIM)];
     if store.is_empty() && !app.info.setup.is_empty() {
         lines.push(Line::default());
@@ -183,11 +183,10 @@ fn empty<'a>(app: &'a App, store: &Store) -> Paragraph<'a> {
         .wrap(Wrap { trim: true })
 }
 
-fn empty_text<'a>(app: &App, store: &Store) -> &'a str {
+fn empty_text<'a>(app: &App, store: &dyn Records) -> &'a str {
     let everything_cleared = app.list.scope.cleared_through > 0
         && store
-            .iter()
-            .next_back()
+            .newest()
             .is_none_or(|r| r.exchange.id <= app.list.scope.cleared_through);
     if everything_cleared {
         strings::EMPTY_CLEARED

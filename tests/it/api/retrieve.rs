@@ -3,6 +3,7 @@
 
 use std::io::Read;
 
+use llmspy::capture::Records as _;
 use serde_json::Value;
 
 use super::{Answer, SECRET, expectation, ids_of, put, send_traffic, setup};
@@ -365,7 +366,7 @@ async fn streamed_answers_are_the_documents_rendered_whole() {
         .proxy
         .store
         .read()
-        .iter()
+        .all()
         .map(|r| r.exchange.clone())
         .collect();
     for format in [Format::Har, Format::OpenApi, Format::Postman, Format::Bruno] {

@@ -135,8 +135,7 @@ impl TestProxy {
         loop {
             let done: Vec<Exchange> = {
                 let s = self.store.read();
-                s.iter()
-                    .filter(|r| r.exchange.state.is_finished())
+                s.query(&|r| r.exchange.state.is_finished())
                     .map(|r| r.exchange.clone())
                     .collect()
             };

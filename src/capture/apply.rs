@@ -1,0 +1,291 @@
+//! Applying one capture message to the store: pure store manipulation, no
+//! IO. The capture task calls it for each message of a batch under one
+//! write lock, so it stays cheap: no parsing, no copies of bodies.
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use super::StoreEvent;
+use super::store::Store;
+use super::writer::CaptureMsg;
+use crate::exchange::{Body, Chunk, Exchange, ExchangeId, Failure, Response, State};
+
+/// Header added to the recorded response when the capture cap cut the body.
+pub const TRUNCATED_HEADER: &str = "x-llmspy-stream-truncated";
+
+/// What a batch of messages produced: events to publish, then flushes to
+/// answer once the sinks have what came before them.
+#[derive(Debug, Default)]
+pub(super) struct Applied {
+    pub events: Vec<StoreEvent>,
+    pub flushes: Vec<oneshot::Sender<()>>,
+}
+
+impl Applied {
+    pub fn with_capacity(n: usize) -> Self {
+        Applied {
+            events: Vec::with_capacity(n),
+            flushes: Vec::new(),
+        }
+    }
+}
+
+/// Apply one message.
+pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
+    let events = &mut out.events;
+    match msg {
+        CaptureMsg::Start(ex) => started(store, *ex, events),
+        CaptureMsg::Insert(ex) => {
+            let id = ex.id;
+            started(store, *ex, events);
+            events.push(StoreEvent::Finished(id));
+        }
+        CaptureMsg::RequestData { id, data, len } => request_data(store, id, data, len, events),
+        CaptureMsg::RequestDone { id, at_us } => {
+            if let Some(r) = store.get_mut(id) {
+                r.exchange.timings.request_done_us = Some(at_us);
+            }
+        }
+        CaptureMsg::ResponseHead {
+            id,
+            response,
+            at_us,
+        } => response_head(store, id, *response, at_us, events),
+        CaptureMsg::ResponseData {
+            id,
+            data,
+            len,
+            at_us,
+        } => response_data(store, id, Data { data, len, at_us }, events),
+        CaptureMsg::Finish { id, at_us, failure } => finished(store, id, at_us, failure, events),
+        CaptureMsg::FinishOpen { failure } => finish_open(store, &failure, events),
+        CaptureMsg::Flush(done) => out.flushes.push(done),
+        CaptureMsg::WebSocketMessage { id, message } => {
+            if let Some(grown) = super::websocket::message(store, id, message) {
+                push_evicted(events, store.grew(grown));
+                events.push(StoreEvent::Updated(id));
+            }
+        }
+        CaptureMsg::WebSocketNote { id, note } => super::websocket::note(store, id, note),
+        CaptureMsg::Mocked { id, expectation_id } => {
+            if let Some(r) = store.get_mut(id) {
+                r.exchange.source = crate::exchange::Source::Mock { expectation_id };
+            }
+        }
+        CaptureMsg::Refused(refusal) => {
+            store.refusals_mut().note(&refusal);
+            events.push(StoreEvent::Refused(refusal.reason));
+        }
+        CaptureMsg::Clear(ids) => cleared(store, ids, events),
+    }
+}
+
+fn started(store: &mut Store, ex: Exchange, out: &mut Vec<StoreEvent>) {
+    let id = ex.id;
+    push_evicted(out, store.insert(ex));
+    out.push(StoreEvent::Started(id));
+}
+
+fn request_data(
+    store: &mut Store,
+    id: ExchangeId,
+    data: Option<Bytes>,
+    len: usize,
+    out: &mut Vec<StoreEvent>,
+) {
+    let cap = store.limits().max_body_capture_bytes;
+    let Some(r) = store.get_mut(id) else { return };
+    let body = &mut r.exchange.request.body;
+    let before = body.bytes.len();
+    append(body, data.as_deref(), len, cap);
+    let grown = body.bytes.len() - before;
+    push_evicted(out, store.grew(grown));
+}
+
+fn response_head(
+    store: &mut Store,
+    id: ExchangeId,
+    response: Response,
+    at_us: u64,
+    out: &mut Vec<StoreEvent>,
+) {
+    let Some(r) = store.get_mut(id) else { return };
+    r.exchange.timings.response_head_us = Some(at_us);
+    // llmspy's own error answers arrive with their body.
+    let before = r.exchange.captured_bytes();
+    r.exchange.response = Some(response);
+    let after = r.exchange.captured_bytes();
+    if r.exchange.state == State::InFlight {
+        r.exchange.state = State::Streaming;
+    }
+    push_evicted(out, store.resized(before, after));
+    out.push(StoreEvent::Updated(id));
+}
+
+/// A frame of a response body (`data` is None once past the cap).
+struct Data {
+    data: Option<Bytes>,
+    len: usize,
+    at_us: u64,
+}
+
+fn response_data(store: &mut Store, id: ExchangeId, frame: Data, out: &mut Vec<StoreEvent>) {
+    let limits = store.limits();
+    let Some(r) = store.get_mut(id) else { return };
+    let ex = &mut r.exchange;
+    let Some(resp) = ex.response.as_mut() else {
+        return;
+    };
+    let cap = limits.response_cap(&resp.headers);
+    let before = resp.body.bytes.len();
+    let offset = resp.body.wire_size;
+    append(&mut resp.body, frame.data.as_deref(), frame.len, cap);
+    if resp.body.truncated && !has_header(&resp.headers, TRUNCATED_HEADER) {
+        resp.headers.push((TRUNCATED_HEADER.into(), "true".into()));
+    }
+    let grown = resp.body.bytes.len() - before;
+    ex.timings.first_byte_us.get_or_insert(frame.at_us);
+    ex.chunks.push(Chunk {
+        at_us: frame.at_us,
+        offset,
+        len: frame.len as u64,
+    });
+    push_evicted(out, store.grew(grown));
+    out.push(StoreEvent::Updated(id));
+}
+
+fn finished(
+    store: &mut Store,
+    id: ExchangeId,
+    at_us: u64,
+    failure: Option<Failure>,
+    out: &mut Vec<StoreEvent>,
+) {
+    let Some(r) = store.get_mut(id) else { return };
+    // The first verdict stands: a late one (a body dropped after shutdown
+    // finalised its exchange) must not reopen or flip it.
+    if r.exchange.state.is_finished() {
+        return;
+    }
+    finish(&mut r.exchange, at_us, failure);
+    out.push(StoreEvent::Finished(id));
+}
+
+fn finish_open(store: &mut Store, failure: &Failure, out: &mut Vec<StoreEvent>) {
+    let now = chrono::Utc::now();
+    let open: Vec<ExchangeId> = store
+        .iter()
+        .filter(|r| !r.exchange.state.is_finished())
+        .map(|r| r.exchange.id)
+        .collect();
+    for id in open {
+        if let Some(r) = store.get_mut(id) {
+            let ran = (now - r.exchange.started_at).num_microseconds();
+            let at_us = ran.map_or(0, |us| us.max(0) as u64);
+            finish(&mut r.exchange, at_us, Some(failure.clone()));
+            out.push(StoreEvent::Finished(id));
+        }
+    }
+}
+
+fn cleared(store: &mut Store, ids: Option<Vec<ExchangeId>>, out: &mut Vec<StoreEvent>) {
+    let removed = match ids {
+        None => store.retain(|_| false),
+        Some(ids) => store.retain(|r| !ids.contains(&r.exchange.id)),
+    };
+    store.count_cleared(removed);
+    out.push(StoreEvent::Cleared);
+}
+
+fn finish(ex: &mut Exchange, at_us: u64, failure: Option<Failure>) {
+    ex.timings.end_us = Some(at_us);
+    ex.state = match failure {
+        Some(f) => State::Failed(f),
+        None => State::Complete,
+    };
+    // Growth reserved spare capacity; give it back now the body is final.
+    ex.request.body.bytes.shrink_to_fit();
+    ex.chunks.shrink_to_fit();
+    if let Some(resp) = ex.response.as_mut() {
+        resp.body.bytes.shrink_to_fit();
+    }
+}
+
+fn push_evicted(out: &mut Vec<StoreEvent>, count: u64) {
+    if count > 0 {
+        out.push(StoreEvent::Evicted { count });
+    }
+}
+
+fn has_header(headers: &[(String, String)], name: &str) -> bool {
+    headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+fn append(body: &mut Body, data: Option<&[u8]>, len: usize, cap: usize) {
+    match data {
+        Some(d) => body.append_capped(d, cap),
+        None => {
+            body.wire_size += len as u64;
+            body.truncated = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Limits;
+    use crate::exchange::*;
+
+    fn start(store: &mut Store, id: ExchangeId) {
+        let mut out = Applied::default();
+        let ex = super::super::store::tests_support::sample(id);
+        apply(store, CaptureMsg::Start(Box::new(ex)), &mut out);
+    }
+
+    #[test]
+    fn streaming_cap_marks_truncated_header() {
+        let mut store = Store::new(Limits {
+            max_streaming_capture_bytes: 4,
+            ..Limits::default()
+        });
+        start(&mut store, 1);
+        let mut out = Applied::default();
+        let head = Response {
+            status: 200,
+            version: "HTTP/1.1".into(),
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            body: Body::default(),
+        };
+        apply(
+            &mut store,
+            CaptureMsg::ResponseHead {
+                id: 1,
+                response: Box::new(head),
+                at_us: 5,
+            },
+            &mut out,
+        );
+        for at in [10, 20] {
+            apply(
+                &mut store,
+                CaptureMsg::ResponseData {
+                    id: 1,
+                    data: Some(Bytes::from_static(b"abc")),
+                    len: 3,
+                    at_us: at,
+                },
+                &mut out,
+            );
+        }
+        let r = store.get(1).map(|r| r.exchange.clone()).expect("stored");
+        let resp = r.response.expect("response");
+        assert_eq!(resp.body.bytes, b"abca");
+        assert_eq!(resp.body.wire_size, 6);
+        assert!(resp.body.truncated);
+        assert_eq!(header(&resp.headers, TRUNCATED_HEADER), Some("true"));
+        assert_eq!(r.chunks.len(), 2);
+        assert_eq!(r.chunks[1].offset, 3);
+        assert_eq!(r.timings.first_byte_us, Some(10));
+    }
+}
