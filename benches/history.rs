@@ -254,14 +254,16 @@ fn peak_rss(dir: &std::path::Path) {
         .spawn()
         .expect("llmspy");
     let stderr = child.stderr.take().expect("stderr");
-    let addr = std::io::BufRead::lines(std::io::BufReader::new(stderr))
-        .map_while(Result::ok)
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok);
+    let addr = lines
         .find_map(|l| {
             l.split("listening on ")
                 .nth(1)
                 .map(|r| r.split_whitespace().next().unwrap_or("").to_string())
         })
         .expect("banner");
+    // Keep reading: llmspy's later lines must not meet a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     let body = vec![b'y'; 256 * 1024];
     let ca = std::fs::read(dir.join("ca").join("llmspy-ca.pem")).expect("ca");
     rt.block_on(async {

@@ -151,7 +151,12 @@ fn decode(rowid: i64, doc: &[u8]) -> Result<Exchange, HistoryError> {
         row: rowid,
         message,
     };
-    let json = zstd::decode_all(doc).map_err(|e| err(format!("cannot decompress: {e}")))?;
+    // Small documents are stored uncompressed; zstd frames carry a magic number.
+    let json = if doc.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        zstd::decode_all(doc).map_err(|e| err(format!("cannot decompress: {e}")))?
+    } else {
+        doc.to_vec()
+    };
     let value: serde_json::Value =
         serde_json::from_slice(&json).map_err(|e| err(format!("not JSON: {e}")))?;
     crate::export::native::parse_exchange(value).map_err(err)

@@ -24,8 +24,12 @@ const BATCH_MAX: usize = 256;
 const RETRY: Duration = Duration::from_secs(1);
 /// Exchanges held in memory while the database refuses them.
 const PENDING_MAX: usize = 10_000;
-/// Bodies are compressed at this zstd level: fast, and text shrinks well.
-const ZSTD_LEVEL: i32 = 3;
+/// Documents are compressed at zstd's fastest level: text still shrinks
+/// well, and the writer's CPU is CPU the relay does not get.
+const ZSTD_LEVEL: i32 = 1;
+/// Smaller documents are stored as they are: compressing them costs more
+/// time than it saves space.
+const COMPRESS_FROM: usize = 2048;
 
 /// What a run records about itself.
 #[derive(Debug, Clone)]
@@ -302,7 +306,11 @@ impl Row {
     fn of(record: &Record) -> Row {
         let masked = crate::redact::redact(&record.exchange).exchange;
         let json = serde_json::to_vec(&crate::export::native::to_json(&masked)).unwrap_or_default();
-        let doc = zstd::encode_all(json.as_slice(), ZSTD_LEVEL).unwrap_or(json);
+        let doc = if json.len() < COMPRESS_FROM {
+            json
+        } else {
+            zstd::encode_all(json.as_slice(), ZSTD_LEVEL).unwrap_or(json)
+        };
         let ex = &record.exchange;
         let s = record.summary.as_ref();
         Row {
