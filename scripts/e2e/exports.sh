@@ -139,9 +139,10 @@ diff <(entries "$out/traffic.har") <(entries "$work/offline.har") >"$work/offlin
   die "llmspy export --format json --no-redact" "$work/native.log"
 "$bin" export --from "$work/native.json" --no-redact --quiet -o "$work/again.json" 2>>"$work/native.log" ||
   die "llmspy export --from native.json" "$work/native.log"
-# assistantText and llm are derived from the exchange, not part of it.
+# assistantText and llm are derived from the exchange, not part of it; a
+# --save line also says which version of the line format it is.
 exchanges() { jq -S '[.[] | del(.assistantText, .llm)]' "$1"; }
-diff <(jq -S -s '.' "$work/cap.jsonl") <(exchanges "$work/native.json") >"$work/native.diff" ||
+diff <(jq -S -s '[.[] | del(.llmspyFormat)]' "$work/cap.jsonl") <(exchanges "$work/native.json") >"$work/native.diff" ||
   die "the native export differs from what --save wrote" "$work/native.diff"
 diff <(exchanges "$work/native.json") <(exchanges "$work/again.json") >"$work/again.diff" ||
   die "native JSON did not survive export → load → export" "$work/again.diff"
