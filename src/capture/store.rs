@@ -161,6 +161,14 @@ impl Store {
     }
 
     fn index_of(&self, id: ExchangeId) -> Option<usize> {
+        // Ids are handed out consecutively, so while nothing was cleared out
+        // of the middle an id sits at its distance from the oldest one: one
+        // look instead of a search through cold records on every frame.
+        let first = self.records.front()?.exchange.id;
+        let guess = usize::try_from(id.checked_sub(first)?).ok()?;
+        if self.records.get(guess).is_some_and(|r| r.exchange.id == id) {
+            return Some(guess);
+        }
         // Ids only grow and eviction removes from the front, so the list is
         // sorted by id; loaded captures keep their ids in order too.
         self.records
@@ -348,6 +356,20 @@ mod tests {
         assert_eq!(s.total_bytes(), 5);
         assert_eq!(s.counts().recorded, 2);
         assert_eq!(s.counts().evicted, 1);
+    }
+
+    #[test]
+    fn lookup_finds_ids_after_gaps_and_misses_absent_ones() {
+        let mut s = Store::new(Limits::default());
+        for id in 1..=10 {
+            s.insert(sample(id, 0));
+        }
+        s.retain(|r| r.exchange.id % 3 != 0);
+        for id in 1..=10 {
+            assert_eq!(s.get(id).is_some(), id % 3 != 0, "id {id}");
+        }
+        assert!(s.get(0).is_none());
+        assert!(s.get(11).is_none());
     }
 
     #[test]

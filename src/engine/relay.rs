@@ -70,12 +70,19 @@ pub async fn relay(
         .filter(|_| shared.proxy_auth.is_none())
         .map(|n| n.to_string())
         .or_else(|| client.and_then(|peer| shared.clients.name(peer)));
-    let head = exchange.request.clone();
+    // The request head is copied a second time only for the responder,
+    // which needs it with the body; decided once, so a request either waits
+    // for its body and a decision or streams straight through.
+    let mocking = shared
+        .responder
+        .clone()
+        .filter(|r| r.active())
+        .map(|r| (r, exchange.request.clone()));
     shared.recorder.send(CaptureMsg::Start(Box::new(exchange)));
     // If this future is dropped (the client went away) or panics before a
     // response is handed back, the guard finalises the exchange.
     let pending = Pending::new(id, started, shared.recorder.clone());
-    let resp = forward(shared, req, target, head, id, started).await;
+    let resp = forward(shared, req, target, mocking, id, started).await;
     pending.handed_over();
     resp
 }
@@ -84,7 +91,7 @@ async fn forward(
     shared: Arc<Shared>,
     mut req: Request<Incoming>,
     mut target: Target,
-    head: ReqHead,
+    mocking: Option<(Arc<dyn Responder>, ReqHead)>,
     id: u64,
     started: Instant,
 ) -> Response<UpstreamBody> {
@@ -104,12 +111,12 @@ async fn forward(
         shared.settings.client_idle_timeout,
     )
     .signal_end(request_sent);
-    let (body, decision) = match shared.responder.clone() {
-        Some(r) if r.active() => match decide(r.as_ref(), body, head).await {
+    let (body, decision) = match mocking {
+        Some((r, head)) => match decide(r.as_ref(), body, head).await {
             Ok(v) => v,
             Err(failure) => return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure),
         },
-        _ => (body.boxed(), Decision::Forward),
+        None => (body.boxed(), Decision::Forward),
     };
     let mut body = body;
     let mut path = parts
@@ -494,6 +501,8 @@ fn is_upgrade<B>(req: &Request<B>) -> bool {
 /// Remove hop-by-hop headers, and any named in `Connection`. For an upgrade
 /// the `Connection: upgrade` / `Upgrade` pair must reach the upstream.
 fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    // Runs twice per exchange: allocate only for names a `Connection`
+    // header lists, which most requests do not have.
     let named: Vec<String> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -502,11 +511,16 @@ fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
         .map(|s| s.trim().to_ascii_lowercase())
         .filter(|s| !s.is_empty())
         .collect();
-    for name in HOP_BY_HOP.iter().copied().map(str::to_string).chain(named) {
-        if keep_upgrade && (name == "connection" || name == "upgrade") {
-            continue;
+    let kept = |name: &str| keep_upgrade && (name == "connection" || name == "upgrade");
+    for name in HOP_BY_HOP.iter().copied() {
+        if !kept(name) {
+            headers.remove(name);
         }
-        headers.remove(name.as_str());
+    }
+    for name in &named {
+        if !kept(name) {
+            headers.remove(name.as_str());
+        }
     }
 }
 

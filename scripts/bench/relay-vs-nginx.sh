@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Relay throughput on loopback, in one run: direct to nginx over TLS, through
+# a second nginx acting as a TLS reverse proxy (the anchor), through llmspy
+# (capture on), and through mitmdump when it is installed. Prints each
+# figure and its ratio to direct and to the nginx proxy of the same round.
+#
+# Installs what it lacks: nginx (Debian/Ubuntu packages) and oha (cargo).
+# Everything else lives in a temp dir: a throwaway CA and leaf made with
+# openssl, both nginx configs, llmspy's CA dir and home.
+#
+#   scripts/bench/relay-vs-nginx.sh            # 16 connections, 8 s per run
+#   DURATION=5s ROUNDS=3 scripts/bench/relay-vs-nginx.sh
+#
+# Environment: DURATION (8s), CONNS (16), ROUNDS (1), PROTOS ("1.1 2"),
+# NGINX_WORKERS (2), LLMSPY_BIN (else a release build of this checkout),
+# LLMSPY_BASELINE_BIN (a second llmspy build, e.g. main's, measured alongside),
+# TRANSFER_MB (100; 0 skips the download/upload runs), PORT_BASE (18440).
+# It is a benchmark, not a test: it never fails on a figure.
+set -euo pipefail
+
+DURATION=${DURATION:-8s}
+CONNS=${CONNS:-16}
+ROUNDS=${ROUNDS:-1}
+PROTOS=${PROTOS:-"1.1 2"}
+NGINX_WORKERS=${NGINX_WORKERS:-2}
+TRANSFER_MB=${TRANSFER_MB:-100}
+PORT_BASE=${PORT_BASE:-18440}
+UP_PORT=$PORT_BASE
+NGX_PORT=$((PORT_BASE + 1))
+SPY_PORT=$((PORT_BASE + 2))
+MITM_PORT=$((PORT_BASE + 3))
+BASE_PORT=$((PORT_BASE + 4))
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+TOOLS=${TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/llmspy-bench}
+
+say() { printf '%s\n' "$*" >&2; }
+
+# --- tools ---------------------------------------------------------------
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+find_nginx() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true; }
+NGINX=$(find_nginx)
+if [ -z "$NGINX" ]; then
+    say "installing nginx (apt-get)…"
+    as_root apt-get install -y nginx >/dev/null || { as_root apt-get update >/dev/null && as_root apt-get install -y nginx >/dev/null; }
+    NGINX=$(find_nginx)
+fi
+# The packaged service would hold port 80 and is not needed.
+if command -v systemctl >/dev/null 2>&1; then as_root systemctl stop nginx >/dev/null 2>&1 || true; fi
+
+OHA=$(command -v oha || true)
+if [ -z "$OHA" ]; then
+    if [ ! -x "$TOOLS/bin/oha" ]; then
+        say "installing oha with cargo into $TOOLS (takes a few minutes)…"
+        CARGO_TARGET_DIR="$TOOLS/target" cargo install oha --locked --root "$TOOLS" >&2
+    fi
+    OHA=$TOOLS/bin/oha
+fi
+for tool in openssl curl jq; do
+    command -v "$tool" >/dev/null || as_root apt-get install -y "$tool" >/dev/null
+done
+
+if [ -z "${LLMSPY_BIN:-}" ]; then
+    say "building llmspy (release)…"
+    (cd "$REPO" && cargo build --release --quiet --bin llmspy)
+    LLMSPY_BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/llmspy
+fi
+
+# --- throwaway CA, leaf, configs -------------------------------------------
+
+DIR=$(mktemp -d -t llmspy-bench.XXXXXX)
+# nginx workers run as an unprivileged user when started as root.
+chmod 755 "$DIR"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$DIR"
+}
+trap cleanup EXIT INT TERM
+
+(
+    cd "$DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -keyout ca.key -out ca.pem -subj "/CN=llmspy bench CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout leaf.key -out leaf.csr -subj "/CN=localhost"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >leaf.ext
+    openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile leaf.ext -out leaf.pem
+) >/dev/null 2>&1
+
+# nginx >= 1.25.1 spells HTTP/2 as a directive; older ones as a listen flag.
+if "$NGINX" -V 2>&1 | grep -Eq 'nginx/1\.(2[6-9]|[3-9][0-9])|nginx/1\.25\.[1-9]'; then
+    H2_LISTEN=""; H2_DIRECTIVE="http2 on;"
+else
+    H2_LISTEN=" http2"; H2_DIRECTIVE=""
+fi
+
+nginx_conf() { # name, server block
+    cat >"$DIR/$1.conf" <<CONF
+worker_processes $NGINX_WORKERS;
+daemon off;
+pid $DIR/$1.pid;
+error_log $DIR/$1-error.log warn;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path $DIR/$1-body;
+    proxy_temp_path $DIR/$1-proxy;
+    fastcgi_temp_path $DIR/$1-fcgi;
+    uwsgi_temp_path $DIR/$1-uwsgi;
+    scgi_temp_path $DIR/$1-scgi;
+    keepalive_requests 10000000;
+    http2_max_requests 10000000;
+    ssl_certificate $DIR/leaf.pem;
+    ssl_certificate_key $DIR/leaf.key;
+    client_max_body_size 0;
+$2
+}
+CONF
+}
+
+# The upstream: a 26-byte answer, a file to download, a sink to upload to.
+head -c $((TRANSFER_MB * 1024 * 1024)) /dev/zero >"$DIR/big.bin"
+chmod 644 "$DIR/big.bin"
+nginx_conf upstream "
+    server {
+        listen 127.0.0.1:$UP_PORT ssl$H2_LISTEN;
+        $H2_DIRECTIVE
+        location = / { default_type text/plain; return 200 \"hello from nginx upstream\n\"; }
+        location = /big.bin { root $DIR; }
+        # A PUT stored as a file: nginx answers only once it read it all
+        # (a plain 'return' answers first, and nothing needs to be sent).
+        location = /upload { root $DIR/put; dav_methods PUT; }
+    }"
+
+# The anchor: nginx as a TLS reverse proxy with a keep-alive upstream pool.
+nginx_conf proxy "
+    upstream up { server 127.0.0.1:$UP_PORT; keepalive 64; }
+    server {
+        listen 127.0.0.1:$NGX_PORT ssl$H2_LISTEN;
+        $H2_DIRECTIVE
+        location / {
+            proxy_pass https://up;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_set_header Host localhost:$UP_PORT;
+            proxy_ssl_session_reuse on;
+            proxy_ssl_verify on;
+            proxy_ssl_name localhost;
+            proxy_ssl_server_name on;
+            proxy_ssl_trusted_certificate $DIR/ca.pem;
+            proxy_request_buffering off;
+        }
+    }"
+
+mkdir -p "$DIR"/{upstream,proxy}-{body,proxy,fcgi,uwsgi,scgi} "$DIR/llmspy-ca" "$DIR/put"
+chmod 777 "$DIR"/*-body "$DIR/put"
+"$NGINX" -p "$DIR" -c "$DIR/upstream.conf" 2>>"$DIR/nginx.log" &
+PIDS+=($!)
+"$NGINX" -p "$DIR" -c "$DIR/proxy.conf" 2>>"$DIR/nginx.log" &
+PIDS+=($!)
+
+start_llmspy() { # binary, port, name
+    mkdir -p "$DIR/$3-home"
+    HOME="$DIR/$3-home" XDG_CONFIG_HOME="$DIR/$3-home" XDG_DATA_HOME="$DIR/$3-home" \
+        LLMSPY_CA_DIR="$DIR/llmspy-ca" "$1" --listen "127.0.0.1:$2" \
+        --no-tui --no-history --upstream-ca "$DIR/ca.pem" >"$DIR/$3.log" 2>&1 &
+    PIDS+=($!)
+}
+start_llmspy "$LLMSPY_BIN" "$SPY_PORT" llmspy
+BASELINE=${LLMSPY_BASELINE_BIN:-}
+if [ -n "$BASELINE" ]; then
+    # Same CA dir: wait for the first to create the CA, so both share it.
+    for _ in $(seq 1 200); do [ -s "$DIR/llmspy-ca/llmspy-ca.pem" ] && break; sleep 0.05; done
+    start_llmspy "$BASELINE" "$BASE_PORT" baseline
+fi
+
+MITM=""
+if command -v mitmdump >/dev/null; then
+    mitmdump -q --listen-host 127.0.0.1 -p "$MITM_PORT" --set confdir="$DIR/mitm" \
+        --set ssl_verify_upstream_trusted_ca="$DIR/ca.pem" >"$DIR/mitm.log" 2>&1 &
+    PIDS+=($!)
+    MITM=1
+fi
+
+wait_port() { # port
+    for _ in $(seq 1 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    say "nothing listens on port $1; logs in $DIR:"; cat "$DIR"/*.log >&2; exit 1
+}
+for p in "$UP_PORT" "$NGX_PORT" "$SPY_PORT"; do wait_port "$p"; done
+[ -n "$BASELINE" ] && wait_port "$BASE_PORT"
+[ -n "$MITM" ] && wait_port "$MITM_PORT"
+for _ in $(seq 1 100); do [ -s "$DIR/mitm/mitmproxy-ca-cert.pem" ] || [ -z "$MITM" ] && break; sleep 0.05; done
+
+URL_DIRECT="https://localhost:$UP_PORT"
+URL_NGX="https://localhost:$NGX_PORT"
+SPY_CA="$DIR/llmspy-ca/llmspy-ca.pem"
+MITM_CA="$DIR/mitm/mitmproxy-ca-cert.pem"
+
+# Trust: oha takes a CA file when it can; otherwise it skips verification,
+# for every target alike (keep-alive makes that a per-connection cost).
+OHA_HELP=$("$OHA" --help)
+oha_trust() { # ca file
+    if grep -q -- '--cacert' <<<"$OHA_HELP"; then echo "--cacert $1"; else echo "--insecure"; fi
+}
+OHA_JSON="--output-format json"
+grep -q -- '--output-format' <<<"$OHA_HELP" || OHA_JSON="--json"
+
+# --- runs ------------------------------------------------------------------
+
+load() { # proto, url, ca, [proxy]  -> "rps p50_ms p99_ms ok_share"
+    local proto=$1 url=$2 ca=$3 proxy=${4:-} args=()
+    [ "$proto" = 2 ] && args+=(--http2)
+    [ -n "$proxy" ] && args+=(-x "$proxy")
+    # shellcheck disable=SC2046
+    "$OHA" -c "$CONNS" -z "$DURATION" --no-tui $OHA_JSON $(oha_trust "$ca") "${args[@]}" "$url/" 2>/dev/null |
+        jq -r '[.summary.requestsPerSec,
+                (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
+                ((.statusCodeDistribution["200"] // 0) / ([.statusCodeDistribution[]] | add // 1))]
+               | map(tostring) | join(" ")'
+}
+
+transfer() { # up|down, url, ca, [proxy] -> MB/s
+    local dir=$1 url=$2 ca=$3 proxy=${4:-}
+    # HTTP/1.1: nginx answering an HTTP/2 upload before reading it stalls curl.
+    local args=(--http1.1 -sS -o "$DIR/transfer.out" --fail --max-time 120 --cacert "$ca")
+    [ -n "$proxy" ] && args+=(--proxy "$proxy")
+    local speed
+    if [ "$dir" = down ]; then
+        speed=$(curl "${args[@]}" -w '%{speed_download}' "$url/big.bin") || speed=0
+    else
+        speed=$(curl "${args[@]}" -w '%{speed_upload}' -T "$DIR/big.bin" "$url/upload") || speed=0
+    fi
+    [ "$speed" = 0 ] && say "$dir via ${proxy:-direct} failed: $(head -c 300 "$DIR/transfer.out")"
+    awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1048576 }'
+}
+
+row() { printf '| %-34s | %10s | %8s | %8s | %6s | %9s | %9s |\n' "$@"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }'; }
+
+say "llmspy: $LLMSPY_BIN ($("$LLMSPY_BIN" --version 2>/dev/null || true)); nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //'); oha: $("$OHA" --version)"
+say "loopback, $(nproc) cores, 26-byte body, oha -c $CONNS -z $DURATION, keep-alive"
+for round in $(seq 1 "$ROUNDS"); do
+    for proto in $PROTOS; do
+        echo
+        echo "round $round, HTTP/$proto to the client"
+        echo
+        row "path" "req/s" "p50 ms" "p99 ms" "ok" "÷ direct" "÷ nginx"
+        row "---" "---" "---" "---" "---" "---" "---"
+        read -r d_rps d_p50 d_p99 d_ok < <(load "$proto" "$URL_DIRECT" "$DIR/ca.pem")
+        read -r n_rps n_p50 n_p99 n_ok < <(load "$proto" "$URL_NGX" "$DIR/ca.pem")
+        read -r s_rps s_p50 s_p99 s_ok < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT")
+        f() { printf '%.0f' "$1"; }
+        g() { printf '%.2f' "$1"; }
+        h() { awk -v x="$1" 'BEGIN { printf "%.0f%%", x * 100 }'; }
+        row "direct to nginx" "$(f "$d_rps")" "$(g "$d_p50")" "$(g "$d_p99")" "$(h "$d_ok")" "1.00×" ""
+        row "nginx as TLS reverse proxy" "$(f "$n_rps")" "$(g "$n_p50")" "$(g "$n_p99")" "$(h "$n_ok")" "$(ratio "$n_rps" "$d_rps")" "1.00×"
+        row "llmspy --no-tui (capture on)" "$(f "$s_rps")" "$(g "$s_p50")" "$(g "$s_p99")" "$(h "$s_ok")" "$(ratio "$s_rps" "$d_rps")" "$(ratio "$s_rps" "$n_rps")"
+        if [ -n "$BASELINE" ]; then
+            read -r b_rps b_p50 b_p99 b_ok < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT")
+            row "llmspy baseline build" "$(f "$b_rps")" "$(g "$b_p50")" "$(g "$b_p99")" "$(h "$b_ok")" "$(ratio "$b_rps" "$d_rps")" "$(ratio "$b_rps" "$n_rps")"
+        fi
+        if [ -n "$MITM" ]; then
+            read -r m_rps m_p50 m_p99 m_ok < <(load "$proto" "$URL_DIRECT" "$MITM_CA" "http://127.0.0.1:$MITM_PORT")
+            row "mitmdump" "$(f "$m_rps")" "$(g "$m_p50")" "$(g "$m_p99")" "$(h "$m_ok")" "$(ratio "$m_rps" "$d_rps")" "$(ratio "$m_rps" "$n_rps")"
+        fi
+        echo
+        echo "p99 added by llmspy: $(awk -v a="$s_p99" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }') (nginx proxy: $(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }'))"
+    done
+done
+
+if [ "$TRANSFER_MB" -gt 0 ]; then
+    echo
+    echo "$TRANSFER_MB MB over one connection (curl, HTTP/1.1), MB/s"
+    echo
+    printf '| %-28s | %10s | %10s | %10s |\n' "path" "download" "upload" "÷ direct (down/up)"
+    printf '| %-28s | %10s | %10s | %10s |\n' "---" "---" "---" "---"
+    dd=$(transfer down "$URL_DIRECT" "$DIR/ca.pem"); du=$(transfer up "$URL_DIRECT" "$DIR/ca.pem")
+    nd=$(transfer down "$URL_NGX" "$DIR/ca.pem"); nu=$(transfer up "$URL_NGX" "$DIR/ca.pem")
+    sd=$(transfer down "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT")
+    su=$(transfer up "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT")
+    printf '| %-28s | %10s | %10s | %10s |\n' "direct to nginx" "$dd" "$du" ""
+    printf '| %-28s | %10s | %10s | %10s |\n' "nginx as TLS reverse proxy" "$nd" "$nu" "$(ratio "$nd" "$dd") / $(ratio "$nu" "$du")"
+    printf '| %-28s | %10s | %10s | %10s |\n' "llmspy --no-tui" "$sd" "$su" "$(ratio "$sd" "$dd") / $(ratio "$su" "$du")"
+    if [ -n "$BASELINE" ]; then
+        bd=$(transfer down "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT")
+        bu=$(transfer up "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT")
+        printf '| %-28s | %10s | %10s | %10s |\n' "llmspy baseline build" "$bd" "$bu" "$(ratio "$bd" "$dd") / $(ratio "$bu" "$du")"
+    fi
+fi
