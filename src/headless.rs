@@ -27,12 +27,14 @@ pub async fn run(store: StoreReader, mut events: broadcast::Receiver<StoreEvent>
                 }
             }
             Ok(StoreEvent::Evicted { count }) if !json => {
-                eprintln!(
+                crate::note!(
                     "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
                 );
             }
             Ok(_) => {}
-            Err(RecvError::Lagged(n)) => eprintln!("llmspy: log fell behind; {n} events skipped"),
+            Err(RecvError::Lagged(n)) => {
+                crate::note!("llmspy: log fell behind; {n} events skipped")
+            }
             Err(RecvError::Closed) => return,
         }
     }

@@ -6,6 +6,17 @@
 //! code that touches sockets. `tests/it/architecture.rs` enforces these rules.
 
 pub mod analyses;
+/// `eprintln!` that never panics. Rust's own panics when stderr is a
+/// closed pipe (`llmspy --no-tui 2>&1 | head`), which would stop the proxy
+/// over a log line.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod api;
 pub mod ca;
 pub mod capture;
@@ -27,6 +38,7 @@ pub mod mock;
 pub mod note;
 pub mod otel;
 pub mod pricing;
+pub mod private;
 pub mod redact;
 pub mod respond;
 pub mod sessions;

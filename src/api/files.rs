@@ -148,7 +148,7 @@ impl FilesRoot {
         } else {
             options.create_new(true);
         }
-        let mut file = open_private(&mut options, &path).map_err(|source| {
+        let mut file = crate::private::open(&mut options, &path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
                 FileError::Exists { path: path.clone() }
             } else {
@@ -198,18 +198,6 @@ pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
         });
     }
     Ok(bytes)
-}
-
-/// Open with owner-only permissions where the platform has them, and
-/// without following a symlink at the last component.
-pub fn open_private(options: &mut OpenOptions, path: &Path) -> std::io::Result<std::fs::File> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NOFOLLOW: a link planted at the target is refused, not followed.
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path)
 }
 
 /// The longest prefix of `path` that exists, and the components after it.

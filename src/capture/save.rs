@@ -11,7 +11,7 @@
 //! newer number is refused by line, naming both versions, rather than read
 //! wrong.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -76,7 +76,7 @@ pub enum Secrets {
 /// Open `path` for appending and write every exchange received, one per line.
 /// Runs on a blocking thread so file IO never touches the runtime's workers.
 pub fn spawn_writer(path: &Path, secrets: Secrets) -> Result<Sink, SaveError> {
-    let file = open_private_append(path).map_err(|source| SaveError::Open {
+    let file = crate::private::append(path).map_err(|source| SaveError::Open {
         path: path.to_path_buf(),
         source,
     })?;
@@ -112,26 +112,6 @@ pub fn spawn_writer(path: &Path, secrets: Secrets) -> Result<Sink, SaveError> {
             source,
         })?;
     Ok(tx)
-}
-
-/// Append to `path`, creating it owner-only (0600). An existing file that
-/// others can read is tightened too: it holds the same traffic.
-fn open_private_append(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let file = options.open(path)?;
-        let mode = file.metadata()?.permissions().mode();
-        if mode & 0o077 != 0 {
-            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
-        }
-        Ok(file)
-    }
-    #[cfg(not(unix))]
-    options.open(path)
 }
 
 fn write_line(file: &mut File, ex: &Exchange) -> std::io::Result<()> {

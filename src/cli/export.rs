@@ -86,7 +86,7 @@ impl PartialFile {
         let _ = std::fs::remove_file(&tmp);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        let file = crate::api::files::open_private(&mut options, &tmp)
+        let file = crate::private::open(&mut options, &tmp)
             .with_context(|| format!("creating {}", tmp.display()))?;
         Ok(PartialFile {
             writer: std::io::BufWriter::with_capacity(256 * 1024, file),

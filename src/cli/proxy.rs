@@ -40,7 +40,7 @@ pub fn resolve(args: &ProxyArgs) -> anyhow::Result<Resolved> {
         .filter_map(|(k, _)| k.into_string().ok())
         .collect();
     for warning in crate::config::unknown_env_vars(names.iter().map(String::as_str), &SCRIPT_VARS) {
-        eprintln!("llmspy: warning: {warning}");
+        crate::note!("llmspy: warning: {warning}");
     }
     let file = args.config.clone().or_else(default_config_file);
     let layered = Layered::load(file.as_deref())?;
@@ -136,7 +136,7 @@ pub fn run(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
 fn raise_fd_limit() {
     use crate::engine::fdlimit;
     match fdlimit::raise() {
-        Ok(limit) if limit.hard < fdlimit::LOW_HARD_LIMIT => eprintln!(
+        Ok(limit) if limit.hard < fdlimit::LOW_HARD_LIMIT => crate::note!(
             "llmspy: warning: the open-file limit is {} (hard limit), room for about {} client \
              connections (each proxied request holds two descriptors); idle ones are closed \
              first when it runs out. Raise it with `ulimit -Hn` as root or in /etc/security/limits.conf.",
@@ -148,7 +148,7 @@ fn raise_fd_limit() {
                 tracing::info!("raised the open-file limit from {from} to {}", limit.soft);
             }
         }
-        Err(e) => eprintln!("llmspy: warning: cannot raise the open-file limit: {e}"),
+        Err(e) => crate::note!("llmspy: warning: cannot raise the open-file limit: {e}"),
     }
 }
 
@@ -229,7 +229,7 @@ async fn serve(
     print_banner(&engine, &ca, common, args);
     if let Some(h) = &history {
         h.set_listen(&connectable(engine.local_addr()).to_string());
-        eprintln!(
+        crate::note!(
             "llmspy: history in {} (run {}; `llmspy history` lists runs, --no-history keeps nothing)",
             h.status.path.display(),
             h.status.run_id
@@ -238,7 +238,7 @@ async fn serve(
     if args.headless() {
         let logger = tokio::spawn(crate::headless::run(store.clone(), log_events, args.json));
         wait_for_signal().await;
-        eprintln!("llmspy: stopping; letting in-flight exchanges finish…");
+        crate::note!("llmspy: stopping; letting in-flight exchanges finish…");
         logger.abort();
     } else {
         drop(log_events);
@@ -276,7 +276,7 @@ fn start_history(common: &CommonArgs, args: &ProxyArgs) -> Option<crate::history
     let path = match super::history::file(common, args.history.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("llmspy: warning: no history this run: {e:#}");
+            crate::note!("llmspy: warning: no history this run: {e:#}");
             return None;
         }
     };
@@ -290,7 +290,7 @@ fn start_history(common: &CommonArgs, args: &ProxyArgs) -> Option<crate::history
     match crate::history::start(&path, &run, max) {
         Ok(h) => Some(h),
         Err(e) => {
-            eprintln!(
+            crate::note!(
                 "llmspy: warning: no history this run (traffic is still relayed and shown): {e}"
             );
             None
@@ -317,7 +317,7 @@ fn otlp_exporter(args: &ProxyArgs) -> anyhow::Result<Option<crate::otel::Exporte
         "without message content (--otlp-content adds it)"
     };
     let exporter = crate::otel::spawn(settings)?;
-    eprintln!("llmspy: exporting spans to {endpoint} over OTLP {protocol}, {content}");
+    crate::note!("llmspy: exporting spans to {endpoint} over OTLP {protocol}, {content}");
     Ok(Some(exporter))
 }
 
@@ -386,30 +386,32 @@ fn print_banner(
         } else {
             "anyone who can reach it can use it as a proxy (set --proxy-auth to require credentials)"
         };
-        eprintln!(
+        crate::note!(
             "llmspy: WARNING: listening on {addr}, reachable from other machines; {proxy}; {control}"
         );
     }
     if args.save_secrets {
-        eprintln!(
+        crate::note!(
             "llmspy: WARNING: --save-secrets: API keys and other credentials are written to the --save file in clear"
         );
     }
     if args.insecure_upstream {
-        eprintln!("llmspy: WARNING: --insecure-upstream: upstream certificates are NOT verified");
+        crate::note!(
+            "llmspy: WARNING: --insecure-upstream: upstream certificates are NOT verified"
+        );
     }
-    eprintln!(
+    crate::note!(
         "llmspy {} listening on {addr} (proxy, CONNECT, SOCKS5 and control API at http://{}/llmspy/)",
         env!("CARGO_PKG_VERSION"),
         connectable(addr)
     );
-    eprintln!("CA certificate: {}", ca.cert_path().display());
+    crate::note!("CA certificate: {}", ca.cert_path().display());
     let flags = client_flags(&connectable(addr).to_string(), common);
-    eprintln!(
+    crate::note!(
         "In the agent's shell (or: eval \"$(llmspy env{flags})\", or: llmspy run{flags} -- CMD):\n"
     );
     eprint!("{}", export_lines(&agent_vars(addr, ca)));
-    eprintln!();
+    crate::note!();
 }
 
 /// The flags `llmspy env` / `llmspy run` need in another shell to find

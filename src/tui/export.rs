@@ -24,7 +24,8 @@ pub fn write(
     };
     let bytes =
         export::render(format, exchanges, &options).map_err(|e| format!("Export failed: {e}"))?;
-    std::fs::write(path, &bytes).map_err(|e| format!("Could not write {}: {e}", path.display()))?;
+    crate::private::write(path, &bytes)
+        .map_err(|e| format!("Could not write {}: {e}", path.display()))?;
     Ok(format!(
         "Wrote {} exchange(s) as {} to {} ({}).",
         exchanges.len(),
@@ -48,7 +49,8 @@ pub fn write_fixture(
     }
     let mut bytes = serde_json::to_vec_pretty(doc).map_err(|e| format!("Recording failed: {e}"))?;
     bytes.push(b'\n');
-    std::fs::write(path, &bytes).map_err(|e| format!("Could not write {}: {e}", path.display()))?;
+    crate::private::write(path, &bytes)
+        .map_err(|e| format!("Could not write {}: {e}", path.display()))?;
     let mut msg = format!(
         "Recorded {count} expectation(s) to {} — replay with: llmspy --init {}",
         path.display(),

@@ -63,6 +63,11 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "a codec below every reader of URLs: depends on nothing",
     ),
     (
+        "private",
+        &[&["crate"]],
+        "owner-only files: depends on nothing",
+    ),
+    (
         "respond",
         &[ABOVE_PURE, &["crate::mock"], IO],
         "the responder seam sits below both the engine and mock",

@@ -171,7 +171,7 @@ fn scratch_file() -> std::io::Result<File> {
     let path = std::env::temp_dir().join(name);
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create_new(true);
-    let file = super::super::files::open_private(&mut options, &path)?;
+    let file = crate::private::open(&mut options, &path)?;
     let _ = std::fs::remove_file(&path);
     Ok(file)
 }
