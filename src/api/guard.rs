@@ -263,14 +263,6 @@ fn describe_peer(peer: Option<SocketAddr>) -> String {
     peer.map_or_else(|| "an unknown peer".to_string(), |p| p.to_string())
 }
 
-/// The route under `/llmspy/` or `/mockserver/`, for the `ca.pem` exemption.
-fn route_of(path: &str) -> &str {
-    path.strip_prefix("/llmspy/")
-        .or_else(|| path.strip_prefix("/mockserver/"))
-        .unwrap_or(path)
-        .trim_end_matches('/')
-}
-
 /// Wrap the API handler with the gate. Refused requests never reach it;
 /// each refusal is answered with its status and one-line reason, and
 /// reported to the capture task (counted, logged, shown in the UI).
@@ -279,7 +271,7 @@ pub fn guarded(policy: ControlPolicy, recorder: Recorder, inner: ApiHandler) -> 
     Arc::new(move |req: Request<Incoming>| -> ApiFuture {
         let facts = RequestFacts {
             method: req.method(),
-            path: route_of(req.uri().path()),
+            path: super::routes::route_of(req.uri().path()).unwrap_or(""),
             host: req.uri().authority().map(|a| a.as_str()).or_else(|| {
                 req.headers()
                     .get(header::HOST)

@@ -112,16 +112,21 @@ const ROUTES: &[Route] = &[
     ),
 ];
 
+/// The route a path names under `/llmspy/` or `/mockserver/` (MockServer's
+/// prefix, so its documented commands work), without a trailing slash.
+pub fn route_of(path: &str) -> Option<&str> {
+    path.strip_prefix("/llmspy/")
+        .or_else(|| path.strip_prefix("/mockserver/"))
+        .map(|r| r.trim_end_matches('/'))
+}
+
 /// Answer one request addressed to llmspy itself.
 pub async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<UpstreamBody> {
     let path = req.uri().path();
-    let Some(under) = path
-        .strip_prefix("/llmspy/")
-        .or_else(|| path.strip_prefix("/mockserver/"))
-    else {
+    let Some(route) = route_of(path) else {
         return not_proxied(ctx, path);
     };
-    let route = under.trim_end_matches('/').to_string();
+    let route = route.to_string();
     let call = match Call::read(route, req).await {
         Ok(call) => call,
         Err(answer) => return answer,
