@@ -1,7 +1,7 @@
 use std::io::Write;
 
 use super::*;
-use crate::exchange::{Request, Response, Source, State, Timings, Via};
+use crate::exchange::{self, Body, Request, Response, Source, State, Timings, Via};
 
 fn exchange(path: &str, req_headers: &[(&str, &str)], req_body: &str) -> Exchange {
     Exchange {
