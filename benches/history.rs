@@ -9,6 +9,10 @@
 //! - the peak RSS of the real binary while 400 exchanges of 256 KiB pass
 //!   through it with `--max-exchanges 50`.
 
+// Test and bench scenarios read top to bottom; the length limit is for
+// the library and the binary.
+#![allow(clippy::too_many_lines)]
+
 #[path = "../tests/it/support/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;
