@@ -9,6 +9,10 @@
 //! - the peak RSS of the real binary while 400 exchanges of 256 KiB pass
 //!   through it with `--max-exchanges 50`.
 
+// Test and bench scenarios read top to bottom; the length limit is for
+// the library and the binary.
+#![allow(clippy::too_many_lines)]
+
 #[path = "../tests/it/support/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;
@@ -23,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use llmspy::capture::{Record, SinkMsg};
-use llmspy::exchange::{Body, Exchange, Request, Response, State, Timings, Via};
+use llmspy::exchange::{Exchange, Timings};
 use llmspy::history::{self, RunInfo, reader};
 use proxy::{Options, TestProxy};
 use upstream::Upstream;
@@ -47,37 +51,20 @@ fn main() {
 
 fn exchange(id: u64, body: usize) -> Exchange {
     let text = "x".repeat(body);
-    Exchange {
-        id,
-        started_at: chrono::Utc::now(),
-        client_addr: Some("127.0.0.1:5000".into()),
-        client_app: None,
-        via: Via::Connect,
-        request: Request {
-            method: "POST".into(),
-            scheme: "https".into(),
-            host: "api.example.com".into(),
-            port: 443,
-            path: "/v1/echo".into(),
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "text/plain".into())],
-            body: Body::from_bytes(text.clone().into_bytes()),
-        },
-        response: Some(Response {
-            status: 200,
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "text/plain".into())],
-            body: Body::from_bytes(text.into_bytes()),
-        }),
-        chunks: Vec::new(),
-        timings: Timings {
+    Exchange::builder()
+        .id(id)
+        .started_at(chrono::Utc::now())
+        .client_addr("127.0.0.1:5000")
+        .path("/v1/echo")
+        .header("content-type", "text/plain")
+        .body(text.clone())
+        .response_header("content-type", "text/plain")
+        .response_body(text)
+        .timings(Timings {
             end_us: Some(1000),
             ..Timings::default()
-        },
-        state: State::Complete,
-        source: Default::default(),
-        websocket: None,
-    }
+        })
+        .build()
 }
 
 /// Feed `n` exchanges to a writer and wait until they are committed.

@@ -6,6 +6,10 @@
 //! (leaf minting), and memory held per captured byte. Figures, not asserts:
 //! timings on a shared machine are for reading, not for failing builds.
 
+// Test and bench scenarios read top to bottom; the length limit is for
+// the library and the binary.
+#![allow(clippy::too_many_lines)]
+
 #[path = "../tests/it/support/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;

@@ -98,33 +98,21 @@ pub fn analyse(ex: &Exchange) -> Option<Arc<Analysis>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{Body, Request, Response};
+    use crate::exchange::{Body, Via};
 
     fn chat(id: u64, reply: &str) -> Exchange {
-        let request = Request {
-            method: "POST".into(),
-            scheme: "https".into(),
-            host: "api.openai.com".into(),
-            port: 443,
-            path: "/v1/chat/completions".into(),
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::from_bytes(
-                r#"{"model":"gpt-t","messages":[{"role":"user","content":"hi"}]}"#.to_string(),
-            ),
-        };
-        let mut ex = crate::mock::facts::synthetic_exchange(&request);
-        ex.id = id;
-        ex.state = State::Complete;
-        ex.response = Some(Response {
-            status: 200,
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::from_bytes(format!(
+        Exchange::builder()
+            .id(id)
+            .via(Via::Other)
+            .host("api.openai.com")
+            .path("/v1/chat/completions")
+            .header("content-type", "application/json")
+            .body(r#"{"model":"gpt-t","messages":[{"role":"user","content":"hi"}]}"#)
+            .response_header("content-type", "application/json")
+            .response_body(format!(
                 r#"{{"model":"gpt-t","choices":[{{"message":{{"role":"assistant","content":"{reply}"}}}}]}}"#
-            )),
-        });
-        ex
+            ))
+            .build()
     }
 
     #[test]

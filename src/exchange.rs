@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod builder;
 mod websocket;
+pub use builder::ExchangeBuilder;
 pub use websocket::{Direction, MAX_LISTED, Payload, WebSocket, WsMessage, opcode};
 
 /// Stable, monotonically increasing identifier of an exchange (1, 2, 3, …).
@@ -355,39 +357,18 @@ mod tests {
 
     #[test]
     fn url_leaves_out_default_and_absent_ports() {
-        let request = |scheme: &str, host: &str, port: u16| Request {
-            method: "POST".into(),
-            scheme: scheme.into(),
-            host: host.into(),
-            port,
-            path: "/x".into(),
-            version: "HTTP/1.1".into(),
-            headers: vec![],
-            body: Body::default(),
+        let url = |scheme: &str, host: &str, port: u16| {
+            Exchange::builder()
+                .scheme(scheme)
+                .host(host)
+                .port(port)
+                .path("/x")
+                .build()
+                .url()
         };
-        let url = |r: Request| {
-            Exchange {
-                id: 1,
-                started_at: chrono::DateTime::UNIX_EPOCH,
-                client_addr: None,
-                client_app: None,
-                via: Via::Connect,
-                request: r,
-                response: None,
-                chunks: vec![],
-                timings: Timings::default(),
-                state: State::InFlight,
-                source: Source::Upstream,
-                websocket: None,
-            }
-            .url()
-        };
-        assert_eq!(url(request("https", "a.test", 443)), "https://a.test/x");
-        assert_eq!(
-            url(request("https", "a.test", 8443)),
-            "https://a.test:8443/x"
-        );
-        assert_eq!(url(request("stdio", "weather", 0)), "stdio://weather/x");
-        assert_eq!(url(request("http", "::1", 8080)), "http://[::1]:8080/x");
+        assert_eq!(url("https", "a.test", 443), "https://a.test/x");
+        assert_eq!(url("https", "a.test", 8443), "https://a.test:8443/x");
+        assert_eq!(url("stdio", "weather", 0), "stdio://weather/x");
+        assert_eq!(url("http", "::1", 8080), "http://[::1]:8080/x");
     }
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::exchange::{Body, Chunk, Exchange, Request, Response, Source, State, Timings, Via};
+use crate::exchange::{Chunk, Exchange};
 
 /// A fuzz entry point: bytes in, a panic on a bug.
 pub type Target = fn(&[u8]);
@@ -167,29 +167,15 @@ fn analyse(ex: &Exchange) {
 
 fn exchange(path: &str, request: &[u8], content_type: &str, response: &[u8]) -> Exchange {
     let len = response.len() as u64;
-    Exchange {
-        id: 1,
-        started_at: chrono::DateTime::UNIX_EPOCH,
-        client_addr: Some("127.0.0.1:4000".into()),
-        client_app: None,
-        via: Via::Connect,
-        request: Request {
-            method: if path == "/sse" { "GET" } else { "POST" }.into(),
-            scheme: "https".into(),
-            host: "api.example.com".into(),
-            port: 443,
-            path: path.into(),
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::from_bytes(request.to_vec()),
-        },
-        response: Some(Response {
-            status: 200,
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), content_type.into())],
-            body: Body::from_bytes(response.to_vec()),
-        }),
-        chunks: vec![
+    Exchange::builder()
+        .client_addr("127.0.0.1:4000")
+        .method(if path == "/sse" { "GET" } else { "POST" })
+        .path(path)
+        .header("content-type", "application/json")
+        .body(request)
+        .response_header("content-type", content_type)
+        .response_body(response)
+        .chunks([
             Chunk {
                 at_us: 100,
                 offset: 0,
@@ -200,10 +186,6 @@ fn exchange(path: &str, request: &[u8], content_type: &str, response: &[u8]) -> 
                 offset: len / 2,
                 len: len - len / 2,
             },
-        ],
-        timings: Timings::default(),
-        state: State::Complete,
-        source: Source::Upstream,
-        websocket: None,
-    }
+        ])
+        .build()
 }

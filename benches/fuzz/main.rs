@@ -15,6 +15,10 @@
 //! With no names, every target runs (`llm-*` are the `llm` target pinned
 //! to one provider's parser).
 
+// Test and bench scenarios read top to bottom; the length limit is for
+// the library and the binary.
+#![allow(clippy::too_many_lines)]
+
 #[path = "../../tests/it/fuzz/seeds.rs"]
 #[allow(dead_code)]
 mod seeds;

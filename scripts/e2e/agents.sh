@@ -29,34 +29,16 @@ py="$venv/bin/python"
 node_dir="$root/.e2e/agents-node"
 start=$SECONDS
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ -n "${AGENTS_E2E_KEEP:-}" ]; then
-    mkdir -p "$AGENTS_E2E_KEEP" && cp -r "$work/." "$AGENTS_E2E_KEEP/"
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 E2E_NAME=agents.sh
 # shellcheck source=common.bash
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+e2e_workdir "${AGENTS_E2E_KEEP:-}"
 
 # Nothing here may go through a proxy the caller happens to have set.
 e2e_no_proxy
 
 # 1. Python (httpx, the Anthropic SDK, the MCP SDK for the stdio server).
-# shellcheck source=../sdk/venv.bash
-. "$root/scripts/sdk/venv.bash"
-sdk_venv "$venv" "$work/pip.log" || die "installing the SDKs into $venv failed" "$work/pip.log"
+e2e_venv "$venv" "the SDKs"
 
 # 2. Node clients, pinned, into a project-local directory (reinstalled when
 # the pins change). npm's install-script policy may skip Claude Code's
@@ -84,38 +66,17 @@ bin="$(e2e_binary "$work/build.log")"
 # 4. The fake Messages API: writes its CA, then its port.
 "$py" "$agents/fake_messages.py" "$work/up" >"$work/upstream.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 300); do
-  [ -s "$work/up/port" ] && break
-  kill -0 "${pids[0]}" 2>/dev/null || die "the fake Messages API exited" "$work/upstream.log"
-  sleep 0.1
-done
-[ -s "$work/up/port" ] || die "the fake Messages API did not start within 30 s" "$work/upstream.log"
+e2e_await "${pids[0]}" 300 test -s "$work/up/port" ||
+  die "the fake Messages API exited or wrote no port within 30 s" "$work/upstream.log"
 up_port="$(cat "$work/up/port")"
 
-# 5. llmspy headless on a free loopback port, trusting the fake's CA. A
-# port taken between choosing and binding makes llmspy exit: try again.
-free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# 5. llmspy headless on a loopback port it picks (read from LLMSPY_LISTEN,
+# as the clients read it after), trusting the fake's CA.
 echo '{}' >"$work/config.json"
 export LLMSPY_CA_DIR="$work/ca"
-ready=""
-for _attempt in 1 2 3; do
-  port="$(free_port)"
-  export LLMSPY_LISTEN="127.0.0.1:$port"
-  "$bin" --no-tui --upstream-ca "$work/up/ca.pem" --config "$work/config.json" >"$work/llmspy.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do
-    if grep -q "listening on" "$work/llmspy.log" 2>/dev/null; then
-      ready=1
-      break
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$ready" ] && break
-  kill "$pid" 2>/dev/null || true
-done
-[ -n "$ready" ] || die "llmspy did not start" "$work/llmspy.log"
+LLMSPY_LISTEN=127.0.0.1:0 e2e_llmspy "$work/llmspy.log" "$work/llmspy.log" \
+  --upstream-ca "$work/up/ca.pem" --config "$work/config.json"
+export LLMSPY_LISTEN="$llmspy_addr"
 
 run() { "$bin" run -- "$@"; }
 upstream="https://localhost:$up_port"

@@ -24,30 +24,10 @@ start=$SECONDS
 secret="sk-e2e-secret-7731"
 query_secret="qk-e2e-secret-5519"
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "${EXPORTS_E2E_KEEP:-}" ]; then echo "exports.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
 E2E_NAME=exports.sh
 # shellcheck source=common.bash
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash"
-
-# Wait up to $1 tenths of a second for command "${@:2}" to succeed.
-wait_for() {
-  local tries=$1
-  shift
-  for _ in $(seq 1 "$tries"); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
+e2e_workdir "" "${EXPORTS_E2E_KEEP:-}"
 
 # Nothing here may go through a proxy the caller happens to have set, and
 # llmspy must not read the user's settings.
@@ -63,17 +43,14 @@ log="$work/requests.log"
 : >"$log"
 UPSTREAM_LOG="$log" node "$here/exports-upstream.js" 0 >"$work/upstream.out" 2>&1 &
 pids+=($!)
-wait_for 100 grep -q '^listening ' "$work/upstream.out" || die "the upstream did not start" "$work/upstream.out"
+e2e_wait_for 100 grep -q '^listening ' "$work/upstream.out" || die "the upstream did not start" "$work/upstream.out"
 upstream="http://$(sed -n 's/^listening //p' "$work/upstream.out")"
 
 # 3. llmspy on a port it picks, saving every exchange (with its secrets:
 # step 9 compares the file with an unredacted export).
-"$bin" --no-tui --listen 127.0.0.1:0 --ca-dir "$work/ca" --save "$work/cap.jsonl" --save-secrets \
-  >"$work/llmspy.out" 2>"$work/llmspy.err" &
-llmspy_pid=$!
-pids+=("$llmspy_pid")
-wait_for 100 grep -q ' listening on ' "$work/llmspy.err" || die "llmspy did not start" "$work/llmspy.err"
-proxy="http://$(sed -n 's/.* listening on \([0-9.:]*\) .*/\1/p' "$work/llmspy.err" | head -n 1)"
+e2e_llmspy "$work/llmspy.out" "$work/llmspy.err" \
+  --listen 127.0.0.1:0 --ca-dir "$work/ca" --save "$work/cap.jsonl" --save-secrets
+proxy="http://$llmspy_addr"
 
 # 4. Traffic through llmspy.
 send() {
@@ -91,7 +68,7 @@ send "${json[@]}" -H "authorization: Bearer $secret" -d "$chat" "$upstream/v1/ch
 send "$upstream/v1/search?q=llm&key=$query_secret"
 sent=5
 saved() { [ "$(wc -l <"$work/cap.jsonl" 2>/dev/null || echo 0)" -ge "$sent" ]; }
-wait_for 100 saved || die "llmspy did not save $sent finished exchanges" "$work/llmspy.err"
+e2e_wait_for 100 saved || die "llmspy did not save $sent finished exchanges" "$work/llmspy.err"
 
 # 5. Every format from the running llmspy, plus recorded expectations as HAR.
 out="$work/exports"

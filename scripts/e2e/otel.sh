@@ -19,27 +19,16 @@ here="$root/scripts/otel"
 venv="${LLMSPY_OTEL_VENV:-$root/.venv-otel}"
 py="$venv/bin/python"
 start=$SECONDS
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 E2E_NAME=otel.sh
 # shellcheck source=common.bash
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+e2e_workdir
 e2e_no_proxy
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_PROTOCOL \
   OTEL_EXPORTER_OTLP_HEADERS OTEL_SERVICE_NAME OTEL_RESOURCE_ATTRIBUTES
 
-# shellcheck source=../sdk/venv.bash
-. "$root/scripts/sdk/venv.bash"
-sdk_venv "$venv" "$work/pip.log" "$here/requirements.txt" ||
-  die "installing opentelemetry-proto and grpcio into $venv failed" "$work/pip.log"
+e2e_venv "$venv" "opentelemetry-proto and grpcio" "$here/requirements.txt"
 bin="$(e2e_binary "$work/build.log")"
 
 secret="sk-ant-api03-otel-e2e-secret-0123456789"
@@ -47,11 +36,7 @@ body_secret="pw-otel-e2e-body-secret-42"
 
 # wait_for FILE LOG: until FILE exists (bounded).
 wait_for() {
-  for _ in $(seq 1 300); do
-    [ -s "$1" ] && return 0
-    sleep 0.1
-  done
-  die "timed out waiting for $(basename "$1")" "$2"
+  e2e_wait_for 300 test -s "$1" || die "timed out waiting for $(basename "$1")" "$2"
 }
 
 start_receiver() { # OUT HTTP_PORT GRPC_PORT
@@ -60,22 +45,13 @@ start_receiver() { # OUT HTTP_PORT GRPC_PORT
   wait_for "$1/ready" "$1.log"
 }
 
-llmspy_pid=""
 addr=""
 start_llmspy() { # NAME ARGS…
   local name="$1"
   shift
-  OTEL_SERVICE_NAME="llmspy-$name" "$bin" --no-tui --listen 127.0.0.1:0 --ca-dir "$work/ca" \
-    --init "$here/expectations.json" "$@" >"$work/$name.out" 2>"$work/$name.log" &
-  llmspy_pid=$!
-  pids+=("$llmspy_pid")
-  for _ in $(seq 1 300); do
-    addr="$(sed -n 's/^llmspy .* listening on \([0-9.:]*\) .*/\1/p' "$work/$name.log")"
-    [ -n "$addr" ] && return 0
-    kill -0 "$llmspy_pid" 2>/dev/null || die "llmspy ($name) exited" "$work/$name.log"
-    sleep 0.1
-  done
-  die "llmspy ($name) did not start" "$work/$name.log"
+  OTEL_SERVICE_NAME="llmspy-$name" e2e_llmspy "$work/$name.out" "$work/$name.log" \
+    --listen 127.0.0.1:0 --ca-dir "$work/ca" --init "$here/expectations.json" "$@"
+  addr="$llmspy_addr"
 }
 
 stop_llmspy() { # NAME: SIGTERM, which flushes the exporter

@@ -18,31 +18,15 @@ sdk="$root/scripts/sdk"
 venv="${LLMSPY_SDK_VENV:-$root/.venv-sdk}"
 start=$SECONDS
 
-work="$(mktemp -d)"
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  if [ -n "${REPLAY_E2E_KEEP:-}" ]; then
-    mkdir -p "$REPLAY_E2E_KEEP" && cp -r "$work/." "$REPLAY_E2E_KEEP/"
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 E2E_NAME=replay.sh
 # shellcheck source=common.bash
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+e2e_workdir "${REPLAY_E2E_KEEP:-}"
 
 # Nothing here may go through a proxy the caller happens to have set.
 e2e_no_proxy
 
-# shellcheck source=../sdk/venv.bash
-. "$sdk/venv.bash"
-sdk_venv "$venv" "$work/pip.log" ||
-  die "installing the SDKs into $venv failed" "$work/pip.log"
+e2e_venv "$venv" "the SDKs"
 
 bin="$(e2e_binary "$work/build.log")"
 
@@ -50,10 +34,10 @@ bin="$(e2e_binary "$work/build.log")"
 # and its TERM makes it stop them.
 timeout --kill-after=10 120 "$venv/bin/python" "$sdk/replay.py" --bin "$bin" --work "$work/run" \
   >"$work/replay.out" 2>"$work/replay.err" &
-pid=$!
+pids=($!)
 rc=0
-wait "$pid" || rc=$?
-pid=""
+wait "${pids[0]}" || rc=$?
+pids=()
 if [ "$rc" -eq 124 ]; then
   die "timed out after 120 s" "$work/replay.err" "$work/run/llmspy-record.log" \
     "$work/run/llmspy-replay.log" "$work/run/upstream.log"

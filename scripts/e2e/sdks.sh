@@ -22,32 +22,16 @@ venv="${LLMSPY_SDK_VENV:-$root/.venv-sdk}"
 py="$venv/bin/python"
 start=$SECONDS
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 E2E_NAME=sdks.sh
 # shellcheck source=common.bash
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+e2e_workdir
 
 # Nothing here may go through a proxy the caller happens to have set.
 e2e_no_proxy
 
 # 1. The virtualenv, reinstalled when the pins change.
-# shellcheck source=../sdk/venv.bash
-. "$sdk/venv.bash"
-sdk_venv "$venv" "$work/pip.log" ||
-  die "installing the SDKs into $venv failed" "$work/pip.log"
+e2e_venv "$venv" "the SDKs"
 
 # 2. llmspy, the release build the other scripts share.
 bin="$(e2e_binary "$work/build.log")"
@@ -55,18 +39,13 @@ bin="$(e2e_binary "$work/build.log")"
 # 3. The fake upstream: writes its CA, then its port once it listens.
 "$py" "$sdk/upstream.py" "$work/up" >"$work/upstream.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 300); do
-  [ -s "$work/up/port" ] && break
-  kill -0 "${pids[0]}" 2>/dev/null || die "the fake upstream exited" "$work/upstream.log"
-  sleep 0.1
-done
-[ -s "$work/up/port" ] || die "the fake upstream did not start within 30 s" "$work/upstream.log"
+e2e_await "${pids[0]}" 300 test -s "$work/up/port" ||
+  die "the fake upstream exited or wrote no port within 30 s" "$work/upstream.log"
 up_port="$(cat "$work/up/port")"
 
-# 4. llmspy on a free loopback port, trusting the upstream's CA. A port
-# taken between choosing and binding makes llmspy exit: try again.
+# 4. llmspy on a loopback port it picks, trusting the upstream's CA; its
+# control API must answer.
 echo '{}' >"$work/config.json"
-free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 status() {
   "$py" - "$1" <<'EOF'
 import sys, urllib.request
@@ -79,25 +58,11 @@ except OSError:
     sys.exit(1)
 EOF
 }
-ready=""
-for _attempt in 1 2 3; do
-  port="$(free_port)"
-  "$bin" --no-tui --listen "127.0.0.1:$port" --ca-dir "$work/ca" \
-    --upstream-ca "$work/up/ca.pem" --config "$work/config.json" >"$work/llmspy.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do
-    if status "$port"; then
-      ready=1
-      break
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$ready" ] && break
-  kill "$pid" 2>/dev/null || true
-done
-[ -n "$ready" ] || die "llmspy did not answer PUT /llmspy/status" "$work/llmspy.log"
+e2e_llmspy "$work/llmspy.log" "$work/llmspy.log" --listen 127.0.0.1:0 --ca-dir "$work/ca" \
+  --upstream-ca "$work/up/ca.pem" --config "$work/config.json"
+port="${llmspy_addr##*:}"
+e2e_await "$llmspy_pid" 100 status "$port" ||
+  die "llmspy did not answer PUT /llmspy/status" "$work/llmspy.log"
 
 # 5. The SDKs, through llmspy: the variables `llmspy env` prints, and no
 # NO_PROXY exemption for localhost.

@@ -36,26 +36,7 @@ pub fn check_args(tool: &str, schema: &Value, args: &Value) -> Result<(), String
         if value.is_null() {
             continue;
         }
-        if !type_matches(prop.get("type"), value) {
-            return Err(format!(
-                "argument {key:?} must be {}, got {}",
-                expected(prop),
-                describe(value)
-            ));
-        }
-        if let Some(allowed) = prop.get("enum").and_then(Value::as_array)
-            && !allowed.contains(value)
-        {
-            return Err(format!(
-                "argument {key:?} must be one of {}, got {value}",
-                Value::Array(allowed.clone())
-            ));
-        }
-        if let (Some(min), Some(n)) = (prop.get("minimum").and_then(Value::as_f64), value.as_f64())
-            && n < min
-        {
-            return Err(format!("argument {key:?} must be at least {min}, got {n}"));
-        }
+        check_value(key, prop, value)?;
     }
     let required = schema
         .get("required")
@@ -68,6 +49,31 @@ pub fn check_args(tool: &str, schema: &Value, args: &Value) -> Result<(), String
             let what = props.get(key).map(expected).unwrap_or_default();
             return Err(format!("missing argument {key:?} ({what}); {}", takes()));
         }
+    }
+    Ok(())
+}
+
+/// One given argument against its property: type, `enum`, `minimum`.
+fn check_value(key: &str, prop: &Value, value: &Value) -> Result<(), String> {
+    if !type_matches(prop.get("type"), value) {
+        return Err(format!(
+            "argument {key:?} must be {}, got {}",
+            expected(prop),
+            describe(value)
+        ));
+    }
+    if let Some(allowed) = prop.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        return Err(format!(
+            "argument {key:?} must be one of {}, got {value}",
+            Value::Array(allowed.clone())
+        ));
+    }
+    if let (Some(min), Some(n)) = (prop.get("minimum").and_then(Value::as_f64), value.as_f64())
+        && n < min
+    {
+        return Err(format!("argument {key:?} must be at least {min}, got {n}"));
     }
     Ok(())
 }

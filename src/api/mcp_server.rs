@@ -19,7 +19,7 @@ use super::context::ApiContext;
 use super::reply::{bytes_response, error, json_response};
 use crate::capture::CaptureMsg;
 use crate::engine::UpstreamBody;
-use crate::exchange::{Body, Exchange, Request, Response as Resp, State, Timings, Via};
+use crate::exchange::{Body, Exchange, Response as Resp, Timings, Via};
 
 /// The protocol revision llmspy speaks.
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
@@ -152,30 +152,22 @@ fn stdio_exchange(id: u64, doc: &Value, request: &Value) -> Exchange {
         headers: Vec::new(),
         body: Body::default(),
     };
-    Exchange {
-        id,
-        started_at: chrono::Utc::now(),
-        client_addr: None,
-        client_app: None,
-        via: Via::Other,
-        request: Request {
-            method: "POST".into(),
-            scheme: "stdio".into(),
-            host: command.to_string(),
-            port: 0,
-            path: "/".into(),
-            version: "stdio".into(),
-            headers: vec![json_ct],
-            body: Body::from_bytes(request.to_string()),
-        },
-        response: Some(response.unwrap_or(accepted)),
-        chunks: Vec::new(),
-        timings: Timings {
+    Exchange::builder()
+        .id(id)
+        .started_at(chrono::Utc::now())
+        .via(Via::Other)
+        .method("POST")
+        .scheme("stdio")
+        .host(command)
+        .port(0)
+        .path("/")
+        .version("stdio")
+        .header("content-type", "application/json")
+        .body(request.to_string())
+        .response(response.unwrap_or(accepted))
+        .timings(Timings {
             end_us: Some(duration),
             ..Timings::default()
-        },
-        state: State::Complete,
-        source: Default::default(),
-        websocket: None,
-    }
+        })
+        .build()
 }

@@ -284,29 +284,14 @@ pub(crate) mod tests_support {
     }
 
     pub(crate) fn sized(id: ExchangeId, body: usize) -> Exchange {
-        Exchange {
-            id,
-            started_at: chrono::DateTime::UNIX_EPOCH,
-            client_addr: None,
-            client_app: None,
-            via: Via::HttpProxy,
-            request: Request {
-                method: "GET".into(),
-                scheme: "http".into(),
-                host: "example.test".into(),
-                port: 80,
-                path: "/".into(),
-                version: "HTTP/1.1".into(),
-                headers: vec![],
-                body: Body::from_bytes(vec![b'x'; body]),
-            },
-            response: None,
-            chunks: vec![],
-            timings: Timings::default(),
-            state: State::InFlight,
-            source: Source::Upstream,
-            websocket: None,
-        }
+        Exchange::builder()
+            .id(id)
+            .via(Via::HttpProxy)
+            .method("GET")
+            .url("http://example.test/")
+            .body(vec![b'x'; body])
+            .state(State::InFlight)
+            .build()
     }
 }
 

@@ -1,121 +1,32 @@
 //! Start the proxy: resolve settings, load the CA, start capture and the
 //! engine on a background runtime, then run the UI or the headless logger
 //! until asked to stop.
+//!
+//! The steps with a job of their own live beside it: `settings` (what the
+//! flags, environment and config file resolve to), `sinks` (`--save`,
+//! OTLP, history), `banner` (what llmspy says once it listens) and
+//! `shutdown` (signals, the grace period, the final flush).
 
-use std::path::PathBuf;
+mod banner;
+mod settings;
+mod shutdown;
+mod sinks;
+
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 
 use super::args::{CommonArgs, ProxyArgs};
 use super::env::{agent_vars, connectable, export_lines, prepare_ca};
-use crate::capture::{self, CaptureMsg, Limits, Recorder, StoreReader};
-use crate::config::Layered;
-use crate::engine::{Engine, EngineConfig, RelaySettings, UpstreamTrust};
-use crate::exchange::{Failure, FailureKind};
-
-/// How long in-flight exchanges get to finish after SIGINT/SIGTERM.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// Resolved settings: CLI > environment > config file > defaults.
-pub struct Resolved {
-    pub limits: Limits,
-    pub relay: RelaySettings,
-}
-
-/// Variables of the project's own test and bench scripts, not settings.
-const SCRIPT_VARS: [&str; 5] = [
-    "LLMSPY_BIN",
-    "LLMSPY_SDK_",
-    "LLMSPY_UPDATE_MAN",
-    "LLMSPY_EXPORT_",
-    "LLMSPY_VALIDATE_",
-];
-
-pub fn resolve(args: &ProxyArgs) -> anyhow::Result<Resolved> {
-    // A misspelt variable would otherwise be ignored without a word.
-    let names: Vec<String> = std::env::vars_os()
-        .filter_map(|(k, _)| k.into_string().ok())
-        .collect();
-    for warning in crate::config::unknown_env_vars(names.iter().map(String::as_str), &SCRIPT_VARS) {
-        crate::note!("llmspy: warning: {warning}");
-    }
-    let file = args.config.clone().or_else(default_config_file);
-    let layered = Layered::load(file.as_deref())?;
-    let d = Limits::default();
-    let num = |cli: Option<u64>, key: &str, default: usize| -> anyhow::Result<usize> {
-        Ok(cli.or(layered.u64(key)?).map_or(default, |v| v as usize))
-    };
-    let limits = Limits {
-        max_exchanges: num(args.max_exchanges, "maxExchanges", d.max_exchanges)?.max(1),
-        max_total_bytes: num(args.max_capture_bytes, "maxCaptureBytes", d.max_total_bytes)?,
-        max_streaming_capture_bytes: num(
-            args.max_streaming_capture_bytes,
-            "maxStreamingCaptureBytes",
-            d.max_streaming_capture_bytes,
-        )?,
-        max_body_capture_bytes: num(
-            args.max_body_capture_bytes,
-            "maxBodyCaptureBytes",
-            d.max_body_capture_bytes,
-        )?,
-    };
-    // Seconds, 0 meaning "never".
-    let limit = |cli: Option<u64>, key: &str, default: u64| -> anyhow::Result<Option<Duration>> {
-        let secs = cli.or(layered.u64(key)?).unwrap_or(default);
-        Ok((secs > 0).then(|| Duration::from_secs(secs)))
-    };
-    let relay = RelaySettings {
-        streaming_enabled: args
-            .streaming_responses_enabled
-            .or(layered.bool("streamingResponsesEnabled")?)
-            .unwrap_or(true),
-        idle_timeout: limit(
-            args.stream_idle_timeout_seconds,
-            "streamIdleTimeoutSeconds",
-            60,
-        )?,
-        client_idle_timeout: limit(
-            args.client_idle_timeout_seconds,
-            "clientIdleTimeoutSeconds",
-            60,
-        )?,
-        upstream_connect_timeout: limit(
-            args.upstream_connect_timeout_seconds,
-            "upstreamConnectTimeoutSeconds",
-            10,
-        )?,
-        upstream_response_timeout: limit(
-            args.upstream_response_timeout_seconds,
-            "upstreamResponseTimeoutSeconds",
-            600,
-        )?,
-        max_client_connections: None,
-    };
-    Ok(Resolved { limits, relay })
-}
-
-fn default_config_file() -> Option<PathBuf> {
-    let path = super::project_dirs()?.config_dir().join("config.json");
-    path.exists().then_some(path)
-}
-
-/// Prices in `pricing.json` in the user config directory replace or extend
-/// the embedded table (new models, negotiated rates).
-fn install_pricing_override() -> anyhow::Result<()> {
-    let Some(path) = super::project_dirs().map(|d| d.config_dir().join("pricing.json")) else {
-        return Ok(());
-    };
-    if !path.exists() {
-        return Ok(());
-    }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    crate::pricing::install_override(&text)
-        .with_context(|| format!("{} is not a valid price list", path.display()))
-}
+use crate::capture::{self, CaptureMsg, Recorder, StoreEvent, StoreReader};
+use crate::engine::{ApiHandler, Engine, EngineConfig, RelaySettings, UpstreamTrust};
+use banner::print_banner;
+use settings::install_pricing_override;
+pub use settings::{Resolved, resolve};
+use shutdown::wait_for_signal;
+pub use shutdown::{drain, drain_within};
+use sinks::Sinks;
 
 pub fn run(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
     let settings = resolve(args)?;
@@ -171,27 +82,11 @@ async fn serve(
     settings: Resolved,
     ca: Arc<crate::ca::CertificateAuthority>,
 ) -> anyhow::Result<ExitCode> {
-    let secrets = if args.save_secrets {
-        capture::save::Secrets::Keep
-    } else {
-        capture::save::Secrets::Mask
-    };
-    let mut sinks = Vec::new();
-    if let Some(path) = &args.save {
-        sinks.push(capture::save::spawn_writer(path, secrets)?);
-    }
-    let exporter = otlp_exporter(args)?;
-    if let Some(e) = &exporter {
-        sinks.push(e.sink.clone());
-    }
-    let exporter_status = exporter.map(|e| e.status);
-    let history = start_history(common, args);
-    if let Some(h) = &history {
-        sinks.push(h.sink.clone());
-    }
-    let history_status = history.as_ref().map(|h| h.status.clone());
+    let mut sinks = sinks::start(common, args)?;
     let files = files_root(args)?;
-    let (recorder, store, events) = capture::spawn(settings.limits, sinks);
+    // The capture task holds the only senders: a sink ends when it ends.
+    let (recorder, store, events) =
+        capture::spawn(settings.limits, std::mem::take(&mut sinks.list));
     let log_events = events.subscribe();
     let mock = super::mocks::load(args)?;
     let api = crate::api::handler(crate::api::ApiContext {
@@ -204,30 +99,15 @@ async fn serve(
         mcp_sessions: Arc::default(),
         ca_pem: ca.cert_pem().into(),
         listen: connectable(common.listen),
-        exporter: exporter_status.clone(),
-        history: history_status.clone(),
+        exporter: sinks.exporter.clone(),
+        history: sinks.history.as_ref().map(|h| h.status.clone()),
     });
     let policy =
         crate::api::guard::ControlPolicy::new(&args.allow_host, common.control_token.clone());
     let api = crate::api::guard::guarded(policy, recorder.clone(), api);
-    let trust = UpstreamTrust {
-        extra_ca_files: args.upstream_ca.clone(),
-        insecure: args.insecure_upstream,
-    };
-    let engine = Engine::start(EngineConfig {
-        listen: common.listen,
-        ca: ca.clone(),
-        trust,
-        settings: settings.relay,
-        recorder: recorder.clone(),
-        api,
-        responder: Some(Arc::new(mock.clone())),
-        proxy_auth: proxy_credentials(args)?,
-        routes: crate::engine::Routes::parse(&args.routes)?,
-    })
-    .await?;
+    let engine = start_engine(common, args, settings.relay, &ca, &recorder, api, &mock).await?;
     print_banner(&engine, &ca, common, args);
-    if let Some(h) = &history {
+    if let Some(h) = &sinks.history {
         h.set_listen(&connectable(engine.local_addr()).to_string());
         crate::note!(
             "llmspy: history in {} (run {}; `llmspy history` lists runs, --no-history keeps nothing)",
@@ -242,24 +122,12 @@ async fn serve(
         logger.abort();
     } else {
         drop(log_events);
-        let mut info = ui_info(&engine, &ca, &recorder, &mock);
-        if let Some(status) = history_status.clone() {
-            info.history = Some(super::history::ui_source(status.path.clone()));
-            info.sink_status.push(Arc::new(move || status.line()));
-        }
-        if let Some(status) = exporter_status.clone() {
-            info.sink_status.push(Arc::new(move || status.line()));
-        }
-        let ui_events = events.subscribe();
-        let ui_store = store.clone();
-        // The UI owns this (main) thread until the user quits; the engine
-        // keeps running on the runtime's worker threads meanwhile.
-        tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info))
-            .context("running the terminal UI (no terminal here? run with --no-tui)")?;
+        let info = ui_info(&engine, &ca, &recorder, &mock, &sinks);
+        run_ui(&store, &events, info)?;
     }
     engine.shutdown().await;
     drain(&store, &recorder).await;
-    if let Some(h) = history {
+    if let Some(h) = sinks.history {
         // Writes what is left and marks the run ended: a SIGTERM loses nothing.
         tokio::task::block_in_place(|| h.finish());
     }
@@ -267,58 +135,46 @@ async fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The history database, unless `--no-history`. A file that cannot be
-/// written (corrupt, read-only, newer) is one warning: llmspy still relays.
-fn start_history(common: &CommonArgs, args: &ProxyArgs) -> Option<crate::history::History> {
-    if args.no_history {
-        return None;
-    }
-    let path = match super::history::file(common, args.history.as_deref()) {
-        Ok(p) => p,
-        Err(e) => {
-            crate::note!("llmspy: warning: no history this run: {e:#}");
-            return None;
-        }
+/// Bind and start relaying, the mock expectations answering first.
+async fn start_engine(
+    common: &CommonArgs,
+    args: &ProxyArgs,
+    relay: RelaySettings,
+    ca: &Arc<crate::ca::CertificateAuthority>,
+    recorder: &Recorder,
+    api: ApiHandler,
+    mock: &crate::mock::Expectations,
+) -> anyhow::Result<Engine> {
+    let trust = UpstreamTrust {
+        extra_ca_files: args.upstream_ca.clone(),
+        insecure: args.insecure_upstream,
     };
-    let run = crate::history::RunInfo {
-        listen: connectable(common.listen).to_string(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    };
-    let max = args
-        .history_max_bytes
-        .unwrap_or(crate::history::DEFAULT_MAX_BYTES);
-    match crate::history::start(&path, &run, max) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            crate::note!(
-                "llmspy: warning: no history this run (traffic is still relayed and shown): {e}"
-            );
-            None
-        }
-    }
+    let engine = Engine::start(EngineConfig {
+        listen: common.listen,
+        ca: ca.clone(),
+        trust,
+        settings: relay,
+        recorder: recorder.clone(),
+        api,
+        responder: Some(Arc::new(mock.clone())),
+        proxy_auth: proxy_credentials(args)?,
+        routes: crate::engine::Routes::parse(&args.routes)?,
+    })
+    .await?;
+    Ok(engine)
 }
 
-/// The OpenTelemetry exporter, when `--otlp` or the `OTEL_*` variables ask
-/// for one.
-fn otlp_exporter(args: &ProxyArgs) -> anyhow::Result<Option<crate::otel::Exporter>> {
-    let env = |name: &str| std::env::var(name).ok();
-    let Some(settings) = crate::otel::resolve(args.otlp.as_deref(), args.otlp_content, &env)?
-    else {
-        return Ok(None);
-    };
-    let endpoint = settings.traces_endpoint.clone();
-    let protocol = match settings.protocol {
-        crate::otel::Protocol::HttpProtobuf => "http/protobuf",
-        crate::otel::Protocol::Grpc => "grpc",
-    };
-    let content = if settings.content {
-        "with message content (masked)"
-    } else {
-        "without message content (--otlp-content adds it)"
-    };
-    let exporter = crate::otel::spawn(settings)?;
-    crate::note!("llmspy: exporting spans to {endpoint} over OTLP {protocol}, {content}");
-    Ok(Some(exporter))
+/// The terminal UI, on this (main) thread until the user quits; the engine
+/// keeps running on the runtime's worker threads meanwhile.
+fn run_ui(
+    store: &StoreReader,
+    events: &tokio::sync::broadcast::Sender<StoreEvent>,
+    info: crate::tui::UiInfo,
+) -> anyhow::Result<()> {
+    let ui_events = events.subscribe();
+    let ui_store = store.clone();
+    tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info))
+        .context("running the terminal UI (no terminal here? run with --no-tui)")
 }
 
 /// `--files-root`, else the directory llmspy was started in.
@@ -346,12 +202,14 @@ fn proxy_credentials(args: &ProxyArgs) -> anyhow::Result<Option<crate::engine::P
 }
 
 /// What the UI shows around the traffic: where llmspy listens, the lines to
-/// paste into the agent's shell, and how `z` clears the store.
+/// paste into the agent's shell, how `z` clears the store, and the sinks'
+/// status lines.
 fn ui_info(
     engine: &Engine,
     ca: &crate::ca::CertificateAuthority,
     recorder: &Recorder,
     mock: &crate::mock::Expectations,
+    sinks: &Sinks,
 ) -> crate::tui::UiInfo {
     let addr = engine.local_addr();
     let mut info = crate::tui::UiInfo::live(connectable(addr).to_string());
@@ -365,110 +223,12 @@ fn ui_info(
     info.expectations = Some(Arc::new(move || {
         crate::api::ActiveExpectations::active(&mock)
     }));
+    if let Some(status) = sinks.history.as_ref().map(|h| h.status.clone()) {
+        info.history = Some(super::history::ui_source(status.path.clone()));
+        info.sink_status.push(Arc::new(move || status.line()));
+    }
+    if let Some(status) = sinks.exporter.clone() {
+        info.sink_status.push(Arc::new(move || status.line()));
+    }
     info
-}
-
-fn print_banner(
-    engine: &Engine,
-    ca: &crate::ca::CertificateAuthority,
-    common: &CommonArgs,
-    args: &ProxyArgs,
-) {
-    let addr = engine.local_addr();
-    if !addr.ip().is_loopback() {
-        let control = if common.control_token.is_some() {
-            "the control API needs the --control-token"
-        } else {
-            "the control API answers loopback clients only (set --control-token to reach it from elsewhere)"
-        };
-        let proxy = if args.proxy_auth.is_some() {
-            "proxy clients must authenticate (--proxy-auth)"
-        } else {
-            "anyone who can reach it can use it as a proxy (set --proxy-auth to require credentials)"
-        };
-        crate::note!(
-            "llmspy: WARNING: listening on {addr}, reachable from other machines; {proxy}; {control}"
-        );
-    }
-    if args.save_secrets {
-        crate::note!(
-            "llmspy: WARNING: --save-secrets: API keys and other credentials are written to the --save file in clear"
-        );
-    }
-    if args.insecure_upstream {
-        crate::note!(
-            "llmspy: WARNING: --insecure-upstream: upstream certificates are NOT verified"
-        );
-    }
-    crate::note!(
-        "llmspy {} listening on {addr} (proxy, CONNECT, SOCKS5 and control API at http://{}/llmspy/)",
-        env!("CARGO_PKG_VERSION"),
-        connectable(addr)
-    );
-    crate::note!("CA certificate: {}", ca.cert_path().display());
-    let flags = client_flags(&connectable(addr).to_string(), common);
-    crate::note!(
-        "In the agent's shell (or: eval \"$(llmspy env{flags})\", or: llmspy run{flags} -- CMD):\n"
-    );
-    eprint!("{}", export_lines(&agent_vars(addr, ca)));
-    crate::note!();
-}
-
-/// The flags `llmspy env` / `llmspy run` need in another shell to find
-/// this llmspy: its address unless the default, its CA directory if given.
-fn client_flags(listen: &str, common: &CommonArgs) -> String {
-    let mut flags = String::new();
-    if listen != super::args::DEFAULT_LISTEN {
-        flags.push_str(&format!(" --listen {listen}"));
-    }
-    if let Some(dir) = &common.ca_dir {
-        flags.push_str(&format!(" --ca-dir '{}'", dir.display()));
-    }
-    flags
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Give in-flight exchanges a grace period, finalise the rest, flush `--save`.
-pub async fn drain(store: &StoreReader, recorder: &Recorder) {
-    drain_within(store, recorder, SHUTDOWN_GRACE).await;
-}
-
-/// [`drain`] with a chosen grace period.
-pub async fn drain_within(store: &StoreReader, recorder: &Recorder, grace: Duration) {
-    let deadline = tokio::time::Instant::now() + grace;
-    // Polling the store is fine here: this runs once, at exit.
-    while any_open(store) && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let failure = Failure::new(
-        FailureKind::Shutdown,
-        "llmspy stopped before this exchange finished",
-    );
-    recorder.send(CaptureMsg::FinishOpen { failure });
-    let (done, flushed) = tokio::sync::oneshot::channel();
-    recorder.send(CaptureMsg::Flush(done));
-    let _ = tokio::time::timeout(Duration::from_secs(5), flushed).await;
-}
-
-fn any_open(store: &StoreReader) -> bool {
-    store.read().all().any(|r| !r.exchange.state.is_finished())
 }

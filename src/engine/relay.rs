@@ -1,27 +1,37 @@
 //! The exchange pipeline: record the request, forward it upstream, record
 //! the response head, and hand the (teed) response body straight back.
+//!
+//! What the pipeline leans on lives beside it, one job each: `heads`
+//! (hop-by-hop stripping and heads written down for capture), `mocked`
+//! (the responder's decision, mocks played, forward overrides) and `reply`
+//! (llmspy's own answers when a request cannot be relayed).
+
+mod heads;
+mod mocked;
+mod reply;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header;
 use http::{Request, Response, StatusCode, Version};
-use http_body_util::{BodyExt, Full, StreamBody};
-use hyper::body::Frame;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
 use super::guard::Pending;
 use super::tee::{Side, Tee, elapsed_us};
 use super::upstream::UpstreamBody;
-use super::{BoxError, Shared, deadline, failure};
+use super::{Shared, deadline, failure};
 use crate::capture::CaptureMsg;
 use crate::exchange::{
-    self, Body, Exchange, Failure, Headers, Request as ReqHead, Response as RespHead, State,
-    Timings, Via,
+    self, Body, Exchange, Failure, Request as ReqHead, Response as RespHead, State, Timings, Via,
 };
-use crate::respond::{Decision, ForwardOverride, MockResponse, Responder};
+use crate::respond::{Decision, Responder};
+use heads::{headers_of, is_upgrade, strip_hop_by_hop, version_label, websocket_of};
+use mocked::{apply_override, decide, play};
+use reply::fail;
+pub use reply::{empty, error_response, full};
 
 /// Where a request goes: what the client asked llmspy to reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,19 +51,6 @@ impl Target {
         }
     }
 }
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "proxy-connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
 
 /// Relay one request to `target` and return the response to send back.
 pub async fn relay(
@@ -111,14 +108,13 @@ async fn forward(
         shared.settings.client_idle_timeout,
     )
     .signal_end(request_sent);
-    let (body, decision) = match mocking {
+    let (mut body, decision) = match mocking {
         Some((r, head)) => match decide(r.as_ref(), body, head).await {
             Ok(v) => v,
             Err(failure) => return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure),
         },
         None => (body.boxed(), Decision::Forward),
     };
-    let mut body = body;
     let mut path = parts
         .uri
         .path_and_query()
@@ -135,40 +131,67 @@ async fn forward(
             apply_override(&o, &mut target, &mut path, &mut parts.headers, &mut body);
         }
     }
+    if let Err(failure) = aim(&mut parts, &target, &path, upgrade.is_some()) {
+        return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
+    }
+    let upstream_req = Request::from_parts(parts, body);
+    match send(&shared, upstream_req, sent, &target, upgrade.is_some()).await {
+        Ok(resp) => respond(shared, id, started, resp, upgrade).await,
+        Err((status, failure)) => fail(&shared, id, started, status, failure),
+    }
+}
+
+/// Point the request head at `target` as an HTTP/1.1 request a proxy may
+/// pass on: absolute URI, no hop-by-hop headers (bar an upgrade's pair), no
+/// `Host` (the client sets it from the URI).
+fn aim(
+    parts: &mut http::request::Parts,
+    target: &Target,
+    path: &str,
+    upgrade: bool,
+) -> Result<(), Failure> {
     let uri = format!("{}://{}{}", target.scheme, target.authority(), path);
     let Ok(uri) = uri.parse::<http::Uri>() else {
-        let failure = Failure::new(
+        return Err(Failure::new(
             exchange::FailureKind::MalformedRequest,
             format!("invalid target URL {uri}"),
-        );
-        return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
+        ));
     };
     parts.uri = uri;
     parts.version = Version::HTTP_11;
-    strip_hop_by_hop(&mut parts.headers, upgrade.is_some());
+    strip_hop_by_hop(&mut parts.headers, upgrade);
     parts.headers.remove(header::HOST);
-    let upstream_req = Request::from_parts(parts, body);
+    Ok(())
+}
 
+/// Send the request upstream and wait for its response head; the deadline
+/// counts from `sent` (the request body gone in full). An upgrade goes
+/// through the HTTP/1.1-only client.
+async fn send(
+    shared: &Shared,
+    req: Request<UpstreamBody>,
+    sent: tokio::sync::oneshot::Receiver<()>,
+    target: &Target,
+    upgrade: bool,
+) -> Result<Response<Incoming>, (StatusCode, Failure)> {
     let limit = shared.settings.upstream_response_timeout;
-    let client = if upgrade.is_some() {
+    let client = if upgrade {
         &shared.upgrade_client
     } else {
         &shared.client
     };
-    let sending = client.request(upstream_req);
-    let resp = match deadline::response_head(sending, sent, limit).await {
-        Ok(Ok(resp)) => resp,
+    let sending = client.request(req);
+    match deadline::response_head(sending, sent, limit).await {
+        Ok(Ok(resp)) => Ok(resp),
         Ok(Err(e)) => {
             let failure = failure::upstream(&target.authority(), &e);
-            let status = failure::status(&failure);
-            return fail(&shared, id, started, status, failure);
+            Err((failure::status(&failure), failure))
         }
-        Err(limit) => {
-            let failure = failure::no_response(&target.host, limit);
-            return fail(&shared, id, started, StatusCode::GATEWAY_TIMEOUT, failure);
-        }
-    };
-    respond(shared, id, started, resp, upgrade).await
+        Err(limit) => Err((
+            StatusCode::GATEWAY_TIMEOUT,
+            failure::no_response(&target.host, limit),
+        )),
+    }
 }
 
 async fn respond(
@@ -238,193 +261,6 @@ async fn respond(
     }
 }
 
-/// Read the whole request body (teed into capture as it arrives) and ask the
-/// responder what to do. Only runs while expectations exist.
-async fn decide(
-    responder: &dyn Responder,
-    body: Tee<Incoming>,
-    mut head: ReqHead,
-) -> Result<(UpstreamBody, Decision), Failure> {
-    let bytes = body.collect().await.map(|b| b.to_bytes()).map_err(|e| {
-        Failure::new(
-            exchange::FailureKind::ClientGone,
-            format!("the request body broke off: {}", failure::chain(&*e)),
-        )
-    })?;
-    head.body = Body::from_bytes(bytes.to_vec());
-    let decision = responder.decide(&head);
-    Ok((full(bytes), decision))
-}
-
-/// Send a mocked response, chunk by chunk with its delays, through the same
-/// tee as upstream responses so it is captured and timed alike.
-fn play(
-    shared: &Arc<Shared>,
-    id: u64,
-    started: Instant,
-    mock: MockResponse,
-) -> Response<UpstreamBody> {
-    let recorder = &shared.recorder;
-    recorder.send(CaptureMsg::Mocked {
-        id,
-        expectation_id: mock.expectation_id.clone(),
-    });
-    let head = RespHead {
-        status: mock.status,
-        version: "HTTP/1.1".into(),
-        headers: mock.headers.clone(),
-        body: Body::default(),
-    };
-    let cap = recorder.limits().response_cap(&head.headers);
-    recorder.send(CaptureMsg::ResponseHead {
-        id,
-        response: Box::new(head),
-        at_us: elapsed_us(started),
-    });
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
-    let chunks = mock.chunks;
-    tokio::spawn(async move {
-        for chunk in chunks {
-            if !chunk.delay.is_zero() {
-                tokio::time::sleep(chunk.delay).await;
-            }
-            if tx.send(Ok(Frame::data(chunk.data))).await.is_err() {
-                return; // the client went away; the tee records it
-            }
-        }
-    });
-    let body = StreamBody::new(ReceiverStream(rx));
-    let tee = Tee::new(
-        body,
-        Side::Response,
-        id,
-        recorder.clone(),
-        started,
-        cap,
-        None,
-    );
-    let mut resp = Response::new(tee.boxed());
-    *resp.status_mut() = StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK);
-    for (name, value) in &mock.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::from_str(value),
-        ) {
-            resp.headers_mut().append(n, v);
-        }
-    }
-    strip_hop_by_hop(resp.headers_mut(), false);
-    resp
-}
-
-/// Apply an `httpForward` override to where and what the request carries.
-fn apply_override(
-    o: &ForwardOverride,
-    target: &mut Target,
-    path: &mut String,
-    headers: &mut HeaderMap,
-    body: &mut UpstreamBody,
-) {
-    if let Some(s) = &o.scheme {
-        target.scheme = if s.eq_ignore_ascii_case("https") {
-            "https"
-        } else {
-            "http"
-        };
-    }
-    if let Some(h) = &o.host {
-        target.host = h.clone();
-    }
-    if let Some(p) = o.port {
-        target.port = p;
-    }
-    if let Some(p) = &o.path {
-        path.clone_from(p);
-    }
-    for (name, value) in &o.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.insert(n, v);
-        }
-    }
-    if let Some(b) = &o.body {
-        headers.remove(header::CONTENT_LENGTH);
-        *body = full(b.clone());
-    }
-}
-
-/// A `Stream` over an mpsc receiver, for mocked bodies.
-struct ReceiverStream<T>(tokio::sync::mpsc::Receiver<T>);
-
-impl<T> futures_core::Stream for ReceiverStream<T> {
-    type Item = T;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<T>> {
-        self.0.poll_recv(cx)
-    }
-}
-
-/// Record the failure and answer the client with a body naming it.
-fn fail(
-    shared: &Shared,
-    id: u64,
-    started: Instant,
-    status: StatusCode,
-    failure: Failure,
-) -> Response<UpstreamBody> {
-    let body = format!("llmspy: {}: {}\n", failure.kind.label(), failure.message);
-    let kind = serde_json::to_value(failure.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let resp = error_response(status, &kind, body.clone());
-    let head = RespHead {
-        status: status.as_u16(),
-        version: "HTTP/1.1".into(),
-        headers: headers_of(resp.headers()),
-        body: Body::from_bytes(body.into_bytes()),
-    };
-    let at_us = elapsed_us(started);
-    shared.recorder.send(CaptureMsg::ResponseHead {
-        id,
-        response: Box::new(head),
-        at_us,
-    });
-    shared.recorder.send(CaptureMsg::Finish {
-        id,
-        at_us,
-        failure: Some(failure),
-    });
-    resp
-}
-
-/// A plain-text error response from llmspy itself.
-pub fn error_response(status: StatusCode, kind: &str, body: String) -> Response<UpstreamBody> {
-    let mut resp = Response::new(full(body));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(kind) {
-        h.insert(HeaderName::from_static("x-llmspy-error"), v);
-    }
-    resp
-}
-
-pub fn full(body: impl Into<Bytes>) -> UpstreamBody {
-    Full::new(body.into()).map_err(|e| match e {}).boxed()
-}
-
-pub fn empty() -> UpstreamBody {
-    full(Bytes::new())
-}
-
 fn new_exchange(
     id: u64,
     req: &Request<Incoming>,
@@ -461,87 +297,9 @@ fn new_exchange(
     }
 }
 
-pub fn headers_of(map: &HeaderMap) -> Headers {
-    map.iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
-pub fn version_label(v: Version) -> String {
-    match v {
-        Version::HTTP_09 => "HTTP/0.9",
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_2 => "HTTP/2",
-        Version::HTTP_3 => "HTTP/3",
-        _ => "HTTP/1.1",
-    }
-    .to_string()
-}
-
-/// What a `101` agreed to, when it switched to WebSocket.
-fn websocket_of(headers: &HeaderMap) -> Option<crate::websocket::Negotiated> {
-    let upgrade = headers.get(header::UPGRADE)?.to_str().ok()?;
-    upgrade.trim().eq_ignore_ascii_case("websocket").then(|| {
-        let extensions = headers
-            .get(header::SEC_WEBSOCKET_EXTENSIONS)
-            .and_then(|v| v.to_str().ok());
-        crate::websocket::Negotiated::from_header(extensions)
-    })
-}
-
-fn is_upgrade<B>(req: &Request<B>) -> bool {
-    req.version() <= Version::HTTP_11 && req.headers().contains_key(header::UPGRADE)
-}
-
-/// Remove hop-by-hop headers, and any named in `Connection`. For an upgrade
-/// the `Connection: upgrade` / `Upgrade` pair must reach the upstream.
-fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
-    // Runs twice per exchange: allocate only for names a `Connection`
-    // header lists, which most requests do not have.
-    let named: Vec<String> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let kept = |name: &str| keep_upgrade && (name == "connection" || name == "upgrade");
-    for name in HOP_BY_HOP.iter().copied() {
-        if !kept(name) {
-            headers.remove(name);
-        }
-    }
-    for name in &named {
-        if !kept(name) {
-            headers.remove(name.as_str());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strips_hop_by_hop_and_connection_named_headers() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            "connection",
-            HeaderValue::from_static("keep-alive, x-secret-hop"),
-        );
-        h.insert("x-secret-hop", HeaderValue::from_static("1"));
-        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
-        h.insert("x-api-key", HeaderValue::from_static("k"));
-        strip_hop_by_hop(&mut h, false);
-        assert_eq!(h.len(), 1);
-        assert!(h.contains_key("x-api-key"));
-    }
 
     #[test]
     fn authority_brackets_ipv6() {

@@ -10,9 +10,7 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::exchange::{
-    Body, Exchange, ExchangeId, Headers, Request, Response, Source, State, Timings, Via,
-};
+use crate::exchange::{Body, Exchange, ExchangeId, Headers, Request, Response, Source, Via};
 
 /// The exchange `expectation` describes, numbered `id`, dated `at`.
 pub fn exchange(
@@ -26,20 +24,14 @@ pub fn exchange(
         .get("id")
         .and_then(Value::as_str)
         .map_or_else(|| format!("expectation-{id}"), str::to_string);
-    Exchange {
-        id,
-        started_at: at,
-        client_addr: None,
-        client_app: None,
-        via: Via::Other,
-        request: request(req),
-        response: response(expectation),
-        chunks: Vec::new(),
-        timings: Timings::default(),
-        state: State::Complete,
-        source: Source::Mock { expectation_id },
-        websocket: None,
-    }
+    Exchange::builder()
+        .id(id)
+        .started_at(at)
+        .via(Via::Other)
+        .request(request(req))
+        .response(response(expectation))
+        .source(Source::Mock { expectation_id })
+        .build()
 }
 
 fn request(req: &Value) -> Request {

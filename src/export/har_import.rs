@@ -29,16 +29,7 @@ pub fn exchanges(har: &Value) -> Result<Vec<Exchange>, String> {
 }
 
 fn entry(index: usize, e: &Value) -> Result<Exchange, String> {
-    let req = e.get("request").ok_or("no request")?;
-    let url = req
-        .get("url")
-        .and_then(Value::as_str)
-        .ok_or("request.url missing")?;
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|err| format!("request.url {url:?}: {err}"))?;
-    let scheme = uri.scheme_str().unwrap_or("http").to_string();
-    let default_port = if scheme == "https" { 443 } else { 80 };
+    let request = request(e.get("request").ok_or("no request")?)?;
     let started_at = e
         .get("startedDateTime")
         .and_then(Value::as_str)
@@ -50,26 +41,6 @@ fn entry(index: usize, e: &Value) -> Result<Exchange, String> {
         .pointer("/_llmspy/id")
         .and_then(Value::as_u64)
         .unwrap_or(index as u64 + 1);
-    let request = Request {
-        method: str_of(req, "method").unwrap_or("GET").to_string(),
-        host: uri
-            .host()
-            .unwrap_or("")
-            .trim_matches(['[', ']'])
-            .to_string(),
-        port: uri.port_u16().unwrap_or(default_port),
-        path: uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
-        scheme,
-        version: str_of(req, "httpVersion").unwrap_or("HTTP/1.1").to_string(),
-        headers: headers(req),
-        body: Body::from_bytes(
-            req.pointer("/postData/text")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .as_bytes()
-                .to_vec(),
-        ),
-    };
     let response = e
         .get("response")
         .filter(|r| r.get("status").and_then(Value::as_u64).unwrap_or(0) > 0)
@@ -102,6 +73,38 @@ fn entry(index: usize, e: &Value) -> Result<Exchange, String> {
         state,
         source: Source::Upstream,
         websocket: super::har_ws::from_entry(e, started_at).map(Box::new),
+    })
+}
+
+fn request(req: &Value) -> Result<Request, String> {
+    let url = req
+        .get("url")
+        .and_then(Value::as_str)
+        .ok_or("request.url missing")?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|err| format!("request.url {url:?}: {err}"))?;
+    let scheme = uri.scheme_str().unwrap_or("http").to_string();
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    Ok(Request {
+        method: str_of(req, "method").unwrap_or("GET").to_string(),
+        host: uri
+            .host()
+            .unwrap_or("")
+            .trim_matches(['[', ']'])
+            .to_string(),
+        port: uri.port_u16().unwrap_or(default_port),
+        path: uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
+        scheme,
+        version: str_of(req, "httpVersion").unwrap_or("HTTP/1.1").to_string(),
+        headers: headers(req),
+        body: Body::from_bytes(
+            req.pointer("/postData/text")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .as_bytes()
+                .to_vec(),
+        ),
     })
 }
 

@@ -4,50 +4,28 @@ use super::*;
 use crate::exchange::*;
 
 fn exchange() -> Exchange {
-    Exchange {
-        id: 7,
-        started_at: chrono::DateTime::UNIX_EPOCH,
-        client_addr: None,
-        client_app: None,
-        via: Via::Connect,
-        request: Request {
-            method: "POST".into(),
-            scheme: "https".into(),
-            host: "api.anthropic.com".into(),
-            port: 443,
-            path: "/v1/messages?beta=true".into(),
-            version: "HTTP/1.1".into(),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("x-api-key".into(), "sk-ant-secret".into()),
-            ],
-            body: Body::from_bytes(&br#"{"model":"claude-sonnet-4","stream":true}"#[..]),
-        },
-        response: Some(Response {
-            status: 429,
-            version: "HTTP/1.1".into(),
-            headers: vec![("Content-Type".into(), "text/event-stream".into())],
-            body: Body::from_bytes(&b"event: error\ndata: {\"type\":\"overloaded_error\"}\n\n"[..]),
-        }),
-        chunks: vec![],
-        timings: Timings::default(),
-        state: State::Complete,
-        source: Source::Upstream,
-        websocket: None,
-    }
+    Exchange::builder()
+        .id(7)
+        .host("api.anthropic.com")
+        .path("/v1/messages?beta=true")
+        .header("content-type", "application/json")
+        .header("x-api-key", "sk-ant-secret")
+        .body(&br#"{"model":"claude-sonnet-4","stream":true}"#[..])
+        .status(429)
+        .response_header("Content-Type", "text/event-stream")
+        .response_body(&b"event: error\ndata: {\"type\":\"overloaded_error\"}\n\n"[..])
+        .build()
 }
 
 fn in_flight() -> Exchange {
-    let mut ex = exchange();
-    ex.response = None;
-    ex.state = State::InFlight;
-    ex.request.method = "GET".into();
-    ex.request.host = "example.test".into();
-    ex.request.scheme = "http".into();
-    ex.request.port = 8080;
-    ex.request.path = "/health".into();
-    ex.request.body = Body::default();
-    ex
+    Exchange::builder()
+        .id(7)
+        .method("GET")
+        .url("http://example.test:8080/health")
+        .header("content-type", "application/json")
+        .header("x-api-key", "sk-ant-secret")
+        .state(State::InFlight)
+        .build()
 }
 
 fn facts() -> Facts {

@@ -256,30 +256,12 @@ mod tests {
     }
 
     fn exchange(method: &str, path: &str, body: &str) -> crate::exchange::Exchange {
-        use crate::exchange::*;
-        Exchange {
-            id: 1,
-            started_at: chrono::DateTime::UNIX_EPOCH,
-            client_addr: None,
-            client_app: None,
-            via: Via::Connect,
-            request: Request {
-                method: method.into(),
-                scheme: "https".into(),
-                host: "example.com".into(),
-                port: 443,
-                path: path.into(),
-                version: "HTTP/1.1".into(),
-                headers: vec![],
-                body: Body::from_bytes(body.as_bytes()),
-            },
-            response: None,
-            chunks: vec![],
-            timings: Timings::default(),
-            state: State::Complete,
-            source: Source::Upstream,
-            websocket: None,
-        }
+        crate::exchange::Exchange::builder()
+            .method(method)
+            .host("example.com")
+            .path(path)
+            .body(body)
+            .build()
     }
 
     #[test]

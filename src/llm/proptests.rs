@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::threads::ThreadTracker;
 use super::{analyse, detect};
-use crate::exchange::{Body, Chunk, Exchange, Request, Response, Source, State, Timings, Via};
+use crate::exchange::{Chunk, Exchange};
 
 const PATHS: &[&str] = &[
     "/v1/messages",
@@ -30,29 +30,16 @@ const TYPES: &[&str] = &[
 
 fn exchange(path: &str, req: Vec<u8>, ct: &str, status: u16, resp: Vec<u8>) -> Exchange {
     let len = resp.len() as u64;
-    Exchange {
-        id: 1,
-        started_at: chrono::DateTime::UNIX_EPOCH,
-        client_addr: Some("127.0.0.1:4000".into()),
-        client_app: None,
-        via: Via::Connect,
-        request: Request {
-            method: if path == "/sse" { "GET" } else { "POST" }.into(),
-            scheme: "https".into(),
-            host: "api.example.com".into(),
-            port: 443,
-            path: path.into(),
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::from_bytes(req),
-        },
-        response: Some(Response {
-            status,
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), ct.into())],
-            body: Body::from_bytes(resp),
-        }),
-        chunks: vec![
+    Exchange::builder()
+        .client_addr("127.0.0.1:4000")
+        .method(if path == "/sse" { "GET" } else { "POST" })
+        .path(path)
+        .header("content-type", "application/json")
+        .body(req)
+        .status(status)
+        .response_header("content-type", ct)
+        .response_body(resp)
+        .chunks([
             Chunk {
                 at_us: 100,
                 offset: 0,
@@ -63,12 +50,8 @@ fn exchange(path: &str, req: Vec<u8>, ct: &str, status: u16, resp: Vec<u8>) -> E
                 offset: len / 2,
                 len: len - len / 2,
             },
-        ],
-        timings: Timings::default(),
-        state: State::Complete,
-        source: Source::Upstream,
-        websocket: None,
-    }
+        ])
+        .build()
 }
 
 /// Words providers use as `type` values and the like.

@@ -107,35 +107,18 @@ fn largest_gap(chunks: &[Chunk]) -> (Option<u64>, Option<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{Body, Request, Source, State, Timings, Via};
+    use crate::exchange::{Timings, Via};
 
     fn exchange(chunks: Vec<Chunk>) -> Exchange {
-        Exchange {
-            id: 1,
-            started_at: chrono::DateTime::UNIX_EPOCH,
-            client_addr: None,
-            client_app: None,
-            via: Via::Other,
-            request: Request {
-                method: "POST".into(),
-                scheme: "https".into(),
-                host: "h".into(),
-                port: 443,
-                path: "/".into(),
-                version: "HTTP/1.1".into(),
-                headers: vec![],
-                body: Body::default(),
-            },
-            response: None,
-            chunks,
-            timings: Timings {
+        Exchange::builder()
+            .via(Via::Other)
+            .host("h")
+            .chunks(chunks)
+            .timings(Timings {
                 request_done_us: Some(1_000),
                 ..Timings::default()
-            },
-            state: State::Complete,
-            source: Source::Upstream,
-            websocket: None,
-        }
+            })
+            .build()
     }
 
     #[test]

@@ -2,47 +2,38 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::exchange::{Body, Request, Response, Source, State, Timings, Via};
+use crate::exchange::{Exchange, ExchangeBuilder};
 
-fn exchange(method: &str, path: &str, req_headers: Vec<(&str, &str)>, body: &str) -> Exchange {
-    Exchange {
-        id: 1,
-        started_at: chrono::DateTime::UNIX_EPOCH,
-        client_addr: None,
-        client_app: None,
-        via: Via::Connect,
-        request: Request {
-            method: method.into(),
-            scheme: "https".into(),
-            host: "mcp.example.com".into(),
-            port: 443,
-            path: path.into(),
-            version: "HTTP/1.1".into(),
-            headers: req_headers
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: Body::from_bytes(body.as_bytes()),
-        },
-        response: None,
-        chunks: vec![],
-        timings: Timings::default(),
-        state: State::Complete,
-        source: Source::Upstream,
-        websocket: None,
-    }
+/// A request to an MCP server; tests that need a response add it.
+fn request(
+    method: &str,
+    path: &str,
+    req_headers: Vec<(&str, &str)>,
+    body: &str,
+) -> ExchangeBuilder {
+    Exchange::builder()
+        .method(method)
+        .host("mcp.example.com")
+        .path(path)
+        .headers(req_headers)
+        .body(body)
 }
 
-fn respond(ex: &mut Exchange, status: u16, headers: Vec<(&str, &str)>, body: &str) {
-    ex.response = Some(Response {
-        status,
-        version: "HTTP/1.1".into(),
-        headers: headers
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: Body::from_bytes(body.as_bytes()),
-    });
+fn exchange(method: &str, path: &str, req_headers: Vec<(&str, &str)>, body: &str) -> Exchange {
+    request(method, path, req_headers, body).build()
+}
+
+fn respond(
+    request: ExchangeBuilder,
+    status: u16,
+    headers: Vec<(&str, &str)>,
+    body: &str,
+) -> Exchange {
+    request
+        .status(status)
+        .response_headers(headers)
+        .response_body(body)
+        .build()
 }
 
 #[test]
@@ -81,14 +72,14 @@ fn message_kinds_table() {
 
 #[test]
 fn initialize_gives_server_and_session() {
-    let mut ex = exchange(
+    let req = request(
         "POST",
         "/mcp",
         vec![("content-type", "application/json")],
         r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#,
     );
-    respond(
-        &mut ex,
+    let ex = respond(
+        req,
         200,
         vec![
             ("content-type", "application/json"),
@@ -115,7 +106,7 @@ fn initialize_gives_server_and_session() {
 
 #[test]
 fn tools_call_over_sse_pairs_the_response_after_a_notification() {
-    let mut ex = exchange(
+    let req = request(
         "POST",
         "/mcp",
         vec![
@@ -126,12 +117,7 @@ fn tools_call_over_sse_pairs_the_response_after_a_notification() {
     );
     let body = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"p\",\"progress\":50}}\n\n\
                 event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"no such city\"}],\"isError\":true}}\n\n";
-    respond(
-        &mut ex,
-        200,
-        vec![("content-type", "text/event-stream")],
-        body,
-    );
+    let ex = respond(req, 200, vec![("content-type", "text/event-stream")], body);
     let d = decode(&ex);
     assert_eq!(d.call.transport, Transport::Sse);
     assert_eq!(d.call.tool.as_deref(), Some("get_forecast"));
@@ -144,25 +130,25 @@ fn tools_call_over_sse_pairs_the_response_after_a_notification() {
 
 #[test]
 fn notification_accepted_and_batches() {
-    let mut ex = exchange(
+    let req = request(
         "POST",
         "/mcp",
         vec![],
         r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
     );
-    respond(&mut ex, 202, vec![], "");
+    let ex = respond(req, 202, vec![], "");
     let d = decode(&ex);
     assert_eq!(d.call.transport, Transport::Accepted);
     assert_eq!(d.call.method.as_deref(), Some("notifications/initialized"));
 
-    let mut ex = exchange(
+    let req = request(
         "POST",
         "/mcp",
         vec![],
         r#"[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#,
     );
-    respond(
-        &mut ex,
+    let ex = respond(
+        req,
         200,
         vec![("content-type", "application/json")],
         r#"[{"jsonrpc":"2.0","id":2,"error":{"code":-32601,"message":"Method not found"}},{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}]"#,
@@ -176,29 +162,24 @@ fn notification_accepted_and_batches() {
 
 #[test]
 fn legacy_sse_stream_and_http_errors() {
-    let mut ex = exchange("GET", "/sse", vec![("accept", "text/event-stream")], "");
+    let req = request("GET", "/sse", vec![("accept", "text/event-stream")], "");
     let body = "event: endpoint\ndata: /messages?sessionId=abc123\n\n\
                 event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"protocolVersion\":\"2024-11-05\",\"serverInfo\":{\"name\":\"files\",\"version\":\"0.3\"}}}\n\n";
-    respond(
-        &mut ex,
-        200,
-        vec![("content-type", "text/event-stream")],
-        body,
-    );
+    let ex = respond(req, 200, vec![("content-type", "text/event-stream")], body);
     assert!(looks_like_mcp(&ex, None));
     let d = decode(&ex);
     assert_eq!(d.call.transport, Transport::LegacySse);
     assert_eq!(d.call.session_id.as_deref(), Some("abc123"));
     assert_eq!(d.call.server.and_then(|s| s.name).as_deref(), Some("files"));
 
-    let mut ex = exchange(
+    let req = request(
         "POST",
         "/mcp",
         vec![("mcp-session-id", "gone")],
         r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
     );
-    respond(
-        &mut ex,
+    let ex = respond(
+        req,
         404,
         vec![("content-type", "text/plain")],
         "Session not found",
@@ -233,13 +214,13 @@ proptest! {
         sse in any::<bool>(),
         status in 100u16..600,
     ) {
-        let mut ex = exchange("POST", "/mcp", vec![], "");
-        ex.request.body = Body::from_bytes(req);
         let ct = if sse { "text/event-stream" } else { "application/json" };
-        respond(&mut ex, status, vec![("content-type", ct)], "");
-        if let Some(r) = ex.response.as_mut() {
-            r.body = Body::from_bytes(resp);
-        }
+        let ex = request("POST", "/mcp", vec![], "")
+            .body(req)
+            .status(status)
+            .response_header("content-type", ct)
+            .response_body(resp)
+            .build();
         let _ = decode(&ex);
         let _ = looks_like_mcp(&ex, None);
     }

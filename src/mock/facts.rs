@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use serde_json::Value;
 
-use crate::exchange::{Exchange, Request, State, Timings, Via};
+use crate::exchange::{Exchange, Request, State, Via};
 use crate::llm::{self, Kind, Part};
 
 /// The comparable picture of one LLM request.
@@ -47,20 +47,12 @@ impl<'a> RequestFacts<'a> {
 
 /// A request on its own, as the analysers expect an exchange.
 pub fn synthetic_exchange(request: &Request) -> Exchange {
-    Exchange {
-        id: 0,
-        started_at: chrono::DateTime::default(),
-        client_addr: None,
-        client_app: None,
-        via: Via::Other,
-        request: request.clone(),
-        response: None,
-        chunks: Vec::new(),
-        timings: Timings::default(),
-        state: State::InFlight,
-        source: Default::default(),
-        websocket: None,
-    }
+    Exchange::builder()
+        .id(0)
+        .via(Via::Other)
+        .request(request.clone())
+        .state(State::InFlight)
+        .build()
 }
 
 fn of_request(request: &Request) -> Option<LlmFacts> {

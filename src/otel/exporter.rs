@@ -8,22 +8,22 @@
 //! (1 s doubling to 30 s); beyond the cap the oldest spans are dropped and
 //! counted. Token and duration histograms go through the SDK's meter
 //! provider and its periodic reader on the same runtime.
+//!
+//! Building the exporters that reach the collector is `collector`; the
+//! histograms are `metrics`. This file runs the thread, the queue and the
+//! retries, and turns finished exchanges into spans.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry::metrics::{Histogram, MeterProvider as _};
-use opentelemetry::{KeyValue, Value};
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
-use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
-use opentelemetry_semantic_conventions::attribute as semconv;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::collector::{EXPORT_TIMEOUT, metric_exporter, resource, span_exporter};
+use super::metrics::Metrics;
 use super::queue::BoundedQueue;
-use super::settings::{OtlpSettings, Protocol};
+use super::settings::OtlpSettings;
 use super::span;
 use super::status::ExporterStatus;
 use super::traces::Traces;
@@ -38,11 +38,8 @@ const BATCH: usize = 512;
 const BATCH_DELAY: Duration = Duration::from_millis(200);
 const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
-/// How long one export may take.
-const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// What a flush (at shutdown) may spend sending what is queued.
 const FLUSH_BUDGET: Duration = Duration::from_secs(3);
-const METRICS_INTERVAL: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum OtelError {
@@ -102,7 +99,7 @@ pub fn spawn(settings: OtlpSettings) -> Result<Exporter, OtelError> {
     }
 }
 
-fn build_error(settings: &OtlpSettings, message: String) -> OtelError {
+pub(super) fn build_error(settings: &OtlpSettings, message: String) -> OtelError {
     OtelError::Build {
         endpoint: settings.traces_endpoint.clone(),
         message,
@@ -111,9 +108,7 @@ fn build_error(settings: &OtlpSettings, message: String) -> OtelError {
 
 struct Pipeline {
     spans: opentelemetry_otlp::SpanExporter,
-    meters: SdkMeterProvider,
-    tokens: Histogram<u64>,
-    duration: Histogram<f64>,
+    metrics: Metrics,
     traces: Traces,
     content: bool,
     status: Arc<ExporterStatus>,
@@ -124,41 +119,10 @@ impl Pipeline {
         let resource = resource(settings);
         let mut spans = span_exporter(settings)?;
         spans.set_resource(&resource);
-        let metrics = metric_exporter(settings)?;
-        let reader = opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader::builder(
-            metrics,
-            opentelemetry_sdk::runtime::Tokio,
-        )
-        .with_interval(METRICS_INTERVAL)
-        .build();
-        let meters = SdkMeterProvider::builder()
-            .with_resource(resource)
-            .with_reader(reader)
-            .build();
-        let meter = meters.meter_with_scope(span::scope());
-        let tokens = meter
-            .u64_histogram(semconv_metric::TOKEN_USAGE)
-            .with_unit("{token}")
-            .with_description("Tokens used by each LLM call, by type")
-            .with_boundaries(vec![
-                1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
-                4194304.0, 16777216.0, 67108864.0,
-            ])
-            .build();
-        let duration = meter
-            .f64_histogram(semconv_metric::OPERATION_DURATION)
-            .with_unit("s")
-            .with_description("Duration of each LLM call")
-            .with_boundaries(vec![
-                0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96,
-                81.92,
-            ])
-            .build();
+        let metrics = Metrics::new(metric_exporter(settings)?, resource);
         Ok(Pipeline {
             spans,
-            meters,
-            tokens,
-            duration,
+            metrics,
             traces: Traces::new(),
             content: settings.content,
             status,
@@ -201,7 +165,7 @@ impl Pipeline {
             }
         }
         self.flush(&mut queue).await;
-        let meters = self.meters.clone();
+        let meters = self.metrics.provider.clone();
         // The reader's shutdown waits on its task: not on this thread.
         let _ = tokio::task::spawn_blocking(move || meters.shutdown()).await;
     }
@@ -238,7 +202,7 @@ impl Pipeline {
                 break;
             }
         }
-        let _ = self.meters.force_flush();
+        let _ = self.metrics.provider.force_flush();
     }
 
     /// The spans of one finished exchange (none for other traffic), and its
@@ -261,7 +225,7 @@ impl Pipeline {
             .then(|| crate::llm::analyse(&crate::redact::redact(ex).exchange))
             .flatten();
         let model = request_model(ex);
-        self.measure(ex, &analysis, model.as_deref());
+        self.metrics.measure(ex, &analysis, model.as_deref());
         vec![span::llm_span(
             ex,
             &analysis,
@@ -271,44 +235,6 @@ impl Pipeline {
             masked.as_ref(),
         )]
     }
-
-    fn measure(&self, ex: &crate::exchange::Exchange, analysis: &Analysis, model: Option<&str>) {
-        let mut attrs = vec![
-            KeyValue::new(
-                semconv::GEN_AI_OPERATION_NAME,
-                span::operation(analysis.kind, &ex.request.path),
-            ),
-            KeyValue::new(
-                semconv::GEN_AI_PROVIDER_NAME,
-                span::provider_name(analysis.kind, analysis.provider),
-            ),
-            KeyValue::new(semconv::SERVER_ADDRESS, ex.request.host.clone()),
-        ];
-        if let Some(m) = model.or(analysis.model.as_deref()) {
-            attrs.push(KeyValue::new(semconv::GEN_AI_REQUEST_MODEL, m.to_string()));
-        }
-        if let Some(m) = &analysis.model {
-            attrs.push(KeyValue::new(semconv::GEN_AI_RESPONSE_MODEL, m.clone()));
-        }
-        if let Some(us) = ex.timings.end_us {
-            self.duration.record(us as f64 / 1e6, &attrs);
-        }
-        if let Some(u) = &analysis.usage {
-            for (kind, n) in [("input", u.input_tokens), ("output", u.output_tokens)] {
-                let mut a = attrs.clone();
-                a.push(KeyValue::new(semconv::GEN_AI_TOKEN_TYPE, kind));
-                self.tokens.record(n, &a);
-            }
-        }
-    }
-}
-
-/// The metric names of the GenAI conventions.
-mod semconv_metric {
-    pub use opentelemetry_semantic_conventions::metric::{
-        GEN_AI_CLIENT_OPERATION_DURATION as OPERATION_DURATION,
-        GEN_AI_CLIENT_TOKEN_USAGE as TOKEN_USAGE,
-    };
 }
 
 /// The tools the reply asked to run.
@@ -328,82 +254,4 @@ fn tools_called(analysis: &Analysis) -> Vec<String> {
 fn request_model(ex: &crate::exchange::Exchange) -> Option<String> {
     let body: serde_json::Value = serde_json::from_slice(&ex.request.body.bytes).ok()?;
     body.get("model")?.as_str().map(str::to_string)
-}
-
-fn resource(settings: &OtlpSettings) -> Resource {
-    let mut attrs: Vec<KeyValue> = settings
-        .resource
-        .iter()
-        .map(|(k, v)| KeyValue::new(k.clone(), Value::from(v.clone())))
-        .collect();
-    attrs.push(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")));
-    Resource::builder_empty()
-        .with_service_name(settings.service_name.clone())
-        .with_attributes(attrs)
-        .build()
-}
-
-fn span_exporter(settings: &OtlpSettings) -> Result<opentelemetry_otlp::SpanExporter, OtelError> {
-    let built = match settings.protocol {
-        Protocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_endpoint(settings.traces_endpoint.clone())
-            .with_headers(settings.headers.clone().into_iter().collect())
-            .with_timeout(EXPORT_TIMEOUT)
-            .build(),
-        Protocol::Grpc => {
-            let mut b = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(settings.traces_endpoint.clone())
-                .with_metadata(metadata(settings))
-                .with_timeout(EXPORT_TIMEOUT);
-            if settings.traces_endpoint.starts_with("https://") {
-                b = b.with_tls_config(tls());
-            }
-            b.build()
-        }
-    };
-    built.map_err(|e| build_error(settings, e.to_string()))
-}
-
-fn metric_exporter(
-    settings: &OtlpSettings,
-) -> Result<opentelemetry_otlp::MetricExporter, OtelError> {
-    let built = match settings.protocol {
-        Protocol::HttpProtobuf => opentelemetry_otlp::MetricExporter::builder()
-            .with_http()
-            .with_endpoint(settings.metrics_endpoint.clone())
-            .with_headers(settings.headers.clone().into_iter().collect())
-            .with_timeout(EXPORT_TIMEOUT)
-            .build(),
-        Protocol::Grpc => {
-            let mut b = opentelemetry_otlp::MetricExporter::builder()
-                .with_tonic()
-                .with_endpoint(settings.metrics_endpoint.clone())
-                .with_metadata(metadata(settings))
-                .with_timeout(EXPORT_TIMEOUT);
-            if settings.metrics_endpoint.starts_with("https://") {
-                b = b.with_tls_config(tls());
-            }
-            b.build()
-        }
-    };
-    built.map_err(|e| build_error(settings, e.to_string()))
-}
-
-fn metadata(settings: &OtlpSettings) -> opentelemetry_otlp::tonic_types::metadata::MetadataMap {
-    let mut headers = http::HeaderMap::new();
-    for (k, v) in &settings.headers {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(k.as_bytes()),
-            http::HeaderValue::from_str(v),
-        ) {
-            headers.insert(name, value);
-        }
-    }
-    opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers)
-}
-
-fn tls() -> opentelemetry_otlp::tonic_types::transport::ClientTlsConfig {
-    opentelemetry_otlp::tonic_types::transport::ClientTlsConfig::new().with_webpki_roots()
 }

@@ -14,8 +14,10 @@
 // conventions' own GenAI repository, which publishes no Rust crate yet.
 #![allow(deprecated)]
 
+mod collector;
 mod content;
 pub mod exporter;
+mod metrics;
 mod queue;
 pub mod settings;
 pub mod span;

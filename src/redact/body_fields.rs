@@ -3,16 +3,51 @@
 
 use serde_json::Value;
 
-use super::{Found, MASK, Part, is_secret_field, redact_pairs};
+use super::pairs::redact_pairs;
+use super::{Found, MASK, Part, is_secret_field};
+use crate::content;
+use crate::exchange::{self, Body, Headers};
+
+/// Mask the secret fields of a body, decoding it first when it is
+/// content-encoded (the copy then loses its `Content-Encoding`, since its
+/// body is now plain). A plain body without secrets keeps its bytes.
+pub(super) fn redact_body(headers: &mut Headers, body: &mut Body, part: Part, found: &mut Found) {
+    if body.bytes.is_empty() {
+        return;
+    }
+    let decoded = content::decode(exchange::header(headers, "content-encoding"), &body.bytes);
+    let was_encoded = decoded.applied.is_some();
+    let plain = decoded.bytes.into_owned();
+    let media = crate::content::media_type(headers).unwrap_or_default();
+    let rewritten = std::str::from_utf8(&plain)
+        .ok()
+        .and_then(|text| redact_text(text, &media, part, found));
+    if !was_encoded && rewritten.is_none() {
+        return;
+    }
+    if was_encoded {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-encoding"));
+    }
+    body.bytes = rewritten.map(String::into_bytes).unwrap_or(plain);
+    if !body.truncated {
+        body.wire_size = body.bytes.len() as u64;
+        set_content_length(headers, body.bytes.len());
+    }
+}
+
+/// Keep a `Content-Length` header true to the rewritten body, so a replay
+/// of the copy is framed correctly.
+pub(super) fn set_content_length(headers: &mut Headers, len: usize) {
+    for (name, value) in headers.iter_mut() {
+        if name.eq_ignore_ascii_case("content-length") {
+            *value = len.to_string();
+        }
+    }
+}
 
 /// The body text with secret fields masked, or `None` when it held none
 /// (the caller then keeps the original bytes untouched).
-pub(super) fn redact_text(
-    text: &str,
-    media: &str,
-    part: Part,
-    found: &mut Found,
-) -> Option<String> {
+fn redact_text(text: &str, media: &str, part: Part, found: &mut Found) -> Option<String> {
     if media == "application/x-www-form-urlencoded" {
         return redact_pairs(text.trim_end(), part, found, is_secret_field);
     }

@@ -1,48 +1,24 @@
 use std::io::Write;
 
 use super::*;
-use crate::exchange::{Request, Response, Source, State, Timings, Via};
+use crate::exchange::{self, ExchangeBuilder};
 
-fn exchange(path: &str, req_headers: &[(&str, &str)], req_body: &str) -> Exchange {
-    Exchange {
-        id: 1,
-        started_at: chrono::DateTime::UNIX_EPOCH,
-        client_addr: None,
-        client_app: None,
-        via: Via::Connect,
-        request: Request {
-            method: "POST".into(),
-            scheme: "https".into(),
-            host: "api.example.com".into(),
-            port: 443,
-            path: path.into(),
-            version: "HTTP/1.1".into(),
-            headers: req_headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            body: Body::from_bytes(req_body.as_bytes()),
-        },
-        response: None,
-        chunks: vec![],
-        timings: Timings::default(),
-        state: State::Complete,
-        source: Source::Upstream,
-        websocket: None,
-    }
+fn request(path: &str, req_headers: &[(&str, &str)], req_body: &str) -> ExchangeBuilder {
+    Exchange::builder()
+        .path(path)
+        .headers(req_headers.iter().copied())
+        .body(req_body)
 }
 
-fn with_response(mut ex: Exchange, headers: &[(&str, &str)], body: &[u8]) -> Exchange {
-    ex.response = Some(Response {
-        status: 200,
-        version: "HTTP/1.1".into(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-        body: Body::from_bytes(body),
-    });
-    ex
+fn exchange(path: &str, req_headers: &[(&str, &str)], req_body: &str) -> Exchange {
+    request(path, req_headers, req_body).build()
+}
+
+fn with_response(request: ExchangeBuilder, headers: &[(&str, &str)], body: &[u8]) -> Exchange {
+    request
+        .response_headers(headers.iter().copied())
+        .response_body(body)
+        .build()
 }
 
 /// Bodies compared as JSON: key order depends on serde_json's features.
@@ -79,7 +55,7 @@ fn secret_headers_are_masked_and_kept_present() {
 #[test]
 fn set_cookie_keeps_name_and_attributes() {
     let ex = with_response(
-        exchange("/", &[], ""),
+        request("/", &[], ""),
         &[("Set-Cookie", "sid=abc; Path=/; HttpOnly")],
         b"",
     );
@@ -176,7 +152,7 @@ fn form_bodies_and_event_streams() {
 
     let sse = "event: x\ndata: {\"access_token\":\"t\"}\n\ndata: [DONE]\n\n";
     let ex = with_response(
-        exchange("/", &[], ""),
+        request("/", &[], ""),
         &[("content-type", "text/event-stream")],
         sse.as_bytes(),
     );
@@ -195,7 +171,7 @@ fn encoded_bodies_are_decoded_and_lose_the_encoding_header() {
     gz.write_all(br#"{"password":"p","ok":true}"#).unwrap();
     let gz = gz.finish().unwrap();
     let ex = with_response(
-        exchange("/", &[], ""),
+        request("/", &[], ""),
         &[
             ("content-type", "application/json"),
             ("content-encoding", "gzip"),
@@ -285,7 +261,7 @@ proptest::proptest! {
 #[test]
 fn copies_of_a_secret_elsewhere_are_masked_too() {
     let ex = with_response(
-        exchange(
+        request(
             "/v1/search?q=llm&key=qk-query-secret-1",
             &[("authorization", "Bearer sk-header-secret-2")],
             r#"{"note":"my key is sk-header-secret-2","password":"hunter2-long-enough"}"#,
@@ -318,7 +294,7 @@ fn copies_of_a_secret_elsewhere_are_masked_too() {
         "{labels:?}"
     );
     // A short value is not hunted for: it would garble unrelated text.
-    let short = with_response(exchange("/x?key=1", &[], ""), &[], b"page 1 of 10");
+    let short = with_response(request("/x?key=1", &[], ""), &[], b"page 1 of 10");
     assert_eq!(
         redact(&short).exchange.response.unwrap().body.bytes,
         b"page 1 of 10".to_vec()

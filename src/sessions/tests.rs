@@ -2,7 +2,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::capture::{Records, loaded_store};
-use crate::exchange::{Body, Exchange, Request, Response, Source, State, Timings, Via};
+use crate::exchange::Exchange;
 
 const SESSION: &str = "d5a78987-4206-49b4-a610-8776265cca91";
 const MAIN: &str = "You are Claude Code, an interactive agent.";
@@ -15,38 +15,18 @@ fn exchange(
     req: Value,
     resp: Value,
 ) -> Exchange {
-    Exchange {
-        id,
-        started_at: DateTime::from_timestamp(1_800_000_000 + id as i64, 0).unwrap(),
-        client_addr: None,
-        client_app: Some("claude".into()),
-        via: Via::Connect,
-        request: Request {
-            method: "POST".into(),
-            scheme: "https".into(),
-            host: host.into(),
-            port: 443,
-            path: path.into(),
-            version: "HTTP/1.1".into(),
-            headers: [
-                vec![("content-type".to_string(), "application/json".to_string())],
-                headers,
-            ]
-            .concat(),
-            body: Body::from_bytes(req.to_string()),
-        },
-        response: Some(Response {
-            status: 200,
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::from_bytes(resp.to_string()),
-        }),
-        chunks: vec![],
-        timings: Timings::default(),
-        state: State::Complete,
-        source: Source::Upstream,
-        websocket: None,
-    }
+    Exchange::builder()
+        .id(id)
+        .started_at(DateTime::from_timestamp(1_800_000_000 + id as i64, 0).unwrap())
+        .client_app("claude")
+        .host(host)
+        .path(path)
+        .header("content-type", "application/json")
+        .headers(headers)
+        .body(req.to_string())
+        .response_header("content-type", "application/json")
+        .response_body(resp.to_string())
+        .build()
 }
 
 fn turn(id: u64, system: &str, messages: Value, reply: Value, stop: &str) -> Exchange {

@@ -68,33 +68,15 @@ mod tests {
     use crate::exchange::*;
 
     fn post() -> Exchange {
-        Exchange {
-            id: 1,
-            started_at: chrono::DateTime::UNIX_EPOCH,
-            client_addr: None,
-            client_app: None,
-            via: Via::Connect,
-            request: Request {
-                method: "POST".into(),
-                scheme: "https".into(),
-                host: "api.example.com".into(),
-                port: 443,
-                path: "/v1/x".into(),
-                version: "HTTP/2".into(),
-                headers: vec![
-                    ("x-api-key".into(), "sk-123".into()),
-                    ("content-length".into(), "9".into()),
-                    ("content-type".into(), "application/json".into()),
-                ],
-                body: Body::from_bytes(&b"{\"a\":\"it's\"}"[..]),
-            },
-            response: None,
-            chunks: vec![],
-            timings: Timings::default(),
-            state: State::InFlight,
-            source: Source::Upstream,
-            websocket: None,
-        }
+        Exchange::builder()
+            .path("/v1/x")
+            .version("HTTP/2")
+            .header("x-api-key", "sk-123")
+            .header("content-length", "9")
+            .header("content-type", "application/json")
+            .body(&b"{\"a\":\"it's\"}"[..])
+            .state(State::InFlight)
+            .build()
     }
 
     #[test]

@@ -7,10 +7,15 @@
 //! is checked. Every top-level module has a row in [`RULES`]: a new module
 //! fails the test until it is placed in a layer. A self-test runs the
 //! checker over a small tree with one violation of each kind.
+//!
+//! Size is checked the same way: a file holds at most [`MAX_FILE_LINES`]
+//! lines outside its `#[cfg(test)]` items, so a file that grows past it is
+//! split into modules with one job each.
 
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{TokenStream, TokenTree};
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 /// The I/O a pure module may not touch.
@@ -290,6 +295,9 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
 /// Outside src/cli and main.rs, errors are thiserror types.
 const EDGE_ONLY: &[&str] = &["anyhow"];
 
+/// Most lines a file under src/ may have outside its test items.
+const MAX_FILE_LINES: usize = 400;
+
 /// Files inside pure modules that may read files, and why.
 const FILE_READERS: &[&str] = &["mock/loader.rs"];
 
@@ -439,6 +447,21 @@ impl<'ast> Visit<'ast> for Collector {
     }
 }
 
+/// Lines of `text` outside its top-level `#[cfg(test)]` items (a test
+/// module inline or declared, test-only helpers), attributes included.
+fn lines_outside_tests(text: &str, file: &syn::File) -> usize {
+    let tests: usize = file
+        .items
+        .iter()
+        .filter(|item| is_test_only(item_attrs(item)))
+        .map(|item| {
+            let span = item.span();
+            span.end().line - span.start().line + 1
+        })
+        .sum();
+    text.lines().count().saturating_sub(tests)
+}
+
 /// `path` names `prefix` itself or something inside it.
 fn within(path: &str, prefix: &str) -> bool {
     path == prefix
@@ -488,6 +511,12 @@ fn violations(root: &Path) -> Vec<String> {
                 continue;
             }
         };
+        let lines = lines_outside_tests(&text, &parsed);
+        if lines > MAX_FILE_LINES {
+            found.push(format!(
+                "{rel}: {lines} lines outside its tests (at most {MAX_FILE_LINES}): split it into modules with one job each"
+            ));
+        }
         let mut c = Collector::default();
         c.visit_file(&parsed);
         let module = module_of(&rel);
@@ -599,6 +628,18 @@ fn the_checker_reports_every_kind_of_violation() {
         "use crate::llm::Usage;\n#[cfg(test)]\nfn t() { let _ = std::fs::read(\"x\"); }\n",
     );
 
+    // Too long outside its tests; and as long, but the rest is tests.
+    let code = |n: usize| -> String { (0..n).map(|i| format!("pub fn f{i}() {{}}\n")).collect() };
+    write("src/engine/long.rs", &code(MAX_FILE_LINES + 1));
+    write(
+        "src/engine/tested.rs",
+        &format!(
+            "{}#[cfg(test)]\nmod tests {{\n{}}}\n",
+            code(MAX_FILE_LINES),
+            code(50)
+        ),
+    );
+
     let v = violations(dir.path());
     let text = v.join("\n");
     for expected in [
@@ -616,12 +657,17 @@ fn the_checker_reports_every_kind_of_violation() {
     ] {
         assert!(text.contains(expected), "not reported: {expected}\n{text}");
     }
+    let long = format!(
+        "src/engine/long.rs: {} lines outside its tests",
+        MAX_FILE_LINES + 1
+    );
+    assert!(text.contains(&long), "not reported: {long}\n{text}");
     assert!(
         !text.contains("src/filter.rs:3"),
         "a test module was checked:\n{text}"
     );
     assert!(
-        !text.contains("src/export/fine.rs"),
+        !text.contains("src/export/fine.rs") && !text.contains("src/engine/tested.rs"),
         "allowed code was reported:\n{text}"
     );
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use llmspy::capture::CaptureMsg;
-use llmspy::exchange::{Body, Exchange, Response, State};
+use llmspy::exchange::{Exchange, Via};
 use llmspy::mock::fixtures::{self, RecordOptions};
 use llmspy::mock::{Expectations, loader};
 use serde_json::{Value, json};
@@ -118,19 +118,6 @@ async fn recorded_traffic_replays_without_the_upstream_and_without_secrets() {
 fn recorded(id: u64, messages: Value, reply: &str, tool: bool) -> Exchange {
     let body = json!({"model": "claude-r", "max_tokens": 50, "stream": true, "messages": messages,
         "metadata": {"user_id": format!("volatile-{id}")}});
-    let request = llmspy::exchange::Request {
-        method: "POST".into(),
-        scheme: "https".into(),
-        host: "127.0.0.1".into(),
-        port: 9,
-        path: "/v1/messages".into(),
-        version: "HTTP/1.1".into(),
-        headers: vec![
-            ("host".into(), "127.0.0.1:9".into()),
-            ("content-type".into(), "application/json".into()),
-        ],
-        body: Body::from_bytes(body.to_string()),
-    };
     let mut completion = json!({"text": reply, "usage": {"inputTokens": 10, "outputTokens": 4}});
     if tool {
         completion["toolCalls"] =
@@ -148,16 +135,18 @@ fn recorded(id: u64, messages: Value, reply: &str, tool: bool) -> Exchange {
     };
     let mock = llmspy::mock::action::play_llm("x", &llm, "claude-r", shape);
     let bytes: Vec<u8> = mock.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
-    let mut ex = llmspy::mock::facts::synthetic_exchange(&request);
-    ex.id = id;
-    ex.response = Some(Response {
-        status: 200,
-        version: "HTTP/1.1".into(),
-        headers: mock.headers,
-        body: Body::from_bytes(bytes),
-    });
-    ex.state = State::Complete;
-    ex
+    Exchange::builder()
+        .id(id)
+        .via(Via::Other)
+        .url("https://127.0.0.1:9/v1/messages")
+        .headers([
+            ("host", "127.0.0.1:9"),
+            ("content-type", "application/json"),
+        ])
+        .body(body.to_string())
+        .response_headers(mock.headers)
+        .response_body(bytes)
+        .build()
 }
 
 #[tokio::test]

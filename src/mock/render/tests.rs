@@ -4,11 +4,11 @@
 use serde_json::{Value, json};
 
 use super::Shape;
-use crate::exchange::{Body, Exchange, Request, Response, State};
+use crate::exchange::{Body, Exchange, Request, Via};
 use crate::llm::{self, Kind};
 use crate::mock::action;
 use crate::mock::completion::{Completion, LlmResponse, ToolUse};
-use crate::mock::facts::synthetic_exchange;
+use crate::respond::MockResponse;
 
 fn completion() -> Completion {
     Completion {
@@ -76,6 +76,19 @@ fn request(kind: Kind, stream: bool) -> Request {
     }
 }
 
+/// `req` answered by the rendered mock, as llmspy would have captured it.
+fn answered(req: Request, mock: &MockResponse) -> Exchange {
+    let bytes: Vec<u8> = mock.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
+    Exchange::builder()
+        .id(0)
+        .via(Via::Other)
+        .request(req)
+        .status(mock.status)
+        .response_headers(mock.headers.clone())
+        .response_body(bytes)
+        .build()
+}
+
 fn replayed(kind: Kind, stream: bool) -> Exchange {
     let req = request(kind, stream);
     let llm = LlmResponse {
@@ -91,16 +104,7 @@ fn replayed(kind: Kind, stream: bool) -> Exchange {
         bedrock: req.path.starts_with("/model/"),
     };
     let mock = action::play_llm("e", &llm, "model-x", shape);
-    let bytes: Vec<u8> = mock.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
-    let mut ex = synthetic_exchange(&req);
-    ex.response = Some(Response {
-        status: mock.status,
-        version: "HTTP/1.1".into(),
-        headers: mock.headers.clone(),
-        body: Body::from_bytes(bytes),
-    });
-    ex.state = State::Complete;
-    ex
+    answered(req, &mock)
 }
 
 #[test]
@@ -180,15 +184,7 @@ fn bedrock_invoke_streams_anthropic_events_in_event_stream_frames() {
             .all(|c| crate::eventstream::decode(&c.data).0.len() == 1),
         "one message per chunk"
     );
-    let bytes: Vec<u8> = mock.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
-    let mut ex = synthetic_exchange(&req);
-    ex.response = Some(Response {
-        status: mock.status,
-        version: "HTTP/1.1".into(),
-        headers: mock.headers.clone(),
-        body: Body::from_bytes(bytes),
-    });
-    ex.state = State::Complete;
+    let ex = answered(req, &mock);
     let a = llm::analyse(&ex).expect("analysed");
     assert_eq!(a.provider, "bedrock");
     assert!(a.stream && a.notes.is_empty(), "{:?}", a.notes);

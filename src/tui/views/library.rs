@@ -182,8 +182,7 @@ fn result_line(result: &Option<Result<String, String>>) -> Option<Line<'static>>
 }
 
 /// The expectations as a table fitted to `width`, `room` rows from
-/// `scroll` on. The path takes what the fixed columns leave; the scenario
-/// column shows only where there is space for it.
+/// `scroll` on.
 fn expectation_lines(
     list: &[serde_json::Value],
     scroll: usize,
@@ -196,52 +195,15 @@ fn expectation_lines(
     let rows = expectation_rows(list);
     let room = room.max(1);
     let scroll = scroll.min(rows.len().saturating_sub(1));
-    let scenario_w = if width >= 120 { 16 } else { 0 };
-    let answer_w = if width >= 100 { 30 } else { 20 };
-    // id, prio, times, method and the gaps between columns.
-    let fixed = 1
-        + 10
-        + 1
-        + 4
-        + 1
-        + 6
-        + 2
-        + 7
-        + 1
-        + 1
-        + answer_w
-        + usize::from(scenario_w > 0) * (1 + scenario_w);
-    let path_w = width.saturating_sub(fixed).max(8);
-    let line = |id: &str,
-                prio: &str,
-                times: &str,
-                method: &str,
-                path: &str,
-                answer: &str,
-                scenario: &str| {
-        let mut text = format!(
-            " {} {} {}  {} {} {}",
-            fit(id, 10),
-            fit_right(prio, 4),
-            fit_right(times, 6),
-            fit(method, 7),
-            fit(path, path_w),
-            fit(answer, answer_w)
-        );
-        if scenario_w > 0 {
-            text.push(' ');
-            text.push_str(&fit(scenario, scenario_w));
-        }
-        text
-    };
+    let columns = Columns::fitted(width);
     let mut out = vec![Line::styled(
-        line(
+        columns.line([
             "id", "prio", "times", "method", "path", "answer", "scenario",
-        ),
+        ]),
         theme::HEADER,
     )];
     for r in rows.iter().skip(scroll).take(room) {
-        out.push(Line::raw(line(
+        out.push(Line::raw(columns.line([
             &r.id,
             &r.priority,
             &r.times,
@@ -249,7 +211,7 @@ fn expectation_lines(
             &r.path,
             &r.answer,
             &r.scenario,
-        )));
+        ])));
     }
     if rows.len() > scroll + room {
         out.push(Line::styled(
@@ -258,4 +220,56 @@ fn expectation_lines(
         ));
     }
     out
+}
+
+/// Widths of the expectation table's variable columns. The path takes what
+/// the fixed columns leave; the scenario column shows only where there is
+/// space for it.
+struct Columns {
+    path: usize,
+    answer: usize,
+    scenario: usize,
+}
+
+impl Columns {
+    fn fitted(width: usize) -> Self {
+        let scenario = if width >= 120 { 16 } else { 0 };
+        let answer = if width >= 100 { 30 } else { 20 };
+        // id, prio, times, method and the gaps between columns.
+        let fixed = 1
+            + 10
+            + 1
+            + 4
+            + 1
+            + 6
+            + 2
+            + 7
+            + 1
+            + 1
+            + answer
+            + usize::from(scenario > 0) * (1 + scenario);
+        Columns {
+            path: width.saturating_sub(fixed).max(8),
+            answer,
+            scenario,
+        }
+    }
+
+    /// One row: id, priority, times, method, path, answer, scenario.
+    fn line(&self, [id, prio, times, method, path, answer, scenario]: [&str; 7]) -> String {
+        let mut text = format!(
+            " {} {} {}  {} {} {}",
+            fit(id, 10),
+            fit_right(prio, 4),
+            fit_right(times, 6),
+            fit(method, 7),
+            fit(path, self.path),
+            fit(answer, self.answer)
+        );
+        if self.scenario > 0 {
+            text.push(' ');
+            text.push_str(&fit(scenario, self.scenario));
+        }
+        text
+    }
 }

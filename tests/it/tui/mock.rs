@@ -75,19 +75,23 @@ fn answered(mock: &Expectations, id: ExchangeId, req: Request) -> Exchange {
         panic!("the mock store did not answer {}", req.path);
     };
     let body: Vec<u8> = resp.chunks.iter().flat_map(|c| c.data.to_vec()).collect();
-    let mut ex = exchange(id, req, None);
-    ex.response = Some(Response {
-        status: resp.status,
-        version: "HTTP/1.1".into(),
-        headers: resp.headers.clone(),
-        body: Body::from_bytes(body),
-    });
-    ex.state = State::Complete;
-    ex.timings.end_us = Some(10_000);
-    ex.source = Source::Mock {
-        expectation_id: resp.expectation_id,
-    };
-    ex
+    Exchange::builder()
+        .id(id)
+        .started_at(at(id as i64))
+        .client_addr("127.0.0.1:50000")
+        .request(req)
+        .status(resp.status)
+        .response_headers(resp.headers)
+        .response_body(body)
+        .timings(Timings {
+            request_done_us: Some(1_000),
+            end_us: Some(10_000),
+            ..Timings::default()
+        })
+        .source(Source::Mock {
+            expectation_id: resp.expectation_id,
+        })
+        .build()
 }
 
 /// Two isolated sessions of the scripted conversation, and one miss under

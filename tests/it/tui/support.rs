@@ -60,29 +60,24 @@ pub fn response(status: u16, content_type: &str, body: &[u8]) -> Response {
 /// A finished exchange started `id` seconds after the fixed epoch.
 pub fn exchange(id: ExchangeId, req: Request, resp: Option<Response>) -> Exchange {
     let done = resp.is_some();
-    Exchange {
-        id,
-        started_at: at(id as i64),
-        client_addr: Some("127.0.0.1:50000".into()),
-        client_app: None,
-        via: Via::Connect,
-        request: req,
-        response: resp,
-        chunks: vec![],
-        timings: Timings {
+    Exchange::builder()
+        .id(id)
+        .started_at(at(id as i64))
+        .client_addr("127.0.0.1:50000")
+        .request(req)
+        .response(resp)
+        .timings(Timings {
             request_done_us: Some(1_000),
             response_head_us: done.then_some(120_000),
             first_byte_us: done.then_some(125_000),
             end_us: done.then_some(250_000 + id * 1000),
-        },
-        state: if done {
+        })
+        .state(if done {
             State::Complete
         } else {
             State::InFlight
-        },
-        source: Source::Upstream,
-        websocket: None,
-    }
+        })
+        .build()
 }
 
 /// A mixed capture: JSON API, form post with secrets, in flight, failed,

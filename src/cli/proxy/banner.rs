@@ -1,0 +1,66 @@
+//! What llmspy says on stderr once it listens: warnings about an exposed
+//! or unsafe setup first, then where it listens and the lines to paste
+//! into the agent's shell.
+
+use crate::cli::args::{CommonArgs, ProxyArgs};
+use crate::cli::env::{agent_vars, connectable, export_lines};
+use crate::engine::Engine;
+
+pub fn print_banner(
+    engine: &Engine,
+    ca: &crate::ca::CertificateAuthority,
+    common: &CommonArgs,
+    args: &ProxyArgs,
+) {
+    let addr = engine.local_addr();
+    if !addr.ip().is_loopback() {
+        let control = if common.control_token.is_some() {
+            "the control API needs the --control-token"
+        } else {
+            "the control API answers loopback clients only (set --control-token to reach it from elsewhere)"
+        };
+        let proxy = if args.proxy_auth.is_some() {
+            "proxy clients must authenticate (--proxy-auth)"
+        } else {
+            "anyone who can reach it can use it as a proxy (set --proxy-auth to require credentials)"
+        };
+        crate::note!(
+            "llmspy: WARNING: listening on {addr}, reachable from other machines; {proxy}; {control}"
+        );
+    }
+    if args.save_secrets {
+        crate::note!(
+            "llmspy: WARNING: --save-secrets: API keys and other credentials are written to the --save file in clear"
+        );
+    }
+    if args.insecure_upstream {
+        crate::note!(
+            "llmspy: WARNING: --insecure-upstream: upstream certificates are NOT verified"
+        );
+    }
+    crate::note!(
+        "llmspy {} listening on {addr} (proxy, CONNECT, SOCKS5 and control API at http://{}/llmspy/)",
+        env!("CARGO_PKG_VERSION"),
+        connectable(addr)
+    );
+    crate::note!("CA certificate: {}", ca.cert_path().display());
+    let flags = client_flags(&connectable(addr).to_string(), common);
+    crate::note!(
+        "In the agent's shell (or: eval \"$(llmspy env{flags})\", or: llmspy run{flags} -- CMD):\n"
+    );
+    eprint!("{}", export_lines(&agent_vars(addr, ca)));
+    crate::note!();
+}
+
+/// The flags `llmspy env` / `llmspy run` need in another shell to find
+/// this llmspy: its address unless the default, its CA directory if given.
+fn client_flags(listen: &str, common: &CommonArgs) -> String {
+    let mut flags = String::new();
+    if listen != crate::cli::args::DEFAULT_LISTEN {
+        flags.push_str(&format!(" --listen {listen}"));
+    }
+    if let Some(dir) = &common.ca_dir {
+        flags.push_str(&format!(" --ca-dir '{}'", dir.display()));
+    }
+    flags
+}

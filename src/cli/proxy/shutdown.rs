@@ -1,0 +1,57 @@
+//! Stopping: wait for SIGINT/SIGTERM (headless), give in-flight exchanges
+//! a grace period, mark the rest as cut short by the shutdown, and flush
+//! the sinks so nothing captured is lost.
+
+use std::time::Duration;
+
+use crate::capture::{CaptureMsg, Recorder, StoreReader};
+use crate::exchange::{Failure, FailureKind};
+
+/// How long in-flight exchanges get to finish after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+pub async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Give in-flight exchanges a grace period, finalise the rest, flush `--save`.
+pub async fn drain(store: &StoreReader, recorder: &Recorder) {
+    drain_within(store, recorder, SHUTDOWN_GRACE).await;
+}
+
+/// [`drain`] with a chosen grace period.
+pub async fn drain_within(store: &StoreReader, recorder: &Recorder, grace: Duration) {
+    let deadline = tokio::time::Instant::now() + grace;
+    // Polling the store is fine here: this runs once, at exit.
+    while any_open(store) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failure = Failure::new(
+        FailureKind::Shutdown,
+        "llmspy stopped before this exchange finished",
+    );
+    recorder.send(CaptureMsg::FinishOpen { failure });
+    let (done, flushed) = tokio::sync::oneshot::channel();
+    recorder.send(CaptureMsg::Flush(done));
+    let _ = tokio::time::timeout(Duration::from_secs(5), flushed).await;
+}
+
+fn any_open(store: &StoreReader) -> bool {
+    store.read().all().any(|r| !r.exchange.state.is_finished())
+}

@@ -1,0 +1,96 @@
+//! Where finished exchanges go besides the store: the `--save` file, the
+//! OpenTelemetry exporter and the history database, each a capture sink
+//! started before the capture task that feeds it.
+
+use std::sync::Arc;
+
+use crate::capture::{self, Sink};
+use crate::cli::args::{CommonArgs, ProxyArgs};
+use crate::cli::env::connectable;
+
+/// The sinks to hand the capture task, and the handles llmspy keeps.
+pub struct Sinks {
+    pub list: Vec<Sink>,
+    pub exporter: Option<Arc<crate::otel::ExporterStatus>>,
+    pub history: Option<crate::history::History>,
+}
+
+/// Start every sink the flags ask for, in the order they are fed.
+pub fn start(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<Sinks> {
+    let secrets = if args.save_secrets {
+        capture::save::Secrets::Keep
+    } else {
+        capture::save::Secrets::Mask
+    };
+    let mut list = Vec::new();
+    if let Some(path) = &args.save {
+        list.push(capture::save::spawn_writer(path, secrets)?);
+    }
+    let exporter = otlp_exporter(args)?;
+    if let Some(e) = &exporter {
+        list.push(e.sink.clone());
+    }
+    let history = start_history(common, args);
+    if let Some(h) = &history {
+        list.push(h.sink.clone());
+    }
+    Ok(Sinks {
+        list,
+        exporter: exporter.map(|e| e.status),
+        history,
+    })
+}
+
+/// The history database, unless `--no-history`. A file that cannot be
+/// written (corrupt, read-only, newer) is one warning: llmspy still relays.
+fn start_history(common: &CommonArgs, args: &ProxyArgs) -> Option<crate::history::History> {
+    if args.no_history {
+        return None;
+    }
+    let path = match crate::cli::history::file(common, args.history.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            crate::note!("llmspy: warning: no history this run: {e:#}");
+            return None;
+        }
+    };
+    let run = crate::history::RunInfo {
+        listen: connectable(common.listen).to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let max = args
+        .history_max_bytes
+        .unwrap_or(crate::history::DEFAULT_MAX_BYTES);
+    match crate::history::start(&path, &run, max) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            crate::note!(
+                "llmspy: warning: no history this run (traffic is still relayed and shown): {e}"
+            );
+            None
+        }
+    }
+}
+
+/// The OpenTelemetry exporter, when `--otlp` or the `OTEL_*` variables ask
+/// for one.
+fn otlp_exporter(args: &ProxyArgs) -> anyhow::Result<Option<crate::otel::Exporter>> {
+    let env = |name: &str| std::env::var(name).ok();
+    let Some(settings) = crate::otel::resolve(args.otlp.as_deref(), args.otlp_content, &env)?
+    else {
+        return Ok(None);
+    };
+    let endpoint = settings.traces_endpoint.clone();
+    let protocol = match settings.protocol {
+        crate::otel::Protocol::HttpProtobuf => "http/protobuf",
+        crate::otel::Protocol::Grpc => "grpc",
+    };
+    let content = if settings.content {
+        "with message content (masked)"
+    } else {
+        "without message content (--otlp-content adds it)"
+    };
+    let exporter = crate::otel::spawn(settings)?;
+    crate::note!("llmspy: exporting spans to {endpoint} over OTLP {protocol}, {content}");
+    Ok(Some(exporter))
+}

@@ -1,0 +1,104 @@
+//! Heads between hyper and the exchange model: what a proxy must strip
+//! before passing a head on, and how a head is written down for capture.
+
+use http::header::{self, HeaderMap};
+use http::{Request, Version};
+
+use crate::exchange::Headers;
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+pub fn headers_of(map: &HeaderMap) -> Headers {
+    map.iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+pub fn version_label(v: Version) -> String {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    }
+    .to_string()
+}
+
+/// What a `101` agreed to, when it switched to WebSocket.
+pub fn websocket_of(headers: &HeaderMap) -> Option<crate::websocket::Negotiated> {
+    let upgrade = headers.get(header::UPGRADE)?.to_str().ok()?;
+    upgrade.trim().eq_ignore_ascii_case("websocket").then(|| {
+        let extensions = headers
+            .get(header::SEC_WEBSOCKET_EXTENSIONS)
+            .and_then(|v| v.to_str().ok());
+        crate::websocket::Negotiated::from_header(extensions)
+    })
+}
+
+pub fn is_upgrade<B>(req: &Request<B>) -> bool {
+    req.version() <= Version::HTTP_11 && req.headers().contains_key(header::UPGRADE)
+}
+
+/// Remove hop-by-hop headers, and any named in `Connection`. For an upgrade
+/// the `Connection: upgrade` / `Upgrade` pair must reach the upstream.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    // Runs twice per exchange: allocate only for names a `Connection`
+    // header lists, which most requests do not have.
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let kept = |name: &str| keep_upgrade && (name == "connection" || name == "upgrade");
+    for name in HOP_BY_HOP.iter().copied() {
+        if !kept(name) {
+            headers.remove(name);
+        }
+    }
+    for name in &named {
+        if !kept(name) {
+            headers.remove(name.as_str());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::header::HeaderValue;
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_named_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-secret-hop"),
+        );
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-api-key", HeaderValue::from_static("k"));
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-api-key"));
+    }
+}

@@ -1,0 +1,152 @@
+//! The responder's part in the relay: while expectations exist a request
+//! waits for its body and a decision, then is answered by a mock (played
+//! with its delays) or forwarded with an `httpForward` override applied.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+
+use super::Target;
+use super::heads::strip_hop_by_hop;
+use super::reply::full;
+use crate::capture::CaptureMsg;
+use crate::engine::tee::{Side, Tee, elapsed_us};
+use crate::engine::upstream::UpstreamBody;
+use crate::engine::{BoxError, Shared, failure};
+use crate::exchange::{Body, Failure, FailureKind, Request as ReqHead, Response as RespHead};
+use crate::respond::{Decision, ForwardOverride, MockResponse, Responder};
+
+/// Read the whole request body (teed into capture as it arrives) and ask the
+/// responder what to do. Only runs while expectations exist.
+pub async fn decide(
+    responder: &dyn Responder,
+    body: Tee<Incoming>,
+    mut head: ReqHead,
+) -> Result<(UpstreamBody, Decision), Failure> {
+    let bytes = body.collect().await.map(|b| b.to_bytes()).map_err(|e| {
+        Failure::new(
+            FailureKind::ClientGone,
+            format!("the request body broke off: {}", failure::chain(&*e)),
+        )
+    })?;
+    head.body = Body::from_bytes(bytes.to_vec());
+    let decision = responder.decide(&head);
+    Ok((full(bytes), decision))
+}
+
+/// Send a mocked response, chunk by chunk with its delays, through the same
+/// tee as upstream responses so it is captured and timed alike.
+pub fn play(
+    shared: &Arc<Shared>,
+    id: u64,
+    started: Instant,
+    mock: MockResponse,
+) -> Response<UpstreamBody> {
+    let recorder = &shared.recorder;
+    recorder.send(CaptureMsg::Mocked {
+        id,
+        expectation_id: mock.expectation_id.clone(),
+    });
+    let head = RespHead {
+        status: mock.status,
+        version: "HTTP/1.1".into(),
+        headers: mock.headers.clone(),
+        body: Body::default(),
+    };
+    let cap = recorder.limits().response_cap(&head.headers);
+    recorder.send(CaptureMsg::ResponseHead {
+        id,
+        response: Box::new(head),
+        at_us: elapsed_us(started),
+    });
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
+    let chunks = mock.chunks;
+    tokio::spawn(async move {
+        for chunk in chunks {
+            if !chunk.delay.is_zero() {
+                tokio::time::sleep(chunk.delay).await;
+            }
+            if tx.send(Ok(Frame::data(chunk.data))).await.is_err() {
+                return; // the client went away; the tee records it
+            }
+        }
+    });
+    let body = StreamBody::new(ReceiverStream(rx));
+    let tee = Tee::new(
+        body,
+        Side::Response,
+        id,
+        recorder.clone(),
+        started,
+        cap,
+        None,
+    );
+    let mut resp = Response::new(tee.boxed());
+    *resp.status_mut() = StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK);
+    for (name, value) in &mock.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    strip_hop_by_hop(resp.headers_mut(), false);
+    resp
+}
+
+/// Apply an `httpForward` override to where and what the request carries.
+pub fn apply_override(
+    o: &ForwardOverride,
+    target: &mut Target,
+    path: &mut String,
+    headers: &mut HeaderMap,
+    body: &mut UpstreamBody,
+) {
+    if let Some(s) = &o.scheme {
+        target.scheme = if s.eq_ignore_ascii_case("https") {
+            "https"
+        } else {
+            "http"
+        };
+    }
+    if let Some(h) = &o.host {
+        target.host = h.clone();
+    }
+    if let Some(p) = o.port {
+        target.port = p;
+    }
+    if let Some(p) = &o.path {
+        path.clone_from(p);
+    }
+    for (name, value) in &o.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    if let Some(b) = &o.body {
+        headers.remove(header::CONTENT_LENGTH);
+        *body = full(b.clone());
+    }
+}
+
+/// A `Stream` over an mpsc receiver, for mocked bodies.
+struct ReceiverStream<T>(tokio::sync::mpsc::Receiver<T>);
+
+impl<T> futures_core::Stream for ReceiverStream<T> {
+    type Item = T;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<T>> {
+        self.0.poll_recv(cx)
+    }
+}

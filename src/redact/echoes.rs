@@ -1,0 +1,69 @@
+//! Copies of a secret outside the field that held it: an upstream echoing
+//! the URL, an error message quoting the key. Found by value, after every
+//! named secret has been masked and remembered.
+
+use super::body_fields::set_content_length;
+use super::{Found, MASK, Part};
+use crate::exchange::{Body, Exchange, Headers};
+
+/// Values shorter than this are not hunted for elsewhere: masking every
+/// `1` or `abc` would garble bodies, and such values guard nothing.
+const MIN_ECHO_LEN: usize = 8;
+
+/// Mask verbatim copies of the secrets already found wherever else they
+/// appear as text: response headers and both bodies.
+pub(super) fn mask_echoes(copy: &mut Exchange, found: &mut Found) {
+    let mut values = std::mem::take(&mut found.values);
+    values.retain(|v| v.len() >= MIN_ECHO_LEN && v != MASK);
+    if values.is_empty() {
+        return;
+    }
+    // Longest first, so a secret containing another is masked whole.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    let scrub = |text: &str, place: &str, found: &mut Found| -> Option<String> {
+        let hits: Vec<&String> = values
+            .iter()
+            .filter(|v| text.contains(v.as_str()))
+            .collect();
+        if hits.is_empty() {
+            return None;
+        }
+        found.add(Part::Echo, place);
+        Some(
+            hits.iter()
+                .fold(text.to_string(), |t, v| t.replace(v.as_str(), MASK)),
+        )
+    };
+    if let Some(text) = std::str::from_utf8(&copy.request.body.bytes)
+        .ok()
+        .and_then(|t| scrub(t, "request body", found))
+    {
+        replace_body(&mut copy.request.headers, &mut copy.request.body, text);
+    }
+    if let Some(resp) = copy.response.as_mut() {
+        for (name, value) in resp.headers.iter_mut() {
+            if let Some(text) = scrub(
+                value,
+                &format!("response header {}", name.to_ascii_lowercase()),
+                found,
+            ) {
+                *value = text;
+            }
+        }
+        if let Some(text) = std::str::from_utf8(&resp.body.bytes)
+            .ok()
+            .and_then(|t| scrub(t, "response body", found))
+        {
+            replace_body(&mut resp.headers, &mut resp.body, text);
+        }
+    }
+}
+
+fn replace_body(headers: &mut Headers, body: &mut Body, text: String) {
+    body.bytes = text.into_bytes();
+    if !body.truncated {
+        body.wire_size = body.bytes.len() as u64;
+        set_content_length(headers, body.bytes.len());
+    }
+}
