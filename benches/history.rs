@@ -1,13 +1,17 @@
 //! History benchmark: what the SQLite history costs. Run with
 //! `cargo bench --bench history` (release build; figures, not asserts).
 //!
-//! - insert throughput of the writer, with 1 KiB and 256 KiB bodies;
-//! - relay throughput through llmspy with the history on and off, side by
-//!   side in one run;
+//! - insert throughput of the writer, with 1 KiB and 256 KiB bodies
+//!   (`insert`), and its CPU per relayed exchange (`writer`);
+//! - relay throughput through llmspy with the history off, with a sink
+//!   that drops what it gets, and with the history on, side by side in one
+//!   run (`relay`);
 //! - listing runs and exporting one run from a database of 100,000
 //!   exchanges;
 //! - the peak RSS of the real binary while 400 exchanges of 256 KiB pass
-//!   through it with `--max-exchanges 50`.
+//!   through it with `--max-exchanges 50` (`peak-rss`).
+//!
+//! `cargo bench --bench history -- relay writer` runs only the parts named.
 
 // Test and bench scenarios read top to bottom; the length limit is for
 // the library and the binary.
@@ -32,7 +36,13 @@ use llmspy::history::{self, RunInfo, reader};
 use proxy::{Options, TestProxy};
 use upstream::Upstream;
 
-const LOAD_SECONDS: u64 = 3;
+// The allocator the binary uses, so the in-process proxy costs what it does
+// for users.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const LOAD_SECONDS: u64 = 2;
+const ROUNDS: usize = 5;
 const CONCURRENCY: usize = 16;
 
 fn main() {
@@ -41,12 +51,29 @@ fn main() {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tmp");
-    for size in [1024, 256 * 1024] {
-        insert_throughput(dir.path(), size);
+    // `cargo bench --bench history -- relay` runs only the parts named.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |part: &str| only.is_empty() || only.iter().any(|o| part.contains(o.as_str()));
+    if wanted("insert") {
+        for size in [1024, 256 * 1024] {
+            insert_throughput(dir.path(), size);
+        }
     }
-    rt.block_on(relay_on_and_off(dir.path()));
-    big_database(dir.path());
-    peak_rss(dir.path());
+    if wanted("writer") {
+        rt.block_on(writer_cost());
+    }
+    if wanted("relay") {
+        rt.block_on(relay_on_and_off(dir.path()));
+    }
+    if wanted("big-database") {
+        big_database(dir.path());
+    }
+    if wanted("peak-rss") {
+        peak_rss(dir.path());
+    }
 }
 
 fn exchange(id: u64, body: usize) -> Exchange {
@@ -128,20 +155,75 @@ async fn relay_on_and_off(dir: &std::path::Path) {
         ..Options::default()
     })
     .await;
+    // A sink that drops what it gets: what feeding any sink costs the relay,
+    // apart from what the history writer does with it.
+    let (null_sink, mut null_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move { while null_rx.recv().await.is_some() {} });
+    let null = TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        sinks: vec![null_sink],
+        ..Options::default()
+    })
+    .await;
     let url = up.https("/hello");
-    // Alternate, so drift on a shared machine hits both alike.
+    // Alternate in short rounds, so drift on a shared machine hits both
+    // alike, and report the median of the per-round ratios.
+    let mut ratios = Vec::new();
     let (mut off_total, mut on_total) = (0.0, 0.0);
-    for _ in 0..2 {
-        off_total += rate(&off, &up, &url).await;
-        on_total += rate(&on, &up, &url).await;
+    for _ in 0..ROUNDS {
+        let off_rate = rate(&off, &up, &url).await;
+        let null_rate = rate(&null, &up, &url).await;
+        let on_rate = rate(&on, &up, &url).await;
+        // What the writer still had queued when the load stopped.
+        let caught_up = Instant::now();
+        let (done, flushed) = tokio::sync::oneshot::channel();
+        let _ = h.sink.send(SinkMsg::Flush(done));
+        let _ = flushed.await;
+        println!(
+            "  round: off {off_rate:.0} req/s, a sink that drops {null_rate:.0} req/s ({:.3}x), on {on_rate:.0} req/s = {:.3}x; writer caught up {:.0} ms after the load",
+            null_rate / off_rate,
+            on_rate / off_rate,
+            caught_up.elapsed().as_secs_f64() * 1000.0
+        );
+        ratios.push(on_rate / off_rate);
+        off_total += off_rate;
+        on_total += on_rate;
     }
+    let written = h.status.saved();
     println!(
-        "relay, keep-alive HTTPS, {CONCURRENCY} connections: history off {:.0} req/s, on {:.0} req/s = {:.3}x",
-        off_total / 2.0,
-        on_total / 2.0,
-        on_total / off_total
+        "  history writer thread: {:.1} µs of CPU per exchange written ({written} exchanges)",
+        thread_cpu_seconds("llmspy-history") * 1e6 / written.max(1) as f64
+    );
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "relay, keep-alive HTTPS, {CONCURRENCY} connections: history off {:.0} req/s, on {:.0} req/s; median ratio {:.3}x",
+        off_total / ROUNDS as f64,
+        on_total / ROUNDS as f64,
+        ratios[ratios.len() / 2]
     );
     tokio::task::block_in_place(|| h.finish());
+}
+
+/// CPU time (user + system) used so far by this process's threads named
+/// `name`, from /proc: a figure other load on the machine does not skew.
+fn thread_cpu_seconds(name: &str) -> f64 {
+    let ticks = 100.0; // USER_HZ on Linux
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter(|stat| stat.contains(&format!("({name})")))
+        .filter_map(|stat| {
+            // Fields after the command name: state is 3rd, utime 14th, stime 15th.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let fields: Vec<&str> = rest.split(' ').collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / ticks)
+        })
+        .sum()
 }
 
 async fn rate(proxy: &TestProxy, up: &Upstream, url: &str) -> f64 {
@@ -280,4 +362,49 @@ fn peak_rss(dir: &std::path::Path) {
     let _ = child.kill();
     let _ = child.wait();
     println!("peak RSS, 400 x 256 KiB through llmspy --max-exchanges 50 (history on): {peak}");
+}
+
+/// The writer's own CPU per exchange, for exchanges as the relay records
+/// them (a small GET): the figure that decides what history costs the
+/// relay on a busy machine, and one that other load does not skew.
+async fn writer_cost() {
+    let up = Upstream::start().await;
+    let proxy = TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        ..Options::default()
+    })
+    .await;
+    let url = up.https("/hello");
+    rate(&proxy, &up, &url).await;
+    let sample = {
+        use llmspy::capture::Records;
+        let store = proxy.store.read();
+        store.all().next().expect("a relayed exchange").clone()
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = RunInfo {
+        listen: "127.0.0.1:0".into(),
+        version: "bench".into(),
+    };
+    let h = history::start(&dir.path().join("writer.sqlite"), &run, u64::MAX).expect("history");
+    let n = 200_000u64;
+    let started = Instant::now();
+    for id in 1..=n {
+        let mut record = sample.clone();
+        record.exchange.id = id;
+        let _ = h.sink.send(SinkMsg::Finished(Arc::new(record)));
+    }
+    let (done, flushed) = tokio::sync::oneshot::channel();
+    let _ = h.sink.send(SinkMsg::Flush(done));
+    let _ = flushed.await;
+    let took = started.elapsed();
+    let cpu = thread_cpu_seconds("llmspy-history");
+    tokio::task::block_in_place(|| h.finish());
+    let size = std::fs::metadata(dir.path().join("writer.sqlite")).map_or(0, |m| m.len());
+    println!(
+        "writer, {n} relayed GETs: {:.0} exchanges/s, {:.2} µs of the writer thread's CPU per exchange, file {:.1} MB",
+        n as f64 / took.as_secs_f64(),
+        cpu * 1e6 / n as f64,
+        size as f64 / 1e6
+    );
 }

@@ -18,6 +18,7 @@ macro_rules! note {
 }
 
 pub mod api;
+pub mod background;
 pub mod ca;
 pub mod capture;
 pub mod cli;

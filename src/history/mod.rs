@@ -1,7 +1,8 @@
 //! History that survives restarts: every finished exchange in a SQLite
 //! database (the data directory's `history.sqlite` by default), one row
-//! per exchange with its analysis summary in columns and the masked
-//! exchange itself as compressed native JSON; one row per run of llmspy.
+//! per exchange with its analysis summary in columns, the masked exchanges
+//! themselves as native JSON packed into compressed blocks; one row per
+//! run of llmspy.
 //!
 //! The writer ([`writer::start`]) is a capture sink on its own thread:
 //! batched transactions, never in the relay's way; a full disk or a locked
@@ -11,9 +12,13 @@
 
 mod open;
 pub mod reader;
+mod rows;
 mod schema;
 pub mod status;
 pub mod writer;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 

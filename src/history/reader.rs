@@ -122,7 +122,8 @@ pub fn stats(
 /// The exchanges `q` selects, oldest first, numbered 1.. across runs (each
 /// run counts from 1 again).
 pub fn exchanges(conn: &Connection, q: &Query) -> Result<Vec<Exchange>, HistoryError> {
-    let mut sql = "SELECT rowid, doc FROM exchanges WHERE 1 = 1".to_string();
+    let mut sql = "SELECT rowid, doc, doc_block, doc_offset, doc_bytes FROM exchanges WHERE 1 = 1"
+        .to_string();
     let mut args: Vec<String> = Vec::new();
     if let Some(run) = q.run {
         sql.push_str(" AND run_id = ?");
@@ -135,15 +136,81 @@ pub fn exchanges(conn: &Connection, q: &Query) -> Result<Vec<Exchange>, HistoryE
     sql.push_str(" ORDER BY run_id, id");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    let mut blocks = Blocks::default();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let rowid: i64 = row.get(0)?;
-        let doc: Vec<u8> = row.get(1)?;
-        let mut ex = decode(rowid, &doc)?;
+        let block: Option<i64> = row.get(2)?;
+        let mut ex = match block {
+            // Rows written before documents went into blocks.
+            None => decode(rowid, &row.get::<_, Vec<u8>>(1)?)?,
+            Some(block) => {
+                let offset: i64 = row.get(3)?;
+                let len: i64 = row.get(4)?;
+                let doc = blocks.slice(conn, rowid, block, offset, len)?;
+                decode(rowid, doc)?
+            }
+        };
         ex.id = out.len() as u64 + 1;
         out.push(ex);
     }
     Ok(out)
+}
+
+/// The last block read, decompressed: rows come in the order they were
+/// written, so consecutive rows share it.
+#[derive(Default)]
+struct Blocks {
+    id: Option<i64>,
+    data: Vec<u8>,
+}
+
+impl Blocks {
+    fn slice(
+        &mut self,
+        conn: &Connection,
+        rowid: i64,
+        block: i64,
+        offset: i64,
+        len: i64,
+    ) -> Result<&[u8], HistoryError> {
+        let err = |message: String| HistoryError::Row {
+            row: rowid,
+            message,
+        };
+        if self.id != Some(block) {
+            let data: Vec<u8> = conn
+                .query_row(
+                    "SELECT data FROM doc_blocks WHERE rowid = ?1",
+                    [block],
+                    |r| r.get(0),
+                )
+                .map_err(|e| err(format!("its document block {block}: {e}")))?;
+            self.data = unpack(&data).map_err(|e| err(format!("cannot decompress: {e}")))?;
+            self.id = Some(block);
+        }
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let end = start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+        self.data.get(start..end).ok_or_else(|| {
+            err(format!(
+                "its document ({len} bytes at {offset}) lies outside block {block} ({} bytes)",
+                self.data.len()
+            ))
+        })
+    }
+}
+
+/// zstd frames carry a magic number; anything else is stored as it is.
+fn is_zstd(data: &[u8]) -> bool {
+    data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+}
+
+fn unpack(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    if is_zstd(data) {
+        zstd::decode_all(data)
+    } else {
+        Ok(data.to_vec())
+    }
 }
 
 fn decode(rowid: i64, doc: &[u8]) -> Result<Exchange, HistoryError> {
@@ -151,14 +218,15 @@ fn decode(rowid: i64, doc: &[u8]) -> Result<Exchange, HistoryError> {
         row: rowid,
         message,
     };
-    // Small documents are stored uncompressed; zstd frames carry a magic number.
-    let json = if doc.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        zstd::decode_all(doc).map_err(|e| err(format!("cannot decompress: {e}")))?
+    let unpacked;
+    let json = if is_zstd(doc) {
+        unpacked = unpack(doc).map_err(|e| err(format!("cannot decompress: {e}")))?;
+        unpacked.as_slice()
     } else {
-        doc.to_vec()
+        doc
     };
     let value: serde_json::Value =
-        serde_json::from_slice(&json).map_err(|e| err(format!("not JSON: {e}")))?;
+        serde_json::from_slice(json).map_err(|e| err(format!("not JSON: {e}")))?;
     crate::export::native::parse_exchange(value).map_err(err)
 }
 

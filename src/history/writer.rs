@@ -5,6 +5,7 @@
 //! again every second, and prunes the oldest runs when the file outgrows
 //! its cap.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,23 +14,22 @@ use rusqlite::{Connection, params};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use super::rows::{Packer, Row, insert};
 use super::status::HistoryStatus;
 use super::{HistoryError, open};
 use crate::capture::{Record, Sink, SinkMsg};
 
 /// How long finished exchanges wait to share a transaction.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
-const BATCH_MAX: usize = 256;
+/// The most exchanges, and the most JSON, written in one transaction.
+const BATCH_MAX: usize = 4096;
+const BATCH_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// A failed write is tried again after this.
 const RETRY: Duration = Duration::from_secs(1);
-/// Exchanges held in memory while the database refuses them.
+/// Exchanges (and bytes of them) held in memory while the database
+/// refuses them; the oldest go first beyond this, counted as dropped.
 const PENDING_MAX: usize = 10_000;
-/// Documents are compressed at zstd's fastest level: text still shrinks
-/// well, and the writer's CPU is CPU the relay does not get.
-const ZSTD_LEVEL: i32 = 1;
-/// Smaller documents are stored as they are: compressing them costs more
-/// time than it saves space.
-const COMPRESS_FROM: usize = 2048;
+const PENDING_MAX_BYTES: usize = 256 * 1024 * 1024;
 
 /// What a run records about itself.
 #[derive(Debug, Clone)]
@@ -99,11 +99,14 @@ pub fn start(path: &Path, run: &RunInfo, max_bytes: u64) -> Result<History, Hist
         max_bytes,
         status: status.clone(),
         path: path.to_path_buf(),
-        pending: Vec::new(),
+        pending: VecDeque::new(),
+        pending_bytes: 0,
+        packer: Packer::new(),
     };
     let thread = std::thread::Builder::new()
         .name("llmspy-history".into())
         .spawn(move || {
+            crate::background::lower_this_thread();
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
                 .build();
@@ -128,7 +131,11 @@ struct Writer {
     status: Arc<HistoryStatus>,
     path: PathBuf,
     /// Finished exchanges not yet written (masked and compressed).
-    pending: Vec<Row>,
+    pending: VecDeque<Row>,
+    /// The size of their documents.
+    pending_bytes: usize,
+    /// Packs the documents of a batch into compressed blocks.
+    packer: Packer,
 }
 
 impl Writer {
@@ -139,43 +146,87 @@ impl Writer {
     ) {
         let mut deadline: Option<Instant> = None;
         loop {
-            let wake = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
-            tokio::select! {
-                msg = rx.recv() => match msg {
-                    Some(SinkMsg::Finished(record)) => {
-                        self.queue(&record);
-                        if self.pending.len() >= BATCH_MAX {
-                            deadline = self.write();
-                        } else if deadline.is_none() {
+            if deadline.is_none() {
+                // Idle: sleep until something arrives.
+                tokio::select! {
+                    msg = rx.recv() => match msg {
+                        Some(SinkMsg::Finished(record)) => {
+                            self.queue(&record);
                             deadline = Some(Instant::now() + BATCH_WINDOW);
                         }
-                    }
-                    Some(SinkMsg::Flush(done)) => {
-                        deadline = self.write();
-                        let _ = done.send(());
-                    }
-                    None => break,
-                },
-                _ = tokio::time::sleep_until(wake), if deadline.is_some() => {
-                    deadline = self.write();
+                        Some(SinkMsg::Flush(done)) => {
+                            deadline = self.write();
+                            let _ = done.send(());
+                            continue;
+                        }
+                        None => break,
+                    },
+                    _ = &mut end => break,
                 }
+            }
+            // A batch is open. The channel is not watched until the window
+            // closes, so the exchanges finishing meanwhile are queued
+            // without waking this thread (and without a system call on the
+            // relay's side) once each.
+            let wake = deadline.unwrap_or_else(Instant::now);
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => {}
                 _ = &mut end => break,
+            }
+            let (flushes, closed) = self.take_waiting(&mut rx);
+            deadline = self.write();
+            for done in flushes {
+                let _ = done.send(());
+            }
+            if closed {
+                break;
             }
         }
         // Whatever arrived before the end is written now.
-        while let Ok(SinkMsg::Finished(record)) = rx.try_recv() {
-            self.queue(&record);
-        }
+        let (flushes, _) = self.take_waiting(&mut rx);
         self.write();
         self.end_run();
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+
+    /// Queue every exchange already sent; the flushes among them are
+    /// answered once the batch is written. True when every sender is gone.
+    fn take_waiting(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<SinkMsg>,
+    ) -> (Vec<oneshot::Sender<()>>, bool) {
+        let mut flushes = Vec::new();
+        loop {
+            match rx.try_recv() {
+                Ok(SinkMsg::Finished(record)) => {
+                    self.queue(&record);
+                    // A long backlog goes in several transactions, not one
+                    // that holds the lock (and the memory) for long.
+                    if (self.pending.len() >= BATCH_MAX || self.pending_bytes >= BATCH_MAX_BYTES)
+                        && self.status.last_error().is_none()
+                    {
+                        self.write();
+                    }
+                }
+                Ok(SinkMsg::Flush(done)) => flushes.push(done),
+                Err(mpsc::error::TryRecvError::Empty) => return (flushes, false),
+                Err(mpsc::error::TryRecvError::Disconnected) => return (flushes, true),
+            }
+        }
     }
 
     fn queue(&mut self, record: &Record) {
-        self.pending.push(Row::of(record));
-        if self.pending.len() > PENDING_MAX {
-            let extra = self.pending.len() - PENDING_MAX;
-            self.pending.drain(..extra);
-            self.status.note_dropped(extra);
+        let row = Row::of(record);
+        self.pending_bytes += row.doc_len();
+        self.pending.push_back(row);
+        while (self.pending.len() > PENDING_MAX || self.pending_bytes > PENDING_MAX_BYTES)
+            && self.pending.len() > 1
+            && let Some(dropped) = self.pending.pop_front()
+        {
+            self.pending_bytes -= dropped.doc_len();
+            self.status.note_dropped(1);
         }
         self.status.note_pending(self.pending.len());
     }
@@ -185,10 +236,16 @@ impl Writer {
         if self.pending.is_empty() {
             return None;
         }
-        match insert(&mut self.conn, self.run_id, &self.pending) {
+        match insert(
+            &mut self.conn,
+            self.run_id,
+            self.pending.make_contiguous(),
+            &mut self.packer,
+        ) {
             Ok(()) => {
                 let n = self.pending.len();
                 self.pending.clear();
+                self.pending_bytes = 0;
                 self.status.note_saved(n);
                 self.status.note_pending(0);
                 if self.status.note_error(None) {
@@ -228,11 +285,7 @@ impl Writer {
             let Some((id, started, count)) = oldest else {
                 break;
             };
-            if self
-                .conn
-                .execute("DELETE FROM runs WHERE id = ?1", [id])
-                .is_err()
-            {
+            if delete_run(&mut self.conn, id).is_err() {
                 break;
             }
             let _ = self.conn.execute_batch("PRAGMA incremental_vacuum");
@@ -252,6 +305,16 @@ impl Writer {
             params![chrono::Utc::now().to_rfc3339(), self.run_id],
         );
     }
+}
+
+/// Remove a run and its exchanges, in one transaction (the writer's
+/// connection does not enforce the foreign key, so it cascades by hand).
+fn delete_run(conn: &mut Connection, id: i64) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM exchanges WHERE run_id = ?1", [id])?;
+    tx.execute("DELETE FROM doc_blocks WHERE run_id = ?1", [id])?;
+    tx.execute("DELETE FROM runs WHERE id = ?1", [id])?;
+    tx.commit()
 }
 
 /// Bytes the database uses (free pages excluded).
@@ -277,116 +340,4 @@ fn describe(e: &rusqlite::Error) -> String {
         },
         _ => e.to_string(),
     }
-}
-
-/// One exchange as stored: its summary in columns, the masked exchange as
-/// compressed native JSON.
-struct Row {
-    id: u64,
-    started_at: String,
-    method: String,
-    url: String,
-    host: String,
-    status: Option<u16>,
-    state: &'static str,
-    duration_us: Option<u64>,
-    kind: Option<String>,
-    provider: Option<&'static str>,
-    model: Option<String>,
-    tokens_in: Option<u64>,
-    tokens_out: Option<u64>,
-    cost_usd: Option<f64>,
-    stop_reason: Option<String>,
-    thread_id: Option<u64>,
-    client: Option<String>,
-    doc: Vec<u8>,
-}
-
-impl Row {
-    fn of(record: &Record) -> Row {
-        let masked = crate::redact::redact(&record.exchange).exchange;
-        let json = serde_json::to_vec(&crate::export::native::to_json(&masked)).unwrap_or_default();
-        let doc = if json.len() < COMPRESS_FROM {
-            json
-        } else {
-            zstd::encode_all(json.as_slice(), ZSTD_LEVEL).unwrap_or(json)
-        };
-        let ex = &record.exchange;
-        let s = record.summary.as_ref();
-        Row {
-            id: ex.id,
-            started_at: ex.started_at.to_rfc3339(),
-            method: ex.request.method.clone(),
-            url: masked.url(),
-            host: ex.request.host.clone(),
-            status: ex.response.as_ref().map(|r| r.status),
-            state: ex.state.label(),
-            duration_us: ex.timings.end_us,
-            kind: s.and_then(|s| {
-                serde_json::to_value(s.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-            }),
-            provider: s.map(|s| s.provider),
-            model: s.and_then(|s| s.model.as_deref().map(str::to_string)),
-            tokens_in: s.and_then(|s| s.tokens_in),
-            tokens_out: s.and_then(|s| s.tokens_out),
-            cost_usd: s.and_then(|s| s.cost_usd),
-            stop_reason: s.and_then(|s| s.stop_reason.as_deref().map(str::to_string)),
-            thread_id: record.thread.as_ref().map(|t| t.thread_id),
-            client: ex.client_app.clone().or_else(|| ex.client_addr.clone()),
-            doc,
-        }
-    }
-}
-
-fn insert(conn: &mut Connection, run_id: i64, rows: &[Row]) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    {
-        let mut stmt = tx.prepare_cached(
-            "INSERT OR REPLACE INTO exchanges (run_id, id, started_at, method, url, host, status, state,
-                duration_us, kind, provider, model, tokens_in, tokens_out, cost_usd, stop_reason,
-                thread_id, client, doc_bytes, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-        )?;
-        for r in rows {
-            stmt.execute(params![
-                run_id,
-                r.id as i64,
-                r.started_at,
-                r.method,
-                r.url,
-                r.host,
-                r.status,
-                r.state,
-                r.duration_us.map(|d| d as i64),
-                r.kind,
-                r.provider,
-                r.model,
-                r.tokens_in.map(|t| t as i64),
-                r.tokens_out.map(|t| t as i64),
-                r.cost_usd,
-                r.stop_reason,
-                r.thread_id.map(|t| t as i64),
-                r.client,
-                r.doc.len() as i64,
-                r.doc,
-            ])?;
-        }
-    }
-    let tokens_in: u64 = rows.iter().filter_map(|r| r.tokens_in).sum();
-    let tokens_out: u64 = rows.iter().filter_map(|r| r.tokens_out).sum();
-    let cost: f64 = rows.iter().filter_map(|r| r.cost_usd).sum();
-    tx.execute(
-        "UPDATE runs SET exchanges = exchanges + ?1, tokens_in = tokens_in + ?2,
-            tokens_out = tokens_out + ?3, cost_usd = cost_usd + ?4 WHERE id = ?5",
-        params![
-            rows.len() as i64,
-            tokens_in as i64,
-            tokens_out as i64,
-            cost,
-            run_id
-        ],
-    )?;
-    tx.commit()
 }

@@ -65,6 +65,8 @@ pub fn spawn(settings: OtlpSettings) -> Result<Exporter, OtelError> {
     std::thread::Builder::new()
         .name("llmspy-otlp".into())
         .spawn(move || {
+            // Its runtime's worker inherits the lower priority.
+            crate::background::lower_this_thread();
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .thread_name("llmspy-otlp-io")

@@ -73,6 +73,11 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "owner-only files: depends on nothing",
     ),
     (
+        "background",
+        &[&["crate"], IO],
+        "thread priority for background work: depends on nothing",
+    ),
+    (
         "respond",
         &[ABOVE_PURE, &["crate::mock"], IO],
         "the responder seam sits below both the engine and mock",
