@@ -142,9 +142,11 @@ pub enum EngineError {
 /// State shared by every connection.
 pub(crate) struct Shared {
     pub recorder: Recorder,
+    /// Offers HTTP/2 and HTTP/1.1: for clients that spoke HTTP/2.
     pub client: upstream::UpstreamClient,
-    /// HTTP/1.1 only: an `Upgrade` (WebSocket) cannot ride HTTP/2.
-    pub upgrade_client: upstream::UpstreamClient,
+    /// HTTP/1.1 only: for clients that spoke HTTP/1.x, and upgrades
+    /// (WebSocket), which cannot ride HTTP/2.
+    pub http1_client: upstream::UpstreamClient,
     pub ca: Arc<CertificateAuthority>,
     pub settings: RelaySettings,
     pub api: ApiHandler,
@@ -169,7 +171,7 @@ impl Engine {
     /// Bind and start serving on the current runtime.
     pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         let client = upstream::client(&config.trust, config.settings.upstream_connect_timeout)?;
-        let upgrade_client =
+        let http1_client =
             upstream::http1_client(&config.trust, config.settings.upstream_connect_timeout)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -188,7 +190,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             recorder: config.recorder,
             client,
-            upgrade_client,
+            http1_client,
             ca: config.ca,
             settings: config.settings,
             api: config.api,

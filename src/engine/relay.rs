@@ -131,11 +131,16 @@ async fn forward(
             apply_override(&o, &mut target, &mut path, &mut parts.headers, &mut body);
         }
     }
+    // Speak to the upstream as the client spoke to llmspy, as mitmproxy
+    // does: an HTTP/1.1 client's requests each get a pooled connection of
+    // their own, so a thousand agents streaming at once never queue behind
+    // one HTTP/2 connection's stream limit.
+    let http1 = upgrade.is_some() || parts.version != Version::HTTP_2;
     if let Err(failure) = aim(&mut parts, &target, &path, upgrade.is_some()) {
         return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
     }
     let upstream_req = Request::from_parts(parts, body);
-    match send(&shared, upstream_req, sent, &target, upgrade.is_some()).await {
+    match send(&shared, upstream_req, sent, &target, http1).await {
         Ok(resp) => respond(shared, id, started, resp, upgrade).await,
         Err((status, failure)) => fail(&shared, id, started, status, failure),
     }
@@ -165,18 +170,18 @@ fn aim(
 }
 
 /// Send the request upstream and wait for its response head; the deadline
-/// counts from `sent` (the request body gone in full). An upgrade goes
-/// through the HTTP/1.1-only client.
+/// counts from `sent` (the request body gone in full). `http1` picks the
+/// HTTP/1.1-only client.
 async fn send(
     shared: &Shared,
     req: Request<UpstreamBody>,
     sent: tokio::sync::oneshot::Receiver<()>,
     target: &Target,
-    upgrade: bool,
+    http1: bool,
 ) -> Result<Response<Incoming>, (StatusCode, Failure)> {
     let limit = shared.settings.upstream_response_timeout;
-    let client = if upgrade {
-        &shared.upgrade_client
+    let client = if http1 {
+        &shared.http1_client
     } else {
         &shared.client
     };

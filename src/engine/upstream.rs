@@ -1,5 +1,7 @@
-//! The pooled upstream client: keep-alive HTTP/1.1 and multiplexed HTTP/2,
-//! chosen by what the server negotiates over ALPN.
+//! The pooled upstream clients: keep-alive HTTP/1.1 and multiplexed HTTP/2
+//! (chosen by what the server negotiates over ALPN) for clients that spoke
+//! HTTP/2, and HTTP/1.1 only for clients that spoke HTTP/1.x and for
+//! upgrades.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,8 +89,10 @@ pub fn client(
     build(trust, connect_timeout, true)
 }
 
-/// A client that offers only HTTP/1.1, for protocol upgrades (WebSocket):
-/// over HTTP/2 the `Upgrade` header means nothing.
+/// A client that offers only HTTP/1.1: for clients that spoke HTTP/1.x (a
+/// pooled connection per request in flight, as they had asked for), and
+/// for protocol upgrades (WebSocket), since over HTTP/2 the `Upgrade`
+/// header means nothing.
 pub fn http1_client(
     trust: &UpstreamTrust,
     connect_timeout: Option<Duration>,
