@@ -11,33 +11,64 @@ use crate::exchange::{Exchange, State};
 
 /// Print finished exchanges until the event channel closes.
 pub async fn run(store: StoreReader, mut events: broadcast::Receiver<StoreEvent>, json: bool) {
+    let mut out = String::new();
     loop {
-        match events.recv().await {
-            Ok(StoreEvent::Finished(id)) => {
-                let line = {
+        let first = events.recv().await;
+        // Under load many exchanges finish between two wake-ups: print them
+        // with one write instead of one system call each.
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(event) = next.take() {
+            match event {
+                Ok(StoreEvent::Finished(id)) => {
                     let s = store.read();
-                    s.get(id)
-                        .map(|r| if json { json_line(r) } else { text_line(r) })
-                };
-                if let Some(line) = line {
-                    let mut out = std::io::stdout().lock();
-                    // A closed stdout (piped into `head`) is not an error worth dying for.
-                    let _ = writeln!(out, "{line}");
-                    let _ = out.flush();
+                    if let Some(r) = s.get(id) {
+                        out.push_str(&if json { json_line(r) } else { text_line(r) });
+                        out.push('\n');
+                    }
+                }
+                Ok(StoreEvent::Evicted { count }) if !json => {
+                    crate::note!(
+                        "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
+                    );
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(n)) => {
+                    crate::note!("llmspy: log fell behind; {n} events skipped")
+                }
+                Err(RecvError::Closed) => {
+                    print(&mut out);
+                    return;
                 }
             }
-            Ok(StoreEvent::Evicted { count }) if !json => {
-                crate::note!(
-                    "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
-                );
+            taken += 1;
+            if taken < BATCH {
+                next = match events.try_recv() {
+                    Ok(e) => Some(Ok(e)),
+                    Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                        Some(Err(RecvError::Lagged(n)))
+                    }
+                    Err(broadcast::error::TryRecvError::Closed) => Some(Err(RecvError::Closed)),
+                    Err(broadcast::error::TryRecvError::Empty) => None,
+                };
             }
-            Ok(_) => {}
-            Err(RecvError::Lagged(n)) => {
-                crate::note!("llmspy: log fell behind; {n} events skipped")
-            }
-            Err(RecvError::Closed) => return,
         }
+        print(&mut out);
     }
+}
+
+/// The most lines gathered into one write.
+const BATCH: usize = 256;
+
+fn print(out: &mut String) {
+    if out.is_empty() {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (piped into `head`) is not an error worth dying for.
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+    out.clear();
 }
 
 /// `12:03:04.512  POST https://api.anthropic.com/v1/messages  200  4.1 KB  1.24 s`

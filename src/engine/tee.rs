@@ -55,6 +55,11 @@ pin_project! {
         // clock only runs while waiting on the sender, not while the
         // receiving side is slow to ask for more.
         waiting: bool,
+        // When the current wait began. The idle timer is not moved on each
+        // frame (a timer-wheel update per frame, under load a measurable
+        // share of the relay's time): when it fires early it is re-armed
+        // for this instant plus the limit.
+        wait_began: tokio::time::Instant,
         done: bool,
         // Told when the body has ended (or the tee is dropped): the
         // upstream response deadline starts once the request is sent.
@@ -104,6 +109,7 @@ impl<B: Body> Tee<B> {
             idle: idle_limit.map(tokio::time::sleep),
             idle_limit,
             waiting: false,
+            wait_began: tokio::time::Instant::now(),
             done: false,
             ended: None,
         }
@@ -141,17 +147,24 @@ where
         if *this.done {
             return Poll::Ready(None);
         }
-        if !*this.waiting
-            && let (Some(idle), Some(limit)) = (this.idle.as_mut().as_pin_mut(), *this.idle_limit)
-        {
-            idle.reset(tokio::time::Instant::now() + limit);
+        if !*this.waiting && this.idle_limit.is_some() {
+            *this.wait_began = tokio::time::Instant::now();
         }
         *this.waiting = true;
         let polled = this.inner.as_mut().poll_frame(cx);
         let Poll::Ready(next) = polled else {
-            if let Some(idle) = this.idle.as_mut().as_pin_mut() {
-                ready!(idle.poll(cx));
-                let limit = this.idle_limit.unwrap_or_default();
+            if let (Some(mut idle), Some(limit)) =
+                (this.idle.as_mut().as_pin_mut(), *this.idle_limit)
+            {
+                let deadline = *this.wait_began + limit;
+                loop {
+                    ready!(idle.as_mut().poll(cx));
+                    if tokio::time::Instant::now() >= deadline {
+                        break;
+                    }
+                    // Armed for an earlier wait: this one has time left.
+                    idle.as_mut().reset(deadline);
+                }
                 let error: BoxError = match this.side {
                     Side::Response => Box::new(IdleTimeout(limit)),
                     Side::Request => Box::new(ClientStalled(limit)),
@@ -166,6 +179,12 @@ where
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref() {
                     record_data(&mut this, data);
+                }
+                // A body that knows it has ended (a chunked HTTP/1.1 body
+                // after its last chunk) may never be polled again: hyper
+                // asks `is_end_stream` and drops it.
+                if !*this.done && this.inner.is_end_stream() {
+                    finish(&mut this, None);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }

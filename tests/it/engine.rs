@@ -422,6 +422,38 @@ async fn idle_stream_is_closed_and_marked() {
     );
 }
 
+/// The idle limit counts from the last frame, not from the start: a stream
+/// whose events come more often than the limit runs longer than it.
+#[tokio::test]
+async fn a_steady_stream_outlasts_the_idle_limit() {
+    let up = Upstream::start().await;
+    let relay = llmspy::engine::RelaySettings {
+        streaming_enabled: true,
+        idle_timeout: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let mut proxy = TestProxy::with(Options {
+        relay,
+        upstream_ca: vec![up.ca_file.clone()],
+        ..Options::default()
+    })
+    .await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let started = std::time::Instant::now();
+    let body = client
+        .get(up.https("/sse/timed?n=6&gap_us=150000"))
+        .send()
+        .await
+        .expect("head")
+        .text()
+        .await
+        .expect("the whole stream, though it ran past the idle limit");
+    assert!(started.elapsed() > Duration::from_millis(600));
+    assert_eq!(body.matches("sent_ns").count(), 6);
+    let ex = proxy.only().await;
+    assert_eq!(ex.state, State::Complete);
+}
+
 #[tokio::test]
 async fn fifty_concurrent_clients() {
     let up = Upstream::start().await;
