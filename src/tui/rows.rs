@@ -70,6 +70,25 @@ pub struct UsageExtras {
 }
 
 impl RowInfo {
+    /// The summary of traffic that is neither LLM nor MCP.
+    const fn plain(stream: bool) -> RowInfo {
+        RowInfo {
+            kind: Kind::Other,
+            facts: Facts {
+                provider: None,
+                model: None,
+                tools: Vec::new(),
+                mcp: false,
+                stream,
+            },
+            tokens_in: None,
+            tokens_out: None,
+            cost: None,
+            mcp_method: None,
+            thread: None,
+        }
+    }
+
     /// The label in the list's kind column.
     pub fn kind_label(&self) -> &str {
         match self.kind {
@@ -88,12 +107,42 @@ impl RowInfo {
     }
 }
 
+/// The summary of traffic that is neither LLM nor MCP, streamed or not:
+/// most rows, kept without an allocation each.
+static PLAIN: [RowInfo; 2] = [RowInfo::plain(false), RowInfo::plain(true)];
+
+/// A cached summary: most rows are plain traffic and share [`PLAIN`].
+#[derive(Debug)]
+enum Row {
+    Plain { stream: bool },
+    Analysed(Box<RowInfo>),
+}
+
+impl Row {
+    fn new(info: RowInfo) -> Row {
+        if info == PLAIN[usize::from(info.facts.stream)] {
+            Row::Plain {
+                stream: info.facts.stream,
+            }
+        } else {
+            Row::Analysed(Box::new(info))
+        }
+    }
+
+    fn info(&self) -> &RowInfo {
+        match self {
+            Row::Plain { stream } => &PLAIN[usize::from(*stream)],
+            Row::Analysed(info) => info,
+        }
+    }
+}
+
 /// Summaries by exchange id, and, for a store no capture task analyses,
 /// the conversations they form.
 #[derive(Debug, Default)]
 pub struct RowCache {
     /// Summary with the revision and "analysed by capture" flag it is for.
-    rows: HashMap<ExchangeId, (Rev, bool, RowInfo)>,
+    rows: HashMap<ExchangeId, (Rev, bool, Row)>,
     /// Threads found here, for a capture file opened for viewing. A live
     /// store's records carry the capture task's own placement, which the API
     /// shares, so a live UI never invents thread ids of its own.
@@ -118,10 +167,11 @@ impl RowCache {
             *a != analysed || (*r != rev && !only_streamed_a_little(r, &rev))
         });
         if stale {
-            let info = self.summarise(record);
-            self.rows.insert(ex.id, (rev, analysed, info));
+            let info = Row::new(self.summarise(record));
+            let entry = self.rows.entry(ex.id).insert_entry((rev, analysed, info));
+            return entry.into_mut().2.info();
         }
-        &self.rows.entry(ex.id).or_default().2
+        self.get(ex.id).unwrap_or(&PLAIN[0])
     }
 
     /// From the capture task's summary when there is one (no parsing);
@@ -148,7 +198,7 @@ impl RowCache {
         if let Some(t) = record.thread.clone() {
             return Some(t);
         }
-        if let Some(t) = self.rows.get(&ex.id).and_then(|(_, _, i)| i.thread.clone()) {
+        if let Some(t) = self.get(ex.id).and_then(|i| i.thread.clone()) {
             return Some(t);
         }
         let tracker = self.own_threads.as_mut()?;
@@ -157,8 +207,13 @@ impl RowCache {
         eligible.then(|| tracker.observe(ex.id, a, ex.client_addr.as_deref()))
     }
 
+    /// Room for `n` more summaries without rehashing.
+    pub fn reserve(&mut self, n: usize) {
+        self.rows.reserve(n);
+    }
+
     pub fn get(&self, id: ExchangeId) -> Option<&RowInfo> {
-        self.rows.get(&id).map(|(_, _, info)| info)
+        self.rows.get(&id).map(|(_, _, row)| row.info())
     }
 
     /// Forget summaries of exchanges no longer in the store.
