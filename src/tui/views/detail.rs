@@ -119,16 +119,12 @@ fn document(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let start = app.detail.scroll.min(doc.len());
     let end = (start + usize::from(area.height)).min(doc.len());
     let query = app.detail.search.query.to_ascii_lowercase();
-    let lines: Vec<Line<'_>> = doc.lines[start..end]
-        .iter()
-        .map(|l| {
-            if query.is_empty() {
-                l.clone()
-            } else {
-                highlight(l, &query)
-            }
-        })
-        .collect();
+    let mut lines = doc.rows(start..end);
+    if !query.is_empty() {
+        for l in &mut lines {
+            *l = highlight(l, &query);
+        }
+    }
     frame.render_widget(Paragraph::new(lines), area);
 }
 
