@@ -66,6 +66,10 @@ impl Analyses {
     /// The analysis of `ex` (`None` for traffic that is not LLM or MCP),
     /// parsed only when this revision of it was not seen.
     pub fn of(&self, ex: &Exchange) -> Option<Arc<Analysis>> {
+        // Cheaper than a lookup, and keeps such traffic out of the cache.
+        if llm::plainly_other(ex) {
+            return None;
+        }
         let key = (ex.id, Rev::of(ex));
         if let Some(hit) = self.cache.get(&key) {
             return hit;

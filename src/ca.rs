@@ -162,13 +162,17 @@ impl CertificateAuthority {
         &self.cert_pem
     }
 
-    /// Write the bundle: `system_roots_pem` followed by llmspy's CA.
+    /// Write the bundle: `system_roots_pem` followed by llmspy's CA. A
+    /// bundle already holding exactly that is left as it is.
     pub fn write_bundle(&self, system_roots_pem: &str) -> Result<PathBuf, CaError> {
         let path = self.bundle_path();
         let mut text = String::with_capacity(system_roots_pem.len() + self.cert_pem.len() + 64);
         text.push_str(system_roots_pem);
         text.push_str("\n# llmspy CA\n");
         text.push_str(&self.cert_pem);
+        if fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+            return Ok(path);
+        }
         write_atomically(&path, text.as_bytes(), false)?;
         Ok(path)
     }

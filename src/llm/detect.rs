@@ -4,9 +4,32 @@
 
 use serde_json::Value;
 
+use crate::exchange::{Exchange, header};
+
 use super::body::{Format, Input, sse_json};
 use super::model::Kind;
 use super::value::str_at;
+
+/// True when `ex` cannot be LLM or MCP traffic, decided from its head alone:
+/// without a request body no API call is recognised ([`kind`] needs one
+/// for every path and shape) except a WebSocket session, an MCP session
+/// header, or an MCP server's event stream answering a GET.
+pub(crate) fn plainly_other(ex: &Exchange) -> bool {
+    // Cheapest first: each later test reads memory of its own.
+    let event_stream = || {
+        ex.response.as_ref().is_some_and(|r| {
+            header(&r.headers, "content-type").is_some_and(|ct| {
+                ct.as_bytes()
+                    .windows(12)
+                    .any(|w| w.eq_ignore_ascii_case(b"event-stream"))
+            })
+        })
+    };
+    ex.request.body.bytes.is_empty()
+        && !ex.is_websocket()
+        && header(&ex.request.headers, "mcp-session-id").is_none()
+        && !(event_stream() && ex.request.method == "GET")
+}
 
 /// Recognise the API of an already-decoded exchange.
 pub(crate) fn kind(input: &Input) -> Kind {
@@ -319,7 +342,29 @@ mod tests {
         for (method, path, body, want) in cases {
             let ex = exchange(method, path, body);
             assert_eq!(kind(&Input::new(&ex)), want, "{method} {path} {body}");
+            assert!(!plainly_other(&ex) || want == Kind::Other);
         }
+    }
+
+    #[test]
+    fn plainly_other_is_only_said_of_what_cannot_be_an_api_call() {
+        let get = exchange("GET", "/v1/messages", "");
+        assert!(plainly_other(&get));
+        assert!(!plainly_other(&exchange("POST", "/x", "{}")));
+        let mut session = get.clone();
+        session
+            .request
+            .headers
+            .push(("Mcp-Session-Id".into(), "s1".into()));
+        assert!(!plainly_other(&session));
+        let sse = crate::exchange::Exchange::builder()
+            .method("GET")
+            .path("/sse")
+            .response_header("Content-Type", "text/event-stream")
+            .response_body("event: endpoint\ndata: /messages?s=1\n\n")
+            .build();
+        assert!(!plainly_other(&sse));
+        assert_eq!(kind(&Input::new(&sse)), Kind::Mcp);
     }
 
     #[test]

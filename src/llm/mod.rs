@@ -100,6 +100,12 @@ pub fn detect(ex: &Exchange) -> Kind {
     detect::kind(&Input::new(ex))
 }
 
+/// True when `ex` is surely neither LLM nor MCP traffic, known without
+/// decoding or parsing anything (most requests without a body).
+pub fn plainly_other(ex: &Exchange) -> bool {
+    detect::plainly_other(ex)
+}
+
 /// Analyse `ex` with the active price list; `None` for other traffic.
 pub fn analyse(ex: &Exchange) -> Option<Analysis> {
     analyse_with(ex, &crate::pricing::active())
@@ -107,6 +113,9 @@ pub fn analyse(ex: &Exchange) -> Option<Analysis> {
 
 /// Analyse `ex`, costing it with `prices`.
 pub fn analyse_with(ex: &Exchange, prices: &PriceTable) -> Option<Analysis> {
+    if plainly_other(ex) {
+        return None;
+    }
     let input = Input::new(ex);
     match detect::kind(&input) {
         Kind::Other => None,

@@ -55,7 +55,8 @@ pub fn from_summary(ex: &Exchange, s: &Summary) -> RowInfo {
     }
 }
 
-fn streamed(ex: &Exchange) -> bool {
+/// The response is an event stream.
+pub(super) fn streamed(ex: &Exchange) -> bool {
     ex.response
         .as_ref()
         .is_some_and(|r| is_event_stream(header(&r.headers, "content-type")))

@@ -1,23 +1,74 @@
 //! A detail tab's content, built once per (exchange revision, tab, width) and
-//! cached: lines are wrapped to the pane's width up front, so drawing a frame
-//! only slices the visible rows, however large the body.
+//! cached. Short parts are wrapped to the pane's width up front; long texts
+//! (bodies, message texts) are [`Block`]s laid out on demand, so building a
+//! tab costs an index of a large body and drawing a frame styles only the
+//! visible rows.
+
+use std::ops::Range;
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-/// Pre-wrapped, styled lines.
+use super::block::Block;
+pub use super::block::Colour;
+
+/// Pre-wrapped lines, or a text laid out when its rows are asked for.
+#[derive(Debug, Clone)]
+enum Part {
+    Lines(Vec<Line<'static>>),
+    Block(Block),
+}
+
+impl Part {
+    fn len(&self) -> usize {
+        match self {
+            Part::Lines(lines) => lines.len(),
+            Part::Block(block) => block.len(),
+        }
+    }
+}
+
+/// Rows of styled text at a fixed width.
 #[derive(Debug, Clone, Default)]
 pub struct Doc {
-    pub lines: Vec<Line<'static>>,
+    parts: Vec<Part>,
+    /// The first row of each part, then the row count.
+    starts: Vec<usize>,
 }
 
 impl Doc {
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.starts.last().copied().unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.len() == 0
+    }
+
+    /// Rows `range` (clamped to the document), ready to draw.
+    pub fn rows(&self, range: Range<usize>) -> Vec<Line<'static>> {
+        let end = range.end.min(self.len());
+        let mut out = Vec::with_capacity(end.saturating_sub(range.start));
+        let first = self.starts.partition_point(|&s| s <= range.start);
+        for (i, part) in self.parts.iter().enumerate().skip(first.saturating_sub(1)) {
+            let base = self.starts[i];
+            if base >= end {
+                break;
+            }
+            let local = range.start.saturating_sub(base)..end - base;
+            match part {
+                Part::Lines(lines) => {
+                    out.extend_from_slice(&lines[local.start..local.end.min(lines.len())])
+                }
+                Part::Block(block) => block.rows(local, &mut out),
+            }
+        }
+        out
+    }
+
+    /// Every row, for a document shown inside another (a bubble).
+    pub fn into_lines(self) -> Vec<Line<'static>> {
+        self.rows(0..self.len())
     }
 
     /// Rows whose text contains `needle`, ignoring case.
@@ -26,12 +77,20 @@ impl Doc {
         if needle.is_empty() {
             return Vec::new();
         }
-        self.lines
-            .iter()
-            .enumerate()
-            .filter(|(_, line)| line_text(line).to_lowercase().contains(&needle))
-            .map(|(i, _)| i)
-            .collect()
+        let mut hits = Vec::new();
+        for (part, &base) in self.parts.iter().zip(&self.starts) {
+            match part {
+                Part::Lines(lines) => hits.extend(
+                    lines
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, line)| line_text(line).to_lowercase().contains(&needle))
+                        .map(|(i, _)| base + i),
+                ),
+                Part::Block(block) => block.find(&needle, base, &mut hits),
+            }
+        }
+        hits
     }
 }
 
@@ -49,7 +108,7 @@ pub fn text_width(s: &str) -> usize {
     }
 }
 
-fn char_width(c: char) -> usize {
+pub(super) fn char_width(c: char) -> usize {
     if c.is_ascii() {
         usize::from(!c.is_ascii_control())
     } else {
@@ -63,6 +122,7 @@ fn char_width(c: char) -> usize {
 pub struct DocBuilder {
     width: usize,
     lines: Vec<Line<'static>>,
+    parts: Vec<Part>,
 }
 
 impl DocBuilder {
@@ -70,6 +130,7 @@ impl DocBuilder {
         DocBuilder {
             width: usize::from(width.max(8)),
             lines: Vec::new(),
+            parts: Vec::new(),
         }
     }
 
@@ -90,12 +151,17 @@ impl DocBuilder {
         }
     }
 
-    /// Add text that may hold newlines, in one style.
+    /// Add text that may hold newlines, in one style (tabs as four spaces).
     pub fn text(&mut self, text: &str, style: Style) {
-        for l in text.split('\n') {
-            let l = l.strip_suffix('\r').unwrap_or(l);
-            self.line(Line::from(Span::styled(l.replace('\t', "    "), style)));
-        }
+        self.block(text.to_string(), Colour::Plain(style));
+    }
+
+    /// Add text whose lines are coloured and wrapped only when shown:
+    /// each line as [`DocBuilder::line`] would add it.
+    pub fn block(&mut self, text: String, colour: Colour) {
+        self.flush();
+        self.parts
+            .push(Part::Block(Block::new(text, colour, self.width)));
     }
 
     /// A section rule: `── Title ─────────`.
@@ -116,8 +182,26 @@ impl DocBuilder {
         self.lines.push(line);
     }
 
-    pub fn finish(self) -> Doc {
-        Doc { lines: self.lines }
+    fn flush(&mut self) {
+        if !self.lines.is_empty() {
+            self.parts
+                .push(Part::Lines(std::mem::take(&mut self.lines)));
+        }
+    }
+
+    pub fn finish(mut self) -> Doc {
+        self.flush();
+        let mut starts = Vec::with_capacity(self.parts.len() + 1);
+        let mut total = 0;
+        for part in &self.parts {
+            starts.push(total);
+            total += part.len();
+        }
+        starts.push(total);
+        Doc {
+            parts: self.parts,
+            starts,
+        }
     }
 }
 
@@ -206,6 +290,21 @@ mod tests {
     fn wide_chars_count_double() {
         let lines = wrap(vec![Span::raw("日本語テキスト")], 6);
         assert_eq!(texts(&lines), ["日本語", "テキス", "ト"]);
+    }
+
+    #[test]
+    fn rows_and_matches_run_across_parts() {
+        let mut b = DocBuilder::new(10);
+        b.raw(Line::raw("head"));
+        b.text("one two three four\nfive", Style::new());
+        b.raw(Line::raw("tail"));
+        let doc = b.finish();
+        let all = texts(&doc.rows(0..doc.len()));
+        assert_eq!(all, ["head", "one two ", "three four", "five", "tail"]);
+        assert_eq!(texts(&doc.rows(2..4)), all[2..4]);
+        assert_eq!(texts(&doc.rows(4..99)), ["tail"]);
+        assert!(doc.rows(9..12).is_empty());
+        assert_eq!(doc.find("T"), vec![1, 2, 4]);
     }
 
     #[test]

@@ -9,70 +9,75 @@ use serde_json::{Map, Value};
 const INDENT: &str = "  ";
 
 /// `text` re-indented two spaces per level, when it is valid JSON.
+///
+/// Works on bytes: outside strings valid JSON is ASCII, and a string is
+/// copied whole (no UTF-8 continuation byte is a quote or a backslash).
 pub fn reindent(text: &str) -> Option<String> {
     serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
-    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    let bytes = text.trim().as_bytes();
+    let mut out = Vec::with_capacity(text.len() + text.len() / 2);
     let mut depth = 0usize;
-    let mut chars = text.trim().chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut i = 0;
+    while let Some(&c) = bytes.get(i) {
+        i += 1;
         match c {
-            '"' => copy_string(&mut chars, &mut out),
-            '{' | '[' => {
+            b'"' => {
+                let end = string_end(bytes, i);
+                out.extend_from_slice(&bytes[i - 1..end]);
+                i = end;
+            }
+            b'{' | b'[' => {
                 out.push(c);
-                let close = if c == '{' { '}' } else { ']' };
-                skip_space(&mut chars);
-                if chars.peek() == Some(&close) {
+                let close = if c == b'{' { b'}' } else { b']' };
+                while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+                    i += 1;
+                }
+                if bytes.get(i) == Some(&close) {
                     // Keep `{}` and `[]` on one line.
                     out.push(close);
-                    chars.next();
+                    i += 1;
                 } else {
                     depth += 1;
                     newline(&mut out, depth);
                 }
             }
-            '}' | ']' => {
+            b'}' | b']' => {
                 depth = depth.saturating_sub(1);
                 newline(&mut out, depth);
                 out.push(c);
             }
-            ',' => {
-                out.push(',');
+            b',' => {
+                out.push(b',');
                 newline(&mut out, depth);
             }
-            ':' => out.push_str(": "),
-            c if c.is_whitespace() => {}
+            b':' => out.extend_from_slice(b": "),
+            c if c.is_ascii_whitespace() => {}
             c => out.push(c),
         }
     }
-    Some(out)
+    String::from_utf8(out).ok()
 }
 
-fn newline(out: &mut String, depth: usize) {
-    out.push('\n');
+fn newline(out: &mut Vec<u8>, depth: usize) {
+    out.push(b'\n');
     for _ in 0..depth {
-        out.push_str(INDENT);
+        out.extend_from_slice(INDENT.as_bytes());
     }
 }
 
-fn skip_space(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    while chars.peek().is_some_and(|c| c.is_whitespace()) {
-        chars.next();
-    }
-}
-
-/// Copy a string literal (the opening quote already read) with its escapes.
-fn copy_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String) {
-    out.push('"');
-    let mut escaped = false;
-    for c in chars.by_ref() {
-        out.push(c);
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => return,
-            _ => {}
+/// Where the string literal whose contents start at `from` ends (after its
+/// closing quote), escapes skipped.
+fn string_end(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    let special = |rest: &[u8]| rest.iter().position(|&b| b == b'"' || b == b'\\');
+    while let Some(n) = bytes.get(i..).and_then(special) {
+        i += n;
+        if bytes[i] == b'"' {
+            return i + 1;
         }
+        i += 2;
     }
+    bytes.len()
 }
 
 /// A value printed with sorted keys, two spaces per level.

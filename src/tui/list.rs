@@ -47,6 +47,14 @@ struct Member {
 }
 
 impl Member {
+    /// Sorted by id alone, adding nothing to the totals: most traffic.
+    const PLAIN: Member = Member {
+        key: SortValue::Missing,
+        tokens: 0,
+        cost: None,
+        llm: false,
+    };
+
     fn of(key: SortValue, info: &RowInfo) -> Member {
         Member {
             key,
@@ -61,6 +69,9 @@ impl Member {
 pub struct TrafficList {
     /// Shown exchanges in ascending (key, id) order; display may reverse it.
     entries: Vec<(SortValue, ExchangeId)>,
+    /// Shown exchanges other than [`Member::PLAIN`] ones, which `entries`
+    /// alone holds (found there by id), so a list of 100 000 plain
+    /// exchanges keeps no map of them.
     members: HashMap<ExchangeId, Member>,
     /// Failed exchanges in the store (for the status bar).
     failed: HashSet<ExchangeId>,
@@ -111,10 +122,13 @@ impl TrafficList {
 
     /// The display row of a shown exchange (binary search on its key).
     fn row_of(&self, id: ExchangeId) -> Option<usize> {
-        let member = self.members.get(&id)?;
+        let key = self
+            .members
+            .get(&id)
+            .map_or(&SortValue::Missing, |m| &m.key);
         let i = self
             .entries
-            .binary_search_by(|(k, i)| (k, *i).cmp(&(&member.key, id)))
+            .binary_search_by(|(k, i)| (k, *i).cmp(&(key, id)))
             .ok()?;
         Some(if self.reverse {
             self.entries.len() - 1 - i
@@ -167,6 +181,9 @@ impl TrafficList {
         self.entries.clear();
         self.failed.clear();
         self.totals = Totals::default();
+        let n = store.count();
+        rows.reserve(n);
+        self.entries.reserve(n);
         for record in store.all() {
             let ex = &record.exchange;
             let info = rows.refresh(record);
@@ -198,11 +215,15 @@ impl TrafficList {
             None if m.llm => t.cost_unknown += 1,
             None => {}
         }
-        self.members.insert(id, m);
+        if m != Member::PLAIN {
+            self.members.insert(id, m);
+        }
     }
 
     fn remove(&mut self, id: ExchangeId) -> Option<Member> {
-        let m = self.members.remove(&id)?;
+        let Some(m) = self.members.remove(&id) else {
+            return self.row_of(id).map(|_| Member::PLAIN);
+        };
         let t = &mut self.totals;
         t.tokens = t.tokens.saturating_sub(m.tokens);
         match m.cost {
@@ -290,7 +311,7 @@ impl TrafficList {
         if self.sort == SortKey::Arrival {
             return self.entries.last().map(|(_, id)| *id);
         }
-        self.members.keys().max().copied()
+        self.entries.iter().map(|(_, id)| *id).max()
     }
 
     /// Select display row `row` (clamped).
@@ -335,5 +356,45 @@ impl TrafficList {
         self.sort = key;
         self.reverse = reverse;
         self.rebuild = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{Limits, Store};
+
+    fn shown(list: &TrafficList) -> Vec<ExchangeId> {
+        (0..list.len()).filter_map(|row| list.id_at(row)).collect()
+    }
+
+    #[test]
+    fn plain_rows_are_found_dropped_and_taken_back_without_members() {
+        let mut store = Store::new(Limits::default());
+        let ids: Vec<ExchangeId> = vec![1, 2, 3];
+        for &id in &ids {
+            store.insert(Exchange::builder().id(id).method("GET").path("/x1").build());
+        }
+        let filter = crate::filter::parse("x1").expect("filter");
+        let (mut list, mut rows) = (TrafficList::new(true), RowCache::new(false));
+        list.sync(&store, &mut rows, &filter);
+        assert_eq!(shown(&list), ids);
+        assert!(list.members.is_empty());
+        assert!(list.select_id(ids[1]));
+        let path = |store: &mut Store, p: &str| {
+            store.get_mut(ids[1]).expect("kept").exchange.request.path = p.into();
+        };
+        path(&mut store, "/y2");
+        list.touch(ids[1]);
+        list.touch(ids[2]);
+        list.sync(&store, &mut rows, &filter);
+        assert_eq!(shown(&list), [ids[0], ids[2]]);
+        assert!(!list.select_id(ids[1]));
+        path(&mut store, "/x1");
+        list.touch(ids[1]);
+        list.sync(&store, &mut rows, &filter);
+        assert_eq!(shown(&list), ids);
+        assert!(list.select_id(ids[1]));
+        assert_eq!(list.selected_row(), 1);
     }
 }

@@ -12,6 +12,7 @@
 mod actions;
 pub(crate) mod analysis;
 pub mod app;
+mod block;
 pub mod clipboard;
 mod commands;
 mod copy;

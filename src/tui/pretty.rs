@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use crate::content;
 use crate::exchange::{Body, Headers, header, is_event_stream};
 
-use super::doc::DocBuilder;
+use super::doc::{Colour, DocBuilder};
 use super::{json_text, strings, theme};
 
 /// Bytes of a binary body shown as hex.
@@ -46,33 +46,37 @@ pub fn text_or_json(out: &mut DocBuilder, text: &str) {
     let trimmed = text.trim_start();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     match looks_json.then(|| json_text::reindent(text)).flatten() {
-        Some(pretty) => json_lines(out, &pretty),
+        Some(pretty) => out.block(pretty, Colour::Json),
         None => out.text(text, Style::new()),
     }
 }
 
 /// A parsed value as coloured, indented JSON (keys sorted).
 pub fn json(out: &mut DocBuilder, value: &serde_json::Value) {
-    json_lines(out, &json_text::pretty_sorted(value));
-}
-
-fn json_lines(out: &mut DocBuilder, pretty: &str) {
-    for line in pretty.lines() {
-        out.line(json_line(line));
-    }
+    out.block(json_text::pretty_sorted(value), Colour::Json);
 }
 
 /// Colour one line of pretty-printed JSON.
 pub fn json_line(line: &str) -> Line<'static> {
-    let mut spans = Vec::new();
-    let mut rest = line;
-    while !rest.is_empty() {
-        let (len, style) = json_token(rest);
-        let (tok, tail) = rest.split_at(len.max(1).min(rest.len()));
-        spans.push(Span::styled(tok.to_string(), style));
-        rest = tail;
-    }
+    let spans: Vec<Span<'static>> = json_runs(line)
+        .map(|(range, style)| Span::styled(line[range].to_string(), style))
+        .collect();
     Line::from(spans)
+}
+
+/// The tokens of a line of pretty-printed JSON: byte ranges and styles.
+pub fn json_runs(line: &str) -> impl Iterator<Item = (std::ops::Range<usize>, Style)> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = &line[at..];
+        if rest.is_empty() {
+            return None;
+        }
+        let (len, style) = json_token(rest);
+        let len = len.max(1).min(rest.len());
+        at += len;
+        Some((at - len..at, style))
+    })
 }
 
 /// Length and style of the token at the start of `s`.
@@ -126,17 +130,31 @@ fn span_while(s: &str, keep: impl Fn(char) -> bool) -> usize {
 
 /// SSE / NDJSON text with the field names picked out.
 fn event_stream(out: &mut DocBuilder, text: &str) {
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        match line.split_once(':') {
-            Some((field, value)) if matches!(field, "event" | "data" | "id" | "retry") => {
-                out.line(Line::from(vec![
-                    Span::styled(format!("{field}:"), theme::HEADER_NAME),
-                    Span::raw(value.to_string()),
-                ]));
-            }
-            _ => out.line(Line::raw(line.to_string())),
-        }
+    out.block(text.to_string(), Colour::Events);
+}
+
+/// The length of the `field:` an SSE line starts with, if it names one.
+fn event_field(line: &str) -> Option<usize> {
+    let (field, _) = line.split_once(':')?;
+    matches!(field, "event" | "data" | "id" | "retry").then_some(field.len() + 1)
+}
+
+/// One line of an event stream.
+pub fn event_line(line: &str) -> Line<'static> {
+    match event_field(line) {
+        Some(n) => Line::from(vec![
+            Span::styled(line[..n].to_string(), theme::HEADER_NAME),
+            Span::raw(line[n..].to_string()),
+        ]),
+        None => Line::raw(line.to_string()),
+    }
+}
+
+/// The styled byte ranges of [`event_line`].
+pub fn event_runs(line: &str) -> Vec<(std::ops::Range<usize>, Style)> {
+    match event_field(line) {
+        Some(n) => vec![(0..n, theme::HEADER_NAME), (n..line.len(), Style::new())],
+        None => vec![(0..line.len(), Style::new())],
     }
 }
 
@@ -197,8 +215,8 @@ mod tests {
             &headers,
             &Body::from_bytes(vec![0xff, 0x00, 0x41]),
         );
-        let doc = out.finish();
-        assert_eq!(line_text(&doc.lines[0]), "(binary, 3 bytes)");
-        assert!(line_text(&doc.lines[1]).starts_with("0000  ff 00 41"));
+        let rows = out.finish().rows(0..2);
+        assert_eq!(line_text(&rows[0]), "(binary, 3 bytes)");
+        assert!(line_text(&rows[1]).starts_with("0000  ff 00 41"));
     }
 }

@@ -70,6 +70,25 @@ pub struct UsageExtras {
 }
 
 impl RowInfo {
+    /// The summary of traffic that is neither LLM nor MCP.
+    const fn plain(stream: bool) -> RowInfo {
+        RowInfo {
+            kind: Kind::Other,
+            facts: Facts {
+                provider: None,
+                model: None,
+                tools: Vec::new(),
+                mcp: false,
+                stream,
+            },
+            tokens_in: None,
+            tokens_out: None,
+            cost: None,
+            mcp_method: None,
+            thread: None,
+        }
+    }
+
     /// The label in the list's kind column.
     pub fn kind_label(&self) -> &str {
         match self.kind {
@@ -88,12 +107,49 @@ impl RowInfo {
     }
 }
 
+/// The summary of traffic that is neither LLM nor MCP, streamed or not:
+/// most rows, kept without an allocation each.
+static PLAIN: [RowInfo; 2] = [RowInfo::plain(false), RowInfo::plain(true)];
+
+/// The summary of a record that is plainly neither LLM nor MCP traffic.
+fn plain(record: &Record) -> Option<&'static RowInfo> {
+    let ex = &record.exchange;
+    let plain = record.summary.is_none() && crate::llm::plainly_other(ex);
+    plain.then(|| &PLAIN[usize::from(analysis::streamed(ex))])
+}
+
+/// A cached summary: most rows are plain traffic and share [`PLAIN`].
+#[derive(Debug)]
+enum Row {
+    Plain { stream: bool },
+    Analysed(Box<RowInfo>),
+}
+
+impl Row {
+    fn new(info: RowInfo) -> Row {
+        if info == PLAIN[usize::from(info.facts.stream)] {
+            Row::Plain {
+                stream: info.facts.stream,
+            }
+        } else {
+            Row::Analysed(Box::new(info))
+        }
+    }
+
+    fn info(&self) -> &RowInfo {
+        match self {
+            Row::Plain { stream } => &PLAIN[usize::from(*stream)],
+            Row::Analysed(info) => info,
+        }
+    }
+}
+
 /// Summaries by exchange id, and, for a store no capture task analyses,
 /// the conversations they form.
 #[derive(Debug, Default)]
 pub struct RowCache {
     /// Summary with the revision and "analysed by capture" flag it is for.
-    rows: HashMap<ExchangeId, (Rev, bool, RowInfo)>,
+    rows: HashMap<ExchangeId, (Rev, bool, Row)>,
     /// Threads found here, for a capture file opened for viewing. A live
     /// store's records carry the capture task's own placement, which the API
     /// shares, so a live UI never invents thread ids of its own.
@@ -109,19 +165,29 @@ impl RowCache {
         }
     }
 
-    /// The summary of a record, recomputed only if it changed.
+    /// The summary of a record, recomputed only if it changed. Traffic
+    /// that is plainly not LLM or MCP is told from its head each time,
+    /// cheaper than a lookup, and never stored.
     pub fn refresh(&mut self, record: &Record) -> &RowInfo {
         let ex = &record.exchange;
+        if let Some(plain) = plain(record) {
+            return plain;
+        }
         let rev = Rev::of(ex);
         let analysed = record.summary.is_some();
         let stale = self.rows.get(&ex.id).is_none_or(|(r, a, _)| {
             *a != analysed || (*r != rev && !only_streamed_a_little(r, &rev))
         });
         if stale {
-            let info = self.summarise(record);
-            self.rows.insert(ex.id, (rev, analysed, info));
+            let info = Row::new(self.summarise(record));
+            let entry = self.rows.entry(ex.id).insert_entry((rev, analysed, info));
+            return entry.into_mut().2.info();
         }
-        &self.rows.entry(ex.id).or_default().2
+        self.stored(ex.id).unwrap_or(&PLAIN[0])
+    }
+
+    fn stored(&self, id: ExchangeId) -> Option<&RowInfo> {
+        self.rows.get(&id).map(|(_, _, row)| row.info())
     }
 
     /// From the capture task's summary when there is one (no parsing);
@@ -148,7 +214,7 @@ impl RowCache {
         if let Some(t) = record.thread.clone() {
             return Some(t);
         }
-        if let Some(t) = self.rows.get(&ex.id).and_then(|(_, _, i)| i.thread.clone()) {
+        if let Some(t) = self.stored(ex.id).and_then(|i| i.thread.clone()) {
             return Some(t);
         }
         let tracker = self.own_threads.as_mut()?;
@@ -157,12 +223,55 @@ impl RowCache {
         eligible.then(|| tracker.observe(ex.id, a, ex.client_addr.as_deref()))
     }
 
-    pub fn get(&self, id: ExchangeId) -> Option<&RowInfo> {
-        self.rows.get(&id).map(|(_, _, info)| info)
+    /// Room for `n` more summaries without rehashing.
+    pub fn reserve(&mut self, n: usize) {
+        self.rows.reserve(n);
+    }
+
+    /// The summary of a record once refreshed (at once for plain traffic).
+    pub fn get(&self, record: &Record) -> Option<&RowInfo> {
+        plain(record).or_else(|| self.stored(record.exchange.id))
     }
 
     /// Forget summaries of exchanges no longer in the store.
     pub fn retain(&mut self, keep: impl Fn(ExchangeId) -> bool) {
         self.rows.retain(|id, _| keep(*id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::Exchange;
+
+    fn record(exchange: Exchange) -> Record {
+        Record {
+            exchange,
+            summary: None,
+            thread: None,
+        }
+    }
+
+    #[test]
+    fn plain_traffic_is_summarised_without_being_stored() {
+        let mut rows = RowCache::new(true);
+        let events = record(
+            Exchange::builder()
+                .id(1)
+                .response_header("content-type", "text/event-stream")
+                .build(),
+        );
+        let chat = record(
+            Exchange::builder()
+                .id(2)
+                .path("/v1/chat/completions")
+                .body(r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#)
+                .build(),
+        );
+        assert_eq!(rows.refresh(&events), &RowInfo::plain(true));
+        assert_eq!(rows.refresh(&chat).kind, Kind::Llm);
+        assert_eq!(rows.rows.len(), 1);
+        assert_eq!(rows.get(&events), Some(&RowInfo::plain(true)));
+        assert_eq!(rows.get(&chat).map(|i| i.kind), Some(Kind::Llm));
     }
 }

@@ -156,7 +156,7 @@ impl Sessions {
         // A file opened for viewing has its threads found by the row cache.
         let threads: HashMap<ExchangeId, ThreadInfo> = threaded
             .iter()
-            .filter_map(|r| Some((r.exchange.id, rows.get(r.exchange.id)?.thread.clone()?)))
+            .filter_map(|r| Some((r.exchange.id, rows.get(r)?.thread.clone()?)))
             .collect();
         let cache = &mut self.facts;
         let story = crate::sessions::build(

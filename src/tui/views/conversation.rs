@@ -227,7 +227,7 @@ fn draw(out: &mut DocBuilder, b: &Bubble<'_>, thinking: bool) {
     for p in &b.parts {
         parts::part(&mut inner, p, thinking);
     }
-    let body = inner.finish().lines;
+    let body = inner.finish().into_lines();
     let content_w = body.iter().map(Line::width).max().unwrap_or(0);
     let w = (content_w + 4).max(text_width(&b.label) + 6).min(max_w);
     let indent = match b.side {
@@ -272,7 +272,7 @@ fn banner(out: &mut DocBuilder, system: &str) {
     ));
     let mut text = DocBuilder::new(u16::try_from(width).unwrap_or(u16::MAX));
     text.text(system, theme::SYSTEM);
-    let lines = text.finish().lines;
+    let lines = text.finish().into_lines();
     let hidden = lines.len().saturating_sub(SYSTEM_LINES);
     for line in lines.into_iter().take(SYSTEM_LINES) {
         out.raw(line);

@@ -20,18 +20,15 @@ use super::text::cut;
 use super::usage_strip;
 
 pub fn render(frame: &mut Frame<'_>, areas: DetailAreas, app: &App, store: &dyn Records) {
-    let ex = app
-        .detail
-        .id
-        .and_then(|id| store.get(id))
-        .map(|r| &r.exchange);
-    let Some(ex) = ex else {
+    let record = app.detail.id.and_then(|id| store.get(id));
+    let Some(ex) = record.map(|r| &r.exchange) else {
         let msg = Line::styled(strings::NO_SELECTION, theme::DIM);
         frame.render_widget(Paragraph::new(msg), areas.head);
         return;
     };
     frame.render_widget(Paragraph::new(head(ex, areas.head.width)), areas.head);
-    if let (Some(area), Some(info)) = (areas.usage, app.rows.get(ex.id)) {
+    let info = record.and_then(|r| app.rows.get(r));
+    if let (Some(area), Some(info)) = (areas.usage, info) {
         usage_strip::render(frame, area, ex, info, app.detail.analysis());
     }
     frame.render_widget(Paragraph::new(tab_bar(app, areas.tabs.width)), areas.tabs);
@@ -119,16 +116,12 @@ fn document(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let start = app.detail.scroll.min(doc.len());
     let end = (start + usize::from(area.height)).min(doc.len());
     let query = app.detail.search.query.to_ascii_lowercase();
-    let lines: Vec<Line<'_>> = doc.lines[start..end]
-        .iter()
-        .map(|l| {
-            if query.is_empty() {
-                l.clone()
-            } else {
-                highlight(l, &query)
-            }
-        })
-        .collect();
+    let mut lines = doc.rows(start..end);
+    if !query.is_empty() {
+        for l in &mut lines {
+            *l = highlight(l, &query);
+        }
+    }
     frame.render_widget(Paragraph::new(lines), area);
 }
 

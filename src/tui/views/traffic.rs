@@ -149,7 +149,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &dyn Records)
         let Some(id) = app.list.id_at(row) else {
             continue;
         };
-        let (Some(record), Some(info)) = (store.get(id), app.rows.get(id)) else {
+        let Some((record, info)) = store.get(id).and_then(|r| Some((r, app.rows.get(r)?))) else {
             continue;
         };
         let flags = Flags {

@@ -93,3 +93,41 @@ fn gzip_body_is_decoded_for_reading() {
     assert!(screen.contains("[decoded gzip]"), "{screen}");
     assert!(screen.contains("\"compressed\": \"yes\""), "{screen}");
 }
+
+#[test]
+fn a_large_json_body_scrolls_searches_and_wraps_where_it_is_shown() {
+    let note = |i: usize| {
+        if i == 4321 {
+            "needle ".repeat(40)
+        } else {
+            "x".into()
+        }
+    };
+    let items: Vec<String> = (0..5000)
+        .map(|i| format!(r#"{{"id":{i},"note":"{}"}}"#, note(i)))
+        .collect();
+    let body = format!("[{}]", items.join(","));
+    let ex = exchange(
+        1,
+        request("GET", "https", "big.test", "/"),
+        Some(response(200, "application/json", body.as_bytes())),
+    );
+    let (mut app, _) = app_with(vec![ex]);
+    press(&mut app, "<enter>/NEEDLE<enter>");
+    let screen = render(&mut app, 80, 24);
+    // The long note wraps to four rows, each a match; the first is shown
+    // two rows below the top.
+    assert!(screen.contains("/NEEDLE match 1 of 4"), "{screen}");
+    assert!(screen.contains(r#""id": 4321,"#), "{screen}");
+    let wrapped = screen.lines().filter(|l| l.starts_with("\"needle needle"));
+    assert_eq!(wrapped.count(), 3, "{screen}");
+    press(&mut app, "nnn");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("match 4 of 4"), "{screen}");
+    press(&mut app, "G");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains(r#""id": 4999,"#), "{screen}");
+    press(&mut app, "g");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("GET https://big.test/"), "{screen}");
+}
