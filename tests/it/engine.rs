@@ -398,20 +398,25 @@ async fn ndjson_chunks_are_stamped() {
     assert_eq!(ex.chunks.len(), 3);
 }
 
-#[tokio::test]
-async fn idle_stream_is_closed_and_marked() {
-    let up = Upstream::start().await;
+/// A proxy whose streams give up after `limit` without data.
+async fn with_idle_limit(up: &Upstream, limit: Duration) -> TestProxy {
     let relay = llmspy::engine::RelaySettings {
         streaming_enabled: true,
-        idle_timeout: Some(Duration::from_millis(300)),
+        idle_timeout: Some(limit),
         ..Default::default()
     };
-    let mut proxy = TestProxy::with(Options {
+    TestProxy::with(Options {
         relay,
         upstream_ca: vec![up.ca_file.clone()],
         ..Options::default()
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn idle_stream_is_closed_and_marked() {
+    let up = Upstream::start().await;
+    let mut proxy = with_idle_limit(&up, Duration::from_millis(300)).await;
     let client = reqwest(&proxy.url(), &proxy.ca_file);
     let resp = client.get(up.https("/stall")).send().await.expect("head");
     assert!(resp.bytes().await.is_err());
@@ -427,17 +432,7 @@ async fn idle_stream_is_closed_and_marked() {
 #[tokio::test]
 async fn a_steady_stream_outlasts_the_idle_limit() {
     let up = Upstream::start().await;
-    let relay = llmspy::engine::RelaySettings {
-        streaming_enabled: true,
-        idle_timeout: Some(Duration::from_millis(300)),
-        ..Default::default()
-    };
-    let mut proxy = TestProxy::with(Options {
-        relay,
-        upstream_ca: vec![up.ca_file.clone()],
-        ..Options::default()
-    })
-    .await;
+    let mut proxy = with_idle_limit(&up, Duration::from_millis(300)).await;
     let client = reqwest(&proxy.url(), &proxy.ca_file);
     let started = std::time::Instant::now();
     let body = client
