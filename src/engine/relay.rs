@@ -20,15 +20,15 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
 use super::guard::Pending;
-use super::tee::{Side, Tee, elapsed_us};
+use super::tee::{Side, Tee};
 use super::upstream::UpstreamBody;
 use super::{Shared, deadline, failure};
 use crate::capture::CaptureMsg;
-use crate::exchange::{
-    self, Body, Exchange, Failure, Request as ReqHead, Response as RespHead, State, Timings, Via,
-};
+use crate::exchange::{self, Body, Exchange, Failure, Request as ReqHead, State, Timings, Via};
 use crate::respond::{Decision, Responder};
-use heads::{headers_of, is_upgrade, strip_hop_by_hop, version_label, websocket_of};
+use heads::{
+    headers_of, is_upgrade, record_response_head, strip_hop_by_hop, version_label, websocket_of,
+};
 use mocked::{apply_override, decide, play};
 use reply::fail;
 pub use reply::{empty, error_response, full};
@@ -207,18 +207,14 @@ async fn respond(
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Response<UpstreamBody> {
     let recorder = &shared.recorder;
-    let head = RespHead {
-        status: resp.status().as_u16(),
-        version: version_label(resp.version()),
-        headers: headers_of(resp.headers()),
-        body: Body::default(),
-    };
-    let cap = recorder.limits().response_cap(&head.headers);
-    recorder.send(CaptureMsg::ResponseHead {
+    let cap = record_response_head(
+        recorder,
         id,
-        response: Box::new(head),
-        at_us: elapsed_us(started),
-    });
+        started,
+        resp.status().as_u16(),
+        version_label(resp.version()),
+        headers_of(resp.headers()),
+    );
 
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_upgrade) = client_upgrade

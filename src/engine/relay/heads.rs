@@ -4,7 +4,34 @@
 use http::header::{self, HeaderMap};
 use http::{Request, Version};
 
-use crate::exchange::Headers;
+use crate::capture::{CaptureMsg, Recorder};
+use crate::engine::tee::elapsed_us;
+use crate::exchange::{Body, Headers, Response as RespHead};
+
+/// Record a response head (from the upstream or a mock) for capture; the
+/// capture cap its body gets, which depends on the head (streams get more).
+pub fn record_response_head(
+    recorder: &Recorder,
+    id: u64,
+    started: std::time::Instant,
+    status: u16,
+    version: String,
+    headers: Headers,
+) -> usize {
+    let head = RespHead {
+        status,
+        version,
+        headers,
+        body: Body::default(),
+    };
+    let cap = recorder.limits().response_cap(&head.headers);
+    recorder.send(CaptureMsg::ResponseHead {
+        id,
+        response: Box::new(head),
+        at_us: elapsed_us(started),
+    });
+    cap
+}
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward.
 const HOP_BY_HOP: &[&str] = &[

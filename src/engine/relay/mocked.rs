@@ -12,13 +12,13 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 
 use super::Target;
-use super::heads::strip_hop_by_hop;
+use super::heads::{record_response_head, strip_hop_by_hop};
 use super::reply::full;
 use crate::capture::CaptureMsg;
-use crate::engine::tee::{Side, Tee, elapsed_us};
+use crate::engine::tee::{Side, Tee};
 use crate::engine::upstream::UpstreamBody;
 use crate::engine::{BoxError, Shared, failure};
-use crate::exchange::{Body, Failure, FailureKind, Request as ReqHead, Response as RespHead};
+use crate::exchange::{Body, Failure, FailureKind, Request as ReqHead};
 use crate::respond::{Decision, ForwardOverride, MockResponse, Responder};
 
 /// Read the whole request body (teed into capture as it arrives) and ask the
@@ -52,18 +52,14 @@ pub fn play(
         id,
         expectation_id: mock.expectation_id.clone(),
     });
-    let head = RespHead {
-        status: mock.status,
-        version: "HTTP/1.1".into(),
-        headers: mock.headers.clone(),
-        body: Body::default(),
-    };
-    let cap = recorder.limits().response_cap(&head.headers);
-    recorder.send(CaptureMsg::ResponseHead {
+    let cap = record_response_head(
+        recorder,
         id,
-        response: Box::new(head),
-        at_us: elapsed_us(started),
-    });
+        started,
+        mock.status,
+        "HTTP/1.1".into(),
+        mock.headers.clone(),
+    );
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
     let chunks = mock.chunks;
     tokio::spawn(async move {
