@@ -162,13 +162,17 @@ impl CertificateAuthority {
         &self.cert_pem
     }
 
-    /// Write the bundle: `system_roots_pem` followed by llmspy's CA.
+    /// Write the bundle: `system_roots_pem` followed by llmspy's CA. A
+    /// bundle already holding exactly that is left as it is.
     pub fn write_bundle(&self, system_roots_pem: &str) -> Result<PathBuf, CaError> {
         let path = self.bundle_path();
         let mut text = String::with_capacity(system_roots_pem.len() + self.cert_pem.len() + 64);
         text.push_str(system_roots_pem);
         text.push_str("\n# llmspy CA\n");
         text.push_str(&self.cert_pem);
+        if fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+            return Ok(path);
+        }
         write_atomically(&path, text.as_bytes(), false)?;
         Ok(path)
     }
@@ -351,6 +355,21 @@ mod tests {
         assert!(again.mint("api.anthropic.com").is_ok());
         assert!(again.mint("127.0.0.1").is_ok());
         assert!(again.mint("::1").is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_bundle_is_rewritten_only_when_it_changes() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let ca = CertificateAuthority::load_or_create(dir.path()).unwrap();
+        let inode = |p: &Path| fs::metadata(p).unwrap().ino();
+        let path = ca.write_bundle("roots\n").unwrap();
+        let first = inode(&path);
+        assert_eq!(inode(&ca.write_bundle("roots\n").unwrap()), first);
+        assert_ne!(inode(&ca.write_bundle("other roots\n").unwrap()), first);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("other roots\n") && text.ends_with(ca.cert_pem()));
     }
 
     #[test]

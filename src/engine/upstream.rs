@@ -2,7 +2,7 @@
 //! chosen by what the server negotiates over ALPN.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http_body_util::combinators::BoxBody;
@@ -44,15 +44,32 @@ pub enum UpstreamError {
     Tls(#[source] rustls::Error),
 }
 
+/// The system's root certificates (honouring `SSL_CERT_FILE`), read once
+/// per process: the bundle for clients and both upstream clients share
+/// them.
+fn system_certs() -> &'static [CertificateDer<'static>] {
+    static CERTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    CERTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+/// The system roots parsed as trust anchors, falling back to the bundled
+/// Mozilla set (once per process).
+fn system_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        let (added, _) = roots.add_parsable_certificates(system_certs().iter().cloned());
+        if added == 0 {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        roots
+    })
+}
+
 /// The roots llmspy verifies upstreams against: the system's (honouring
 /// `SSL_CERT_FILE`), falling back to the bundled Mozilla set, plus extras.
 pub fn root_store(trust: &UpstreamTrust) -> Result<(RootCertStore, usize), UpstreamError> {
-    let mut roots = RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    let (added, _) = roots.add_parsable_certificates(native.certs);
-    if added == 0 {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
+    let mut roots = system_roots().clone();
     for path in &trust.extra_ca_files {
         let pem = std::fs::read(path).map_err(|source| UpstreamError::ReadCa {
             path: path.clone(),
@@ -70,12 +87,7 @@ pub fn root_store(trust: &UpstreamTrust) -> Result<(RootCertStore, usize), Upstr
 
 /// The system roots as PEM, for the CA bundle handed to clients.
 pub fn system_roots_pem() -> String {
-    let native = rustls_native_certs::load_native_certs();
-    if native.certs.is_empty() {
-        let certs: Vec<CertificateDer<'static>> = Vec::new();
-        return crate::ca::to_pem(&certs);
-    }
-    crate::ca::to_pem(&native.certs)
+    crate::ca::to_pem(system_certs())
 }
 
 /// Build the shared, pooled client; `connect_timeout` bounds TCP connect
