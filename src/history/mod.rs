@@ -3,7 +3,7 @@
 //! per exchange with its analysis summary in columns and the masked
 //! exchange itself as compressed native JSON; one row per run of llmspy.
 //!
-//! The writer ([`writer::start`]) is a capture sink on its own thread:
+//! The writer ([`start::begin`]) is a capture sink on its own thread:
 //! batched transactions, never in the relay's way; a full disk or a locked
 //! or corrupt file is one warning, and writing resumes when it can. The
 //! reader ([`reader`]) lists runs, sums usage, and loads exchanges back for
@@ -12,14 +12,15 @@
 mod open;
 pub mod reader;
 mod schema;
+pub mod start;
 pub mod status;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
 
 pub use reader::{RunRow, StatRow};
+pub use start::{History, RunInfo, Starting, begin, start};
 pub use status::HistoryStatus;
-pub use writer::{History, RunInfo, start};
 
 /// The file every llmspy writes unless told otherwise.
 pub const DEFAULT_FILE: &str = "history.sqlite";
