@@ -1,9 +1,13 @@
 //! Time to draw one TUI frame with 100 000 exchanges in the store and a 1 MB
 //! JSON body in the detail pane: `cargo bench --bench frame`.
 //!
-//! Prints the first frame (which builds the list, and pretty-prints and
-//! wraps the body once) and then steady frames, plus a frame right after a
-//! store event. No thresholds: the numbers are for reading.
+//! Prints the first frame (which builds the list, pretty-prints the body
+//! and indexes its lines; only the rows on screen are coloured and
+//! wrapped) and then steady frames, plus a frame right after a store event
+//! and one after jumping to the body's end. Then other 1 MB bodies alone
+//! (one long line of text, JSON holding one long string, SSE): the first
+//! frame, a frame deep inside, and a search. No thresholds: the numbers
+//! are for reading.
 
 // Test and bench scenarios read top to bottom; the length limit is for
 // the library and the binary.
@@ -61,7 +65,11 @@ fn big_json() -> Vec<u8> {
 }
 
 fn key(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    code(KeyCode::Char(c))
+}
+
+fn code(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 fn time_frame(terminal: &mut Terminal<TestBackend>, app: &mut App) -> Duration {
@@ -111,6 +119,73 @@ fn main() {
             ms(times[runs - 1]),
             ms(after_event),
             ms(scrolled),
+        );
+    }
+    other_bodies();
+}
+
+/// 1 MB bodies of other shapes, each the only exchange, at 160×48.
+fn other_bodies() {
+    let mb = 1024 * 1024;
+    let words = "lorem ipsum dolor sit amet, consectetur adipiscing elit ";
+    let event = "event: delta\ndata: {\"type\":\"content_block_delta\",\"text\":\"word\"}\n\n";
+    let bodies = [
+        (
+            "one 1 MB line of text",
+            "text/plain",
+            words.repeat(mb / words.len()),
+        ),
+        (
+            "JSON holding one 1 MB string",
+            "application/json",
+            format!(r#"{{"s":"{}"}}"#, words.repeat(mb / words.len())),
+        ),
+        (
+            "1 MB of SSE",
+            "text/event-stream",
+            event.repeat(mb / event.len()),
+        ),
+    ];
+    for (name, content_type, body) in bodies {
+        let mut store = Store::new(Limits::default());
+        store.insert(
+            Exchange::builder()
+                .method("GET")
+                .response_header("content-type", content_type)
+                .response_body(body.into_bytes())
+                .build(),
+        );
+        let mut info = UiInfo::live("127.0.0.1:1080");
+        info.clock = Utc::now;
+        let mut app = App::new(
+            StoreReader::detached(store),
+            info,
+            Box::new(Recorder::default()),
+        );
+        let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+        app.update(Msg::Resize(160, 48));
+        let first = time_frame(&mut terminal, &mut app);
+        app.update(code(KeyCode::Tab));
+        for _ in 0..300 {
+            app.update(code(KeyCode::PageDown));
+        }
+        let deep = time_frame(&mut terminal, &mut app);
+        for c in "/ipsum".chars() {
+            app.update(key(c));
+        }
+        let t = Instant::now();
+        app.update(code(KeyCode::Enter));
+        terminal
+            .draw(|f| llmspy::tui::draw(f, &mut app))
+            .expect("draw");
+        let search = t.elapsed();
+        println!(
+            "160x48, {name} ({} rows): first frame {:.2} ms, 300 pages down {:.3} ms, \
+             search and draw {:.2} ms",
+            app.detail.rows(),
+            ms(first),
+            ms(deep),
+            ms(search),
         );
     }
 }

@@ -357,6 +357,21 @@ mod tests {
         assert!(again.mint("::1").is_ok());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn the_bundle_is_rewritten_only_when_it_changes() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let ca = CertificateAuthority::load_or_create(dir.path()).unwrap();
+        let inode = |p: &Path| fs::metadata(p).unwrap().ino();
+        let path = ca.write_bundle("roots\n").unwrap();
+        let first = inode(&path);
+        assert_eq!(inode(&ca.write_bundle("roots\n").unwrap()), first);
+        assert_ne!(inode(&ca.write_bundle("other roots\n").unwrap()), first);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("other roots\n") && text.ends_with(ca.cert_pem()));
+    }
+
     #[test]
     fn two_machines_get_different_cas() {
         let a = tempfile::tempdir().unwrap();

@@ -49,7 +49,7 @@ pub fn status(ctx: &ApiContext, _: &Call) -> Response<UpstreamBody> {
             "failed": counts.failed,
             "open": counts.open,
             "otlp": ctx.exporter.as_ref().map(|e| e.to_json()),
-            "history": ctx.history.as_ref().map(|h| h.to_json()),
+            "history": ctx.history.as_ref().filter(|h| h.is_open()).map(|h| h.to_json()),
         }),
     )
 }

@@ -106,13 +106,14 @@ async fn serve(
         crate::api::guard::ControlPolicy::new(&args.allow_host, common.control_token.clone());
     let api = crate::api::guard::guarded(policy, recorder.clone(), api);
     let engine = start_engine(common, args, settings.relay, &ca, &recorder, api, &mock).await?;
+    let history = sinks.history.take().and_then(sinks::opened);
     print_banner(&engine, &ca, common, args);
-    if let Some(h) = &sinks.history {
+    if let Some(h) = &history {
         h.set_listen(&connectable(engine.local_addr()).to_string());
         crate::note!(
             "llmspy: history in {} (run {}; `llmspy history` lists runs, --no-history keeps nothing)",
             h.status.path.display(),
-            h.status.run_id
+            h.status.run_id()
         );
     }
     if args.headless() {
@@ -122,12 +123,12 @@ async fn serve(
         logger.abort();
     } else {
         drop(log_events);
-        let info = ui_info(&engine, &ca, &recorder, &mock, &sinks);
+        let info = ui_info(&engine, &ca, &recorder, &mock, &sinks, history.as_ref());
         run_ui(&store, &events, info)?;
     }
     engine.shutdown().await;
     drain(&store, &recorder).await;
-    if let Some(h) = sinks.history {
+    if let Some(h) = history {
         // Writes what is left and marks the run ended: a SIGTERM loses nothing.
         tokio::task::block_in_place(|| h.finish());
     }
@@ -210,6 +211,7 @@ fn ui_info(
     recorder: &Recorder,
     mock: &crate::mock::Expectations,
     sinks: &Sinks,
+    history: Option<&crate::history::History>,
 ) -> crate::tui::UiInfo {
     let addr = engine.local_addr();
     let mut info = crate::tui::UiInfo::live(connectable(addr).to_string());
@@ -223,7 +225,7 @@ fn ui_info(
     info.expectations = Some(Arc::new(move || {
         crate::api::ActiveExpectations::active(&mock)
     }));
-    if let Some(status) = sinks.history.as_ref().map(|h| h.status.clone()) {
+    if let Some(status) = history.map(|h| h.status.clone()) {
         info.history = Some(super::history::ui_source(status.path.clone()));
         info.sink_status.push(Arc::new(move || status.line()));
     }

@@ -4,7 +4,7 @@
 //! themselves as native JSON packed into compressed blocks; one row per
 //! run of llmspy.
 //!
-//! The writer ([`writer::start`]) is a capture sink on its own thread:
+//! The writer ([`start::begin`]) is a capture sink on its own thread:
 //! batched transactions, never in the relay's way; a full disk or a locked
 //! or corrupt file is one warning, and writing resumes when it can. The
 //! reader ([`reader`]) lists runs, sums usage, and loads exchanges back for
@@ -14,6 +14,7 @@ mod open;
 pub mod reader;
 mod rows;
 mod schema;
+pub mod start;
 pub mod status;
 pub mod writer;
 
@@ -23,8 +24,8 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use reader::{RunRow, StatRow};
+pub use start::{History, RunInfo, Starting, begin, start};
 pub use status::HistoryStatus;
-pub use writer::{History, RunInfo, start};
 
 /// The file every llmspy writes unless told otherwise.
 pub const DEFAULT_FILE: &str = "history.sqlite";

@@ -3,14 +3,15 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use serde_json::{Value, json};
 
 #[derive(Debug, Default)]
 pub struct HistoryStatus {
     pub path: PathBuf,
-    pub run_id: i64,
+    /// This run's id once recorded (ids start at 1; 0 until then).
+    run_id: AtomicI64,
     saved: AtomicU64,
     pending: AtomicU64,
     dropped: AtomicU64,
@@ -19,12 +20,26 @@ pub struct HistoryStatus {
 }
 
 impl HistoryStatus {
-    pub fn new(path: PathBuf, run_id: i64) -> Self {
+    /// The status of a history whose run is not recorded yet.
+    pub fn new(path: PathBuf) -> Self {
         HistoryStatus {
             path,
-            run_id,
             ..HistoryStatus::default()
         }
+    }
+
+    /// This run's id; 0 while the database is being opened.
+    pub fn run_id(&self) -> i64 {
+        self.run_id.load(Ordering::Relaxed)
+    }
+
+    /// True once the database is open and this run recorded.
+    pub fn is_open(&self) -> bool {
+        self.run_id() > 0
+    }
+
+    pub(super) fn set_run(&self, id: i64) {
+        self.run_id.store(id, Ordering::Relaxed);
     }
 
     pub fn saved(&self) -> u64 {
@@ -69,7 +84,7 @@ impl HistoryStatus {
     pub fn to_json(&self) -> Value {
         json!({
             "path": self.path.display().to_string(),
-            "run": self.run_id,
+            "run": self.run_id(),
             "saved": self.saved(),
             "pending": self.pending(),
             "dropped": self.dropped.load(Ordering::Relaxed),

@@ -15,9 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::rows::{Packer, Row, insert};
+use super::start::RunInfo;
 use super::status::HistoryStatus;
 use super::{HistoryError, open};
-use crate::capture::{Record, Sink, SinkMsg};
+use crate::capture::{Record, SinkMsg};
 
 /// How long finished exchanges wait to share a transaction.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
@@ -31,50 +32,13 @@ const RETRY: Duration = Duration::from_secs(1);
 const PENDING_MAX: usize = 10_000;
 const PENDING_MAX_BYTES: usize = 256 * 1024 * 1024;
 
-/// What a run records about itself.
-#[derive(Debug, Clone)]
-pub struct RunInfo {
-    pub listen: String,
-    pub version: String,
-}
-
-/// A running history writer.
-pub struct History {
-    pub sink: Sink,
-    pub status: Arc<HistoryStatus>,
-    end: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl History {
-    /// Record the address actually bound (known only once listening).
-    pub fn set_listen(&self, listen: &str) {
-        let path = &self.status.path;
-        let updated = open::writable(path).and_then(|conn| {
-            conn.execute(
-                "UPDATE runs SET listen = ?1 WHERE id = ?2",
-                params![listen, self.status.run_id],
-            )
-            .map_err(HistoryError::from)
-        });
-        if let Err(e) = updated {
-            tracing::warn!("history: cannot record the listen address: {e}");
-        }
-    }
-
-    /// Write what is left, mark the run ended, and stop (bounded).
-    pub fn finish(mut self) {
-        if let Some(end) = self.end.take() {
-            let _ = end.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Open `path` (creating it), record a new run, and start the writer.
-pub fn start(path: &Path, run: &RunInfo, max_bytes: u64) -> Result<History, HistoryError> {
+/// Open `path` (creating it) and record a new run: the writer for it.
+pub(super) fn open_run(
+    path: &Path,
+    run: &RunInfo,
+    max_bytes: u64,
+    status: Arc<HistoryStatus>,
+) -> Result<Writer, HistoryError> {
     let conn = open::writable(path)?;
     conn.execute(
         "INSERT INTO runs (started_at, listen, version, pid) VALUES (?1, ?2, ?3, ?4)",
@@ -90,41 +54,20 @@ pub fn start(path: &Path, run: &RunInfo, max_bytes: u64) -> Result<History, Hist
         message: format!("cannot record this run: {e}"),
     })?;
     let run_id = conn.last_insert_rowid();
-    let status = Arc::new(HistoryStatus::new(path.to_path_buf(), run_id));
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (end_tx, end_rx) = oneshot::channel();
-    let writer = Writer {
+    status.set_run(run_id);
+    Ok(Writer {
         conn,
         run_id,
         max_bytes,
-        status: status.clone(),
+        status,
         path: path.to_path_buf(),
         pending: VecDeque::new(),
         pending_bytes: 0,
         packer: Packer::new(),
-    };
-    let thread = std::thread::Builder::new()
-        .name("llmspy-history".into())
-        .spawn(move || {
-            crate::background::lower_this_thread();
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_time()
-                .build();
-            match rt {
-                Ok(rt) => rt.block_on(writer.run(rx, end_rx)),
-                Err(e) => tracing::error!("history: cannot start its runtime: {e}"),
-            }
-        })
-        .map_err(HistoryError::Thread)?;
-    Ok(History {
-        sink: tx,
-        status,
-        end: Some(end_tx),
-        thread: Some(thread),
     })
 }
 
-struct Writer {
+pub(super) struct Writer {
     conn: Connection,
     run_id: i64,
     max_bytes: u64,
@@ -139,7 +82,7 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(
+    pub(super) async fn run(
         mut self,
         mut rx: mpsc::UnboundedReceiver<SinkMsg>,
         mut end: oneshot::Receiver<()>,

@@ -56,9 +56,19 @@ pub struct Block {
     starts: Vec<usize>,
     /// First row of each line, then the row count.
     rows: Vec<usize>,
-    /// Lines wider than the block, by index (ascending), with the byte
-    /// offsets (in the shown line) where their second and later rows start.
-    breaks: Vec<(usize, Vec<usize>)>,
+    /// Lines wider than the block, by index (ascending).
+    wrapped: Vec<Wrapped>,
+}
+
+/// A line wider than its block: where it breaks, and its styles found
+/// once (a long line is one long token or few, and finding them again
+/// each frame would read the whole line).
+#[derive(Debug, Clone)]
+struct Wrapped {
+    line: usize,
+    /// Byte offsets in the shown line where the second and later rows start.
+    cuts: Vec<usize>,
+    runs: Vec<(Range<usize>, Style)>,
 }
 
 impl Block {
@@ -79,7 +89,7 @@ impl Block {
             text,
             colour,
             rows: Vec::new(),
-            breaks: Vec::new(),
+            wrapped: Vec::new(),
         };
         block.lay_out(width);
         block
@@ -94,9 +104,14 @@ impl Block {
             let shown = self.shown(i);
             total += 1;
             if !self.fits(&shown, width) {
-                let breaks = breaks(&shown, width);
-                total += breaks.len();
-                self.breaks.push((i, breaks));
+                let cuts = breaks(&shown, width);
+                total += cuts.len();
+                let runs = self.colour.runs(&shown);
+                self.wrapped.push(Wrapped {
+                    line: i,
+                    cuts,
+                    runs,
+                });
             }
         }
         rows.push(total);
@@ -133,17 +148,14 @@ impl Block {
         self.rows.partition_point(|&first| first <= row) - 1
     }
 
-    fn breaks_of(&self, i: usize) -> Option<&[usize]> {
-        let at = self
-            .breaks
-            .binary_search_by_key(&i, |(line, _)| *line)
-            .ok()?;
-        Some(&self.breaks[at].1)
+    fn wrapped(&self, i: usize) -> Option<&Wrapped> {
+        let at = self.wrapped.binary_search_by_key(&i, |w| w.line).ok()?;
+        Some(&self.wrapped[at])
     }
 
     /// Byte range in the shown line of each of its rows in `range`.
     fn spans_of(&self, i: usize, range: Range<usize>, len: usize) -> Vec<Range<usize>> {
-        let cuts = self.breaks_of(i).unwrap_or_default();
+        let cuts = self.wrapped(i).map_or(&[][..], |w| &w.cuts);
         range
             .map(|k| {
                 let start = if k == 0 { 0 } else { cuts[k - 1] };
@@ -161,12 +173,12 @@ impl Block {
             let first = self.rows[i];
             let last = self.rows[i + 1].min(end);
             let shown = self.shown(i);
-            if self.breaks_of(i).is_none() {
-                out.push(self.colour.line(&shown));
-            } else {
-                let runs = self.colour.runs(&shown);
-                for cut in self.spans_of(i, row - first..last - first, shown.len()) {
-                    out.push(styled_row(&shown, &runs, cut));
+            match self.wrapped(i) {
+                None => out.push(self.colour.line(&shown)),
+                Some(w) => {
+                    for cut in self.spans_of(i, row - first..last - first, shown.len()) {
+                        out.push(styled_row(&shown, &w.runs, cut));
+                    }
                 }
             }
             row = last;

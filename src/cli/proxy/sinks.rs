@@ -1,6 +1,8 @@
 //! Where finished exchanges go besides the store: the `--save` file, the
 //! OpenTelemetry exporter and the history database, each a capture sink
-//! started before the capture task that feeds it.
+//! started before the capture task that feeds it. The history opens its
+//! database on its own thread while llmspy starts listening ([`opened`]
+//! waits for it).
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use crate::cli::env::connectable;
 pub struct Sinks {
     pub list: Vec<Sink>,
     pub exporter: Option<Arc<crate::otel::ExporterStatus>>,
-    pub history: Option<crate::history::History>,
+    pub history: Option<crate::history::Starting>,
 }
 
 /// Start every sink the flags ask for, in the order they are fed.
@@ -43,7 +45,7 @@ pub fn start(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<Sinks> {
 
 /// The history database, unless `--no-history`. A file that cannot be
 /// written (corrupt, read-only, newer) is one warning: llmspy still relays.
-fn start_history(common: &CommonArgs, args: &ProxyArgs) -> Option<crate::history::History> {
+fn start_history(common: &CommonArgs, args: &ProxyArgs) -> Option<crate::history::Starting> {
     if args.no_history {
         return None;
     }
@@ -61,15 +63,21 @@ fn start_history(common: &CommonArgs, args: &ProxyArgs) -> Option<crate::history
     let max = args
         .history_max_bytes
         .unwrap_or(crate::history::DEFAULT_MAX_BYTES);
-    match crate::history::start(&path, &run, max) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            crate::note!(
-                "llmspy: warning: no history this run (traffic is still relayed and shown): {e}"
-            );
-            None
-        }
-    }
+    crate::history::begin(&path, &run, max)
+        .map_err(warn_no_history)
+        .ok()
+}
+
+/// The history once its database is open and this run recorded; a file
+/// that cannot be written is one warning (what reached the sink is lost).
+pub fn opened(starting: crate::history::Starting) -> Option<crate::history::History> {
+    tokio::task::block_in_place(|| starting.wait())
+        .map_err(warn_no_history)
+        .ok()
+}
+
+fn warn_no_history(e: crate::history::HistoryError) {
+    crate::note!("llmspy: warning: no history this run (traffic is still relayed and shown): {e}");
 }
 
 /// The OpenTelemetry exporter, when `--otlp` or the `OTEL_*` variables ask
