@@ -163,6 +163,7 @@ chmod 777 "$DIR"/*-body "$DIR/put"
 PIDS+=($!)
 "$NGINX" -p "$DIR" -c "$DIR/proxy.conf" 2>>"$DIR/nginx.log" &
 PIDS+=($!)
+NGX_PROXY_PID=$!
 
 start_llmspy() { # binary, port, name
     mkdir -p "$DIR/$3-home"
@@ -170,13 +171,16 @@ start_llmspy() { # binary, port, name
         LLMSPY_CA_DIR="$DIR/llmspy-ca" "$1" --listen "127.0.0.1:$2" \
         --no-tui --no-history --upstream-ca "$DIR/ca.pem" >"$DIR/$3.log" 2>&1 &
     PIDS+=($!)
+    STARTED_PID=$!
 }
 start_llmspy "$LLMSPY_BIN" "$SPY_PORT" llmspy
+SPY_PID=$STARTED_PID
 BASELINE=${LLMSPY_BASELINE_BIN:-}
 if [ -n "$BASELINE" ]; then
     # Same CA dir: wait for the first to create the CA, so both share it.
     for _ in $(seq 1 200); do [ -s "$DIR/llmspy-ca/llmspy-ca.pem" ] && break; sleep 0.05; done
     start_llmspy "$BASELINE" "$BASE_PORT" baseline
+    BASE_PID=$STARTED_PID
 fi
 
 MITM=""
@@ -215,16 +219,34 @@ grep -q -- '--output-format' <<<"$OHA_HELP" || OHA_JSON="--json"
 
 # --- runs ------------------------------------------------------------------
 
-load() { # proto, url, ca, [proxy]  -> "rps p50_ms p99_ms ok_share"
-    local proto=$1 url=$2 ca=$3 proxy=${4:-} args=()
+# CPU time (user + system, clock ticks) of a process and its children (the
+# nginx master's workers): a proxy's cost per request, which other load on
+# the machine skews far less than its req/s.
+TICKS_PER_S=$(getconf CLK_TCK)
+cpu_ticks() { # pid
+    local p total=0
+    for p in "$1" $(pgrep -P "$1" || true); do
+        [ -r "/proc/$p/stat" ] || continue
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+    done
+    echo "$total"
+}
+
+load() { # proto, url, ca, [proxy, proxy pid]  -> "rps p50_ms p99_ms ok_share cpu_us_per_req"
+    local proto=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} args=() before=0 out ticks
     [ "$proto" = 2 ] && args+=(--http2)
     [ -n "$proxy" ] && args+=(-x "$proxy")
+    [ -n "$pid" ] && before=$(cpu_ticks "$pid")
     # shellcheck disable=SC2046
-    "$OHA" -c "$CONNS" -z "$DURATION" --no-tui $OHA_JSON $(oha_trust "$ca") "${args[@]}" "$url/" 2>/dev/null |
-        jq -r '[.summary.requestsPerSec,
-                (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
-                ((.statusCodeDistribution["200"] // 0) / ([.statusCodeDistribution[]] | add // 1))]
-               | map(tostring) | join(" ")'
+    out=$("$OHA" -c "$CONNS" -z "$DURATION" --no-tui $OHA_JSON $(oha_trust "$ca") "${args[@]}" "$url/" 2>/dev/null)
+    ticks=0
+    [ -n "$pid" ] && ticks=$(($(cpu_ticks "$pid") - before))
+    jq -r --argjson ticks "$ticks" --argjson hz "$TICKS_PER_S" \
+        '[.summary.requestsPerSec,
+          (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
+          ((.statusCodeDistribution["200"] // 0) / ([.statusCodeDistribution[]] | add // 1)),
+          (if $ticks > 0 then $ticks / $hz * 1e6 / ([.statusCodeDistribution[]] | add // 1) else 0 end)]
+         | map(tostring) | join(" ")' <<<"$out"
 }
 
 transfer() { # up|down, url, ca, [proxy] -> MB/s
@@ -242,7 +264,7 @@ transfer() { # up|down, url, ca, [proxy] -> MB/s
     awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1048576 }'
 }
 
-row() { printf '| %-34s | %10s | %8s | %8s | %6s | %9s | %9s |\n' "$@"; }
+row() { printf '| %-34s | %10s | %8s | %8s | %6s | %9s | %9s | %10s |\n' "$@"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }'; }
 
 say "llmspy: $LLMSPY_BIN ($("$LLMSPY_BIN" --version 2>/dev/null || true)); nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //'); oha: $("$OHA" --version)"
@@ -252,23 +274,23 @@ for round in $(seq 1 "$ROUNDS"); do
         echo
         echo "round $round, HTTP/$proto to the client"
         echo
-        row "path" "req/s" "p50 ms" "p99 ms" "ok" "÷ direct" "÷ nginx"
-        row "---" "---" "---" "---" "---" "---" "---"
-        read -r d_rps d_p50 d_p99 d_ok < <(load "$proto" "$URL_DIRECT" "$DIR/ca.pem")
-        read -r n_rps n_p50 n_p99 n_ok < <(load "$proto" "$URL_NGX" "$DIR/ca.pem")
-        read -r s_rps s_p50 s_p99 s_ok < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT")
+        row "path" "req/s" "p50 ms" "p99 ms" "ok" "÷ direct" "÷ nginx" "CPU µs/req"
+        row "---" "---" "---" "---" "---" "---" "---" "---"
+        read -r d_rps d_p50 d_p99 d_ok _ < <(load "$proto" "$URL_DIRECT" "$DIR/ca.pem")
+        read -r n_rps n_p50 n_p99 n_ok n_cpu < <(load "$proto" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID")
+        read -r s_rps s_p50 s_p99 s_ok s_cpu < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT" "$SPY_PID")
         f() { printf '%.0f' "$1"; }
         g() { printf '%.2f' "$1"; }
         h() { awk -v x="$1" 'BEGIN { printf "%.0f%%", x * 100 }'; }
         row "direct to nginx" "$(f "$d_rps")" "$(g "$d_p50")" "$(g "$d_p99")" "$(h "$d_ok")" "1.00×" ""
-        row "nginx as TLS reverse proxy" "$(f "$n_rps")" "$(g "$n_p50")" "$(g "$n_p99")" "$(h "$n_ok")" "$(ratio "$n_rps" "$d_rps")" "1.00×"
-        row "llmspy --no-tui (capture on)" "$(f "$s_rps")" "$(g "$s_p50")" "$(g "$s_p99")" "$(h "$s_ok")" "$(ratio "$s_rps" "$d_rps")" "$(ratio "$s_rps" "$n_rps")"
+        row "nginx as TLS reverse proxy" "$(f "$n_rps")" "$(g "$n_p50")" "$(g "$n_p99")" "$(h "$n_ok")" "$(ratio "$n_rps" "$d_rps")" "1.00×" "$(f "$n_cpu")"
+        row "llmspy --no-tui (capture on)" "$(f "$s_rps")" "$(g "$s_p50")" "$(g "$s_p99")" "$(h "$s_ok")" "$(ratio "$s_rps" "$d_rps")" "$(ratio "$s_rps" "$n_rps")" "$(f "$s_cpu")"
         if [ -n "$BASELINE" ]; then
-            read -r b_rps b_p50 b_p99 b_ok < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT")
-            row "llmspy baseline build" "$(f "$b_rps")" "$(g "$b_p50")" "$(g "$b_p99")" "$(h "$b_ok")" "$(ratio "$b_rps" "$d_rps")" "$(ratio "$b_rps" "$n_rps")"
+            read -r b_rps b_p50 b_p99 b_ok b_cpu < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT" "$BASE_PID")
+            row "llmspy baseline build" "$(f "$b_rps")" "$(g "$b_p50")" "$(g "$b_p99")" "$(h "$b_ok")" "$(ratio "$b_rps" "$d_rps")" "$(ratio "$b_rps" "$n_rps")" "$(f "$b_cpu")"
         fi
         if [ -n "$MITM" ]; then
-            read -r m_rps m_p50 m_p99 m_ok < <(load "$proto" "$URL_DIRECT" "$MITM_CA" "http://127.0.0.1:$MITM_PORT")
+            read -r m_rps m_p50 m_p99 m_ok _ < <(load "$proto" "$URL_DIRECT" "$MITM_CA" "http://127.0.0.1:$MITM_PORT")
             row "mitmdump" "$(f "$m_rps")" "$(g "$m_p50")" "$(g "$m_p99")" "$(h "$m_ok")" "$(ratio "$m_rps" "$d_rps")" "$(ratio "$m_rps" "$n_rps")"
         fi
         echo

@@ -116,6 +116,10 @@ pub struct ProxyArgs {
     /// DANGEROUS: accept any upstream certificate.
     #[arg(long)]
     pub insecure_upstream: bool,
+    /// Threads that relay traffic, each serving the connections it is given
+    /// from start to end [default: one per core].
+    #[arg(long, env = "LLMSPY_WORKERS", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Option<u16>,
     /// Settings file: JSON or MockServer-style properties
     /// (default: config.json in the user config directory, if present).
     #[arg(long, env = "LLMSPY_CONFIG", value_name = "FILE")]

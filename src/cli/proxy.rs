@@ -20,7 +20,7 @@ use anyhow::Context;
 use super::args::{CommonArgs, ProxyArgs};
 use super::env::{agent_vars, connectable, export_lines, prepare_ca};
 use crate::capture::{self, CaptureMsg, Recorder, StoreEvent, StoreReader};
-use crate::engine::{ApiHandler, Engine, EngineConfig, RelaySettings, UpstreamTrust};
+use crate::engine::{ApiHandler, Engine, EngineConfig, RelaySettings, UpstreamTrust, Workers};
 use banner::print_banner;
 use settings::install_pricing_override;
 pub use settings::{Resolved, resolve};
@@ -34,7 +34,10 @@ pub fn run(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
     raise_fd_limit();
     log_engine_panics();
     let ca = Arc::new(prepare_ca(&super::ca_dir(common)?)?);
+    // The relay runs on workers of its own (one runtime per thread); this
+    // runtime runs what is shared: accepting, capture, the UI's feed.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .thread_name(crate::ENGINE_THREAD_NAME)
         .build()
@@ -160,9 +163,19 @@ async fn start_engine(
         responder: Some(Arc::new(mock.clone())),
         proxy_auth: proxy_credentials(args)?,
         routes: crate::engine::Routes::parse(&args.routes)?,
+        workers: Some(start_workers(args)?),
     })
     .await?;
     Ok(engine)
+}
+
+/// `--workers` relay workers, one per core by default.
+fn start_workers(args: &ProxyArgs) -> anyhow::Result<Arc<Workers>> {
+    let n = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        usize::from,
+    );
+    Workers::start(n, crate::ENGINE_THREAD_NAME).context("starting the relay workers")
 }
 
 /// The terminal UI, on this (main) thread until the user quits; the engine

@@ -32,12 +32,34 @@ pub async fn accept_loop(
                 Ok((stream, peer)) => {
                     backoff.reset();
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(connection(shared.clone(), stream, peer));
+                    hand_over(&shared, stream, peer);
                 }
                 Err(e) => backoff.failed(&e, &shared.conns).await,
             },
         }
     }
+}
+
+/// Serve a new connection on the next relay worker, or on this runtime
+/// when there are none.
+fn hand_over(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+    let Some(workers) = &shared.workers else {
+        tokio::spawn(connection(shared.clone(), stream, peer));
+        return;
+    };
+    // A socket is registered with one runtime's reactor: leave this one's
+    // and join the worker's.
+    let stream = match stream.into_std() {
+        Ok(s) => s,
+        Err(e) => return tracing::warn!("{peer}: cannot hand the connection to a worker: {e}"),
+    };
+    let shared = shared.clone();
+    workers.next().spawn(async move {
+        match TcpStream::from_std(stream) {
+            Ok(stream) => connection(shared, stream, peer).await,
+            Err(e) => tracing::warn!("{peer}: a worker cannot take the connection: {e}"),
+        }
+    });
 }
 
 async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {

@@ -27,6 +27,7 @@ mod timed_connect;
 mod tunnel;
 mod unwind;
 pub mod upstream;
+pub mod workers;
 mod ws_tap;
 
 use std::future::Future;
@@ -39,6 +40,7 @@ use hyper::body::Incoming;
 
 use crate::ca::CertificateAuthority;
 use crate::capture::Recorder;
+pub use workers::Workers;
 
 pub use crate::respond::{Decision, ForwardOverride, MockChunk, MockResponse, Responder};
 pub use relay::{empty, error_response, full};
@@ -125,6 +127,9 @@ pub struct EngineConfig {
     pub proxy_auth: Option<ProxyCredentials>,
     /// `--route NAME=URL`: named upstreams for base-URL mode.
     pub routes: Routes,
+    /// Relay workers to serve client connections on; none: the runtime
+    /// that starts the engine serves them.
+    pub workers: Option<Arc<Workers>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,11 +147,11 @@ pub enum EngineError {
 /// State shared by every connection.
 pub(crate) struct Shared {
     pub recorder: Recorder,
-    /// Offers HTTP/2 and HTTP/1.1: for clients that spoke HTTP/2.
-    pub client: upstream::UpstreamClient,
-    /// HTTP/1.1 only: for clients that spoke HTTP/1.x, and upgrades
-    /// (WebSocket), which cannot ride HTTP/2.
-    pub http1_client: upstream::UpstreamClient,
+    /// The upstream pools: one pair per thread that serves connections
+    /// (index 0 for the starting runtime, then one per relay worker), so a
+    /// pooled connection is driven by the thread whose requests use it.
+    pub upstreams: Vec<upstream::Pools>,
+    pub workers: Option<Arc<Workers>>,
     pub ca: Arc<CertificateAuthority>,
     pub settings: RelaySettings,
     pub api: ApiHandler,
@@ -160,6 +165,15 @@ pub(crate) struct Shared {
     pub clients: Arc<clients::ClientNames>,
 }
 
+impl Shared {
+    /// The upstream clients of the thread this runs on.
+    fn upstream_pools(&self) -> &upstream::Pools {
+        self.upstreams
+            .get(workers::current())
+            .unwrap_or(&self.upstreams[0])
+    }
+}
+
 /// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
 pub struct Engine {
     local_addr: SocketAddr,
@@ -170,9 +184,10 @@ pub struct Engine {
 impl Engine {
     /// Bind and start serving on the current runtime.
     pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
-        let client = upstream::client(&config.trust, config.settings.upstream_connect_timeout)?;
-        let http1_client =
-            upstream::http1_client(&config.trust, config.settings.upstream_connect_timeout)?;
+        let threads = 1 + config.workers.as_ref().map_or(0, |w| w.len());
+        let upstreams = (0..threads)
+            .map(|_| upstream::Pools::new(&config.trust, config.settings.upstream_connect_timeout))
+            .collect::<Result<Vec<_>, _>>()?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| EngineError::Bind {
@@ -189,8 +204,8 @@ impl Engine {
             .unwrap_or_else(fdlimit::client_connection_budget);
         let shared = Arc::new(Shared {
             recorder: config.recorder,
-            client,
-            http1_client,
+            upstreams,
+            workers: config.workers,
             ca: config.ca,
             settings: config.settings,
             api: config.api,

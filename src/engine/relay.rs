@@ -180,11 +180,8 @@ async fn send(
     http1: bool,
 ) -> Result<Response<Incoming>, (StatusCode, Failure)> {
     let limit = shared.settings.upstream_response_timeout;
-    let client = if http1 {
-        &shared.http1_client
-    } else {
-        &shared.client
-    };
+    let pools = shared.upstream_pools();
+    let client = if http1 { &pools.http1 } else { &pools.any };
     let sending = client.request(req);
     match deadline::response_head(sending, sent, limit).await {
         Ok(Ok(resp)) => Ok(resp),

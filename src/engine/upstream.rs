@@ -92,6 +92,27 @@ pub fn system_roots_pem() -> String {
     crate::ca::to_pem(system_certs())
 }
 
+/// A thread's upstream clients.
+pub struct Pools {
+    /// Offers HTTP/2 and HTTP/1.1: for clients that spoke HTTP/2.
+    pub any: UpstreamClient,
+    /// HTTP/1.1 only: for clients that spoke HTTP/1.x, and upgrades
+    /// (WebSocket), which cannot ride HTTP/2.
+    pub http1: UpstreamClient,
+}
+
+impl Pools {
+    pub fn new(
+        trust: &UpstreamTrust,
+        connect_timeout: Option<Duration>,
+    ) -> Result<Pools, UpstreamError> {
+        Ok(Pools {
+            any: client(trust, connect_timeout)?,
+            http1: http1_client(trust, connect_timeout)?,
+        })
+    }
+}
+
 /// Build the shared, pooled client; `connect_timeout` bounds TCP connect
 /// and TLS handshake together.
 pub fn client(

@@ -153,6 +153,64 @@ async fn curl_http1_and_http2_through_connect() {
     assert_eq!(answered, ["HTTP/1.1", "HTTP/2"]);
 }
 
+/// With relay workers (as the binary runs), each serves the connections
+/// handed to it with upstream connections of its own: every kind of
+/// request is relayed and captured, and sequential requests arriving on
+/// fresh connections, which go round the two workers, reuse exactly one
+/// upstream connection per worker.
+#[tokio::test]
+async fn relay_workers_serve_connections_with_pools_of_their_own() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        workers: Some(2),
+        ..Options::default()
+    })
+    .await;
+    for i in 0..6 {
+        // A client per request: a fresh connection to llmspy each time.
+        let client = reqwest(&proxy.url(), &proxy.ca_file);
+        let body = format!("request {i}");
+        let text = client
+            .post(up.https("/echo"))
+            .body(body.clone())
+            .send()
+            .await
+            .expect("send")
+            .text()
+            .await
+            .expect("text");
+        assert_eq!(text, body);
+    }
+    assert_eq!(
+        up.tls_connections.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "one pooled upstream connection per worker"
+    );
+    let out = curl(
+        &proxy.url(),
+        &proxy.ca_file,
+        &up.https("/echo"),
+        &["--http2", "-d", "h2"],
+    )
+    .await;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "h2");
+    let plain = reqwest(&proxy.url(), &proxy.ca_file)
+        .post(up.http("/echo"))
+        .body("plain")
+        .send()
+        .await
+        .expect("plain")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(plain, "plain");
+    let done = proxy.finished(8).await;
+    assert!(done.iter().all(|e| e.state == State::Complete), "{done:?}");
+    let versions: Vec<_> = done.iter().map(|e| e.request.version.as_str()).collect();
+    assert_eq!(versions[6], "HTTP/2");
+}
+
 #[tokio::test]
 async fn plain_http_absolute_form() {
     let up = Upstream::start().await;

@@ -47,6 +47,8 @@ pub struct Options {
     pub exporter: Option<Arc<llmspy::otel::ExporterStatus>>,
     /// `--route NAME=URL`.
     pub routes: llmspy::engine::Routes,
+    /// `--workers N`: relay workers of their own (none: the test's runtime).
+    pub workers: Option<usize>,
 }
 
 impl TestProxy {
@@ -107,6 +109,9 @@ impl TestProxy {
             responder,
             proxy_auth: opts.proxy_auth,
             routes: opts.routes,
+            workers: opts
+                .workers
+                .map(|n| llmspy::engine::Workers::start(n, "test-relay").expect("workers")),
         })
         .await
         .expect("engine starts");

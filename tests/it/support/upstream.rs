@@ -51,6 +51,8 @@ pub struct Upstream {
     /// The upstream's own CA (PEM file), for `--upstream-ca`.
     pub ca_file: PathBuf,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// TLS connections accepted so far.
+    pub tls_connections: Arc<std::sync::atomic::AtomicUsize>,
     /// Opened by the test to let `/sse/gated` send its second event.
     pub gate: Arc<Notify>,
     /// Notified when a `/hang` request is abandoned by its client.
@@ -91,11 +93,13 @@ impl Upstream {
         let plain_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
+        let tls_connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let up = Upstream {
             tls_addr: tls_listener.local_addr().expect("addr"),
             plain_addr: plain_listener.local_addr().expect("addr"),
             ca_file,
             seen: state.seen.clone(),
+            tls_connections: tls_connections.clone(),
             gate: state.gate.clone(),
             cancelled: state.cancelled.clone(),
             _dir: dir,
@@ -104,6 +108,7 @@ impl Upstream {
         let st = state.clone();
         tokio::spawn(async move {
             while let Ok((tcp, _)) = tls_listener.accept().await {
+                tls_connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 // As real API servers do: small writes (an SSE event, a TLS
                 // handshake flight) go out at once, not after a delayed ACK.
                 let _ = tcp.set_nodelay(true);
