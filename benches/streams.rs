@@ -183,6 +183,19 @@ fn line(name: &str, f: &Figures, n: usize) {
     );
 }
 
+/// Relay workers as the binary starts them (one per core);
+/// `LLMSPY_WORKERS=0` serves on the bench's own runtime instead.
+fn relay_workers() -> Option<usize> {
+    match std::env::var("LLMSPY_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => std::thread::available_parallelism().ok().map(usize::from),
+    }
+}
+
 async fn run(n: usize) {
     let up = Upstream::start().await;
     let proxy = TestProxy::with(Options {
@@ -192,6 +205,7 @@ async fn run(n: usize) {
             ..Limits::default()
         },
         upstream_ca: vec![up.ca_file.clone()],
+        workers: relay_workers(),
         ..Options::default()
     })
     .await;

@@ -14,6 +14,7 @@
 # Environment: DURATION (8s), CONNS (16), ROUNDS (1), PROTOS ("1.1 2"),
 # NGINX_WORKERS (2), LLMSPY_BIN (else a release build of this checkout),
 # LLMSPY_BASELINE_BIN (a second llmspy build, e.g. main's, measured alongside),
+# HISTORY (1: also run llmspy with its SQLite history on, and print on ÷ off),
 # TRANSFER_MB (100; 0 skips the download/upload runs), PORT_BASE (18440).
 # It is a benchmark, not a test: it never fails on a figure.
 set -euo pipefail
@@ -30,6 +31,8 @@ NGX_PORT=$((PORT_BASE + 1))
 SPY_PORT=$((PORT_BASE + 2))
 MITM_PORT=$((PORT_BASE + 3))
 BASE_PORT=$((PORT_BASE + 4))
+HIST_PORT=$((PORT_BASE + 5))
+HISTORY=${HISTORY:-0}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 TOOLS=${TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/llmspy-bench}
 
@@ -165,11 +168,11 @@ PIDS+=($!)
 PIDS+=($!)
 NGX_PROXY_PID=$!
 
-start_llmspy() { # binary, port, name
+start_llmspy() { # binary, port, name, [history flag]
     mkdir -p "$DIR/$3-home"
     HOME="$DIR/$3-home" XDG_CONFIG_HOME="$DIR/$3-home" XDG_DATA_HOME="$DIR/$3-home" \
         LLMSPY_CA_DIR="$DIR/llmspy-ca" "$1" --listen "127.0.0.1:$2" \
-        --no-tui --no-history --upstream-ca "$DIR/ca.pem" >"$DIR/$3.log" 2>&1 &
+        --no-tui "${4:---no-history}" --upstream-ca "$DIR/ca.pem" >"$DIR/$3.log" 2>&1 &
     PIDS+=($!)
     STARTED_PID=$!
 }
@@ -181,6 +184,11 @@ if [ -n "$BASELINE" ]; then
     for _ in $(seq 1 200); do [ -s "$DIR/llmspy-ca/llmspy-ca.pem" ] && break; sleep 0.05; done
     start_llmspy "$BASELINE" "$BASE_PORT" baseline
     BASE_PID=$STARTED_PID
+fi
+if [ "$HISTORY" = 1 ]; then
+    for _ in $(seq 1 200); do [ -s "$DIR/llmspy-ca/llmspy-ca.pem" ] && break; sleep 0.05; done
+    start_llmspy "$LLMSPY_BIN" "$HIST_PORT" history --history="$DIR/history.sqlite"
+    HIST_PID=$STARTED_PID
 fi
 
 MITM=""
@@ -200,6 +208,7 @@ wait_port() { # port
 }
 for p in "$UP_PORT" "$NGX_PORT" "$SPY_PORT"; do wait_port "$p"; done
 [ -n "$BASELINE" ] && wait_port "$BASE_PORT"
+[ "$HISTORY" = 1 ] && wait_port "$HIST_PORT"
 [ -n "$MITM" ] && wait_port "$MITM_PORT"
 for _ in $(seq 1 100); do [ -s "$DIR/mitm/mitmproxy-ca-cert.pem" ] || [ -z "$MITM" ] && break; sleep 0.05; done
 
@@ -268,6 +277,7 @@ row() { printf '| %-34s | %10s | %8s | %8s | %6s | %9s | %9s | %10s |\n' "$@"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }'; }
 
 say "llmspy: $LLMSPY_BIN ($("$LLMSPY_BIN" --version 2>/dev/null || true)); nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //'); oha: $("$OHA" --version)"
+HIST_LINES=()
 say "loopback, $(nproc) cores, 26-byte body, oha -c $CONNS -z $DURATION, keep-alive"
 for round in $(seq 1 "$ROUNDS"); do
     for proto in $PROTOS; do
@@ -285,6 +295,11 @@ for round in $(seq 1 "$ROUNDS"); do
         row "direct to nginx" "$(f "$d_rps")" "$(g "$d_p50")" "$(g "$d_p99")" "$(h "$d_ok")" "1.00×" ""
         row "nginx as TLS reverse proxy" "$(f "$n_rps")" "$(g "$n_p50")" "$(g "$n_p99")" "$(h "$n_ok")" "$(ratio "$n_rps" "$d_rps")" "1.00×" "$(f "$n_cpu")"
         row "llmspy --no-tui (capture on)" "$(f "$s_rps")" "$(g "$s_p50")" "$(g "$s_p99")" "$(h "$s_ok")" "$(ratio "$s_rps" "$d_rps")" "$(ratio "$s_rps" "$n_rps")" "$(f "$s_cpu")"
+        if [ "$HISTORY" = 1 ]; then
+            read -r y_rps y_p50 y_p99 y_ok y_cpu < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$HIST_PORT" "$HIST_PID")
+            row "llmspy with history" "$(f "$y_rps")" "$(g "$y_p50")" "$(g "$y_p99")" "$(h "$y_ok")" "$(ratio "$y_rps" "$d_rps")" "$(ratio "$y_rps" "$n_rps")" "$(f "$y_cpu")"
+            HIST_LINES+=("HTTP/$proto round $round: history on ÷ off $(ratio "$y_rps" "$s_rps") req/s, CPU $(f "$y_cpu") vs $(f "$s_cpu") µs/req")
+        fi
         if [ -n "$BASELINE" ]; then
             read -r b_rps b_p50 b_p99 b_ok b_cpu < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT" "$BASE_PID")
             row "llmspy baseline build" "$(f "$b_rps")" "$(g "$b_p50")" "$(g "$b_p99")" "$(h "$b_ok")" "$(ratio "$b_rps" "$d_rps")" "$(ratio "$b_rps" "$n_rps")" "$(f "$b_cpu")"
@@ -297,6 +312,11 @@ for round in $(seq 1 "$ROUNDS"); do
         echo "p99 added by llmspy: $(awk -v a="$s_p99" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }') (nginx proxy: $(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }'))"
     done
 done
+
+if [ "$HISTORY" = 1 ]; then
+    echo
+    printf '%s\n' "${HIST_LINES[@]}"
+fi
 
 if [ "$TRANSFER_MB" -gt 0 ]; then
     echo

@@ -185,9 +185,10 @@ impl Engine {
     /// Bind and start serving on the current runtime.
     pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         let threads = 1 + config.workers.as_ref().map_or(0, |w| w.len());
+        let tls = upstream::tls_config(&config.trust)?;
         let upstreams = (0..threads)
-            .map(|_| upstream::Pools::new(&config.trust, config.settings.upstream_connect_timeout))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|_| upstream::Pools::new(&tls, config.settings.upstream_connect_timeout))
+            .collect();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| EngineError::Bind {

@@ -96,53 +96,32 @@ pub fn system_roots_pem() -> String {
 pub struct Pools {
     /// Offers HTTP/2 and HTTP/1.1: for clients that spoke HTTP/2.
     pub any: UpstreamClient,
-    /// HTTP/1.1 only: for clients that spoke HTTP/1.x, and upgrades
-    /// (WebSocket), which cannot ride HTTP/2.
+    /// HTTP/1.1 only: for clients that spoke HTTP/1.x, and upgrades.
     pub http1: UpstreamClient,
 }
 
 impl Pools {
-    pub fn new(
-        trust: &UpstreamTrust,
-        connect_timeout: Option<Duration>,
-    ) -> Result<Pools, UpstreamError> {
-        Ok(Pools {
-            any: client(trust, connect_timeout)?,
-            http1: http1_client(trust, connect_timeout)?,
-        })
+    /// Pools for one thread; `tls` is built once ([`tls_config`]) and
+    /// shared, so the roots are parsed once however many threads relay.
+    pub fn new(tls: &rustls::ClientConfig, connect_timeout: Option<Duration>) -> Pools {
+        Pools {
+            any: build(tls.clone(), connect_timeout, true),
+            // HTTP/1.1 only: a pooled connection per request in flight, as
+            // the client asked for, and protocol upgrades (WebSocket),
+            // since over HTTP/2 the `Upgrade` header means nothing.
+            http1: build(tls.clone(), connect_timeout, false),
+        }
     }
 }
 
-/// Build the shared, pooled client; `connect_timeout` bounds TCP connect
-/// and TLS handshake together.
-pub fn client(
-    trust: &UpstreamTrust,
-    connect_timeout: Option<Duration>,
-) -> Result<UpstreamClient, UpstreamError> {
-    build(trust, connect_timeout, true)
-}
-
-/// A client that offers only HTTP/1.1: for clients that spoke HTTP/1.x (a
-/// pooled connection per request in flight, as they had asked for), and
-/// for protocol upgrades (WebSocket), since over HTTP/2 the `Upgrade`
-/// header means nothing.
-pub fn http1_client(
-    trust: &UpstreamTrust,
-    connect_timeout: Option<Duration>,
-) -> Result<UpstreamClient, UpstreamError> {
-    build(trust, connect_timeout, false)
-}
-
-fn build(
-    trust: &UpstreamTrust,
-    connect_timeout: Option<Duration>,
-    http2: bool,
-) -> Result<UpstreamClient, UpstreamError> {
+/// The TLS settings every upstream connection uses: the system roots plus
+/// `--upstream-ca` files, or no verification with `--insecure-upstream`.
+pub fn tls_config(trust: &UpstreamTrust) -> Result<rustls::ClientConfig, UpstreamError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(UpstreamError::Tls)?;
-    let config = if trust.insecure {
+    Ok(if trust.insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
@@ -150,7 +129,16 @@ fn build(
     } else {
         let (roots, _) = root_store(trust)?;
         builder.with_root_certificates(roots).with_no_client_auth()
-    };
+    })
+}
+
+/// A pooled client; `connect_timeout` bounds TCP connect and TLS handshake
+/// together.
+fn build(
+    config: rustls::ClientConfig,
+    connect_timeout: Option<Duration>,
+    http2: bool,
+) -> UpstreamClient {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -163,10 +151,10 @@ fn build(
         https.enable_http1().wrap_connector(http)
     };
     let https = super::timed_connect::TimedConnector::new(https, connect_timeout);
-    Ok(Client::builder(TokioExecutor::new())
+    Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .http2_adaptive_window(true)
-        .build(https))
+        .build(https)
 }
 
 /// `--insecure-upstream`: accepts every certificate, still checks signatures
