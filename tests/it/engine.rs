@@ -171,16 +171,7 @@ async fn relay_workers_serve_connections_with_pools_of_their_own() {
         // A client per request: a fresh connection to llmspy each time.
         let client = reqwest(&proxy.url(), &proxy.ca_file);
         let body = format!("request {i}");
-        let text = client
-            .post(up.https("/echo"))
-            .body(body.clone())
-            .send()
-            .await
-            .expect("send")
-            .text()
-            .await
-            .expect("text");
-        assert_eq!(text, body);
+        assert_eq!(post_text(&client, &up.https("/echo"), &body).await, body);
     }
     assert_eq!(
         up.tls_connections.load(std::sync::atomic::Ordering::SeqCst),
@@ -195,20 +186,25 @@ async fn relay_workers_serve_connections_with_pools_of_their_own() {
     )
     .await;
     assert_eq!(String::from_utf8_lossy(&out.stdout), "h2");
-    let plain = reqwest(&proxy.url(), &proxy.ca_file)
-        .post(up.http("/echo"))
-        .body("plain")
-        .send()
-        .await
-        .expect("plain")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(plain, "plain");
+    let plain = reqwest(&proxy.url(), &proxy.ca_file);
+    assert_eq!(post_text(&plain, &up.http("/echo"), "plain").await, "plain");
     let done = proxy.finished(8).await;
     assert!(done.iter().all(|e| e.state == State::Complete), "{done:?}");
     let versions: Vec<_> = done.iter().map(|e| e.request.version.as_str()).collect();
     assert_eq!(versions[6], "HTTP/2");
+}
+
+/// POST `body` and return the answer's text.
+async fn post_text(client: &::reqwest::Client, url: &str, body: &str) -> String {
+    client
+        .post(url)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text")
 }
 
 #[tokio::test]
@@ -216,16 +212,10 @@ async fn plain_http_absolute_form() {
     let up = Upstream::start().await;
     let mut proxy = TestProxy::start(&up.ca_file).await;
     let client = reqwest(&proxy.url(), &proxy.ca_file);
-    let text = client
-        .post(up.http("/echo"))
-        .body("plain")
-        .send()
-        .await
-        .expect("req")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(text, "plain");
+    assert_eq!(
+        post_text(&client, &up.http("/echo"), "plain").await,
+        "plain"
+    );
     let ex = proxy.only().await;
     assert_eq!(ex.via, Via::HttpProxy);
     assert_eq!(ex.request.scheme, "http");
