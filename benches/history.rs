@@ -9,7 +9,8 @@
 //! - listing runs and exporting one run from a database of 100,000
 //!   exchanges;
 //! - the peak RSS of the real binary while 400 exchanges of 256 KiB pass
-//!   through it with `--max-exchanges 50` (`peak-rss`).
+//!   through it with `--max-exchanges 50` (`peak-rss`;
+//!   `RSS_NO_HISTORY=1` runs it with `--no-history`, for comparison).
 //!
 //! `cargo bench --bench history -- relay writer` runs only the parts named.
 
@@ -314,8 +315,11 @@ fn peak_rss(dir: &std::path::Path) {
         ])
         .arg("--ca-dir")
         .arg(dir.join("ca"))
-        .arg("--history")
-        .arg(dir.join("rss.sqlite"))
+        // The history's share of the peak: the same run without it.
+        .args(match std::env::var_os("RSS_NO_HISTORY") {
+            Some(_) => vec!["--no-history".into()],
+            None => vec!["--history".into(), dir.join("rss.sqlite").into_os_string()],
+        })
         .arg("--upstream-ca")
         .arg(&up.ca_file)
         .stdout(std::process::Stdio::null())

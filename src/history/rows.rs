@@ -13,8 +13,9 @@ use crate::capture::Record;
 /// CPU the relay does not get.
 const ZSTD_LEVEL: i32 = 1;
 /// A block holds at most this much JSON (a bigger document gets a block of
-/// its own): reading one exchange back decompresses its whole block.
-const BLOCK_MAX: usize = 4 * 1024 * 1024;
+/// its own): reading one exchange back decompresses its whole block, and
+/// the writer holds a block and its compressed copy while packing.
+const BLOCK_MAX: usize = 1024 * 1024;
 
 /// One exchange as stored: its summary, and its masked native JSON.
 pub(super) struct Row {
