@@ -142,6 +142,7 @@ async fn relay_on_and_off(dir: &std::path::Path) {
     let up = Upstream::start().await;
     let off = TestProxy::with(Options {
         upstream_ca: vec![up.ca_file.clone()],
+        workers: proxy::workers_as_the_binary(),
         ..Options::default()
     })
     .await;
@@ -153,6 +154,7 @@ async fn relay_on_and_off(dir: &std::path::Path) {
     let on = TestProxy::with(Options {
         upstream_ca: vec![up.ca_file.clone()],
         sinks: vec![h.sink.clone()],
+        workers: proxy::workers_as_the_binary(),
         ..Options::default()
     })
     .await;
@@ -163,6 +165,7 @@ async fn relay_on_and_off(dir: &std::path::Path) {
     let null = TestProxy::with(Options {
         upstream_ca: vec![up.ca_file.clone()],
         sinks: vec![null_sink],
+        workers: proxy::workers_as_the_binary(),
         ..Options::default()
     })
     .await;

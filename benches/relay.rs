@@ -97,6 +97,7 @@ async fn run() {
     let proxy = TestProxy::with(Options {
         limits,
         upstream_ca: vec![up.ca_file.clone()],
+        workers: proxy::workers_as_the_binary(),
         ..Options::default()
     })
     .await;

@@ -183,19 +183,6 @@ fn line(name: &str, f: &Figures, n: usize) {
     );
 }
 
-/// Relay workers as the binary starts them (one per core);
-/// `LLMSPY_WORKERS=0` serves on the bench's own runtime instead.
-fn relay_workers() -> Option<usize> {
-    match std::env::var("LLMSPY_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        Some(0) => None,
-        Some(n) => Some(n),
-        None => std::thread::available_parallelism().ok().map(usize::from),
-    }
-}
-
 async fn run(n: usize) {
     let up = Upstream::start().await;
     let proxy = TestProxy::with(Options {
@@ -205,7 +192,7 @@ async fn run(n: usize) {
             ..Limits::default()
         },
         upstream_ca: vec![up.ca_file.clone()],
-        workers: relay_workers(),
+        workers: proxy::workers_as_the_binary(),
         ..Options::default()
     })
     .await;

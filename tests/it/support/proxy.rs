@@ -51,6 +51,17 @@ pub struct Options {
     pub workers: Option<usize>,
 }
 
+/// Relay workers as the binary starts them (one per core), for benches
+/// that measure the relay as users run it; `LLMSPY_WORKERS=0` serves on
+/// the caller's runtime instead.
+pub fn workers_as_the_binary() -> Option<usize> {
+    match std::env::var("LLMSPY_WORKERS").ok().and_then(|v| v.parse().ok()) {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => std::thread::available_parallelism().ok().map(usize::from),
+    }
+}
+
 impl TestProxy {
     pub async fn start(upstream_ca: &std::path::Path) -> TestProxy {
         Self::with(Options {
