@@ -55,7 +55,10 @@ pub struct Options {
 /// that measure the relay as users run it; `LLMSPY_WORKERS=0` serves on
 /// the caller's runtime instead.
 pub fn workers_as_the_binary() -> Option<usize> {
-    match std::env::var("LLMSPY_WORKERS").ok().and_then(|v| v.parse().ok()) {
+    match std::env::var("LLMSPY_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         Some(0) => None,
         Some(n) => Some(n),
         None => std::thread::available_parallelism().ok().map(usize::from),
