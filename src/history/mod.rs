@@ -10,6 +10,7 @@
 //! reader ([`reader`]) lists runs, sums usage, and loads exchanges back for
 //! export and `llmspy open`.
 
+mod feeder;
 mod open;
 pub mod reader;
 mod rows;

@@ -6,11 +6,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::HistoryError;
+use super::feeder::{BACKLOG_MAX_BYTES, Feeder};
 use super::status::HistoryStatus;
 use super::writer::open_run;
 use crate::capture::Sink;
@@ -26,8 +28,26 @@ pub struct RunInfo {
 pub struct History {
     pub sink: Sink,
     pub status: Arc<HistoryStatus>,
+    feed: Feed,
     end: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// The feeder's thread and the flag that stops it.
+struct Feed {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Feed {
+    /// Stop the feeder once it has passed on what it holds; the writer's
+    /// channel closes with it.
+    fn finish(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl History {
@@ -48,6 +68,9 @@ impl History {
 
     /// Write what is left, mark the run ended, and stop (bounded).
     pub fn finish(mut self) {
+        // The feeder first: what it holds must reach the writer before
+        // the writer's last batch.
+        self.feed.finish();
         if let Some(end) = self.end.take() {
             let _ = end.send(());
         }
@@ -62,27 +85,31 @@ impl History {
 pub struct Starting {
     pub sink: Sink,
     pub status: Arc<HistoryStatus>,
+    feed: Feed,
     opened: std::sync::mpsc::Receiver<Result<oneshot::Sender<()>, HistoryError>>,
     thread: JoinHandle<()>,
 }
 
 impl Starting {
     /// Wait until the database is open and the run recorded (or failed).
-    pub fn wait(self) -> Result<History, HistoryError> {
+    pub fn wait(mut self) -> Result<History, HistoryError> {
         let opened = self.opened.recv();
         match opened {
             Ok(Ok(end)) => Ok(History {
                 sink: self.sink,
                 status: self.status,
+                feed: self.feed,
                 end: Some(end),
                 thread: Some(self.thread),
             }),
             Ok(Err(e)) => {
                 let _ = self.thread.join();
+                self.feed.finish();
                 Err(e)
             }
             Err(_) => {
                 let _ = self.thread.join();
+                self.feed.finish();
                 Err(HistoryError::Thread(std::io::Error::other(
                     "the history writer stopped while opening the database",
                 )))
@@ -95,7 +122,19 @@ impl Starting {
 /// recorded on the writer's thread ([`Starting::wait`] for the outcome).
 pub fn begin(path: &Path, run: &RunInfo, max_bytes: u64) -> Result<Starting, HistoryError> {
     let status = Arc::new(HistoryStatus::new(path.to_path_buf()));
-    let (sink, rx) = mpsc::unbounded_channel();
+    let (sink, input) = mpsc::unbounded_channel();
+    let (to_writer, rx) = mpsc::unbounded_channel();
+    let feeder = Feeder::new(input, to_writer, status.clone(), BACKLOG_MAX_BYTES);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
+    let feed_thread = std::thread::Builder::new()
+        .name("llmspy-history-feed".into())
+        .spawn(move || feeder.run(&stopping))
+        .map_err(HistoryError::Thread)?;
+    let feed = Feed {
+        stop,
+        thread: Some(feed_thread),
+    };
     let (opened_tx, opened) = std::sync::mpsc::channel();
     let (path, run, shared) = (path.to_path_buf(), run.clone(), status.clone());
     let thread = std::thread::Builder::new()
@@ -123,6 +162,7 @@ pub fn begin(path: &Path, run: &RunInfo, max_bytes: u64) -> Result<Starting, His
     Ok(Starting {
         sink,
         status,
+        feed,
         opened,
         thread,
     })

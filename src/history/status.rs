@@ -16,6 +16,8 @@ pub struct HistoryStatus {
     pending: AtomicU64,
     dropped: AtomicU64,
     pruned_runs: AtomicU64,
+    /// Bytes of exchanges passed to the writer and not yet taken by it.
+    backlog_bytes: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -67,6 +69,26 @@ impl HistoryStatus {
 
     pub(super) fn note_dropped(&self, n: usize) {
         self.dropped.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Count `size` bytes as waiting for the writer, unless that would
+    /// pass `max` (a lone exchange bigger than `max` still goes when
+    /// nothing else waits).
+    pub(super) fn reserve_backlog(&self, size: u64, max: u64) -> bool {
+        self.backlog_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |waiting| {
+                (waiting == 0 || waiting + size <= max).then_some(waiting + size)
+            })
+            .is_ok()
+    }
+
+    /// The writer took `size` bytes of exchanges.
+    pub(super) fn release_backlog(&self, size: u64) {
+        let _ = self
+            .backlog_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |waiting| {
+                Some(waiting.saturating_sub(size))
+            });
     }
 
     pub(super) fn note_pruned(&self) {

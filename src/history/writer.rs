@@ -165,6 +165,8 @@ impl Writer {
     }
 
     fn queue(&mut self, record: &Record) {
+        self.status
+            .release_backlog(record.exchange.captured_bytes() as u64);
         let row = Row::of(record);
         self.pending_bytes += row.doc_len();
         self.pending.push_back(row);
