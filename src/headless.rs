@@ -13,44 +13,17 @@ use crate::exchange::{Exchange, State};
 pub async fn run(store: StoreReader, mut events: broadcast::Receiver<StoreEvent>, json: bool) {
     let mut out = String::new();
     loop {
-        let first = events.recv().await;
         // Under load many exchanges finish between two wake-ups: print them
         // with one write instead of one system call each.
-        let mut next = Some(first);
-        let mut taken = 0;
-        while let Some(event) = next.take() {
-            match event {
-                Ok(StoreEvent::Finished(id)) => {
-                    let s = store.read();
-                    if let Some(r) = s.get(id) {
-                        out.push_str(&if json { json_line(r) } else { text_line(r) });
-                        out.push('\n');
-                    }
-                }
-                Ok(StoreEvent::Evicted { count }) if !json => {
-                    crate::note!(
-                        "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
-                    );
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(n)) => {
-                    crate::note!("llmspy: log fell behind; {n} events skipped")
-                }
-                Err(RecvError::Closed) => {
-                    print(&mut out);
-                    return;
-                }
+        let mut event = events.recv().await;
+        for _ in 0..BATCH {
+            if !take(event, &store, json, &mut out) {
+                print(&mut out);
+                return;
             }
-            taken += 1;
-            if taken < BATCH {
-                next = match events.try_recv() {
-                    Ok(e) => Some(Ok(e)),
-                    Err(broadcast::error::TryRecvError::Lagged(n)) => {
-                        Some(Err(RecvError::Lagged(n)))
-                    }
-                    Err(broadcast::error::TryRecvError::Closed) => Some(Err(RecvError::Closed)),
-                    Err(broadcast::error::TryRecvError::Empty) => None,
-                };
+            match waiting(&mut events) {
+                Some(next) => event = next,
+                None => break,
             }
         }
         print(&mut out);
@@ -59,6 +32,40 @@ pub async fn run(store: StoreReader, mut events: broadcast::Receiver<StoreEvent>
 
 /// The most lines gathered into one write.
 const BATCH: usize = 256;
+
+/// Add an event's line to `out`; false once the channel is closed.
+fn take(
+    event: Result<StoreEvent, RecvError>,
+    store: &StoreReader,
+    json: bool,
+    out: &mut String,
+) -> bool {
+    match event {
+        Ok(StoreEvent::Finished(id)) => {
+            if let Some(r) = store.read().get(id) {
+                out.push_str(&if json { json_line(r) } else { text_line(r) });
+                out.push('\n');
+            }
+        }
+        Ok(StoreEvent::Evicted { count }) if !json => crate::note!(
+            "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
+        ),
+        Ok(_) => {}
+        Err(RecvError::Lagged(n)) => crate::note!("llmspy: log fell behind; {n} events skipped"),
+        Err(RecvError::Closed) => return false,
+    }
+    true
+}
+
+/// The next event already sent, if any, without waiting.
+fn waiting(events: &mut broadcast::Receiver<StoreEvent>) -> Option<Result<StoreEvent, RecvError>> {
+    match events.try_recv() {
+        Ok(e) => Some(Ok(e)),
+        Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+        Err(broadcast::error::TryRecvError::Closed) => Some(Err(RecvError::Closed)),
+        Err(broadcast::error::TryRecvError::Empty) => None,
+    }
+}
 
 fn print(out: &mut String) {
     if out.is_empty() {
