@@ -307,13 +307,19 @@ pub fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
 /// True when a response with this content type is delivered as a stream of
 /// events whose arrival times matter (SSE or NDJSON).
 pub fn is_event_stream(content_type: Option<&str>) -> bool {
+    const STREAMS: [&str; 5] = [
+        "text/event-stream",
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/json-seq",
+    ];
     let Some(ct) = content_type else { return false };
-    let ct = ct.to_ascii_lowercase();
-    ct.starts_with("text/event-stream")
-        || ct.starts_with("application/x-ndjson")
-        || ct.starts_with("application/ndjson")
-        || ct.starts_with("application/jsonl")
-        || ct.starts_with("application/json-seq")
+    // No lowercased copy: this is asked of every row the UI lists.
+    STREAMS.iter().any(|s| {
+        ct.get(..s.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(s))
+    })
 }
 
 mod bytes_as_base64 {

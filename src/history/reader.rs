@@ -220,7 +220,7 @@ fn decode(rowid: i64, doc: &[u8]) -> Result<Exchange, HistoryError> {
     };
     let unpacked;
     let json = if is_zstd(doc) {
-        unpacked = unpack(doc).map_err(|e| err(format!("cannot decompress: {e}")))?;
+        unpacked = zstd::decode_all(doc).map_err(|e| err(format!("cannot decompress: {e}")))?;
         unpacked.as_slice()
     } else {
         doc

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::exchange::{Exchange, header};
+use crate::exchange::{Exchange, header, is_event_stream};
 
 use super::body::{Format, Input, sse_json};
 use super::model::Kind;
@@ -17,13 +17,9 @@ use super::value::str_at;
 pub(crate) fn plainly_other(ex: &Exchange) -> bool {
     // Cheapest first: each later test reads memory of its own.
     let event_stream = || {
-        ex.response.as_ref().is_some_and(|r| {
-            header(&r.headers, "content-type").is_some_and(|ct| {
-                ct.as_bytes()
-                    .windows(12)
-                    .any(|w| w.eq_ignore_ascii_case(b"event-stream"))
-            })
-        })
+        ex.response
+            .as_ref()
+            .is_some_and(|r| is_event_stream(header(&r.headers, "content-type")))
     };
     ex.request.body.bytes.is_empty()
         && !ex.is_websocket()
