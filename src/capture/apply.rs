@@ -63,7 +63,7 @@ pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
         CaptureMsg::WebSocketMessage { id, message } => {
             if let Some(grown) = super::websocket::message(store, id, message) {
                 push_evicted(events, store.grew(grown));
-                events.push(StoreEvent::Updated(id));
+                push_updated(events, id);
             }
         }
         CaptureMsg::WebSocketNote { id, note } => super::websocket::note(store, id, note),
@@ -119,7 +119,7 @@ fn response_head(
         r.exchange.state = State::Streaming;
     }
     push_evicted(out, store.resized(before, after));
-    out.push(StoreEvent::Updated(id));
+    push_updated(out, id);
 }
 
 /// A frame of a response body (`data` is None once past the cap).
@@ -151,7 +151,7 @@ fn response_data(store: &mut Store, id: ExchangeId, frame: Data, out: &mut Vec<S
         len: frame.len as u64,
     });
     push_evicted(out, store.grew(grown));
-    out.push(StoreEvent::Updated(id));
+    push_updated(out, id);
 }
 
 fn finished(
@@ -208,6 +208,16 @@ fn finish(ex: &mut Exchange, at_us: u64, failure: Option<Failure>) {
     ex.chunks.shrink_to_fit();
     if let Some(resp) = ex.response.as_mut() {
         resp.body.bytes.shrink_to_fit();
+    }
+}
+
+/// One `Updated` for a run of frames of one exchange in a batch: readers
+/// re-read the store, so the repeats said nothing, and a 1 MiB body in
+/// 16 KiB frames filled the event channel 64 times faster than it needed
+/// to (a consumer that falls 8,192 events behind skips some).
+fn push_updated(out: &mut Vec<StoreEvent>, id: ExchangeId) {
+    if out.last() != Some(&StoreEvent::Updated(id)) {
+        out.push(StoreEvent::Updated(id));
     }
 }
 
@@ -287,5 +297,46 @@ mod tests {
         assert_eq!(r.chunks.len(), 2);
         assert_eq!(r.chunks[1].offset, 3);
         assert_eq!(r.timings.first_byte_us, Some(10));
+    }
+
+    #[test]
+    fn a_run_of_frames_of_one_exchange_is_one_update() {
+        let mut store = Store::new(Limits::default());
+        start(&mut store, 1);
+        start(&mut store, 2);
+        let mut out = Applied::default();
+        for id in [1, 2] {
+            let head = Response {
+                status: 200,
+                version: "HTTP/1.1".into(),
+                headers: Vec::new(),
+                body: Body::default(),
+            };
+            let msg = CaptureMsg::ResponseHead {
+                id,
+                response: Box::new(head),
+                at_us: 1,
+            };
+            apply(&mut store, msg, &mut out);
+        }
+        out.events.clear();
+        for id in [1, 1, 1, 2, 2, 1] {
+            let msg = CaptureMsg::ResponseData {
+                id,
+                data: Some(Bytes::from_static(b"abc")),
+                len: 3,
+                at_us: 10,
+            };
+            apply(&mut store, msg, &mut out);
+        }
+        assert_eq!(
+            out.events,
+            [
+                StoreEvent::Updated(1),
+                StoreEvent::Updated(2),
+                StoreEvent::Updated(1)
+            ]
+        );
+        assert_eq!(store.get(1).expect("kept").exchange.chunks.len(), 4);
     }
 }

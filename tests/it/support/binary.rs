@@ -76,7 +76,10 @@ impl Running {
             let line = self
                 .stdout
                 .recv_timeout(Duration::from_secs(20))
-                .unwrap_or_else(|_| panic!("no log line with {needle}"));
+                .unwrap_or_else(|_| {
+                    let stderr: Vec<String> = self.stderr.try_iter().collect();
+                    panic!("no log line with {needle}; llmspy's stderr meanwhile: {stderr:?}")
+                });
             if line.contains(needle) {
                 return line;
             }
