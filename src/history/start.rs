@@ -128,7 +128,7 @@ pub fn begin(path: &Path, run: &RunInfo, max_bytes: u64) -> Result<Starting, His
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = stop.clone();
     let feed_thread = std::thread::Builder::new()
-        .name("llmspy-history-feed".into())
+        .name("llmspy-histfeed".into()) // 15 bytes: Linux keeps no more of a thread name
         .spawn(move || feeder.run(&stopping))
         .map_err(HistoryError::Thread)?;
     let feed = Feed {
