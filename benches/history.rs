@@ -95,13 +95,21 @@ fn exchange(id: u64, body: usize) -> Exchange {
         .build()
 }
 
+/// A history whose writer may fall any distance behind: the benches hand
+/// it a whole burst at once, and measure the writer, not its budget.
+fn unbounded(path: &std::path::Path, run: &RunInfo) -> history::History {
+    history::begin_with_backlog(path, run, u64::MAX, u64::MAX)
+        .and_then(history::Starting::wait)
+        .expect("history")
+}
+
 /// Feed `n` exchanges to a writer and wait until they are committed.
 fn fill(path: &std::path::Path, n: u64, body: usize) -> Duration {
     let run = RunInfo {
         listen: "127.0.0.1:0".into(),
         version: "bench".into(),
     };
-    let h = history::start(path, &run, u64::MAX).expect("history");
+    let h = unbounded(path, &run);
     let records: Vec<Arc<Record>> = (1..=n)
         .map(|id| {
             Arc::new(Record {
@@ -119,6 +127,7 @@ fn fill(path: &std::path::Path, n: u64, body: usize) -> Duration {
     let _ = h.sink.send(SinkMsg::Flush(done));
     let _ = flushed.blocking_recv();
     let took = start.elapsed();
+    assert_eq!(h.status.saved(), n, "every exchange written");
     h.finish();
     took
 }
@@ -164,7 +173,7 @@ async fn relay_on_and_off(dir: &std::path::Path) {
     tokio::spawn(async move { while null_rx.recv().await.is_some() {} });
     let null = TestProxy::with(Options {
         upstream_ca: vec![up.ca_file.clone()],
-        sinks: vec![null_sink],
+        sinks: vec![llmspy::capture::Sink::new(null_sink)],
         workers: proxy::workers_as_the_binary(),
         ..Options::default()
     })
@@ -195,8 +204,9 @@ async fn relay_on_and_off(dir: &std::path::Path) {
     }
     let written = h.status.saved();
     println!(
-        "  history writer thread: {:.1} µs of CPU per exchange written ({written} exchanges)",
-        thread_cpu_seconds("llmspy-history") * 1e6 / written.max(1) as f64
+        "  history writer thread: {:.1} µs of CPU per exchange written ({written} exchanges, {} dropped)",
+        thread_cpu_seconds("llmspy-history") * 1e6 / written.max(1) as f64,
+        h.status.to_json()["dropped"]
     );
     ratios.sort_by(f64::total_cmp);
     println!(
@@ -359,6 +369,14 @@ fn peak_rss(dir: &std::path::Path) {
             r.bytes().await.expect("body");
         }
     });
+    // Whether the history kept up: what it dropped is not a saving.
+    let history = rt.block_on(async {
+        let url = format!("http://{addr}/llmspy/status");
+        match reqwest::get(&url).await {
+            Ok(r) => r.json::<serde_json::Value>().await.unwrap_or_default()["history"].clone(),
+            Err(e) => serde_json::Value::String(e.to_string()),
+        }
+    });
     let status =
         std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
     let peak = status
@@ -368,7 +386,10 @@ fn peak_rss(dir: &std::path::Path) {
         .to_string();
     let _ = child.kill();
     let _ = child.wait();
-    println!("peak RSS, 400 x 256 KiB through llmspy --max-exchanges 50 (history on): {peak}");
+    println!(
+        "peak RSS, 400 x 256 KiB through llmspy --max-exchanges 50: {peak}; history dropped {}, saved {} so far",
+        history["dropped"], history["saved"]
+    );
 }
 
 /// The writer's own CPU per exchange, for exchanges as the relay records
@@ -393,7 +414,7 @@ async fn writer_cost() {
         listen: "127.0.0.1:0".into(),
         version: "bench".into(),
     };
-    let h = history::start(&dir.path().join("writer.sqlite"), &run, u64::MAX).expect("history");
+    let h = unbounded(&dir.path().join("writer.sqlite"), &run);
     let n = 200_000u64;
     let started = Instant::now();
     for id in 1..=n {
@@ -405,6 +426,7 @@ async fn writer_cost() {
     let _ = h.sink.send(SinkMsg::Flush(done));
     let _ = flushed.await;
     let took = started.elapsed();
+    assert_eq!(h.status.saved(), n, "every exchange written");
     let cpu = thread_cpu_seconds("llmspy-history");
     tokio::task::block_in_place(|| h.finish());
     let size = std::fs::metadata(dir.path().join("writer.sqlite")).map_or(0, |m| m.len());

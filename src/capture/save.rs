@@ -111,7 +111,7 @@ pub fn spawn_writer(path: &Path, secrets: Secrets) -> Result<Sink, SaveError> {
             path: PathBuf::new(),
             source,
         })?;
-    Ok(tx)
+    Ok(Sink::new(tx))
 }
 
 fn write_line(file: &mut File, ex: &Exchange) -> std::io::Result<()> {

@@ -13,7 +13,8 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::StoreEvent;
 use super::apply::{Applied, apply};
-use super::store::{Limits, Record, Store, StoreReader};
+use super::sink::{Sink, SinkMsg};
+use super::store::{Limits, Store, StoreReader};
 use crate::exchange::{Exchange, ExchangeId, Failure, FailureKind, Response, State};
 
 /// A batch at least this large means traffic is flowing: pause before the
@@ -85,21 +86,6 @@ pub enum CaptureMsg {
     /// `--save` (and written, when saving).
     Flush(tokio::sync::oneshot::Sender<()>),
 }
-
-/// What the capture task hands each sink.
-#[derive(Debug)]
-pub enum SinkMsg {
-    /// A finished exchange with its analysis summary and thread placement,
-    /// shared by every sink (one copy, however many sinks).
-    Finished(Arc<Record>),
-    /// Answer once everything sent before it is written (or given up on).
-    Flush(tokio::sync::oneshot::Sender<()>),
-}
-
-/// A consumer fed every finished exchange, in order and without loss (an
-/// unbounded channel: a slow sink queues, it never slows capture or the
-/// relay). `--save`, and the OpenTelemetry exporter.
-pub type Sink = mpsc::UnboundedSender<SinkMsg>;
 
 /// The relay's handle on the capture task. Cheap to clone; never waits.
 #[derive(Debug, Clone)]

@@ -126,12 +126,9 @@ fn us(ms: Option<f64>) -> Option<u64> {
     ms.map(|m| (m * 1000.0).round().max(0.0) as u64)
 }
 
-fn headers_json(h: &Headers) -> Vec<HeaderJson> {
-    h.iter()
-        .map(|(n, v)| HeaderJson {
-            name: n.clone(),
-            value: v.clone(),
-        })
+fn headers_json(h: Headers) -> Vec<HeaderJson> {
+    h.into_iter()
+        .map(|(name, value)| HeaderJson { name, value })
         .collect()
 }
 
@@ -139,8 +136,9 @@ fn headers_from(h: Vec<HeaderJson>) -> Headers {
     h.into_iter().map(|h| (h.name, h.value)).collect()
 }
 
-/// The JSON form of a body, decoding any content-encoding.
-pub fn body_json(headers: &Headers, body: &Body) -> BodyJson {
+/// The JSON form of a body, decoding any content-encoding. Text that needs
+/// no decoding is moved, not copied.
+fn body_json(headers: &Headers, body: Body) -> BodyJson {
     let encoding = crate::exchange::header(headers, "content-encoding");
     let decoded = content::decode(encoding, &body.bytes);
     let mut out = BodyJson {
@@ -152,12 +150,17 @@ pub fn body_json(headers: &Headers, body: &Body) -> BodyJson {
     if body.bytes.is_empty() {
         return out;
     }
-    match std::str::from_utf8(&decoded.bytes) {
-        Ok(text) => out.text = Some(text.to_string()),
-        Err(_) => out.base64 = Some(B64.encode(&decoded.bytes)),
-    }
     if decoded.applied.is_some() {
+        match std::str::from_utf8(&decoded.bytes) {
+            Ok(text) => out.text = Some(text.to_string()),
+            Err(_) => out.base64 = Some(B64.encode(&decoded.bytes)),
+        }
         out.wire_base64 = Some(B64.encode(&body.bytes));
+        return out;
+    }
+    match String::from_utf8(body.bytes) {
+        Ok(text) => out.text = Some(text),
+        Err(e) => out.base64 = Some(B64.encode(e.as_bytes())),
     }
     out
 }
@@ -179,17 +182,25 @@ fn body_from(b: BodyJson) -> Result<Body, String> {
 
 /// The JSON form of an exchange.
 pub fn to_json(ex: &Exchange) -> ExchangeJson {
-    let r = &ex.request;
+    into_json(ex.clone())
+}
+
+/// [`to_json`], taking the exchange: its strings and bodies are moved into
+/// the JSON form instead of copied (the history masks a copy of each
+/// exchange and serializes that).
+pub fn into_json(ex: Exchange) -> ExchangeJson {
+    let url = ex.url();
+    let r = ex.request;
     ExchangeJson {
         id: ex.id,
         started_at: ex.started_at,
         state: ex.state.label().to_string(),
         failure: ex.state.failure().cloned(),
-        source: ex.source.clone(),
+        source: ex.source,
         via: ex.via,
-        client_addr: ex.client_addr.clone(),
-        client_app: ex.client_app.clone(),
-        url: ex.url(),
+        client_addr: ex.client_addr,
+        client_app: ex.client_app,
+        url,
         timings: TimingsJson {
             request_done_ms: ms(ex.timings.request_done_us),
             response_head_ms: ms(ex.timings.response_head_us),
@@ -197,20 +208,20 @@ pub fn to_json(ex: &Exchange) -> ExchangeJson {
             duration_ms: ms(ex.timings.end_us),
         },
         request: RequestJson {
-            method: r.method.clone(),
-            scheme: r.scheme.clone(),
-            host: r.host.clone(),
+            body: body_json(&r.headers, r.body),
+            method: r.method,
+            scheme: r.scheme,
+            host: r.host,
             port: r.port,
-            path: r.path.clone(),
-            http_version: r.version.clone(),
-            headers: headers_json(&r.headers),
-            body: body_json(&r.headers, &r.body),
+            path: r.path,
+            http_version: r.version,
+            headers: headers_json(r.headers),
         },
-        response: ex.response.as_ref().map(|resp| ResponseJson {
+        response: ex.response.map(|resp| ResponseJson {
+            body: body_json(&resp.headers, resp.body),
             status: resp.status,
-            http_version: resp.version.clone(),
-            headers: headers_json(&resp.headers),
-            body: body_json(&resp.headers, &resp.body),
+            http_version: resp.version,
+            headers: headers_json(resp.headers),
         }),
         chunks: ex
             .chunks

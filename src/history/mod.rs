@@ -10,7 +10,8 @@
 //! reader ([`reader`]) lists runs, sums usage, and loads exchanges back for
 //! export and `llmspy open`.
 
-mod feeder;
+mod backlog;
+mod blocks;
 mod open;
 pub mod reader;
 mod rows;
@@ -25,7 +26,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use reader::{RunRow, StatRow};
-pub use start::{History, RunInfo, Starting, begin, start};
+pub use start::{History, RunInfo, Starting, begin, begin_with_backlog, start};
 pub use status::HistoryStatus;
 
 /// The file every llmspy writes unless told otherwise.

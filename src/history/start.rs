@@ -6,13 +6,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::HistoryError;
-use super::feeder::{BACKLOG_MAX_BYTES, Feeder};
+use super::backlog::{BACKLOG_MAX_BYTES, Backlog};
 use super::status::HistoryStatus;
 use super::writer::open_run;
 use crate::capture::Sink;
@@ -28,26 +27,8 @@ pub struct RunInfo {
 pub struct History {
     pub sink: Sink,
     pub status: Arc<HistoryStatus>,
-    feed: Feed,
     end: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
-}
-
-/// The feeder's thread and the flag that stops it.
-struct Feed {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Feed {
-    /// Stop the feeder once it has passed on what it holds; the writer's
-    /// channel closes with it.
-    fn finish(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 impl History {
@@ -68,9 +49,6 @@ impl History {
 
     /// Write what is left, mark the run ended, and stop (bounded).
     pub fn finish(mut self) {
-        // The feeder first: what it holds must reach the writer before
-        // the writer's last batch.
-        self.feed.finish();
         if let Some(end) = self.end.take() {
             let _ = end.send(());
         }
@@ -85,31 +63,27 @@ impl History {
 pub struct Starting {
     pub sink: Sink,
     pub status: Arc<HistoryStatus>,
-    feed: Feed,
     opened: std::sync::mpsc::Receiver<Result<oneshot::Sender<()>, HistoryError>>,
     thread: JoinHandle<()>,
 }
 
 impl Starting {
     /// Wait until the database is open and the run recorded (or failed).
-    pub fn wait(mut self) -> Result<History, HistoryError> {
+    pub fn wait(self) -> Result<History, HistoryError> {
         let opened = self.opened.recv();
         match opened {
             Ok(Ok(end)) => Ok(History {
                 sink: self.sink,
                 status: self.status,
-                feed: self.feed,
                 end: Some(end),
                 thread: Some(self.thread),
             }),
             Ok(Err(e)) => {
                 let _ = self.thread.join();
-                self.feed.finish();
                 Err(e)
             }
             Err(_) => {
                 let _ = self.thread.join();
-                self.feed.finish();
                 Err(HistoryError::Thread(std::io::Error::other(
                     "the history writer stopped while opening the database",
                 )))
@@ -121,20 +95,21 @@ impl Starting {
 /// Start the writer for `path`: the database is opened and the run
 /// recorded on the writer's thread ([`Starting::wait`] for the outcome).
 pub fn begin(path: &Path, run: &RunInfo, max_bytes: u64) -> Result<Starting, HistoryError> {
+    begin_with_backlog(path, run, max_bytes, BACKLOG_MAX_BYTES)
+}
+
+/// [`begin`], with at most `backlog_bytes` of finished exchanges waiting
+/// for the writer (beyond that they are dropped, and counted).
+pub fn begin_with_backlog(
+    path: &Path,
+    run: &RunInfo,
+    max_bytes: u64,
+    backlog_bytes: u64,
+) -> Result<Starting, HistoryError> {
     let status = Arc::new(HistoryStatus::new(path.to_path_buf()));
-    let (sink, input) = mpsc::unbounded_channel();
-    let (to_writer, rx) = mpsc::unbounded_channel();
-    let feeder = Feeder::new(input, to_writer, status.clone(), BACKLOG_MAX_BYTES);
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopping = stop.clone();
-    let feed_thread = std::thread::Builder::new()
-        .name("llmspy-histfeed".into()) // 15 bytes: Linux keeps no more of a thread name
-        .spawn(move || feeder.run(&stopping))
-        .map_err(HistoryError::Thread)?;
-    let feed = Feed {
-        stop,
-        thread: Some(feed_thread),
-    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let budget = Arc::new(Backlog::new(status.clone(), backlog_bytes));
+    let sink = Sink::with_budget(tx, budget);
     let (opened_tx, opened) = std::sync::mpsc::channel();
     let (path, run, shared) = (path.to_path_buf(), run.clone(), status.clone());
     let thread = std::thread::Builder::new()
@@ -162,7 +137,6 @@ pub fn begin(path: &Path, run: &RunInfo, max_bytes: u64) -> Result<Starting, His
     Ok(Starting {
         sink,
         status,
-        feed,
         opened,
         thread,
     })

@@ -5,7 +5,6 @@
 //! again every second, and prunes the oldest runs when the file outgrows
 //! its cap.
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +13,8 @@ use rusqlite::{Connection, params};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::rows::{Packer, Row, insert};
+use super::blocks::Pending;
+use super::rows::insert;
 use super::start::RunInfo;
 use super::status::HistoryStatus;
 use super::{HistoryError, open};
@@ -22,17 +22,20 @@ use crate::capture::{Record, SinkMsg};
 
 /// How long finished exchanges wait to share a transaction.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
-/// The most exchanges, and the most JSON, written in one transaction. The
-/// byte limit is what a batch of big exchanges holds in memory at once
-/// (their JSON, the block being packed and its compressed copy): 16 MiB
-/// put llmspy's peak RSS at 166–191 MB with 256 KiB bodies, 4 MiB at
-/// 111–166 MB (`cargo bench --bench history -- peak-rss`).
+/// How often an open batch takes in what finished since: 400 exchanges of
+/// 256 KiB a second left up to 33 MB waiting in the channel for a 50 ms
+/// window.
+const PACK_TICK: Duration = Duration::from_millis(5);
+/// The most exchanges, and the most JSON, written in one transaction: a
+/// long backlog goes in several transactions, none holding the file's
+/// lock for long.
 const BATCH_MAX: usize = 4096;
 const BATCH_MAX_BYTES: usize = 4 * 1024 * 1024;
 /// A failed write is tried again after this.
 const RETRY: Duration = Duration::from_secs(1);
-/// Exchanges (and bytes of them) held in memory while the database
-/// refuses them; the oldest go first beyond this, counted as dropped.
+/// Exchanges (and bytes of their compressed blocks) held in memory while
+/// the database refuses them; the oldest go first beyond this, counted as
+/// dropped.
 const PENDING_MAX: usize = 10_000;
 const PENDING_MAX_BYTES: usize = 256 * 1024 * 1024;
 
@@ -65,9 +68,7 @@ pub(super) fn open_run(
         max_bytes,
         status,
         path: path.to_path_buf(),
-        pending: VecDeque::new(),
-        pending_bytes: 0,
-        packer: Packer::new(),
+        pending: Pending::new(),
     })
 }
 
@@ -77,12 +78,8 @@ pub(super) struct Writer {
     max_bytes: u64,
     status: Arc<HistoryStatus>,
     path: PathBuf,
-    /// Finished exchanges not yet written (masked and compressed).
-    pending: VecDeque<Row>,
-    /// The size of their documents.
-    pending_bytes: usize,
-    /// Packs the documents of a batch into compressed blocks.
-    packer: Packer,
+    /// Finished exchanges not yet written, masked and packed.
+    pending: Pending,
 }
 
 impl Writer {
@@ -111,16 +108,20 @@ impl Writer {
                     _ = &mut end => break,
                 }
             }
-            // A batch is open. The channel is not watched until the window
-            // closes, so the exchanges finishing meanwhile are queued
-            // without waking this thread (and without a system call on the
-            // relay's side) once each.
-            let wake = deadline.unwrap_or_else(Instant::now);
+            // A batch is open. The channel is not watched (so exchanges
+            // finishing meanwhile are sent without waking this thread, and
+            // without a system call on the relay's side), but it is emptied
+            // every PACK_TICK: what waits in it holds whole exchanges, what
+            // is packed only their compressed documents.
+            let close = deadline.unwrap_or_else(Instant::now);
             tokio::select! {
-                _ = tokio::time::sleep_until(wake) => {}
+                _ = tokio::time::sleep_until(close.min(Instant::now() + PACK_TICK)) => {}
                 _ = &mut end => break,
             }
             let (flushes, closed) = self.take_waiting(&mut rx);
+            if Instant::now() < close && flushes.is_empty() && !closed {
+                continue;
+            }
             deadline = self.write();
             for done in flushes {
                 let _ = done.send(());
@@ -151,7 +152,8 @@ impl Writer {
                     self.queue(&record);
                     // A long backlog goes in several transactions, not one
                     // that holds the lock (and the memory) for long.
-                    if (self.pending.len() >= BATCH_MAX || self.pending_bytes >= BATCH_MAX_BYTES)
+                    if (self.pending.rows() >= BATCH_MAX
+                        || self.pending.json_bytes() >= BATCH_MAX_BYTES)
                         && self.status.last_error().is_none()
                     {
                         self.write();
@@ -165,36 +167,24 @@ impl Writer {
     }
 
     fn queue(&mut self, record: &Record) {
-        self.status
-            .release_backlog(record.exchange.captured_bytes() as u64);
-        let row = Row::of(record);
-        self.pending_bytes += row.doc_len();
-        self.pending.push_back(row);
-        while (self.pending.len() > PENDING_MAX || self.pending_bytes > PENDING_MAX_BYTES)
-            && self.pending.len() > 1
-            && let Some(dropped) = self.pending.pop_front()
-        {
-            self.pending_bytes -= dropped.doc_len();
-            self.status.note_dropped(1);
+        self.status.release_backlog(super::backlog::cost(record));
+        self.pending.push(record);
+        let dropped = self.pending.shed(PENDING_MAX, PENDING_MAX_BYTES);
+        if dropped > 0 {
+            self.status.note_dropped(dropped);
         }
-        self.status.note_pending(self.pending.len());
+        self.status.note_pending(self.pending.rows());
     }
 
     /// Write what is pending; when to try again, if anything is left.
     fn write(&mut self) -> Option<Instant> {
-        if self.pending.is_empty() {
+        if self.pending.rows() == 0 {
             return None;
         }
-        match insert(
-            &mut self.conn,
-            self.run_id,
-            self.pending.make_contiguous(),
-            &mut self.packer,
-        ) {
+        match insert(&mut self.conn, self.run_id, &mut self.pending) {
             Ok(()) => {
-                let n = self.pending.len();
+                let n = self.pending.rows();
                 self.pending.clear();
-                self.pending_bytes = 0;
                 self.status.note_saved(n);
                 self.status.note_pending(0);
                 if self.status.note_error(None) {
@@ -209,7 +199,7 @@ impl Writer {
                     tracing::warn!(
                         "history: cannot write to {}: {message}; keeping {} exchange(s) in memory and trying again",
                         self.path.display(),
-                        self.pending.len()
+                        self.pending.rows()
                     );
                 }
                 Some(Instant::now() + RETRY)

@@ -93,7 +93,10 @@ pub fn spawn(settings: OtlpSettings) -> Result<Exporter, OtelError> {
         })
         .map_err(OtelError::Thread)?;
     match ready_rx.recv() {
-        Ok(Ok(())) => Ok(Exporter { sink: tx, status }),
+        Ok(Ok(())) => Ok(Exporter {
+            sink: Sink::new(tx),
+            status,
+        }),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(OtelError::Thread(std::io::Error::other(
             "the exporter thread ended while starting",
