@@ -59,9 +59,13 @@ pub struct Record {
 }
 
 /// The exchanges, oldest first. Written only by the capture task.
+///
+/// Records are shared: a finished exchange goes to every sink as the same
+/// `Arc` the store holds (no copy per finished exchange), and a change to a
+/// record a sink still holds copies it then ([`Arc::make_mut`]).
 #[derive(Debug, Default)]
 pub struct Store {
-    records: VecDeque<Record>,
+    records: VecDeque<Arc<Record>>,
     total_bytes: usize,
     evicted: u64,
     recorded: u64,
@@ -149,15 +153,21 @@ impl Store {
     }
 
     pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + ExactSizeIterator {
-        self.records.iter()
+        self.records.iter().map(|r| &**r)
     }
 
     pub fn get(&self, id: ExchangeId) -> Option<&Record> {
-        self.index_of(id).map(|i| &self.records[i])
+        self.index_of(id).map(|i| &*self.records[i])
+    }
+
+    /// The record itself, shared (for the sinks).
+    pub(super) fn shared(&self, id: ExchangeId) -> Option<Arc<Record>> {
+        self.index_of(id).map(|i| self.records[i].clone())
     }
 
     pub fn get_mut(&mut self, id: ExchangeId) -> Option<&mut Record> {
-        self.index_of(id).map(move |i| &mut self.records[i])
+        self.index_of(id)
+            .map(move |i| Arc::make_mut(&mut self.records[i]))
     }
 
     fn index_of(&self, id: ExchangeId) -> Option<usize> {
@@ -180,11 +190,11 @@ impl Store {
     pub fn insert(&mut self, exchange: Exchange) -> u64 {
         self.recorded += 1;
         self.total_bytes += exchange.captured_bytes();
-        let record = Record {
+        let record = Arc::new(Record {
             exchange,
             summary: None,
             thread: None,
-        };
+        });
         match self.records.back() {
             Some(last) if last.exchange.id > record.exchange.id => {
                 let pos = self
@@ -300,6 +310,28 @@ mod tests {
     use super::tests_support::sized as sample;
     use super::*;
     use crate::exchange::{Body, Response};
+
+    #[test]
+    fn sinks_share_the_stored_record_and_a_later_change_copies_it() {
+        let mut s = Store::new(Limits::default());
+        s.insert(sample(1, 4));
+        let handed = s.shared(1).expect("stored");
+        assert!(Arc::ptr_eq(&handed, &s.shared(1).unwrap()), "no copy");
+        s.get_mut(1).unwrap().exchange.request.method = "POST".into();
+        assert_eq!(
+            handed.exchange.request.method, "GET",
+            "the sink's is unchanged"
+        );
+        assert_eq!(s.get(1).unwrap().exchange.request.method, "POST");
+        drop(handed);
+        let before = Arc::as_ptr(&s.shared(1).unwrap());
+        s.get_mut(1).unwrap().exchange.request.method = "PUT".into();
+        assert_eq!(
+            before,
+            Arc::as_ptr(&s.shared(1).unwrap()),
+            "unshared: changed in place"
+        );
+    }
 
     #[test]
     fn evicts_oldest_by_count_and_bytes() {

@@ -197,8 +197,8 @@ impl CaptureTask {
         }
         let record = {
             let store = self.store.read().unwrap_or_else(|e| e.into_inner());
-            match store.get(id) {
-                Some(r) => Arc::new(r.clone()),
+            match store.shared(id) {
+                Some(r) => r,
                 None => return,
             }
         };
