@@ -1,69 +1,83 @@
 //! `--no-tui`: one line per finished exchange on stdout (or one JSON object
-//! per line with `--json`). A store-event consumer, like the TUI.
+//! per line with `--json`).
+//!
+//! The log is a capture sink, not a store-event consumer like the TUI: a
+//! sink is handed every finished exchange, in order and without loss, with
+//! the record itself. Store events are a bounded broadcast that a reader
+//! far enough behind skips through (under a burst the log had lost lines),
+//! and a line made from the store missed an exchange evicted before it was
+//! printed. At shutdown the capture's last flush is answered once every
+//! line before it is written, so exchanges cut short by the stop are logged
+//! too. Store events still bring the eviction notes.
 
 use std::io::Write;
 
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
 
-use crate::capture::{Record, StoreEvent, StoreReader};
+use crate::capture::{Record, SinkMsg, StoreEvent};
 use crate::exchange::{Exchange, State};
 
-/// Print finished exchanges until the event channel closes.
-pub async fn run(store: StoreReader, mut events: broadcast::Receiver<StoreEvent>, json: bool) {
+/// Print finished exchanges until the capture ends.
+pub async fn run(
+    mut finished: mpsc::UnboundedReceiver<SinkMsg>,
+    mut events: broadcast::Receiver<StoreEvent>,
+    json: bool,
+) {
     let mut out = String::new();
+    let mut flushes = Vec::new();
+    // Eviction notes are for people: `--json` output stays lines of JSON.
+    let mut notes = !json;
     loop {
-        // Under load many exchanges finish between two wake-ups: print them
-        // with one write instead of one system call each.
-        let mut event = events.recv().await;
-        for _ in 0..BATCH {
-            if !take(event, &store, json, &mut out) {
+        tokio::select! {
+            msg = finished.recv() => {
+                let Some(msg) = msg else { break };
+                take(msg, json, &mut out, &mut flushes);
+                // Under load many exchanges finish between two wake-ups:
+                // print them with one write, not one system call each.
+                while out.len() < BATCH_BYTES
+                    && let Ok(msg) = finished.try_recv()
+                {
+                    take(msg, json, &mut out, &mut flushes);
+                }
                 print(&mut out);
-                return;
+                for done in flushes.drain(..) {
+                    let _ = done.send(());
+                }
             }
-            match waiting(&mut events) {
-                Some(next) => event = next,
-                None => break,
-            }
+            event = events.recv(), if notes => match event {
+                Ok(StoreEvent::Evicted { count }) => crate::note!(
+                    "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
+                ),
+                // Only notes are read here; a lag skips none of the lines.
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => notes = false,
+            },
         }
-        print(&mut out);
     }
+    print(&mut out);
 }
 
-/// The most lines gathered into one write.
-const BATCH: usize = 256;
+/// The most bytes of lines gathered into one write.
+const BATCH_BYTES: usize = 64 * 1024;
 
-/// Add an event's line to `out`; false once the channel is closed.
 fn take(
-    event: Result<StoreEvent, RecvError>,
-    store: &StoreReader,
+    msg: SinkMsg,
     json: bool,
     out: &mut String,
-) -> bool {
-    match event {
-        Ok(StoreEvent::Finished(id)) => {
-            if let Some(r) = store.read().get(id) {
-                out.push_str(&if json { json_line(r) } else { text_line(r) });
-                out.push('\n');
-            }
+    flushes: &mut Vec<tokio::sync::oneshot::Sender<()>>,
+) {
+    match msg {
+        SinkMsg::Finished(record) => {
+            out.push_str(&if json {
+                json_line(&record)
+            } else {
+                text_line(&record)
+            });
+            out.push('\n');
         }
-        Ok(StoreEvent::Evicted { count }) if !json => crate::note!(
-            "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
-        ),
-        Ok(_) => {}
-        Err(RecvError::Lagged(n)) => crate::note!("llmspy: log fell behind; {n} events skipped"),
-        Err(RecvError::Closed) => return false,
-    }
-    true
-}
-
-/// The next event already sent, if any, without waiting.
-fn waiting(events: &mut broadcast::Receiver<StoreEvent>) -> Option<Result<StoreEvent, RecvError>> {
-    match events.try_recv() {
-        Ok(e) => Some(Ok(e)),
-        Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
-        Err(broadcast::error::TryRecvError::Closed) => Some(Err(RecvError::Closed)),
-        Err(broadcast::error::TryRecvError::Empty) => None,
+        SinkMsg::Flush(done) => flushes.push(done),
     }
 }
 

@@ -155,6 +155,7 @@ impl CaptureTask {
             let mut applied = Applied::with_capacity(batch.len());
             {
                 let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
+                store.defer_caps();
                 for msg in batch.drain(..) {
                     apply(&mut store, msg, &mut applied);
                 }
@@ -174,6 +175,15 @@ impl CaptureTask {
                 }
                 // No receivers is fine (nobody is watching yet).
                 let _ = self.events.send(event);
+            }
+            // Only now may what finished in this batch be pushed out.
+            let evicted = self
+                .store
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .end_deferral();
+            if evicted > 0 {
+                let _ = self.events.send(StoreEvent::Evicted { count: evicted });
             }
             for done in flushes {
                 self.flush_sinks(done);

@@ -150,7 +150,7 @@ pub struct ProxyArgs {
     /// Bytes of other bodies kept [maxBodyCaptureBytes, default 8388608].
     #[arg(long, value_name = "BYTES")]
     pub max_body_capture_bytes: Option<u64>,
-    /// Exchanges kept before the oldest are evicted [maxExchanges, default 50000].
+    /// Exchanges kept before the oldest finished ones are evicted [maxExchanges, default 50000].
     #[arg(long, value_name = "COUNT")]
     pub max_exchanges: Option<u64>,
     /// Body bytes kept across all exchanges [maxCaptureBytes, default 512 MiB].

@@ -119,18 +119,27 @@ async fn serve(
             h.status.run_id()
         );
     }
-    if args.headless() {
-        let logger = tokio::spawn(crate::headless::run(store.clone(), log_events, args.json));
-        wait_for_signal().await;
-        crate::note!("llmspy: stopping; letting in-flight exchanges finish…");
-        logger.abort();
-    } else {
-        drop(log_events);
-        let info = ui_info(&engine, &ca, &recorder, &mock, &sinks, history.as_ref());
-        run_ui(&store, &events, info)?;
-    }
+    let logger = match sinks.log.take() {
+        Some(log) => {
+            let logger = tokio::spawn(crate::headless::run(log, log_events, args.json));
+            wait_for_signal().await;
+            crate::note!("llmspy: stopping; letting in-flight exchanges finish…");
+            Some(logger)
+        }
+        None => {
+            drop(log_events);
+            let info = ui_info(&engine, &ca, &recorder, &mock, &sinks, history.as_ref());
+            run_ui(&store, &events, info)?;
+            None
+        }
+    };
     engine.shutdown().await;
+    // The last flush is answered once the log has printed every exchange
+    // finished before it, those the stop cut short included.
     drain(&store, &recorder).await;
+    if let Some(logger) = logger {
+        logger.abort();
+    }
     if let Some(h) = history {
         // Writes what is left and marks the run ended: a SIGTERM loses nothing.
         tokio::task::block_in_place(|| h.finish());

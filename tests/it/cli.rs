@@ -219,3 +219,66 @@ async fn har_and_native_exports_load_back_for_open() {
         );
     }
 }
+
+/// `--json` through a store holding 5: a burst of 1,500 exchanges gets a
+/// line each, those evicted before the log reached them included, and a
+/// stream still open at SIGTERM gets its line as cut short by the stop.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_headless_log_has_a_line_for_every_exchange_and_for_one_the_stop_cut_short() {
+    const N: usize = 1500;
+    let up = Upstream::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let ca_dir = dir.path().join("ca");
+    let upstream_ca = up.ca_file.display().to_string();
+    let running = Running::start(
+        &ca_dir,
+        &[
+            "--json",
+            "--no-history",
+            "--max-exchanges",
+            "5",
+            "--upstream-ca",
+            &upstream_ca,
+        ],
+    );
+    let ca = std::fs::read(ca_dir.join("llmspy-ca.pem")).expect("ca");
+    let client = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(format!("http://{}", running.addr)).expect("proxy"))
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("pem"))
+        .tls_built_in_root_certs(false)
+        .build()
+        .expect("client");
+    let url = up.https("/hello");
+    use futures_util::StreamExt;
+    let burst = futures_util::stream::iter(0..N)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            async move { client.get(&url).send().await.expect("relayed").status() }
+        })
+        .buffer_unordered(32);
+    let statuses: Vec<_> = burst.collect().await;
+    assert!(statuses.iter().all(|s| s.is_success()));
+    // A stream that never ends, open when llmspy is told to stop.
+    let open = client.get(up.https("/stall")).send().await.expect("stream");
+    assert!(open.status().is_success());
+    let (status, stdout) = tokio::task::spawn_blocking(move || running.terminate_and_collect())
+        .await
+        .expect("join");
+    assert!(status.success());
+    drop(open);
+    let lines: Vec<serde_json::Value> = stdout
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let mut ids: Vec<u64> = lines.iter().filter_map(|l| l["id"].as_u64()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), N + 1, "one line per exchange, none twice");
+    assert_eq!(lines.len(), N + 1);
+    let cut = lines
+        .iter()
+        .find(|l| l["url"].as_str().is_some_and(|u| u.ends_with("/stall")))
+        .expect("the open stream's line");
+    assert_eq!(cut["state"], "failed", "{cut}");
+    assert_eq!(cut["failure"]["kind"], "shutdown", "{cut}");
+}

@@ -1,8 +1,8 @@
-//! Where finished exchanges go besides the store: the `--save` file, the
-//! OpenTelemetry exporter and the history database, each a capture sink
-//! started before the capture task that feeds it. The history opens its
-//! database on its own thread while llmspy starts listening ([`opened`]
-//! waits for it).
+//! Where finished exchanges go besides the store: the `--no-tui` log, the
+//! `--save` file, the OpenTelemetry exporter and the history database, each
+//! a capture sink started before the capture task that feeds it. The
+//! history opens its database on its own thread while llmspy starts
+//! listening ([`opened`] waits for it).
 
 use std::sync::Arc;
 
@@ -13,6 +13,8 @@ use crate::cli::env::connectable;
 /// The sinks to hand the capture task, and the handles llmspy keeps.
 pub struct Sinks {
     pub list: Vec<Sink>,
+    /// What the `--no-tui` log prints (see [`crate::headless`]).
+    pub log: Option<tokio::sync::mpsc::UnboundedReceiver<capture::SinkMsg>>,
     pub exporter: Option<Arc<crate::otel::ExporterStatus>>,
     pub history: Option<crate::history::Starting>,
 }
@@ -25,6 +27,11 @@ pub fn start(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<Sinks> {
         capture::save::Secrets::Mask
     };
     let mut list = Vec::new();
+    let log = args.headless().then(|| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        list.push(Sink::new(tx));
+        rx
+    });
     if let Some(path) = &args.save {
         list.push(capture::save::spawn_writer(path, secrets)?);
     }
@@ -38,6 +45,7 @@ pub fn start(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<Sinks> {
     }
     Ok(Sinks {
         list,
+        log,
         exporter: exporter.map(|e| e.status),
         history,
     })

@@ -105,6 +105,20 @@ impl Running {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM, then every stdout line up to the end of its output.
+    pub fn terminate_and_collect(self) -> (std::process::ExitStatus, Vec<String>) {
+        let Running {
+            mut child, stdout, ..
+        } = self;
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        let status = child.wait().expect("exit");
+        // The reader thread ends at the end of the output, closing the channel.
+        (status, stdout.iter().collect())
+    }
+
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill")
