@@ -39,12 +39,69 @@ pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
     let message = match kind {
         FailureKind::UpstreamDns => format!("cannot resolve {authority}: {detail}"),
         FailureKind::UpstreamConnect => format!("cannot connect to {authority}: {detail}"),
-        FailureKind::UpstreamTls => format!(
-            "TLS with {authority} failed: {detail} (a private CA can be trusted with --upstream-ca FILE)"
-        ),
+        FailureKind::UpstreamTls => match tls_hint(&detail) {
+            Some(hint) => format!("TLS with {authority} failed: {detail} ({hint})"),
+            None => format!("TLS with {authority} failed: {detail}"),
+        },
         _ => format!("{authority} closed the connection: {detail}"),
     };
     Failure::new(kind, message)
+}
+
+/// What to do about a certificate llmspy would not accept, when something
+/// can be done: trusting a private CA helps only when the issuer is
+/// unknown, not when the certificate names another host or has expired.
+/// Read from the message: the connector hands the rustls error on as text
+/// (`invalid peer certificate: UnknownIssuer`), not as a value.
+fn tls_hint(detail: &str) -> Option<&'static str> {
+    let (_, error) = detail.rsplit_once("invalid peer certificate: ")?;
+    TLS_HINTS
+        .iter()
+        .find(|(name, _)| error.contains(name))
+        .map(|(_, hint)| *hint)
+}
+
+/// rustls's name for a certificate error, and what to do about it.
+const TLS_HINTS: [(&str, &str); 5] = [
+    (
+        "UnknownIssuer",
+        "a private CA can be trusted with --upstream-ca FILE",
+    ),
+    (
+        "NotValidForName",
+        "the upstream's certificate is for another name",
+    ),
+    (
+        "Expired",
+        "check the upstream's certificate dates and this machine's clock",
+    ),
+    (
+        "NotValidYet",
+        "check the upstream's certificate dates and this machine's clock",
+    ),
+    (
+        "CaUsedAsEndEntity",
+        "the upstream presents a CA certificate as its own; it must present one that CA issued",
+    ),
+];
+
+/// The rustls error in `e`'s source chain, also inside an I/O error.
+fn find_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return Some(t);
+        }
+        if let Some(t) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(t);
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// The failure of an upstream that sent no response head in time.
@@ -81,17 +138,12 @@ fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'
 }
 
 fn upstream_kind(e: &(dyn StdError + 'static), detail: &str) -> FailureKind {
+    if find_rustls(e).is_some() {
+        return FailureKind::UpstreamTls;
+    }
     let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(err) = cur {
-        if err.downcast_ref::<rustls::Error>().is_some() {
-            return FailureKind::UpstreamTls;
-        }
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref()
-                && inner.downcast_ref::<rustls::Error>().is_some()
-            {
-                return FailureKind::UpstreamTls;
-            }
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused
                 | std::io::ErrorKind::HostUnreachable
@@ -166,6 +218,27 @@ fn ca_rejection_message(host: &str, ca_path: &str, e: &std::io::Error) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tls_hint_fits_the_certificate_error() {
+        let fails = |cert: rustls::CertificateError| {
+            let e = std::io::Error::other(rustls::Error::InvalidCertificate(cert));
+            let f = upstream("api.test:443", &e);
+            assert_eq!(f.kind, FailureKind::UpstreamTls, "{}", f.message);
+            f.message
+        };
+        assert!(fails(rustls::CertificateError::UnknownIssuer).contains("--upstream-ca FILE"));
+        let wrong_name = fails(rustls::CertificateError::NotValidForName);
+        assert!(wrong_name.contains("for another name"), "{wrong_name}");
+        assert!(!wrong_name.contains("--upstream-ca"), "{wrong_name}");
+        let expired = fails(rustls::CertificateError::Expired);
+        assert!(expired.contains("clock") && !expired.contains("--upstream-ca"));
+        let bad = fails(rustls::CertificateError::BadSignature);
+        assert!(
+            bad.ends_with("invalid peer certificate: BadSignature"),
+            "{bad}"
+        );
+    }
 
     #[test]
     fn refused_is_connect() {
