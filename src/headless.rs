@@ -8,52 +8,45 @@
 //! and a line made from the store missed an exchange evicted before it was
 //! printed. At shutdown the capture's last flush is answered once every
 //! line before it is written, so exchanges cut short by the stop are logged
-//! too. Store events still bring the eviction notes.
+//! too.
 
 use std::io::Write;
 
 use serde_json::json;
-use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
 
-use crate::capture::{Record, SinkMsg, StoreEvent};
+use crate::capture::{Record, SinkMsg, StoreReader};
 use crate::exchange::{Exchange, State};
 
 /// Print finished exchanges until the capture ends.
-pub async fn run(
-    mut finished: mpsc::UnboundedReceiver<SinkMsg>,
-    mut events: broadcast::Receiver<StoreEvent>,
-    json: bool,
-) {
+pub async fn run(mut finished: mpsc::UnboundedReceiver<SinkMsg>, store: StoreReader, json: bool) {
     let mut out = String::new();
     let mut flushes = Vec::new();
-    // Eviction notes are for people: `--json` output stays lines of JSON.
-    let mut notes = !json;
-    loop {
-        tokio::select! {
-            msg = finished.recv() => {
-                let Some(msg) = msg else { break };
-                take(msg, json, &mut out, &mut flushes);
-                // Under load many exchanges finish between two wake-ups:
-                // print them with one write, not one system call each.
-                while out.len() < BATCH_BYTES
-                    && let Ok(msg) = finished.try_recv()
-                {
-                    take(msg, json, &mut out, &mut flushes);
-                }
-                print(&mut out);
-                for done in flushes.drain(..) {
-                    let _ = done.send(());
-                }
-            }
-            event = events.recv(), if notes => match event {
-                Ok(StoreEvent::Evicted { count }) => crate::note!(
-                    "llmspy: evicted {count} oldest exchange(s) to stay within the capture limits"
-                ),
-                // Only notes are read here; a lag skips none of the lines.
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => notes = false,
-            },
+    let mut evicted = 0;
+    while let Some(msg) = finished.recv().await {
+        take(msg, json, &mut out, &mut flushes);
+        // Under load many exchanges finish between two wake-ups: print
+        // them with one write, not one system call each.
+        while out.len() < BATCH_BYTES
+            && let Ok(msg) = finished.try_recv()
+        {
+            take(msg, json, &mut out, &mut flushes);
+        }
+        // Eviction notes are for people: `--json` output stays JSON lines.
+        // Read from the store's counter with each batch of lines rather
+        // than from the store's events, which would wake this task several
+        // times for every exchange.
+        let now = store.read().evicted();
+        if !json && now > evicted {
+            crate::note!(
+                "llmspy: evicted {} oldest exchange(s) to stay within the capture limits",
+                now - evicted
+            );
+        }
+        evicted = now;
+        print(&mut out);
+        for done in flushes.drain(..) {
+            let _ = done.send(());
         }
     }
     print(&mut out);

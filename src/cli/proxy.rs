@@ -90,7 +90,6 @@ async fn serve(
     // The capture task holds the only senders: a sink ends when it ends.
     let (recorder, store, events) =
         capture::spawn(settings.limits, std::mem::take(&mut sinks.list));
-    let log_events = events.subscribe();
     let mock = super::mocks::load(args)?;
     let api = crate::api::handler(crate::api::ApiContext {
         store: store.clone(),
@@ -121,13 +120,12 @@ async fn serve(
     }
     let logger = match sinks.log.take() {
         Some(log) => {
-            let logger = tokio::spawn(crate::headless::run(log, log_events, args.json));
+            let logger = tokio::spawn(crate::headless::run(log, store.clone(), args.json));
             wait_for_signal().await;
             crate::note!("llmspy: stopping; letting in-flight exchanges finish…");
             Some(logger)
         }
         None => {
-            drop(log_events);
             let info = ui_info(&engine, &ca, &recorder, &mock, &sinks, history.as_ref());
             run_ui(&store, &events, info)?;
             None

@@ -241,13 +241,10 @@ async fn the_headless_log_has_a_line_for_every_exchange_and_for_one_the_stop_cut
             &upstream_ca,
         ],
     );
-    let ca = std::fs::read(ca_dir.join("llmspy-ca.pem")).expect("ca");
-    let client = reqwest::Client::builder()
-        .proxy(reqwest::Proxy::all(format!("http://{}", running.addr)).expect("proxy"))
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("pem"))
-        .tls_built_in_root_certs(false)
-        .build()
-        .expect("client");
+    let client = crate::support::client::reqwest(
+        &format!("http://{}", running.addr),
+        &ca_dir.join("llmspy-ca.pem"),
+    );
     let url = up.https("/hello");
     use futures_util::StreamExt;
     let burst = futures_util::stream::iter(0..N)
@@ -281,4 +278,43 @@ async fn the_headless_log_has_a_line_for_every_exchange_and_for_one_the_stop_cut
         .expect("the open stream's line");
     assert_eq!(cut["state"], "failed", "{cut}");
     assert_eq!(cut["failure"]["kind"], "shutdown", "{cut}");
+}
+
+/// The text log says when the store let exchanges go.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_headless_log_notes_evictions() {
+    let up = Upstream::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let ca_dir = dir.path().join("ca");
+    let upstream_ca = up.ca_file.display().to_string();
+    let running = Running::start(
+        &ca_dir,
+        &[
+            "--no-history",
+            "--max-exchanges",
+            "2",
+            "--upstream-ca",
+            &upstream_ca,
+        ],
+    );
+    let client = crate::support::client::reqwest(
+        &format!("http://{}", running.addr),
+        &ca_dir.join("llmspy-ca.pem"),
+    );
+    for _ in 0..4 {
+        let r = client
+            .get(up.https("/hello"))
+            .send()
+            .await
+            .expect("relayed");
+        r.bytes().await.expect("body");
+    }
+    let note = tokio::task::spawn_blocking(move || {
+        let note = running.stderr_containing("oldest exchange(s)");
+        running.terminate();
+        note
+    })
+    .await
+    .expect("join");
+    assert!(note.contains("llmspy: evicted "), "{note}");
 }
