@@ -16,7 +16,7 @@ use super::status::HistoryStatus;
 use crate::capture::{Budget, Record};
 
 /// Bytes of exchanges that may wait for the writer.
-pub const BACKLOG_MAX_BYTES: u64 = 32 * 1024 * 1024;
+pub const BACKLOG_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// What an exchange holds besides its bodies (its head, URL, summary),
 /// roughly: without it a flood of body-less requests would have no bound.
 const RECORD_OVERHEAD: u64 = 1024;
