@@ -1,6 +1,6 @@
 //! How finished exchanges reach the consumers that keep or send them
-//! (`--save`, the history, the OpenTelemetry exporter): each has a channel
-//! of its own, fed in order by the capture task.
+//! (the `--no-tui` log, `--save`, the history, the OpenTelemetry exporter):
+//! each has a channel of its own, fed in order by the capture task.
 
 use std::sync::Arc;
 
