@@ -220,31 +220,30 @@ async fn har_and_native_exports_load_back_for_open() {
     }
 }
 
+/// A headless llmspy (no history) with `extra` flags in front of a test
+/// upstream, and a client that goes through it.
+async fn headless(extra: &[&str]) -> (Upstream, tempfile::TempDir, Running, reqwest::Client) {
+    let up = Upstream::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let ca_dir = dir.path().join("ca");
+    let upstream_ca = up.ca_file.display().to_string();
+    let mut args = vec!["--no-history", "--upstream-ca", &upstream_ca];
+    args.extend_from_slice(extra);
+    let running = Running::start(&ca_dir, &args);
+    let client = crate::support::client::reqwest(
+        &format!("http://{}", running.addr),
+        &ca_dir.join("llmspy-ca.pem"),
+    );
+    (up, dir, running, client)
+}
+
 /// `--json` through a store holding 5: a burst of 1,500 exchanges gets a
 /// line each, those evicted before the log reached them included, and a
 /// stream still open at SIGTERM gets its line as cut short by the stop.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_headless_log_has_a_line_for_every_exchange_and_for_one_the_stop_cut_short() {
     const N: usize = 1500;
-    let up = Upstream::start().await;
-    let dir = tempfile::tempdir().expect("tmp");
-    let ca_dir = dir.path().join("ca");
-    let upstream_ca = up.ca_file.display().to_string();
-    let running = Running::start(
-        &ca_dir,
-        &[
-            "--json",
-            "--no-history",
-            "--max-exchanges",
-            "5",
-            "--upstream-ca",
-            &upstream_ca,
-        ],
-    );
-    let client = crate::support::client::reqwest(
-        &format!("http://{}", running.addr),
-        &ca_dir.join("llmspy-ca.pem"),
-    );
+    let (up, _dir, running, client) = headless(&["--json", "--max-exchanges", "5"]).await;
     let url = up.https("/hello");
     use futures_util::StreamExt;
     let burst = futures_util::stream::iter(0..N)
@@ -283,24 +282,7 @@ async fn the_headless_log_has_a_line_for_every_exchange_and_for_one_the_stop_cut
 /// The text log says when the store let exchanges go.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_headless_log_notes_evictions() {
-    let up = Upstream::start().await;
-    let dir = tempfile::tempdir().expect("tmp");
-    let ca_dir = dir.path().join("ca");
-    let upstream_ca = up.ca_file.display().to_string();
-    let running = Running::start(
-        &ca_dir,
-        &[
-            "--no-history",
-            "--max-exchanges",
-            "2",
-            "--upstream-ca",
-            &upstream_ca,
-        ],
-    );
-    let client = crate::support::client::reqwest(
-        &format!("http://{}", running.addr),
-        &ca_dir.join("llmspy-ca.pem"),
-    );
+    let (up, _dir, running, client) = headless(&["--max-exchanges", "2"]).await;
     for _ in 0..4 {
         let r = client
             .get(up.https("/hello"))
