@@ -1,8 +1,8 @@
-//! Threads whose work nobody is waiting for (the history writer, the
-//! OpenTelemetry exporter) yield the CPU to the relay. On a busy machine the
-//! relay's requests come first and these threads catch up in the gaps; on an
-//! idle one nothing changes, since a lower priority only matters when
-//! threads compete for a core.
+//! Threads whose work nobody is waiting for (the OpenTelemetry exporter)
+//! yield the CPU to the relay. On a busy machine the relay's requests come
+//! first and these threads catch up in the gaps; on an idle one nothing
+//! changes, since a lower priority only matters when threads compete for a
+//! core.
 
 /// How much lower than the relay: at nice 10 the kernel gives such a thread
 /// about a tenth of the share of a normal one while both want the CPU, so it

@@ -115,7 +115,11 @@ pub fn begin_with_backlog(
     let thread = std::thread::Builder::new()
         .name("llmspy-history".into())
         .spawn(move || {
-            crate::background::lower_this_thread();
+            // At normal priority, unlike the OTLP exporter: at nice 10 a
+            // machine kept busy by something else (a build beside the
+            // agent) starved the writer until its backlog budget dropped
+            // exchanges, and measured against nginx the relay gained
+            // nothing from it (docs/benchmarks.md, History).
             let writer = match open_run(&path, &run, max_bytes, shared) {
                 Ok(w) => w,
                 Err(e) => {
