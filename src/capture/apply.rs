@@ -40,7 +40,7 @@ pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
             started(store, *ex, events);
             events.push(StoreEvent::Finished(id));
         }
-        CaptureMsg::RequestData { id, data, len } => request_data(store, id, data, len, events),
+        CaptureMsg::RequestData { id, data, len } => request_data(store, id, data, len),
         CaptureMsg::RequestDone { id, at_us } => {
             if let Some(r) = store.get_mut(id) {
                 r.exchange.timings.request_done_us = Some(at_us);
@@ -62,7 +62,7 @@ pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
         CaptureMsg::Flush(done) => out.flushes.push(done),
         CaptureMsg::WebSocketMessage { id, message } => {
             if let Some(grown) = super::websocket::message(store, id, message) {
-                push_evicted(events, store.grew(grown));
+                store.grew(grown);
                 push_updated(events, id);
             }
         }
@@ -82,24 +82,18 @@ pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
 
 fn started(store: &mut Store, ex: Exchange, out: &mut Vec<StoreEvent>) {
     let id = ex.id;
-    push_evicted(out, store.insert(ex));
+    store.insert(ex);
     out.push(StoreEvent::Started(id));
 }
 
-fn request_data(
-    store: &mut Store,
-    id: ExchangeId,
-    data: Option<Bytes>,
-    len: usize,
-    out: &mut Vec<StoreEvent>,
-) {
+fn request_data(store: &mut Store, id: ExchangeId, data: Option<Bytes>, len: usize) {
     let cap = store.limits().max_body_capture_bytes;
     let Some(r) = store.get_mut(id) else { return };
     let body = &mut r.exchange.request.body;
     let before = body.bytes.len();
     append(body, data.as_deref(), len, cap);
     let grown = body.bytes.len() - before;
-    push_evicted(out, store.grew(grown));
+    store.grew(grown);
 }
 
 fn response_head(
@@ -118,7 +112,7 @@ fn response_head(
     if r.exchange.state == State::InFlight {
         r.exchange.state = State::Streaming;
     }
-    push_evicted(out, store.resized(before, after));
+    store.resized(before, after);
     push_updated(out, id);
 }
 
@@ -150,7 +144,7 @@ fn response_data(store: &mut Store, id: ExchangeId, frame: Data, out: &mut Vec<S
         offset,
         len: frame.len as u64,
     });
-    push_evicted(out, store.grew(grown));
+    store.grew(grown);
     push_updated(out, id);
 }
 
@@ -218,12 +212,6 @@ fn finish(ex: &mut Exchange, at_us: u64, failure: Option<Failure>) {
 fn push_updated(out: &mut Vec<StoreEvent>, id: ExchangeId) {
     if out.last() != Some(&StoreEvent::Updated(id)) {
         out.push(StoreEvent::Updated(id));
-    }
-}
-
-fn push_evicted(out: &mut Vec<StoreEvent>, count: u64) {
-    if count > 0 {
-        out.push(StoreEvent::Evicted { count });
     }
 }
 

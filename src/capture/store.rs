@@ -72,8 +72,6 @@ pub struct Store {
     cleared: u64,
     limits: Limits,
     refusals: super::Refusals,
-    /// While set, the caps wait for [`Store::end_deferral`].
-    caps_deferred: bool,
 }
 
 /// Where every exchange recorded since start went, and what the kept ones
@@ -188,8 +186,9 @@ impl Store {
             .ok()
     }
 
-    /// Insert an exchange, keeping id order. Returns how many were evicted.
-    pub fn insert(&mut self, exchange: Exchange) -> u64 {
+    /// Insert an exchange, keeping id order. The caps are enforced by
+    /// [`Store::evict_over_caps`].
+    pub fn insert(&mut self, exchange: Exchange) {
         self.recorded += 1;
         self.total_bytes += exchange.captured_bytes();
         let record = Arc::new(Record {
@@ -206,49 +205,28 @@ impl Store {
             }
             _ => self.records.push_back(record),
         }
-        self.caps()
     }
 
     /// Account for body bytes added to an exchange after insertion.
-    pub fn grew(&mut self, bytes: usize) -> u64 {
+    pub fn grew(&mut self, bytes: usize) {
         self.total_bytes += bytes;
-        self.caps()
     }
 
     /// Account for an exchange whose captured bytes went from `before` to
     /// `after` (a response head carrying llmspy's own error body).
-    pub fn resized(&mut self, before: usize, after: usize) -> u64 {
+    pub fn resized(&mut self, before: usize, after: usize) {
         self.total_bytes = (self.total_bytes + after).saturating_sub(before);
-        self.caps()
     }
 
-    /// Hold evictions until [`Store::end_deferral`]. The capture task does
-    /// for the length of a batch: an exchange that finishes and is pushed
-    /// out by newer ones in the same batch is still analysed and handed to
-    /// the sinks (with `--max-exchanges 5`, a burst had reached `--save`,
-    /// the history and the log a few exchanges in thirty).
-    pub(super) fn defer_caps(&mut self) {
-        self.caps_deferred = true;
-    }
-
-    /// Enforce the caps again; how many exchanges that evicted.
-    pub(super) fn end_deferral(&mut self) -> u64 {
-        self.caps_deferred = false;
-        self.enforce_caps()
-    }
-
-    fn caps(&mut self) -> u64 {
-        if self.caps_deferred {
-            return 0;
-        }
-        self.enforce_caps()
-    }
-
-    /// Push out the oldest finished exchanges while over a cap. One still
-    /// in flight stays (there are as many as open requests, each under the
-    /// per-exchange caps): pushed out, it would never finish, and so never
-    /// reach the log, `--save` or the history.
-    fn enforce_caps(&mut self) -> u64 {
+    /// Push out the oldest finished exchanges while over a cap; how many
+    /// went. One still in flight stays (there are as many as open requests,
+    /// each under the per-exchange caps): pushed out, it would never finish,
+    /// and so never reach the log, `--save` or the history. The capture
+    /// task calls this once a batch is applied, analysed and handed to the
+    /// sinks, so an exchange that finishes and is pushed out by newer ones
+    /// in the same batch still reaches them (with `--max-exchanges 5`, a
+    /// burst had reached them a few exchanges in thirty).
+    pub fn evict_over_caps(&mut self) -> u64 {
         let mut evicted = 0;
         let mut at = 0;
         while self.records.len() > 1
@@ -343,6 +321,7 @@ pub(crate) mod tests_support {
 mod tests {
     use super::tests_support::sized as sample;
     use super::*;
+    use crate::exchange::{Body, Response};
 
     /// A finished exchange: only those are evicted.
     fn done(id: ExchangeId, body: usize) -> Exchange {
@@ -353,23 +332,25 @@ mod tests {
     }
 
     #[test]
-    fn exchanges_in_flight_are_never_evicted_and_a_batch_can_hold_evictions() {
+    fn only_finished_exchanges_are_evicted_and_only_when_asked() {
         let mut s = Store::new(Limits {
             max_exchanges: 2,
             ..Limits::default()
         });
         s.insert(sample(1, 0));
         s.insert(done(2, 0));
-        assert_eq!(s.insert(done(3, 0)), 1, "the oldest finished one goes");
+        s.insert(done(3, 0));
+        assert_eq!(s.evict_over_caps(), 1, "the oldest finished one goes");
         assert!(s.get(1).is_some() && s.get(2).is_none());
-        assert_eq!(s.insert(sample(4, 0)), 1);
-        assert_eq!(s.insert(sample(5, 0)), 0, "in flight: over the cap, kept");
+        s.insert(sample(4, 0));
+        assert_eq!(s.evict_over_caps(), 1);
+        s.insert(sample(5, 0));
+        assert_eq!(s.evict_over_caps(), 0, "in flight: over the cap, kept");
         assert_eq!((s.len(), s.get(4).map(|r| r.exchange.id)), (3, Some(4)));
-        s.defer_caps();
         s.get_mut(4).unwrap().exchange.state = crate::exchange::State::Complete;
-        assert_eq!(s.insert(done(6, 0)), 0, "held");
-        assert_eq!(s.len(), 4);
-        assert_eq!(s.end_deferral(), 2, "4 and 6 go; 1 and 5 are in flight");
+        s.insert(done(6, 0));
+        assert_eq!(s.len(), 4, "nothing goes until asked");
+        assert_eq!(s.evict_over_caps(), 2, "4 and 6 go; 1 and 5 are in flight");
         assert_eq!(s.iter().map(|r| r.exchange.id).collect::<Vec<_>>(), [1, 5]);
         assert_eq!(
             s.get(5).map(|r| r.exchange.id),
@@ -377,7 +358,6 @@ mod tests {
             "found past the gaps"
         );
     }
-    use crate::exchange::{Body, Response};
 
     #[test]
     fn sinks_share_the_stored_record_and_a_later_change_copies_it() {
@@ -410,11 +390,13 @@ mod tests {
         });
         for id in 1..=4 {
             s.insert(done(id, 10));
+            s.evict_over_caps();
         }
         assert_eq!(s.len(), 3);
         assert_eq!(s.evicted(), 1);
         assert!(s.get(1).is_none());
-        assert_eq!(s.insert(done(5, 90)), 2);
+        s.insert(done(5, 90));
+        assert_eq!(s.evict_over_caps(), 2);
         assert_eq!(s.total_bytes(), 100);
         assert_eq!(s.get(5).map(|r| r.exchange.id), Some(5));
     }
@@ -435,9 +417,11 @@ mod tests {
                 body: Body::from_bytes(vec![b'e'; 40]),
             });
         }
-        assert_eq!(s.resized(before, 50), 0);
+        s.resized(before, 50);
+        assert_eq!(s.evict_over_caps(), 0);
         assert_eq!(s.total_bytes(), 50);
-        assert_eq!(s.insert(done(2, 5)), 1);
+        s.insert(done(2, 5));
+        assert_eq!(s.evict_over_caps(), 1);
         assert_eq!(s.total_bytes(), 5);
         assert_eq!(s.counts().recorded, 2);
         assert_eq!(s.counts().evicted, 1);

@@ -155,7 +155,6 @@ impl CaptureTask {
             let mut applied = Applied::with_capacity(batch.len());
             {
                 let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
-                store.defer_caps();
                 for msg in batch.drain(..) {
                     apply(&mut store, msg, &mut applied);
                 }
@@ -181,7 +180,7 @@ impl CaptureTask {
                 .store
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .end_deferral();
+                .evict_over_caps();
             if evicted > 0 {
                 let _ = self.events.send(StoreEvent::Evicted { count: evicted });
             }
