@@ -22,7 +22,7 @@ use crate::exchange::{Exchange, State};
 pub async fn run(mut finished: mpsc::UnboundedReceiver<SinkMsg>, store: StoreReader, json: bool) {
     let mut out = String::new();
     let mut flushes = Vec::new();
-    let mut evicted = 0;
+    let mut evictions = Evictions::default();
     while let Some(msg) = finished.recv().await {
         take(msg, json, &mut out, &mut flushes);
         // Under load many exchanges finish between two wake-ups: print
@@ -33,23 +33,42 @@ pub async fn run(mut finished: mpsc::UnboundedReceiver<SinkMsg>, store: StoreRea
             take(msg, json, &mut out, &mut flushes);
         }
         // Eviction notes are for people: `--json` output stays JSON lines.
-        // Read from the store's counter with each batch of lines rather
-        // than from the store's events, which would wake this task several
-        // times for every exchange.
-        let now = store.read().evicted();
-        if !json && now > evicted {
-            crate::note!(
-                "llmspy: evicted {} oldest exchange(s) to stay within the capture limits",
-                now - evicted
-            );
+        if !json {
+            evictions.note(store.read().evicted());
         }
-        evicted = now;
         print(&mut out);
         for done in flushes.drain(..) {
             let _ = done.send(());
         }
     }
     print(&mut out);
+}
+
+/// Evictions are said at once the first time, then at most every
+/// [`NOTE_EVERY`] with the count since (a note per batch of lines had put
+/// 163 notes beside 200 lines with `--max-exchanges 3`). Read from the
+/// store's counter rather than its events, which would wake the log
+/// several times for every exchange.
+#[derive(Default)]
+struct Evictions {
+    said: u64,
+    at: Option<std::time::Instant>,
+}
+
+const NOTE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Evictions {
+    fn note(&mut self, evicted: u64) {
+        if evicted <= self.said || self.at.is_some_and(|at| at.elapsed() < NOTE_EVERY) {
+            return;
+        }
+        crate::note!(
+            "llmspy: evicted {} oldest exchange(s) to stay within the capture limits",
+            evicted - self.said
+        );
+        self.said = evicted;
+        self.at = Some(std::time::Instant::now());
+    }
 }
 
 /// The most bytes of lines gathered into one write.
@@ -157,6 +176,20 @@ pub fn human_duration(us: Option<u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evictions_are_said_once_then_at_most_every_ten_seconds() {
+        let mut e = Evictions::default();
+        e.note(0);
+        assert_eq!((e.said, e.at.is_some()), (0, false), "none yet");
+        e.note(3);
+        assert_eq!(e.said, 3);
+        e.note(9);
+        assert_eq!(e.said, 3, "too soon: counted toward the next note");
+        e.at = e.at.map(|at| at - NOTE_EVERY);
+        e.note(9);
+        assert_eq!(e.said, 9);
+    }
 
     #[test]
     fn units() {
