@@ -13,6 +13,7 @@
 mod backlog;
 mod blocks;
 mod open;
+mod pace;
 pub mod reader;
 mod rows;
 mod schema;

@@ -7,6 +7,7 @@
 use rusqlite::{Connection, Transaction, params};
 
 use super::blocks::{Block, Pending};
+use super::pace::Pace;
 use crate::capture::Record;
 
 /// One exchange as stored: its summary, and where its masked native JSON
@@ -73,13 +74,14 @@ pub(super) fn insert(
     conn: &mut Connection,
     run_id: i64,
     pending: &mut Pending,
+    pace: &mut Pace,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     let (mut tokens_in, mut tokens_out, mut cost) = (0u64, 0u64, 0f64);
     for block in pending.blocks() {
         tx.prepare_cached("INSERT INTO doc_blocks (run_id, data) VALUES (?1, ?2)")?
             .execute(params![run_id, block.data])?;
-        insert_rows(&tx, run_id, block, tx.last_insert_rowid())?;
+        insert_rows(&tx, run_id, block, tx.last_insert_rowid(), pace)?;
         for r in &block.rows {
             tokens_in += r.tokens_in.unwrap_or(0);
             tokens_out += r.tokens_out.unwrap_or(0);
@@ -105,6 +107,7 @@ fn insert_rows(
     run_id: i64,
     block: &Block,
     block_id: i64,
+    pace: &mut Pace,
 ) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT OR REPLACE INTO exchanges (run_id, id, started_at, method, url, host, status, state,
@@ -114,6 +117,7 @@ fn insert_rows(
             ?19, x'', ?20, ?21)",
     )?;
     for r in &block.rows {
+        pace.breathe();
         stmt.execute(params![
             run_id,
             r.id as i64,

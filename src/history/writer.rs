@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::blocks::Pending;
+use super::pace::Pace;
 use super::rows::insert;
 use super::start::RunInfo;
 use super::status::HistoryStatus;
@@ -69,6 +70,7 @@ pub(super) fn open_run(
         status,
         path: path.to_path_buf(),
         pending: Pending::new(),
+        pace: Pace::new(),
     })
 }
 
@@ -80,6 +82,7 @@ pub(super) struct Writer {
     path: PathBuf,
     /// Finished exchanges not yet written, masked and packed.
     pending: Pending,
+    pace: Pace,
 }
 
 impl Writer {
@@ -118,6 +121,7 @@ impl Writer {
                 _ = tokio::time::sleep_until(close.min(Instant::now() + PACK_TICK)) => {}
                 _ = &mut end => break,
             }
+            self.pace.restart();
             let (flushes, closed) = self.take_waiting(&mut rx);
             if Instant::now() < close && flushes.is_empty() && !closed {
                 continue;
@@ -167,6 +171,7 @@ impl Writer {
     }
 
     fn queue(&mut self, record: &Record) {
+        self.pace.breathe();
         self.status.release_backlog(super::backlog::cost(record));
         self.pending.push(record);
         let dropped = self.pending.shed(PENDING_MAX, PENDING_MAX_BYTES);
@@ -181,7 +186,12 @@ impl Writer {
         if self.pending.rows() == 0 {
             return None;
         }
-        match insert(&mut self.conn, self.run_id, &mut self.pending) {
+        match insert(
+            &mut self.conn,
+            self.run_id,
+            &mut self.pending,
+            &mut self.pace,
+        ) {
             Ok(()) => {
                 let n = self.pending.rows();
                 self.pending.clear();
