@@ -207,10 +207,16 @@ async fn run(n: usize) {
         GAP_US / 1000
     );
     // Twice each, alternating, so drift on a shared machine hits both.
+    let opened = || up.tls_connections.load(std::sync::atomic::Ordering::SeqCst);
+    println!("upstream TLS connections after warming: {}", opened());
     for round in 1..=2 {
         let d = all_at_once(&direct, &url).await;
+        let before = opened();
         let v = all_at_once(&via, &url).await;
-        println!("round {round}");
+        println!(
+            "round {round} (llmspy opened {} upstream connections during it)",
+            opened() - before
+        );
         line("direct", &d, n);
         line("llmspy", &v, n);
         let added = |a: &[Duration], b: &[Duration], p: f64| pct(b, p).saturating_sub(pct(a, p));

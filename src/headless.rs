@@ -33,8 +33,15 @@ pub async fn run(mut finished: mpsc::UnboundedReceiver<SinkMsg>, store: StoreRea
             take(msg, json, &mut out, &mut flushes);
         }
         // Eviction notes are for people: `--json` output stays JSON lines.
+        // A flush (the stop's last one among them) settles the count: the
+        // process may end once it is answered.
         if !json {
-            evictions.note(store.read().evicted());
+            let evicted = store.read().evicted();
+            if flushes.is_empty() {
+                evictions.note(evicted);
+            } else {
+                evictions.settle(evicted);
+            }
         }
         print(&mut out);
         for done in flushes.drain(..) {
@@ -42,6 +49,9 @@ pub async fn run(mut finished: mpsc::UnboundedReceiver<SinkMsg>, store: StoreRea
         }
     }
     print(&mut out);
+    if !json {
+        evictions.settle(store.read().evicted());
+    }
 }
 
 /// Evictions are said at once the first time, then at most every
@@ -68,6 +78,12 @@ impl Evictions {
         );
         self.said = evicted;
         self.at = Some(std::time::Instant::now());
+    }
+
+    /// At the end: what was evicted since the last note, however recent.
+    fn settle(&mut self, evicted: u64) {
+        self.at = None;
+        self.note(evicted);
     }
 }
 
@@ -189,6 +205,12 @@ mod tests {
         e.at = e.at.map(|at| at - NOTE_EVERY);
         e.note(9);
         assert_eq!(e.said, 9);
+        e.note(12);
+        assert_eq!(e.said, 9, "too soon again");
+        e.settle(12);
+        assert_eq!(e.said, 12, "the end says the rest at once");
+        e.settle(12);
+        assert_eq!(e.said, 12, "and nothing twice");
     }
 
     #[test]

@@ -291,12 +291,27 @@ async fn the_headless_log_notes_evictions() {
             .expect("relayed");
         r.bytes().await.expect("body");
     }
-    let note = tokio::task::spawn_blocking(move || {
-        let note = running.stderr_containing("oldest exchange(s)");
-        running.terminate();
-        note
+    // Four exchanges through a store of two: two evicted. The first is
+    // said at once; the second, too soon after it to be said then, is
+    // said at the stop.
+    let notes = tokio::task::spawn_blocking(move || {
+        let first = running.stderr_containing("oldest exchange(s)");
+        let mut rest = running.terminate_and_collect_stderr();
+        rest.insert(0, first);
+        rest
     })
     .await
     .expect("join");
-    assert!(note.contains("llmspy: evicted "), "{note}");
+    let evicted: u64 = notes
+        .iter()
+        .filter_map(|l| l.split_once("llmspy: evicted ").map(|(_, n)| n))
+        .map(|l| {
+            l.split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .expect("a count")
+        })
+        .sum();
+    assert_eq!(evicted, 2, "{notes:#?}");
 }

@@ -119,6 +119,19 @@ impl Running {
         (status, stdout.iter().collect())
     }
 
+    /// SIGTERM, then every stderr line not yet read, up to the exit.
+    pub fn terminate_and_collect_stderr(self) -> Vec<String> {
+        let Running {
+            mut child, stderr, ..
+        } = self;
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        child.wait().expect("exit");
+        stderr.iter().collect()
+    }
+
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill")
