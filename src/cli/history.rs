@@ -109,6 +109,10 @@ fn runs_table(runs: &[reader::RunRow]) -> String {
 }
 
 fn stats_table(rows: &[reader::StatRow]) -> String {
+    if rows.is_empty() {
+        return "no LLM calls in this history (only exchanges with a recognised provider are summed)\n"
+            .into();
+    }
     let mut out = format!(
         "{:<10}  {:<22}  {:<32}  {:>6}  {:>10}  {:>10}  {:>10}\n",
         "day", "provider", "model", "calls", "tokens in", "tokens out", "cost"
@@ -124,9 +128,15 @@ fn stats_table(rows: &[reader::StatRow]) -> String {
             r.day, r.provider, r.model, r.calls, r.tokens_in, r.tokens_out, cost
         ));
     }
-    let total: f64 = rows.iter().map(|r| r.cost_usd).sum();
+    // A float sum starts at -0.0, which prints as "$-0.0000".
+    let total = rows.iter().fold(0.0, |sum, r| sum + r.cost_usd);
     let calls: i64 = rows.iter().map(|r| r.calls).sum();
-    out.push_str(&format!("total: {calls} calls, ${total:.4}\n"));
+    let unknown = if rows.iter().any(|r| r.cost_unknown > 0) {
+        " (+ calls of unknown cost)"
+    } else {
+        ""
+    };
+    out.push_str(&format!("total: {calls} calls, ${total:.4}{unknown}\n"));
     out
 }
 
@@ -171,5 +181,39 @@ pub fn ui_source(path: PathBuf) -> crate::tui::HistorySource {
     crate::tui::HistorySource {
         runs: std::sync::Arc::new(runs),
         open: std::sync::Arc::new(open),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cost_usd: f64, cost_unknown: i64) -> reader::StatRow {
+        reader::StatRow {
+            day: "2026-12-05".into(),
+            provider: "anthropic".into(),
+            model: "claude-sonnet-4-5".into(),
+            calls: 2,
+            tokens_in: 10,
+            tokens_out: 20,
+            cost_unknown,
+            cost_usd,
+        }
+    }
+
+    #[test]
+    fn stats_say_when_there_is_nothing_to_sum() {
+        assert!(stats_table(&[]).starts_with("no LLM calls"));
+    }
+
+    #[test]
+    fn the_stats_total_is_never_negative_zero_and_owns_up_to_unknown_costs() {
+        let free = stats_table(&[row(0.0, 0)]);
+        assert!(free.ends_with("total: 2 calls, $0.0000\n"), "{free}");
+        let partly = stats_table(&[row(0.5, 0), row(0.25, 1)]);
+        assert!(
+            partly.ends_with("total: 4 calls, $0.7500 (+ calls of unknown cost)\n"),
+            "{partly}"
+        );
     }
 }
