@@ -64,8 +64,8 @@ pub enum HistoryError {
     Sql(#[from] rusqlite::Error),
     #[error("cannot start the history writer's thread")]
     Thread(#[source] std::io::Error),
-    #[error("history row {row}: {message}")]
-    Row { row: i64, message: String },
+    #[error("history run {run}, exchange {id}: {message}")]
+    Row { run: i64, id: u64, message: String },
 }
 
 impl HistoryError {

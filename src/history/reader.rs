@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::{HistoryError, open};
+use super::{HistoryError, open, schema};
 use crate::exchange::Exchange;
 
 /// One run of llmspy.
@@ -121,40 +121,52 @@ pub fn stats(
 
 /// The exchanges `q` selects, oldest first, numbered 1.. across runs (each
 /// run counts from 1 again).
+///
+/// Each run's exchanges are one key range, read in id order. With
+/// `since`, runs that ended before it are not read at all; within the
+/// others each row's start time is compared.
 pub fn exchanges(conn: &Connection, q: &Query) -> Result<Vec<Exchange>, HistoryError> {
-    let mut sql = "SELECT rowid, doc, doc_block, doc_offset, doc_bytes FROM exchanges WHERE 1 = 1"
-        .to_string();
-    let mut args: Vec<String> = Vec::new();
-    if let Some(run) = q.run {
-        sql.push_str(" AND run_id = ?");
-        args.push(run.to_string());
-    }
-    if let Some(since) = q.since {
-        sql.push_str(" AND started_at >= ?");
-        args.push(since.to_rfc3339());
-    }
-    sql.push_str(" ORDER BY run_id, id");
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    let since = q.since.map(|s| s.to_rfc3339());
+    let runs: Vec<i64> = conn
+        .prepare(
+            "SELECT id FROM runs WHERE (?1 IS NULL OR id = ?1)
+                AND (?2 IS NULL OR ended_at IS NULL OR ended_at >= ?2) ORDER BY id",
+        )?
+        .query_map(params![q.run, since], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT rowid, doc, doc_block, doc_offset, doc_bytes FROM exchanges
+         WHERE rowid BETWEEN ?1 AND ?2 AND (?3 IS NULL OR started_at >= ?3) ORDER BY rowid",
+    )?;
     let mut blocks = Blocks::default();
     let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let rowid: i64 = row.get(0)?;
-        let block: Option<i64> = row.get(2)?;
-        let mut ex = match block {
-            // Rows written before documents went into blocks.
-            None => decode(rowid, &row.get::<_, Vec<u8>>(1)?)?,
-            Some(block) => {
-                let offset: i64 = row.get(3)?;
-                let len: i64 = row.get(4)?;
-                let doc = blocks.slice(conn, rowid, block, offset, len)?;
-                decode(rowid, doc)?
-            }
-        };
-        ex.id = out.len() as u64 + 1;
-        out.push(ex);
+    for run in runs {
+        let (first, last) = schema::run_keys(run);
+        let mut rows = stmt.query(params![first, last, since])?;
+        while let Some(row) = rows.next()? {
+            let key: i64 = row.get(0)?;
+            let block: Option<i64> = row.get(2)?;
+            let mut ex = match block {
+                // Rows written before documents went into blocks.
+                None => decode(key, &row.get::<_, Vec<u8>>(1)?)?,
+                Some(block) => {
+                    let offset: i64 = row.get(3)?;
+                    let len: i64 = row.get(4)?;
+                    let doc = blocks.slice(conn, key, block, offset, len)?;
+                    decode(key, doc)?
+                }
+            };
+            ex.id = out.len() as u64 + 1;
+            out.push(ex);
+        }
     }
     Ok(out)
+}
+
+/// The error of the row keyed `key`, named by its run and exchange.
+fn row_error(key: i64, message: String) -> HistoryError {
+    let (run, id) = schema::run_and_id(key);
+    HistoryError::Row { run, id, message }
 }
 
 /// The last block read, decompressed: rows come in the order they were
@@ -174,10 +186,7 @@ impl Blocks {
         offset: i64,
         len: i64,
     ) -> Result<&[u8], HistoryError> {
-        let err = |message: String| HistoryError::Row {
-            row: rowid,
-            message,
-        };
+        let err = |message: String| row_error(rowid, message);
         if self.id != Some(block) {
             let data: Vec<u8> = conn
                 .query_row(
@@ -214,10 +223,7 @@ fn unpack(data: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 fn decode(rowid: i64, doc: &[u8]) -> Result<Exchange, HistoryError> {
-    let err = |message: String| HistoryError::Row {
-        row: rowid,
-        message,
-    };
+    let err = |message: String| row_error(rowid, message);
     let unpacked;
     let json = if is_zstd(doc) {
         unpacked = zstd::decode_all(doc).map_err(|e| err(format!("cannot decompress: {e}")))?;

@@ -110,11 +110,11 @@ fn insert_rows(
     pace: &mut Pace,
 ) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
-        "INSERT OR REPLACE INTO exchanges (run_id, id, started_at, method, url, host, status, state,
-            duration_us, kind, provider, model, tokens_in, tokens_out, cost_usd, stop_reason,
-            thread_id, client, doc_bytes, doc, doc_block, doc_offset)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, x'', ?20, ?21)",
+        "INSERT OR REPLACE INTO exchanges (rowid, run_id, id, started_at, method, url, host, status,
+            state, duration_us, kind, provider, model, tokens_in, tokens_out, cost_usd,
+            stop_reason, thread_id, client, doc_bytes, doc, doc_block, doc_offset)
+         VALUES (?22, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19, x'', ?20, ?21)",
     )?;
     for r in &block.rows {
         pace.breathe();
@@ -140,6 +140,7 @@ fn insert_rows(
             r.doc_len as i64,
             block_id,
             r.doc_offset as i64,
+            super::schema::key(run_id, r.id),
         ])?;
     }
     Ok(())

@@ -101,7 +101,102 @@ fn a_row_pointing_outside_its_block_is_reported_by_row() {
     let err = reader::exchanges(&conn, &reader::Query::default()).expect_err("damaged");
     let text = err.to_string();
     assert!(
-        text.contains("history row 1") && text.contains("outside block"),
+        text.contains("history run 1, exchange 1:") && text.contains("outside block"),
         "{text}"
     );
+}
+
+fn timed(id: u64, path: &str, started_at: &str) -> Arc<Record> {
+    let mut record = Arc::unwrap_or_clone(record(id, path));
+    record.exchange.started_at = started_at.parse().expect("time");
+    Arc::new(record)
+}
+
+/// One run on `path` whose exchanges finish in the order given.
+fn a_run(path: &std::path::Path, records: Vec<Arc<Record>>) {
+    let run = RunInfo {
+        listen: "127.0.0.1:0".into(),
+        version: "test".into(),
+    };
+    let history = start(path, &run, u64::MAX).expect("start");
+    for r in records {
+        history.sink.send(SinkMsg::Finished(r)).expect("send");
+    }
+    history.finish();
+}
+
+fn paths(conn: &Connection, q: &reader::Query) -> Vec<String> {
+    reader::exchanges(conn, q)
+        .expect("exchanges")
+        .into_iter()
+        .map(|e| e.request.path)
+        .collect()
+}
+
+#[test]
+fn runs_read_back_in_id_order_whatever_order_their_exchanges_finished_in() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("history.sqlite");
+    // A long stream (id 1) finishes after the requests that followed it.
+    a_run(
+        &path,
+        vec![record(2, "/a2"), record(3, "/a3"), record(1, "/a1")],
+    );
+    a_run(&path, vec![record(2, "/b2"), record(1, "/b1")]);
+    let conn = reader::connect(&path).expect("read");
+    assert_eq!(
+        paths(&conn, &reader::Query::default()),
+        ["/a1", "/a2", "/a3", "/b1", "/b2"]
+    );
+    let second = reader::Query {
+        run: Some(2),
+        ..reader::Query::default()
+    };
+    assert_eq!(paths(&conn, &second), ["/b1", "/b2"]);
+}
+
+#[test]
+fn since_keeps_what_started_from_then_on_in_every_run_not_ended_before_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("history.sqlite");
+    a_run(
+        &path,
+        vec![
+            timed(1, "/old", "2026-12-01T09:00:00Z"),
+            timed(2, "/new", "2026-12-01T11:00:00Z"),
+        ],
+    );
+    a_run(&path, vec![timed(1, "/later", "2026-12-02T08:00:00Z")]);
+    let conn = reader::connect(&path).expect("read");
+    let since = |t: &str| reader::Query {
+        run: None,
+        since: Some(t.parse().expect("time")),
+    };
+    assert_eq!(
+        paths(&conn, &since("2026-12-01T10:00:00Z")),
+        ["/new", "/later"]
+    );
+    // A run that ended before `since` is not read at all, whatever its rows
+    // say (here: the first run's end moved back before its last row).
+    conn.execute(
+        "UPDATE runs SET ended_at = '2026-12-01T09:30:00+00:00' WHERE id = 1",
+        [],
+    )
+    .expect("end");
+    assert_eq!(paths(&conn, &since("2026-12-01T10:00:00Z")), ["/later"]);
+}
+
+#[test]
+fn deleting_a_run_removes_its_exchanges_and_no_others() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("history.sqlite");
+    a_run(&path, vec![record(1, "/a1"), record(2, "/a2")]);
+    a_run(&path, vec![record(1, "/b1")]);
+    let mut conn = Connection::open(&path).expect("open");
+    super::writer::delete_run(&mut conn, 1).expect("delete");
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM exchanges", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(count, 1);
+    assert_eq!(paths(&conn, &reader::Query::default()), ["/b1"]);
 }

@@ -258,9 +258,13 @@ impl Writer {
 
 /// Remove a run and its exchanges, in one transaction (the writer's
 /// connection does not enforce the foreign key, so it cascades by hand).
-fn delete_run(conn: &mut Connection, id: i64) -> rusqlite::Result<()> {
+pub(super) fn delete_run(conn: &mut Connection, id: i64) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
-    tx.execute("DELETE FROM exchanges WHERE run_id = ?1", [id])?;
+    let (first, last) = super::schema::run_keys(id);
+    tx.execute(
+        "DELETE FROM exchanges WHERE rowid BETWEEN ?1 AND ?2",
+        [first, last],
+    )?;
     tx.execute("DELETE FROM doc_blocks WHERE run_id = ?1", [id])?;
     tx.execute("DELETE FROM runs WHERE id = ?1", [id])?;
     tx.commit()
