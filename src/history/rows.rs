@@ -21,7 +21,7 @@ pub(super) struct Row {
     status: Option<u16>,
     state: &'static str,
     duration_us: Option<u64>,
-    kind: Option<String>,
+    kind: Option<&'static str>,
     provider: Option<&'static str>,
     model: Option<String>,
     tokens_in: Option<u64>,
@@ -49,11 +49,7 @@ impl Row {
             status: ex.response.as_ref().map(|r| r.status),
             state: ex.state.label(),
             duration_us: ex.timings.end_us,
-            kind: s.and_then(|s| {
-                serde_json::to_value(s.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-            }),
+            kind: s.map(|s| s.kind.label()),
             provider: s.map(|s| s.provider),
             model: s.and_then(|s| s.model.as_deref().map(str::to_string)),
             tokens_in: s.and_then(|s| s.tokens_in),
