@@ -15,6 +15,8 @@
 # NGINX_WORKERS (2), LLMSPY_BIN (else a release build of this checkout),
 # LLMSPY_BASELINE_BIN (a second llmspy build, e.g. main's, measured alongside),
 # HISTORY (1: also run llmspy with its SQLite history on, and print on ÷ off),
+# (with HISTORY or LLMSPY_BASELINE_BIN, the llmspy variants run in one order
+# in odd rounds and the other in even ones: use an even ROUNDS to compare),
 # TRANSFER_MB (100; 0 skips the download/upload runs), PORT_BASE (18440).
 # It is a benchmark, not a test: it never fails on a figure.
 set -euo pipefail
@@ -278,45 +280,83 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; el
 
 say "llmspy: $LLMSPY_BIN ($("$LLMSPY_BIN" --version 2>/dev/null || true)); nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //'); oha: $("$OHA" --version)"
 HIST_LINES=()
+PAIR_LINES=()
+# Ratios between llmspy builds (history on ÷ off, new ÷ baseline), one per
+# round and protocol, for the geometric means at the end.
+HIST_RATIOS=()
+BASE_RATIOS=()
 say "loopback, $(nproc) cores, 26-byte body, oha -c $CONNS -z $DURATION, keep-alive"
+# The llmspy variants of a round, in the order they are measured. The one
+# measured later in a round tends to do better (up to 10% in both orders of
+# the same two builds), so odd rounds go one way and even rounds the other:
+# run ROUNDS=2 (or any even number) to compare builds.
+VARIANTS=(spy)
+[ "$HISTORY" = 1 ] && VARIANTS+=(hist)
+[ -n "$BASELINE" ] && VARIANTS+=(base)
+variant_port() { case $1 in spy) echo "$SPY_PORT" ;; hist) echo "$HIST_PORT" ;; base) echo "$BASE_PORT" ;; esac; }
+variant_pid() { case $1 in spy) echo "$SPY_PID" ;; hist) echo "$HIST_PID" ;; base) echo "$BASE_PID" ;; esac; }
+variant_name() {
+    case $1 in
+        spy) echo "llmspy --no-tui (capture on)" ;;
+        hist) echo "llmspy with history" ;;
+        base) echo "llmspy baseline build" ;;
+    esac
+}
+geomean() { printf '%s\n' "$@" | awk '{ s += log($1); n++ } END { if (n) printf "%.3f×", exp(s / n); else print "-" }'; }
 for round in $(seq 1 "$ROUNDS"); do
+    order=("${VARIANTS[@]}")
+    if [ $((round % 2)) = 0 ]; then
+        order=()
+        for ((i = ${#VARIANTS[@]} - 1; i >= 0; i--)); do order+=("${VARIANTS[$i]}"); done
+    fi
     for proto in $PROTOS; do
         echo
-        echo "round $round, HTTP/$proto to the client"
+        echo "round $round, HTTP/$proto to the client (llmspy order: ${order[*]})"
         echo
         row "path" "req/s" "p50 ms" "p99 ms" "ok" "÷ direct" "÷ nginx" "CPU µs/req"
         row "---" "---" "---" "---" "---" "---" "---" "---"
         read -r d_rps d_p50 d_p99 d_ok _ < <(load "$proto" "$URL_DIRECT" "$DIR/ca.pem")
         read -r n_rps n_p50 n_p99 n_ok n_cpu < <(load "$proto" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID")
-        read -r s_rps s_p50 s_p99 s_ok s_cpu < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT" "$SPY_PID")
+        declare -A RPS=() P50=() P99=() OK=() CPU=()
+        for v in "${order[@]}"; do
+            read -r "RPS[$v]" "P50[$v]" "P99[$v]" "OK[$v]" "CPU[$v]" < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$(variant_port "$v")" "$(variant_pid "$v")")
+        done
         f() { printf '%.0f' "$1"; }
         g() { printf '%.2f' "$1"; }
         h() { awk -v x="$1" 'BEGIN { printf "%.0f%%", x * 100 }'; }
         row "direct to nginx" "$(f "$d_rps")" "$(g "$d_p50")" "$(g "$d_p99")" "$(h "$d_ok")" "1.00×" ""
         row "nginx as TLS reverse proxy" "$(f "$n_rps")" "$(g "$n_p50")" "$(g "$n_p99")" "$(h "$n_ok")" "$(ratio "$n_rps" "$d_rps")" "1.00×" "$(f "$n_cpu")"
-        row "llmspy --no-tui (capture on)" "$(f "$s_rps")" "$(g "$s_p50")" "$(g "$s_p99")" "$(h "$s_ok")" "$(ratio "$s_rps" "$d_rps")" "$(ratio "$s_rps" "$n_rps")" "$(f "$s_cpu")"
+        for v in "${VARIANTS[@]}"; do
+            row "$(variant_name "$v")" "$(f "${RPS[$v]}")" "$(g "${P50[$v]}")" "$(g "${P99[$v]}")" "$(h "${OK[$v]}")" "$(ratio "${RPS[$v]}" "$d_rps")" "$(ratio "${RPS[$v]}" "$n_rps")" "$(f "${CPU[$v]}")"
+        done
         if [ "$HISTORY" = 1 ]; then
-            read -r y_rps y_p50 y_p99 y_ok y_cpu < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$HIST_PORT" "$HIST_PID")
-            row "llmspy with history" "$(f "$y_rps")" "$(g "$y_p50")" "$(g "$y_p99")" "$(h "$y_ok")" "$(ratio "$y_rps" "$d_rps")" "$(ratio "$y_rps" "$n_rps")" "$(f "$y_cpu")"
-            HIST_LINES+=("HTTP/$proto round $round: history on ÷ off $(ratio "$y_rps" "$s_rps") req/s, CPU $(f "$y_cpu") vs $(f "$s_cpu") µs/req")
+            HIST_LINES+=("HTTP/$proto round $round: history on ÷ off $(ratio "${RPS[hist]}" "${RPS[spy]}") req/s, CPU $(f "${CPU[hist]}") vs $(f "${CPU[spy]}") µs/req, p99 $(g "${P99[hist]}") vs $(g "${P99[spy]}") ms")
+            HIST_RATIOS+=("$(awk -v a="${RPS[hist]}" -v b="${RPS[spy]}" 'BEGIN { print a / b }')")
         fi
         if [ -n "$BASELINE" ]; then
-            read -r b_rps b_p50 b_p99 b_ok b_cpu < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT" "$BASE_PID")
-            row "llmspy baseline build" "$(f "$b_rps")" "$(g "$b_p50")" "$(g "$b_p99")" "$(h "$b_ok")" "$(ratio "$b_rps" "$d_rps")" "$(ratio "$b_rps" "$n_rps")" "$(f "$b_cpu")"
+            PAIR_LINES+=("HTTP/$proto round $round: new ÷ baseline $(ratio "${RPS[spy]}" "${RPS[base]}") req/s, CPU $(f "${CPU[spy]}") vs $(f "${CPU[base]}") µs/req")
+            BASE_RATIOS+=("$(awk -v a="${RPS[spy]}" -v b="${RPS[base]}" 'BEGIN { print a / b }')")
         fi
         if [ -n "$MITM" ]; then
             read -r m_rps m_p50 m_p99 m_ok _ < <(load "$proto" "$URL_DIRECT" "$MITM_CA" "http://127.0.0.1:$MITM_PORT")
             row "mitmdump" "$(f "$m_rps")" "$(g "$m_p50")" "$(g "$m_p99")" "$(h "$m_ok")" "$(ratio "$m_rps" "$d_rps")" "$(ratio "$m_rps" "$n_rps")"
         fi
         echo
-        echo "p99 added by llmspy: $(awk -v a="$s_p99" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }') (nginx proxy: $(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }'))"
+        echo "p99 added by llmspy: $(awk -v a="${P99[spy]}" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }') (nginx proxy: $(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }'))"
     done
 done
 
 if [ "$HISTORY" = 1 ]; then
     echo
     printf '%s\n' "${HIST_LINES[@]}"
+    echo "history on ÷ off, geometric mean over ${#HIST_RATIOS[@]} runs: $(geomean "${HIST_RATIOS[@]}")"
 fi
+if [ -n "$BASELINE" ]; then
+    echo
+    printf '%s\n' "${PAIR_LINES[@]}"
+    echo "new ÷ baseline, geometric mean over ${#BASE_RATIOS[@]} runs: $(geomean "${BASE_RATIOS[@]}")"
+fi
+[ $((ROUNDS % 2)) = 1 ] && [ ${#VARIANTS[@]} -gt 1 ] && say "(an odd number of rounds: the llmspy variants ran more often in one order than the other)"
 
 if [ "$TRANSFER_MB" -gt 0 ]; then
     echo
