@@ -257,12 +257,13 @@ async fn the_headless_log_has_a_line_for_every_exchange_and_for_one_the_stop_cut
     // A stream that never ends, open when llmspy is told to stop.
     let open = client.get(up.https("/stall")).send().await.expect("stream");
     assert!(open.status().is_success());
-    let (status, stdout) = tokio::task::spawn_blocking(move || running.terminate_and_collect())
+    let left = tokio::task::spawn_blocking(move || running.terminate_and_collect())
         .await
         .expect("join");
-    assert!(status.success());
+    assert!(left.status.success());
     drop(open);
-    let lines: Vec<serde_json::Value> = stdout
+    let lines: Vec<serde_json::Value> = left
+        .stdout
         .iter()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
@@ -296,7 +297,7 @@ async fn the_headless_log_notes_evictions() {
     // said at the stop.
     let notes = tokio::task::spawn_blocking(move || {
         let first = running.stderr_containing("oldest exchange(s)");
-        let mut rest = running.terminate_and_collect_stderr();
+        let mut rest = running.terminate_and_collect().stderr;
         rest.insert(0, first);
         rest
     })

@@ -105,31 +105,26 @@ impl Running {
         let _ = self.child.wait();
     }
 
-    /// SIGTERM, then every stdout line up to the end of its output.
-    pub fn terminate_and_collect(self) -> (std::process::ExitStatus, Vec<String>) {
+    /// SIGTERM, then every stdout and stderr line not yet read, up to the
+    /// end of each.
+    pub fn terminate_and_collect(self) -> Collected {
         let Running {
-            mut child, stdout, ..
+            mut child,
+            stdout,
+            stderr,
+            ..
         } = self;
         Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status()
             .expect("kill");
         let status = child.wait().expect("exit");
-        // The reader thread ends at the end of the output, closing the channel.
-        (status, stdout.iter().collect())
-    }
-
-    /// SIGTERM, then every stderr line not yet read, up to the exit.
-    pub fn terminate_and_collect_stderr(self) -> Vec<String> {
-        let Running {
-            mut child, stderr, ..
-        } = self;
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill");
-        child.wait().expect("exit");
-        stderr.iter().collect()
+        // The reader threads end at the end of the output, closing the channels.
+        Collected {
+            status,
+            stdout: stdout.iter().collect(),
+            stderr: stderr.iter().collect(),
+        }
     }
 
     pub fn terminate(mut self) -> std::process::ExitStatus {
@@ -140,4 +135,11 @@ impl Running {
             .expect("kill");
         self.child.wait().expect("exit")
     }
+}
+
+/// What a terminated llmspy left: its exit status and the lines not yet read.
+pub struct Collected {
+    pub status: std::process::ExitStatus,
+    pub stdout: Vec<String>,
+    pub stderr: Vec<String>,
 }
