@@ -110,8 +110,7 @@ fn runs_table(runs: &[reader::RunRow]) -> String {
 
 fn stats_table(rows: &[reader::StatRow]) -> String {
     if rows.is_empty() {
-        return "no LLM calls in this history (only exchanges with a recognised provider are summed)\n"
-            .into();
+        return "no LLM calls to sum (only exchanges with a recognised provider count)\n".into();
     }
     let mut out = format!(
         "{:<10}  {:<22}  {:<32}  {:>6}  {:>10}  {:>10}  {:>10}\n",

@@ -119,8 +119,8 @@ pub fn stats(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The exchanges `q` selects, oldest first, numbered 1.. across runs (each
-/// run counts from 1 again).
+/// The exchanges `q` selects, oldest first, renumbered 1.. in that order
+/// (each run's own ids start at 1 again, so they would collide).
 ///
 /// Each run's exchanges are one key range, read in id order. With
 /// `since`, runs that ended before it are not read at all; within the
