@@ -2,7 +2,7 @@
 //! each migration runs once, in order, in one transaction. A database newer
 //! than this llmspy is refused with a message naming both versions.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::HistoryError;
 
@@ -129,20 +129,27 @@ pub(super) fn run_and_id(key: i64) -> (i64, u64) {
 
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Bring `conn` to the current schema.
+/// Bring `conn` to the current schema, one step per transaction. Each
+/// step takes the write lock before it reads the version, so two llmspy
+/// processes starting together on an older file migrate it once: the
+/// second, which waited for the lock, finds each step done. (Reading the
+/// version first, the second ran a step again once the first let go, and
+/// a step adding a column then failed on the column being there.)
 pub fn migrate(conn: &mut Connection) -> Result<(), HistoryError> {
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > VERSION {
-        return Err(HistoryError::Newer {
-            found,
-            supported: VERSION,
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > VERSION {
+            return Err(HistoryError::Newer {
+                found,
+                supported: VERSION,
+            });
+        }
+        let Some(sql) = MIGRATIONS.get(found as usize) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.pragma_update(None, "user_version", found + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }

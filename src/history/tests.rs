@@ -200,3 +200,29 @@ fn deleting_a_run_removes_its_exchanges_and_no_others() {
     assert_eq!(count, 1);
     assert_eq!(paths(&conn, &reader::Query::default()), ["/b1"]);
 }
+
+/// llmspy processes started together on a file from an older llmspy each
+/// open it, and it is migrated once.
+#[test]
+fn opening_an_old_file_from_several_threads_at_once_migrates_it_once() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("history.sqlite");
+        version_1_file(&path);
+        let start = Arc::new(std::sync::Barrier::new(4));
+        let opened: Vec<_> = (0..4)
+            .map(|_| {
+                let (path, start) = (path.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    super::open::writable(&path).map(|_| ())
+                })
+            })
+            .collect();
+        for o in opened {
+            o.join().expect("thread").expect("opened");
+        }
+        let conn = reader::connect(&path).expect("read");
+        assert_eq!(paths(&conn, &reader::Query::default()), ["/old"]);
+    }
+}
