@@ -201,14 +201,17 @@ fn deleting_a_run_removes_its_exchanges_and_no_others() {
     assert_eq!(paths(&conn, &reader::Query::default()), ["/b1"]);
 }
 
-/// llmspy processes started together on a file from an older llmspy each
-/// open it, and it is migrated once.
+/// llmspy processes started together on a file from an older llmspy (or
+/// on no file yet) each open it, and it is migrated once.
 #[test]
 fn opening_an_old_file_from_several_threads_at_once_migrates_it_once() {
-    for _ in 0..5 {
+    for round in 0..6 {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("history.sqlite");
-        version_1_file(&path);
+        let old = round % 2 == 0;
+        if old {
+            version_1_file(&path);
+        }
         let start = Arc::new(std::sync::Barrier::new(4));
         let opened: Vec<_> = (0..4)
             .map(|_| {
@@ -223,6 +226,11 @@ fn opening_an_old_file_from_several_threads_at_once_migrates_it_once() {
             o.join().expect("thread").expect("opened");
         }
         let conn = reader::connect(&path).expect("read");
-        assert_eq!(paths(&conn, &reader::Query::default()), ["/old"]);
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, schema::VERSION);
+        let expected: &[&str] = if old { &["/old"] } else { &[] };
+        assert_eq!(paths(&conn, &reader::Query::default()), expected);
     }
 }
