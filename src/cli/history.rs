@@ -28,12 +28,16 @@ pub fn since(text: Option<&str>) -> anyhow::Result<Option<chrono::DateTime<chron
 
 /// Exchanges from a capture file of any kind: a history database (one run,
 /// or since a time, when asked), else a `--save` file, a native export or HAR.
+/// With `history_only` (the file came as `--history`), anything but a
+/// history database is an error saying so, not a parse error from reading
+/// it as a capture.
 pub fn load_capture(
     path: &Path,
     run: Option<i64>,
     since_text: Option<&str>,
+    history_only: bool,
 ) -> anyhow::Result<Vec<Exchange>> {
-    if history::is_database(path) {
+    if history_only || history::is_database(path) {
         let conn = reader::connect(path)?;
         let query = reader::Query {
             run,

@@ -81,7 +81,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
 
 /// `llmspy open FILE`: load a capture into a store nothing writes and show it.
 fn open(file: &std::path::Path, run: Option<i64>) -> anyhow::Result<ExitCode> {
-    let exchanges = history::load_capture(file, run, None)?;
+    let exchanges = history::load_capture(file, run, None, false)?;
     let reader =
         crate::capture::StoreReader::detached(retrieve::loaded_noting_renumbering(exchanges));
     crate::tui::open(reader, crate::tui::UiInfo::file(file))

@@ -138,7 +138,12 @@ fn offline(
         }
         None => None,
     };
-    let exchanges = super::history::load_capture(path, select.run, select.since.as_deref())?;
+    let exchanges = super::history::load_capture(
+        path,
+        select.run,
+        select.since.as_deref(),
+        select.from.is_none(),
+    )?;
     progress.note(&format!(
         "loaded {} exchange(s) from {}",
         exchanges.len(),

@@ -68,6 +68,9 @@ pub enum HistoryError {
     Row { run: i64, id: u64, message: String },
 }
 
+/// What is said when `--history` names a directory.
+const IS_A_DIRECTORY: &str = "it is a directory: --history takes a file (e.g. DIR/history.sqlite)";
+
 impl HistoryError {
     /// Say what went wrong opening `path`, in words a user can act on.
     fn open(path: &Path, e: rusqlite::Error) -> HistoryError {
@@ -78,6 +81,9 @@ impl HistoryError {
                 }
                 rusqlite::ErrorCode::DatabaseCorrupt => {
                     "the database is corrupt: move it aside (llmspy starts a new one) or choose another --history FILE".to_string()
+                }
+                rusqlite::ErrorCode::CannotOpen if path.is_dir() => {
+                    IS_A_DIRECTORY.to_string()
                 }
                 rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly => format!(
                     "cannot open it for writing ({e}); is the directory read-only? choose another --history FILE, or --no-history"

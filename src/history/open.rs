@@ -48,6 +48,12 @@ pub fn writable(path: &Path) -> Result<Connection, HistoryError> {
 
 /// Open an existing history to read it.
 pub fn readable(path: &Path) -> Result<Connection, HistoryError> {
+    if path.is_dir() {
+        return Err(HistoryError::Open {
+            path: path.to_path_buf(),
+            message: super::IS_A_DIRECTORY.into(),
+        });
+    }
     if !path.is_file() {
         return Err(HistoryError::Missing {
             path: path.to_path_buf(),

@@ -220,6 +220,22 @@ fn a_corrupt_or_unwritable_history_is_one_warning_and_the_proxy_still_relays() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a SQLite database"));
+    // Named as --history, it is read as nothing else: the error is about
+    // the database, not a capture that failed to parse.
+    let out = cli(&ca_dir, &["export", "--history", corrupt.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a SQLite database"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A directory given as the file.
+    let out = cli(
+        &ca_dir,
+        &["history", "--history", dir.path().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("it is a directory"));
 
     // A directory that cannot hold it (a file where the directory should be).
     let blocked = dir.path().join("a-file");
