@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use super::{Sink, SinkMsg};
 use crate::exchange::Exchange;
-use crate::export::native;
+use crate::export::{native, native_write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -57,13 +57,14 @@ pub const FORMAT: u64 = 1;
 /// The field naming a line's format version.
 const FORMAT_FIELD: &str = "llmspyFormat";
 
-/// One saved line: the native exchange, its format version first.
-#[derive(serde::Serialize)]
-struct Line<'a> {
-    #[serde(rename = "llmspyFormat")]
-    format: u64,
-    #[serde(flatten)]
-    exchange: &'a native::ExchangeJson,
+/// One saved line: the native exchange, its format version first, and a
+/// newline.
+fn line(ex: &Exchange) -> Vec<u8> {
+    let lead = format!("\"{FORMAT_FIELD}\":{FORMAT},");
+    let mut line = Vec::with_capacity(1024 + ex.captured_bytes());
+    native_write::write_after(lead.as_bytes(), ex, &mut line);
+    line.push(b'\n');
+    line
 }
 
 /// Whether secrets reach the `--save` file.
@@ -115,14 +116,8 @@ pub fn spawn_writer(path: &Path, secrets: Secrets) -> Result<Sink, SaveError> {
 }
 
 fn write_line(file: &mut File, ex: &Exchange) -> std::io::Result<()> {
-    let line = Line {
-        format: FORMAT,
-        exchange: &native::to_json(ex),
-    };
-    let mut line = serde_json::to_vec(&line)?;
-    line.push(b'\n');
     // One write per line keeps lines whole even if the process dies mid-way.
-    file.write_all(&line)?;
+    file.write_all(&line(ex))?;
     file.flush()
 }
 
@@ -236,11 +231,8 @@ mod tests {
     use super::*;
 
     fn line(ex: &Exchange) -> String {
-        let line = Line {
-            format: FORMAT,
-            exchange: &native::to_json(ex),
-        };
-        serde_json::to_string(&line).expect("serialises")
+        let text = String::from_utf8(super::line(ex)).expect("UTF-8");
+        text.trim_end_matches('\n').to_string()
     }
 
     fn read_text(text: &str) -> Result<Vec<Exchange>, SaveError> {

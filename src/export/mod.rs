@@ -13,6 +13,7 @@ pub mod har;
 pub mod har_import;
 mod har_ws;
 pub mod native;
+pub mod native_write;
 mod notes;
 pub mod openapi;
 pub mod postman;

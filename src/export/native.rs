@@ -5,6 +5,8 @@
 //! otherwise. When a content-encoding was applied the wire bytes are kept as
 //! `wireBase64` too, so a loaded capture is byte-identical to the original.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
@@ -126,9 +128,12 @@ fn us(ms: Option<f64>) -> Option<u64> {
     ms.map(|m| (m * 1000.0).round().max(0.0) as u64)
 }
 
-fn headers_json(h: Headers) -> Vec<HeaderJson> {
-    h.into_iter()
-        .map(|(name, value)| HeaderJson { name, value })
+fn headers_json(h: &Headers) -> Vec<HeaderJson> {
+    h.iter()
+        .map(|(name, value)| HeaderJson {
+            name: name.clone(),
+            value: value.clone(),
+        })
         .collect()
 }
 
@@ -136,33 +141,71 @@ fn headers_from(h: Vec<HeaderJson>) -> Headers {
     h.into_iter().map(|h| (h.name, h.value)).collect()
 }
 
-/// The JSON form of a body, decoding any content-encoding. Text that needs
-/// no decoding is moved, not copied.
-fn body_json(headers: &Headers, body: Body) -> BodyJson {
+/// What a body's JSON form holds besides its size, borrowed from the body
+/// where it can be: shared by [`to_json`] and [`super::native_write`], so
+/// both decide alike between text and base64.
+pub(super) struct BodyParts<'a> {
+    /// The content-encoding removed.
+    pub(super) decoded_from: Option<String>,
+    /// The (decoded) body; `None` when the body is empty.
+    pub(super) content: Option<BodyContent<'a>>,
+    /// The bytes as received, when an encoding was removed.
+    pub(super) wire: Option<&'a [u8]>,
+}
+
+pub(super) enum BodyContent<'a> {
+    Text(Cow<'a, str>),
+    Binary(Cow<'a, [u8]>),
+}
+
+/// The parts of `body`'s JSON form, decoding any content-encoding.
+pub(super) fn body_parts<'a>(headers: &Headers, body: &'a Body) -> BodyParts<'a> {
     let encoding = crate::exchange::header(headers, "content-encoding");
     let decoded = content::decode(encoding, &body.bytes);
-    let mut out = BodyJson {
-        size: body.wire_size,
-        truncated: body.truncated,
+    let mut parts = BodyParts {
         decoded_from: decoded.applied.clone(),
-        ..BodyJson::default()
+        content: None,
+        wire: None,
     };
     if body.bytes.is_empty() {
-        return out;
+        return parts;
     }
-    if decoded.applied.is_some() {
-        match std::str::from_utf8(&decoded.bytes) {
-            Ok(text) => out.text = Some(text.to_string()),
-            Err(_) => out.base64 = Some(B64.encode(&decoded.bytes)),
-        }
-        out.wire_base64 = Some(B64.encode(&body.bytes));
-        return out;
+    // A body whose decoding failed is kept as received.
+    let bytes = if decoded.applied.is_some() {
+        parts.wire = Some(&body.bytes);
+        decoded.bytes
+    } else {
+        Cow::Borrowed(&body.bytes[..])
+    };
+    parts.content = Some(match bytes {
+        Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => BodyContent::Text(Cow::Borrowed(text)),
+            Err(_) => BodyContent::Binary(Cow::Borrowed(bytes)),
+        },
+        Cow::Owned(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => BodyContent::Text(Cow::Owned(text)),
+            Err(e) => BodyContent::Binary(Cow::Owned(e.into_bytes())),
+        },
+    });
+    parts
+}
+
+/// The JSON form of a body.
+fn body_json(headers: &Headers, body: &Body) -> BodyJson {
+    let parts = body_parts(headers, body);
+    let (text, base64) = match parts.content {
+        Some(BodyContent::Text(t)) => (Some(t.into_owned()), None),
+        Some(BodyContent::Binary(b)) => (None, Some(B64.encode(b))),
+        None => (None, None),
+    };
+    BodyJson {
+        size: body.wire_size,
+        truncated: body.truncated,
+        decoded_from: parts.decoded_from,
+        text,
+        base64,
+        wire_base64: parts.wire.map(|w| B64.encode(w)),
     }
-    match String::from_utf8(body.bytes) {
-        Ok(text) => out.text = Some(text),
-        Err(e) => out.base64 = Some(B64.encode(e.as_bytes())),
-    }
-    out
 }
 
 fn body_from(b: BodyJson) -> Result<Body, String> {
@@ -182,25 +225,17 @@ fn body_from(b: BodyJson) -> Result<Body, String> {
 
 /// The JSON form of an exchange.
 pub fn to_json(ex: &Exchange) -> ExchangeJson {
-    into_json(ex.clone())
-}
-
-/// [`to_json`], taking the exchange: its strings and bodies are moved into
-/// the JSON form instead of copied (the history masks a copy of each
-/// exchange and serializes that).
-pub fn into_json(ex: Exchange) -> ExchangeJson {
-    let url = ex.url();
-    let r = ex.request;
+    let r = &ex.request;
     ExchangeJson {
         id: ex.id,
         started_at: ex.started_at,
         state: ex.state.label().to_string(),
         failure: ex.state.failure().cloned(),
-        source: ex.source,
+        source: ex.source.clone(),
         via: ex.via,
-        client_addr: ex.client_addr,
-        client_app: ex.client_app,
-        url,
+        client_addr: ex.client_addr.clone(),
+        client_app: ex.client_app.clone(),
+        url: ex.url(),
         timings: TimingsJson {
             request_done_ms: ms(ex.timings.request_done_us),
             response_head_ms: ms(ex.timings.response_head_us),
@@ -208,20 +243,20 @@ pub fn into_json(ex: Exchange) -> ExchangeJson {
             duration_ms: ms(ex.timings.end_us),
         },
         request: RequestJson {
-            body: body_json(&r.headers, r.body),
-            method: r.method,
-            scheme: r.scheme,
-            host: r.host,
+            method: r.method.clone(),
+            scheme: r.scheme.clone(),
+            host: r.host.clone(),
             port: r.port,
-            path: r.path,
-            http_version: r.version,
-            headers: headers_json(r.headers),
+            path: r.path.clone(),
+            http_version: r.version.clone(),
+            headers: headers_json(&r.headers),
+            body: body_json(&r.headers, &r.body),
         },
-        response: ex.response.map(|resp| ResponseJson {
-            body: body_json(&resp.headers, resp.body),
+        response: ex.response.as_ref().map(|resp| ResponseJson {
             status: resp.status,
-            http_version: resp.version,
-            headers: headers_json(resp.headers),
+            http_version: resp.version.clone(),
+            headers: headers_json(&resp.headers),
+            body: body_json(&resp.headers, &resp.body),
         }),
         chunks: ex
             .chunks

@@ -85,17 +85,11 @@ impl Pending {
             self.seal();
         }
         let offset = self.open.data.len();
-        let json = crate::export::native::into_json(masked);
-        if serde_json::to_writer(&mut self.open.data, &json).is_err() {
-            // Serializing to memory fails only on a map with non-string
-            // keys, which the native form has none of; keep the block whole.
-            self.open.data.truncate(offset);
-            return;
-        }
+        crate::export::native_write::write(&masked, &mut self.open.data);
         let len = self.open.data.len() - offset;
         self.open
             .rows
-            .push(Row::of(record, json.url, offset as u64, len as u64));
+            .push(Row::of(record, masked.url(), offset as u64, len as u64));
         self.rows += 1;
         self.held += len;
         self.json += len;
