@@ -199,3 +199,19 @@ fn microseconds_are_written_as_the_float_milliseconds_serde_writes() {
         assert_eq!(String::from_utf8(out).unwrap(), want, "{us} µs");
     }
 }
+
+#[test]
+fn every_way_in_is_spelled_as_serde_spells_it() {
+    for via in [
+        Via::HttpProxy,
+        Via::Connect,
+        Via::Socks5,
+        Via::BaseUrl,
+        Via::Other,
+    ] {
+        assert_eq!(
+            format!("\"{}\"", via_label(via)),
+            serde_json::to_string(&via).unwrap()
+        );
+    }
+}
