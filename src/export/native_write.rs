@@ -238,7 +238,7 @@ fn serde(out: &mut Vec<u8>, value: &impl serde::Serialize) {
 /// A JSON string, escaped as serde_json escapes (`\"`, `\\`, the short
 /// escapes for `\b \f \n \r \t`, `\u00XX` for other control characters,
 /// everything else as is).
-pub(super) fn string(out: &mut Vec<u8>, s: &str) {
+fn string(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
