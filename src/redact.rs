@@ -15,6 +15,7 @@
 //! `echoes` (copies of a secret found elsewhere by value).
 
 mod body_fields;
+mod clean;
 mod echoes;
 mod headers;
 mod names;
@@ -99,6 +100,25 @@ pub fn redact_all(exchanges: &[Exchange]) -> (Vec<Exchange>, Vec<Redaction>) {
 pub fn labels(redactions: &[Redaction]) -> Vec<String> {
     let set: std::collections::BTreeSet<String> = redactions.iter().map(Redaction::label).collect();
     set.into_iter().collect()
+}
+
+/// `ex` with its secrets replaced by [`MASK`]: `ex` itself when it holds
+/// nothing to replace, else a masked copy. What the history, `--save` and
+/// exports write, none of which need the list of what was replaced.
+pub fn masked(ex: &Exchange) -> std::borrow::Cow<'_, Exchange> {
+    if clean::has_nothing_to_mask(ex) {
+        std::borrow::Cow::Borrowed(ex)
+    } else {
+        std::borrow::Cow::Owned(redact(ex).exchange)
+    }
+}
+
+/// Replace the secrets in `ex` with [`MASK`], copying nothing when it
+/// holds none.
+pub fn mask(ex: &mut Exchange) {
+    if !clean::has_nothing_to_mask(ex) {
+        *ex = redact(ex).exchange;
+    }
 }
 
 /// A copy of `ex` with its secrets replaced by [`MASK`].

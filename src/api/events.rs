@@ -108,7 +108,7 @@ fn exchange_event(
         return None;
     }
     if redact {
-        record.exchange = crate::redact::redact(&record.exchange).exchange;
+        crate::redact::mask(&mut record.exchange);
     }
     // Compact JSON has no newlines, so one `data:` line carries it.
     let data = serde_json::to_string(&super::render::exchange_json(&record)).ok()?;

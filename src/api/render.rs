@@ -111,7 +111,7 @@ pub fn render(snapshot: Snapshot, params: &RetrieveParams) -> Result<Rendered, R
     }
     if redact {
         for r in &mut records {
-            r.exchange = crate::redact::redact(&r.exchange).exchange;
+            crate::redact::mask(&mut r.exchange);
         }
     }
     let (doc, count) = match params.kind {

@@ -90,15 +90,11 @@ pub fn spawn_writer(path: &Path, secrets: Secrets) -> Result<Sink, SaveError> {
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
                     SinkMsg::Finished(record) => {
-                        let masked;
                         let ex = match secrets {
-                            Secrets::Mask => {
-                                masked = crate::redact::redact(&record.exchange).exchange;
-                                &masked
-                            }
-                            Secrets::Keep => &record.exchange,
+                            Secrets::Mask => crate::redact::masked(&record.exchange),
+                            Secrets::Keep => std::borrow::Cow::Borrowed(&record.exchange),
                         };
-                        if let Err(e) = write_line(&mut file, ex) {
+                        if let Err(e) = write_line(&mut file, &ex) {
                             tracing::error!("writing {}: {e}", path.display());
                         }
                     }

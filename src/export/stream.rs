@@ -191,8 +191,8 @@ impl<'a> Exporter<'a> {
     pub fn item(&mut self, ex: &Exchange, out: &mut Vec<u8>) -> Result<(), ExportError> {
         let redacted;
         let ex = if self.options.redact {
-            redacted = redact::redact(ex).exchange;
-            &redacted
+            redacted = redact::masked(ex);
+            &*redacted
         } else {
             ex
         };

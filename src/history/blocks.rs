@@ -76,7 +76,7 @@ impl Pending {
 
     /// Mask `record`, pack its document and keep its row.
     pub(super) fn push(&mut self, record: &Record) {
-        let masked = crate::redact::redact(&record.exchange).exchange;
+        let masked = crate::redact::masked(&record.exchange);
         // A big exchange starts a block of its own (its size as captured is
         // known before its JSON is; the JSON is a little bigger).
         if !self.open.rows.is_empty()

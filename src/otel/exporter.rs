@@ -227,7 +227,7 @@ impl Pipeline {
         let conversation = thread.map(|t| self.traces.conversation_id(t));
         let masked = self
             .content
-            .then(|| crate::llm::analyse(&crate::redact::redact(ex).exchange))
+            .then(|| crate::llm::analyse(&crate::redact::masked(ex)))
             .flatten();
         let model = request_model(ex);
         self.metrics.measure(ex, &analysis, model.as_deref());

@@ -15,7 +15,7 @@ const SECRET_HEADERS: [&str; 5] = [
 /// Body fields and query parameters holding credentials, compared after
 /// lower-casing and dropping `_` and `-`, so `api_key`, `apiKey` and
 /// `api-key` are one name.
-const SECRET_FIELDS: [&str; 10] = [
+pub(super) const SECRET_FIELDS: [&str; 10] = [
     "apikey",
     "accesstoken",
     "refreshtoken",
@@ -40,11 +40,20 @@ pub fn is_secret_header(name: &str) -> bool {
 /// signature itself is in `authorization`; `x-amz-date` and
 /// `x-amz-content-sha256` are not secret and stay.
 fn is_aws_credential(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name.starts_with("x-amz-")
+    name.len() > 6
+        && name.as_bytes()[..6].eq_ignore_ascii_case(b"x-amz-")
         && ["token", "credential", "signature"]
             .iter()
-            .any(|w| name.contains(w))
+            .any(|w| contains_ignore_ascii_case(name, w))
+}
+
+/// `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case;
+/// without the lower-cased copy this is asked for every header name.
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn is_cookie_header(name: &str) -> bool {
@@ -53,12 +62,18 @@ fn is_cookie_header(name: &str) -> bool {
 
 /// True for JSON/form field names that hold credentials.
 pub fn is_secret_field(name: &str) -> bool {
-    let folded: String = name
-        .chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    SECRET_FIELDS.contains(&folded.as_str())
+    // Folded a byte at a time against each name, without a folded copy:
+    // this is asked for every key of every JSON body redacted.
+    let mut buf = [0u8; 16];
+    let mut len = 0;
+    for b in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
+        if len == buf.len() {
+            return false;
+        }
+        buf[len] = b.to_ascii_lowercase();
+        len += 1;
+    }
+    SECRET_FIELDS.iter().any(|s| s.as_bytes() == &buf[..len])
 }
 
 /// True for query parameters that carry credentials (Gemini's `key=`).

@@ -110,7 +110,7 @@ impl Writer {
         match self {
             Writer::Json { array, redact } => {
                 if *redact {
-                    record.exchange = crate::redact::redact(&record.exchange).exchange;
+                    crate::redact::mask(&mut record.exchange);
                 }
                 let value: Value = match kind {
                     RetrieveType::Requests => render::request_json(&record),
@@ -121,7 +121,7 @@ impl Writer {
             Writer::Export(exporter) => Ok(exporter.item(&record.exchange, out)?),
             Writer::Bruno { zip, options } => {
                 if options.redact {
-                    record.exchange = crate::redact::redact(&record.exchange).exchange;
+                    crate::redact::mask(&mut record.exchange);
                 }
                 Ok(zip.add(&record.exchange, options)?)
             }
@@ -131,7 +131,7 @@ impl Writer {
                 index,
             } => {
                 if options.redact {
-                    record.exchange = crate::redact::redact(&record.exchange).exchange;
+                    crate::redact::mask(&mut record.exchange);
                 }
                 if let Some(i) = index.get(&record.exchange.id) {
                     builder.add_at(*i, record.exchange, options);
