@@ -60,13 +60,22 @@ fn clean_body(headers: &Headers, body: &Body) -> bool {
             .map(str::trim)
             .any(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
     });
-    if encoded
-        || crate::content::media_type(headers).as_deref()
-            == Some("application/x-www-form-urlencoded")
-    {
+    if encoded || is_form(headers) {
         return false;
     }
     !could_name_a_secret(&body.bytes)
+}
+
+/// `content::media_type(headers) == Some("application/x-www-form-urlencoded")`
+/// without the lower-cased copy it makes.
+fn is_form(headers: &Headers) -> bool {
+    crate::exchange::header(headers, "content-type").is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
 }
 
 /// The longest secret field name once folded (`secretaccesskey`).

@@ -127,6 +127,48 @@ fn every_ascii_character_and_some_others_are_escaped_as_serde_escapes_them() {
     }
 }
 
+#[test]
+fn each_special_byte_at_each_place_of_short_and_long_strings_is_escaped_as_serde_does() {
+    // Every length that takes a different path (scalar, two half words,
+    // two words, sixteen-byte chunks and their tails), every place in it.
+    let specials = ['\0', '\u{1f}', ' ', '"', '\\', '\u{7f}', 'a', '\n', 'é'];
+    for len in 1..=40 {
+        for at in 0..len {
+            for c in specials {
+                let mut s: String = "x".repeat(len);
+                s.replace_range(at..at + 1, &c.to_string());
+                let mut out = Vec::new();
+                string(&mut out, &s);
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    serde_json::to_string(&s).unwrap(),
+                    "{c:?} at {at} of {len}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_word_needs_an_escape_exactly_when_one_of_its_bytes_does() {
+    // Neighbours of every special byte, in every lane, with the bytes
+    // around it high (where a borrow could wrongly mark them) or low.
+    for special in 0u8..=255 {
+        for lane in 0..8 {
+            for fill in [b'a', 0x7f, 0x80, 0xff, 0x21, b'#', b']'] {
+                let mut bytes = [fill; 8];
+                bytes[lane] = special;
+                let want = bytes.iter().any(|&b| needs_escape(b));
+                assert_eq!(
+                    word_needs_escape(u64::from_le_bytes(bytes)),
+                    want,
+                    "{bytes:?}"
+                );
+            }
+        }
+    }
+}
+
 fn arb_exchange() -> impl Strategy<Value = Exchange> {
     (
         ".*",
