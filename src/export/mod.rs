@@ -17,6 +17,7 @@ pub mod native_write;
 mod notes;
 pub mod openapi;
 pub mod postman;
+pub mod rfc3339;
 pub mod stream;
 pub mod view;
 pub mod websocket_json;

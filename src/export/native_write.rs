@@ -29,11 +29,8 @@ pub fn write_after(lead: &[u8], ex: &Exchange, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\"id\":");
     number(out, ex.id);
     out.extend_from_slice(b",\"startedAt\":\"");
-    // chrono's own serialization, without its escaping pass.
-    let started = ex
-        .started_at
-        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-    out.extend_from_slice(started.as_bytes());
+    // As chrono serializes it (it needs no escape).
+    super::rfc3339::write(&ex.started_at, super::rfc3339::Offset::Z, out);
     out.extend_from_slice(b"\",\"state\":");
     string(out, ex.state.label());
     if let Some(failure) = ex.state.failure() {
