@@ -5,7 +5,7 @@
 //! writer's CPU. Years chrono writes in another shape (before 0 or after
 //! 9999) and leap seconds are left to chrono.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 /// How the offset is written: `Z`, or `+00:00` (what `to_rfc3339` gives).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,23 +16,28 @@ pub enum Offset {
 
 /// Append `at` to `out`, byte for byte as chrono's `AutoSi` writes it.
 pub fn write(at: &DateTime<Utc>, offset: Offset, out: &mut Vec<u8>) {
-    let nanos = at.nanosecond();
-    if !(0..=9999).contains(&at.year()) || nanos >= 1_000_000_000 {
+    // From the Unix time, not through chrono's calendar accessors: each of
+    // those converts the whole date again.
+    let secs = at.timestamp();
+    let nanos = at.timestamp_subsec_nanos();
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
         let text = at.to_rfc3339_opts(SecondsFormat::AutoSi, offset == Offset::Z);
         out.extend_from_slice(text.as_bytes());
         return;
     }
-    digits(out, at.year() as u32, 4);
+    let of_day = secs.rem_euclid(86_400) as u32;
+    digits(out, year as u32, 4);
     out.push(b'-');
-    digits(out, at.month(), 2);
+    digits(out, month, 2);
     out.push(b'-');
-    digits(out, at.day(), 2);
+    digits(out, day, 2);
     out.push(b'T');
-    digits(out, at.hour(), 2);
+    digits(out, of_day / 3600, 2);
     out.push(b':');
-    digits(out, at.minute(), 2);
+    digits(out, of_day / 60 % 60, 2);
     out.push(b':');
-    digits(out, at.second(), 2);
+    digits(out, of_day % 60, 2);
     // AutoSi: as few of 0, 3, 6 or 9 fractional digits as hold the value.
     if nanos != 0 {
         out.push(b'.');
@@ -48,6 +53,27 @@ pub fn write(at: &DateTime<Utc>, offset: Offset, out: &mut Vec<u8>) {
         Offset::Z => b"Z",
         Offset::Numeric => b"+00:00",
     });
+}
+
+/// The proleptic Gregorian (year, month, day) of a count of days since
+/// 1970-01-01: the calendar counted in 400-year eras of 146,097 days,
+/// each year starting on 1 March so that the leap day comes last.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let days = days + 719_468; // days from 0000-03-01 to 1970-01-01
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = era * 400 + year_of_era + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// `value` in exactly `width` decimal digits (zero-padded).
