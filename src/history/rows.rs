@@ -186,3 +186,133 @@ fn insert_rows(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::Exchange;
+    use crate::llm::{Kind, Summary};
+
+    /// Every third exchange an LLM call with its summary, the others plain.
+    fn record(id: u64) -> Record {
+        let exchange = Exchange::builder()
+            .id(id)
+            .method(if id % 2 == 0 { "GET" } else { "POST" })
+            .url(&format!("https://host{}.example/p/{id}", id % 5))
+            .status(200 + (id % 3) as u16)
+            .client_app(format!("app{id}"))
+            .build();
+        let summary = (id % 3 == 0).then(|| Summary {
+            kind: Kind::Anthropic,
+            provider: "anthropic",
+            model: Some(format!("model-{id}").into()),
+            stream: false,
+            tokens_in: Some(id * 10),
+            tokens_out: (id % 2 == 0).then_some(id),
+            cost_usd: Some(id as f64 / 100.0),
+            stop_reason: Some("end_turn".into()),
+            error: false,
+            tools: Vec::new().into(),
+            mcp_method: None,
+            mcp_tool: None,
+            thinking: false,
+        });
+        Record {
+            exchange,
+            summary,
+            thread: None,
+        }
+    }
+
+    type Columns = (
+        i64,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<f64>,
+        Option<String>,
+        Option<String>,
+    );
+
+    /// What each row should hold, read as the reader reads columns.
+    fn expected(id: u64) -> Columns {
+        let r = record(id);
+        let s = r.summary.as_ref();
+        (
+            id as i64,
+            r.exchange.request.method.clone(),
+            r.exchange.url(),
+            r.exchange.request.host.clone(),
+            r.exchange.response.as_ref().map(|x| i64::from(x.status)),
+            s.map(|s| s.kind.label().to_string()),
+            s.and_then(|s| s.model.as_deref().map(str::to_string)),
+            s.and_then(|s| s.tokens_in.map(|t| t as i64)),
+            s.and_then(|s| s.tokens_out.map(|t| t as i64)),
+            s.and_then(|s| s.cost_usd),
+            s.and_then(|s| s.stop_reason.as_deref().map(str::to_string)),
+            r.exchange.client_app.clone(),
+        )
+    }
+
+    #[test]
+    fn rows_inserted_many_per_statement_and_one_by_one_hold_their_own_values() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut conn = super::super::open::writable(&dir.path().join("h.sqlite")).expect("open");
+        conn.execute(
+            "INSERT INTO runs (started_at, listen, version, pid) VALUES ('t', 'l', 'v', 1)",
+            [],
+        )
+        .expect("run");
+        let run_id = conn.last_insert_rowid();
+        // LLM rows among plain ones, in two batches.
+        let n = 71;
+        for ids in [1..=n, n + 1..=n + 3] {
+            let mut pending = Pending::new();
+            for id in ids {
+                pending.push(&record(id));
+            }
+            insert(&mut conn, run_id, &mut pending, &mut Pace::new()).expect("insert");
+        }
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, method, url, host, status, kind, model, tokens_in, tokens_out,
+                    cost_usd, stop_reason, client FROM exchanges ORDER BY rowid",
+            )
+            .expect("select");
+        let got: Vec<Columns> = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                ))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let want: Vec<Columns> = (1..=n + 3).map(expected).collect();
+        assert_eq!(got, want);
+        let (count, tokens_in): (i64, i64) = conn
+            .query_row("SELECT exchanges, tokens_in FROM runs", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("run totals");
+        assert_eq!(count, (n + 3) as i64);
+        let want_tokens: u64 = (1..=n + 3).filter(|id| id % 3 == 0).map(|id| id * 10).sum();
+        assert_eq!(tokens_in, want_tokens as i64);
+    }
+}
