@@ -16,43 +16,61 @@ pub enum Offset {
 
 /// Append `at` to `out`, byte for byte as chrono's `AutoSi` writes it.
 pub fn write(at: &DateTime<Utc>, offset: Offset, out: &mut Vec<u8>) {
-    // From the Unix time, not through chrono's calendar accessors: each of
-    // those converts the whole date again.
     let secs = at.timestamp();
     let nanos = at.timestamp_subsec_nanos();
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+    let Some(whole) = whole_seconds(secs).filter(|_| nanos < 1_000_000_000) else {
+        // Years chrono writes in another shape, and leap seconds.
         let text = at.to_rfc3339_opts(SecondsFormat::AutoSi, offset == Offset::Z);
         out.extend_from_slice(text.as_bytes());
         return;
-    }
-    let of_day = secs.rem_euclid(86_400) as u32;
-    digits(out, year as u32, 4);
-    out.push(b'-');
-    digits(out, month, 2);
-    out.push(b'-');
-    digits(out, day, 2);
-    out.push(b'T');
-    digits(out, of_day / 3600, 2);
-    out.push(b':');
-    digits(out, of_day / 60 % 60, 2);
-    out.push(b':');
-    digits(out, of_day % 60, 2);
+    };
+    out.extend_from_slice(&whole);
     // AutoSi: as few of 0, 3, 6 or 9 fractional digits as hold the value.
-    if nanos != 0 {
-        out.push(b'.');
-        if nanos % 1_000_000 == 0 {
-            digits(out, nanos / 1_000_000, 3);
-        } else if nanos % 1_000 == 0 {
-            digits(out, nanos / 1_000, 6);
-        } else {
-            digits(out, nanos, 9);
-        }
+    let fraction = match nanos {
+        0 => 0,
+        n if n % 1_000_000 == 0 => 3,
+        n if n % 1_000 == 0 => 6,
+        _ => 9,
+    };
+    if fraction > 0 {
+        let mut text = *b".000000000";
+        digits(&mut text[1..], nanos);
+        out.extend_from_slice(&text[..1 + fraction]);
     }
     out.extend_from_slice(match offset {
         Offset::Z => b"Z",
         Offset::Numeric => b"+00:00",
     });
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a Unix time, for years 0 to 9999. Exchanges
+/// written one after another mostly started within the same second: the
+/// last second's text is kept per thread and written again.
+fn whole_seconds(secs: i64) -> Option<[u8; 19]> {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(i64, [u8; 19])>> = const { std::cell::Cell::new(None) };
+    }
+    if let Some((last, text)) = LAST.get()
+        && last == secs
+    {
+        return Some(text);
+    }
+    // From the Unix time, not through chrono's calendar accessors: each of
+    // those converts the whole date again.
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let of_day = secs.rem_euclid(86_400) as u32;
+    let mut text = *b"0000-00-00T00:00:00";
+    digits(&mut text[0..4], year as u32);
+    digits(&mut text[5..7], month);
+    digits(&mut text[8..10], day);
+    digits(&mut text[11..13], of_day / 3600);
+    digits(&mut text[14..16], of_day / 60 % 60);
+    digits(&mut text[17..19], of_day % 60);
+    LAST.set(Some((secs, text)));
+    Some(text)
 }
 
 /// The proleptic Gregorian (year, month, day) of a count of days since
@@ -76,12 +94,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// `value` in exactly `width` decimal digits (zero-padded).
-fn digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
-    let start = out.len();
-    out.resize(start + width, b'0');
-    for slot in out[start..].iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
+/// `value` in the decimal digits of `slot`, zero-padded. (A fraction is
+/// written as nine digits of nanoseconds and cut to three or six.)
+fn digits(slot: &mut [u8], mut value: u32) {
+    for d in slot.iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
         value /= 10;
     }
 }
