@@ -14,7 +14,8 @@
 # Environment: DURATION (8s), CONNS (16), ROUNDS (1), PROTOS ("1.1 2"),
 # NGINX_WORKERS (2), LLMSPY_BIN (else a release build of this checkout),
 # LLMSPY_BASELINE_BIN (a second llmspy build, e.g. main's, measured alongside),
-# HISTORY (1: also run llmspy with its SQLite history on, and print on ÷ off),
+# HISTORY (1: also run llmspy with its SQLite history on, and print on ÷ off
+# and the CPU its writer thread spent per request),
 # (with HISTORY or LLMSPY_BASELINE_BIN, the llmspy variants run in one order
 # in odd rounds and the other in even ones: use an even ROUNDS to compare),
 # TRANSFER_MB (100; 0 skips the download/upload runs), PORT_BASE (18440).
@@ -243,20 +244,33 @@ cpu_ticks() { # pid
     echo "$total"
 }
 
-load() { # proto, url, ca, [proxy, proxy pid]  -> "rps p50_ms p99_ms ok_share cpu_us_per_req"
-    local proto=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} args=() before=0 out ticks
+# CPU time of the threads of a process named NAME (llmspy's history writer
+# is `llmspy-history`): what one part of llmspy costs per request.
+thread_ticks() { # pid, name
+    local t total=0
+    for t in /proc/"$1"/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] || continue
+        total=$((total + $(awk '{ print $14 + $15 }' "$t/stat")))
+    done
+    echo "$total"
+}
+
+load() { # proto, url, ca, [proxy, proxy pid]  -> "rps p50_ms p99_ms ok_share cpu_us_per_req writer_us_per_req"
+    local proto=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} args=() before=0 wbefore=0 out ticks wticks
     [ "$proto" = 2 ] && args+=(--http2)
     [ -n "$proxy" ] && args+=(-x "$proxy")
-    [ -n "$pid" ] && before=$(cpu_ticks "$pid")
+    [ -n "$pid" ] && before=$(cpu_ticks "$pid") && wbefore=$(thread_ticks "$pid" llmspy-history)
     # shellcheck disable=SC2046
     out=$("$OHA" -c "$CONNS" -z "$DURATION" --no-tui $OHA_JSON $(oha_trust "$ca") "${args[@]}" "$url/" 2>/dev/null)
-    ticks=0
-    [ -n "$pid" ] && ticks=$(($(cpu_ticks "$pid") - before))
-    jq -r --argjson ticks "$ticks" --argjson hz "$TICKS_PER_S" \
-        '[.summary.requestsPerSec,
+    ticks=0 wticks=0
+    [ -n "$pid" ] && ticks=$(($(cpu_ticks "$pid") - before)) && wticks=$(($(thread_ticks "$pid" llmspy-history) - wbefore))
+    jq -r --argjson ticks "$ticks" --argjson wticks "$wticks" --argjson hz "$TICKS_PER_S" \
+        '([.statusCodeDistribution[]] | add // 1) as $n
+         | [.summary.requestsPerSec,
           (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
-          ((.statusCodeDistribution["200"] // 0) / ([.statusCodeDistribution[]] | add // 1)),
-          (if $ticks > 0 then $ticks / $hz * 1e6 / ([.statusCodeDistribution[]] | add // 1) else 0 end)]
+          ((.statusCodeDistribution["200"] // 0) / $n),
+          (if $ticks > 0 then $ticks / $hz * 1e6 / $n else 0 end),
+          (if $wticks > 0 then $wticks / $hz * 1e6 / $n else 0 end)]
          | map(tostring) | join(" ")' <<<"$out"
 }
 
@@ -316,10 +330,10 @@ for round in $(seq 1 "$ROUNDS"); do
         row "path" "req/s" "p50 ms" "p99 ms" "ok" "÷ direct" "÷ nginx" "CPU µs/req"
         row "---" "---" "---" "---" "---" "---" "---" "---"
         read -r d_rps d_p50 d_p99 d_ok _ < <(load "$proto" "$URL_DIRECT" "$DIR/ca.pem")
-        read -r n_rps n_p50 n_p99 n_ok n_cpu < <(load "$proto" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID")
-        declare -A RPS=() P50=() P99=() OK=() CPU=()
+        read -r n_rps n_p50 n_p99 n_ok n_cpu _ < <(load "$proto" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID")
+        declare -A RPS=() P50=() P99=() OK=() CPU=() WRITER=()
         for v in "${order[@]}"; do
-            read -r "RPS[$v]" "P50[$v]" "P99[$v]" "OK[$v]" "CPU[$v]" < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$(variant_port "$v")" "$(variant_pid "$v")")
+            read -r "RPS[$v]" "P50[$v]" "P99[$v]" "OK[$v]" "CPU[$v]" "WRITER[$v]" < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$(variant_port "$v")" "$(variant_pid "$v")")
         done
         f() { printf '%.0f' "$1"; }
         g() { printf '%.2f' "$1"; }
@@ -330,7 +344,7 @@ for round in $(seq 1 "$ROUNDS"); do
             row "$(variant_name "$v")" "$(f "${RPS[$v]}")" "$(g "${P50[$v]}")" "$(g "${P99[$v]}")" "$(h "${OK[$v]}")" "$(ratio "${RPS[$v]}" "$d_rps")" "$(ratio "${RPS[$v]}" "$n_rps")" "$(f "${CPU[$v]}")"
         done
         if [ "$HISTORY" = 1 ]; then
-            HIST_LINES+=("HTTP/$proto round $round: history on ÷ off $(ratio "${RPS[hist]}" "${RPS[spy]}") req/s, CPU $(f "${CPU[hist]}") vs $(f "${CPU[spy]}") µs/req, p99 $(g "${P99[hist]}") vs $(g "${P99[spy]}") ms")
+            HIST_LINES+=("HTTP/$proto round $round: history on ÷ off $(ratio "${RPS[hist]}" "${RPS[spy]}") req/s, CPU $(f "${CPU[hist]}") vs $(f "${CPU[spy]}") µs/req (the history writer $(g "${WRITER[hist]}")), p99 $(g "${P99[hist]}") vs $(g "${P99[spy]}") ms")
             HIST_RATIOS+=("$(awk -v a="${RPS[hist]}" -v b="${RPS[spy]}" 'BEGIN { print a / b }')")
         fi
         if [ -n "$BASELINE" ]; then
