@@ -122,12 +122,14 @@ fn insert_rows(
     block_id: i64,
     pace: &mut Pace,
 ) -> rusqlite::Result<()> {
+    // Parameters 1–14 are the same in both statements; 15–22 are the
+    // summary's.
     let mut full = tx.prepare_cached(
         "INSERT OR REPLACE INTO exchanges (rowid, run_id, id, started_at, method, url, host, status,
-            state, duration_us, kind, provider, model, tokens_in, tokens_out, cost_usd,
-            stop_reason, thread_id, client, doc_bytes, doc, doc_block, doc_offset)
-         VALUES (?22, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, x'', ?20, ?21)",
+            state, duration_us, client, doc_bytes, doc, doc_block, doc_offset,
+            kind, provider, model, tokens_in, tokens_out, cost_usd, stop_reason, thread_id)
+         VALUES (?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, x'', ?12, ?13,
+            ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )?;
     // Most traffic is not LLM traffic: its summary columns are left NULL
     // by not naming them, rather than bound to NULL one by one (binding
@@ -139,50 +141,33 @@ fn insert_rows(
     )?;
     for r in &block.rows {
         pace.breathe();
-        let key = super::schema::key(run_id, r.id);
-        if r.has_summary() {
-            full.execute(params![
-                run_id,
-                r.id as i64,
-                r.started_at,
-                r.method,
-                r.url,
-                r.host,
-                r.status,
-                r.state,
-                r.duration_us.map(|d| d as i64),
-                r.kind,
-                r.provider,
-                r.model,
-                r.tokens_in.map(|t| t as i64),
-                r.tokens_out.map(|t| t as i64),
-                r.cost_usd,
-                r.stop_reason,
-                r.thread_id.map(|t| t as i64),
-                r.client,
-                r.doc_len as i64,
-                block_id,
-                r.doc_offset as i64,
-                key,
-            ])?;
-        } else {
-            plain.execute(params![
-                run_id,
-                r.id as i64,
-                r.started_at,
-                r.method,
-                r.url,
-                r.host,
-                r.status,
-                r.state,
-                r.duration_us.map(|d| d as i64),
-                r.client,
-                r.doc_len as i64,
-                block_id,
-                r.doc_offset as i64,
-                key,
-            ])?;
+        let with_summary = r.has_summary();
+        let stmt = if with_summary { &mut full } else { &mut plain };
+        stmt.raw_bind_parameter(1, run_id)?;
+        stmt.raw_bind_parameter(2, r.id as i64)?;
+        stmt.raw_bind_parameter(3, &r.started_at)?;
+        stmt.raw_bind_parameter(4, &r.method)?;
+        stmt.raw_bind_parameter(5, &r.url)?;
+        stmt.raw_bind_parameter(6, &r.host)?;
+        stmt.raw_bind_parameter(7, r.status)?;
+        stmt.raw_bind_parameter(8, r.state)?;
+        stmt.raw_bind_parameter(9, r.duration_us.map(|d| d as i64))?;
+        stmt.raw_bind_parameter(10, &r.client)?;
+        stmt.raw_bind_parameter(11, r.doc_len as i64)?;
+        stmt.raw_bind_parameter(12, block_id)?;
+        stmt.raw_bind_parameter(13, r.doc_offset as i64)?;
+        stmt.raw_bind_parameter(14, super::schema::key(run_id, r.id))?;
+        if with_summary {
+            stmt.raw_bind_parameter(15, r.kind)?;
+            stmt.raw_bind_parameter(16, r.provider)?;
+            stmt.raw_bind_parameter(17, &r.model)?;
+            stmt.raw_bind_parameter(18, r.tokens_in.map(|t| t as i64))?;
+            stmt.raw_bind_parameter(19, r.tokens_out.map(|t| t as i64))?;
+            stmt.raw_bind_parameter(20, r.cost_usd)?;
+            stmt.raw_bind_parameter(21, &r.stop_reason)?;
+            stmt.raw_bind_parameter(22, r.thread_id.map(|t| t as i64))?;
         }
+        stmt.raw_execute()?;
     }
     Ok(())
 }
@@ -197,18 +182,18 @@ mod tests {
     fn record(id: u64) -> Record {
         let exchange = Exchange::builder()
             .id(id)
-            .method(if id % 2 == 0 { "GET" } else { "POST" })
+            .method(if id.is_multiple_of(2) { "GET" } else { "POST" })
             .url(&format!("https://host{}.example/p/{id}", id % 5))
             .status(200 + (id % 3) as u16)
             .client_app(format!("app{id}"))
             .build();
-        let summary = (id % 3 == 0).then(|| Summary {
+        let summary = id.is_multiple_of(3).then(|| Summary {
             kind: Kind::Anthropic,
             provider: "anthropic",
             model: Some(format!("model-{id}").into()),
             stream: false,
             tokens_in: Some(id * 10),
-            tokens_out: (id % 2 == 0).then_some(id),
+            tokens_out: id.is_multiple_of(2).then_some(id),
             cost_usd: Some(id as f64 / 100.0),
             stop_reason: Some("end_turn".into()),
             error: false,
@@ -312,7 +297,10 @@ mod tests {
             })
             .expect("run totals");
         assert_eq!(count, (n + 3) as i64);
-        let want_tokens: u64 = (1..=n + 3).filter(|id| id % 3 == 0).map(|id| id * 10).sum();
+        let want_tokens: u64 = (1..=n + 3)
+            .filter(|id| id.is_multiple_of(3))
+            .map(|id| id * 10)
+            .sum();
         assert_eq!(tokens_in, want_tokens as i64);
     }
 }
