@@ -11,7 +11,7 @@
 //! exactly as it was (the tests compare both on generated exchanges); when
 //! it cannot tell, the exchange goes through redaction as before.
 
-use super::names::{SECRET_FIELDS, is_secret_header, is_secret_query};
+use super::names::{is_secret_field, is_secret_header, is_secret_query};
 use crate::exchange::{Body, Exchange, Headers};
 
 /// True when redacting `ex` would change nothing.
@@ -78,52 +78,36 @@ fn is_form(headers: &Headers) -> bool {
     })
 }
 
-/// The longest secret field name once folded (`secretaccesskey`).
-const LONGEST: usize = 15;
-
 /// Whether `text` could hold a secret field's name, as a JSON key or a
 /// form pair of it.
 ///
 /// A name is secret when, lower-cased and with `_` and `-` dropped, it is
-/// one of [`SECRET_FIELDS`]: so it is made of ASCII letters, `_` and `-`
-/// only, and in the text it is a whole run of those characters (quotes or
-/// `=`/`&` around it). Each such run is folded and compared. A JSON
-/// escape can spell those characters too (`\u0061` is `a`): any `\u00`
-/// followed by `2`–`7` (the range holding letters, `_` and `-`) counts as
-/// a possible name.
+/// one of the secret field names ([`is_secret_field`]): so it is made of
+/// ASCII letters, `_` and `-` only, and in the text it is a whole run of
+/// those characters (quotes or `=`/`&` around it). Each such run is asked
+/// about. A JSON escape can spell those characters too (`\u0061` is `a`):
+/// any `\u00` followed by `2`–`7` (the range holding letters, `_` and `-`)
+/// counts as a possible name.
 fn could_name_a_secret(text: &[u8]) -> bool {
-    let mut folded = [0u8; LONGEST];
-    let mut len = 0usize;
-    // Letters in the current run beyond what `folded` holds.
-    let mut overflow = false;
+    let mut run_start = 0;
     for (i, &b) in text.iter().enumerate() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' => {
-                if len < LONGEST {
-                    folded[len] = b.to_ascii_lowercase();
-                    len += 1;
-                } else {
-                    overflow = true;
-                }
-            }
-            b'_' | b'-' => {}
-            _ => {
-                if !overflow && is_secret_folded(&folded[..len]) {
-                    return true;
-                }
-                if b == b'\\' && escapes_a_name_character(&text[i + 1..]) {
-                    return true;
-                }
-                len = 0;
-                overflow = false;
-            }
+        if b.is_ascii_alphabetic() || b == b'_' || b == b'-' {
+            continue;
         }
+        if names_a_secret(&text[run_start..i])
+            || (b == b'\\' && escapes_a_name_character(&text[i + 1..]))
+        {
+            return true;
+        }
+        run_start = i + 1;
     }
-    !overflow && is_secret_folded(&folded[..len])
+    names_a_secret(&text[run_start..])
 }
 
-fn is_secret_folded(folded: &[u8]) -> bool {
-    folded.len() >= 6 && SECRET_FIELDS.iter().any(|s| s.as_bytes() == folded)
+/// A run of letters, `_` and `-` (so ASCII) that is a secret field name.
+fn names_a_secret(run: &[u8]) -> bool {
+    // The shortest secret name (`apikey`) has six letters.
+    run.len() >= 6 && std::str::from_utf8(run).is_ok_and(is_secret_field)
 }
 
 /// `rest` follows a backslash: `u00` and a digit from 2 to 7.

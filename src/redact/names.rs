@@ -15,7 +15,7 @@ const SECRET_HEADERS: [&str; 5] = [
 /// Body fields and query parameters holding credentials, compared after
 /// lower-casing and dropping `_` and `-`, so `api_key`, `apiKey` and
 /// `api-key` are one name.
-pub(super) const SECRET_FIELDS: [&str; 10] = [
+const SECRET_FIELDS: [&str; 10] = [
     "apikey",
     "accesstoken",
     "refreshtoken",
@@ -62,8 +62,9 @@ fn is_cookie_header(name: &str) -> bool {
 
 /// True for JSON/form field names that hold credentials.
 pub fn is_secret_field(name: &str) -> bool {
-    // Folded a byte at a time against each name, without a folded copy:
-    // this is asked for every key of every JSON body redacted.
+    // Folded into a buffer on the stack, not a new string: this is asked
+    // for every key of every JSON body redacted, and for every word of a
+    // body checked for anything to mask.
     let mut buf = [0u8; 16];
     let mut len = 0;
     for b in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
