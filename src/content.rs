@@ -21,11 +21,8 @@ pub struct Decoded<'a> {
 /// Decode `body` according to a `Content-Encoding` header value.
 /// Unknown or identity encodings return the body unchanged.
 pub fn decode<'a>(content_encoding: Option<&str>, body: &'a [u8]) -> Decoded<'a> {
-    let encodings: Vec<String> = content_encoding
-        .unwrap_or("")
-        .split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .filter(|e| !e.is_empty() && e != "identity")
+    let encodings: Vec<String> = encodings(content_encoding)
+        .map(str::to_ascii_lowercase)
         .collect();
     if encodings.is_empty() || body.is_empty() {
         return Decoded {
@@ -101,6 +98,22 @@ fn decode_one(encoding: &str, data: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The encodings a `Content-Encoding` value lists, in the order applied
+/// (`identity` and empty entries left out; not lower-cased).
+fn encodings(content_encoding: Option<&str>) -> impl Iterator<Item = &str> {
+    content_encoding
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
+}
+
+/// Whether a `Content-Encoding` value names any encoding [`decode`] would
+/// try to undo.
+pub fn is_encoded(content_encoding: Option<&str>) -> bool {
+    encodings(content_encoding).next().is_some()
+}
+
 /// True when the bytes look like text worth showing as a string.
 pub fn is_text(bytes: &[u8]) -> bool {
     std::str::from_utf8(bytes).is_ok()
@@ -108,13 +121,18 @@ pub fn is_text(bytes: &[u8]) -> bool {
 
 /// The media type of a body, without parameters (`application/json`).
 pub fn media_type(headers: &crate::exchange::Headers) -> Option<String> {
-    crate::exchange::header(headers, "content-type").map(|ct| {
-        ct.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    })
+    media_type_as_sent(headers).map(str::to_ascii_lowercase)
+}
+
+/// Whether the body's media type is `media` (lower-case), without the
+/// lower-cased copy [`media_type`] makes.
+pub fn media_type_is(headers: &crate::exchange::Headers, media: &str) -> bool {
+    media_type_as_sent(headers).is_some_and(|m| m.eq_ignore_ascii_case(media))
+}
+
+fn media_type_as_sent(headers: &crate::exchange::Headers) -> Option<&str> {
+    crate::exchange::header(headers, "content-type")
+        .map(|ct| ct.split(';').next().unwrap_or("").trim())
 }
 
 #[cfg(test)]

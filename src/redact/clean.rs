@@ -12,6 +12,7 @@
 //! it cannot tell, the exchange goes through redaction as before.
 
 use super::names::{is_secret_field, is_secret_header, is_secret_query};
+use crate::content;
 use crate::exchange::{Body, Exchange, Headers};
 
 /// True when redacting `ex` would change nothing.
@@ -55,27 +56,12 @@ fn clean_body(headers: &Headers, body: &Body) -> bool {
     // Redaction decodes an encoded body (and drops the header), so such a
     // body is never left as it was; nor is a form whose names may be
     // percent-encoded. Both are rare enough to leave to redaction.
-    let encoded = crate::exchange::header(headers, "content-encoding").is_some_and(|e| {
-        e.split(',')
-            .map(str::trim)
-            .any(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
-    });
-    if encoded || is_form(headers) {
+    if content::is_encoded(crate::exchange::header(headers, "content-encoding"))
+        || content::media_type_is(headers, "application/x-www-form-urlencoded")
+    {
         return false;
     }
     !could_name_a_secret(&body.bytes)
-}
-
-/// `content::media_type(headers) == Some("application/x-www-form-urlencoded")`
-/// without the lower-cased copy it makes.
-fn is_form(headers: &Headers) -> bool {
-    crate::exchange::header(headers, "content-type").is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-    })
 }
 
 /// Whether `text` could hold a secret field's name, as a JSON key or a
