@@ -144,6 +144,7 @@ impl Conn {
     /// for `idle_limit` (never, when None), or shed to make room.
     pub async fn closed(&self, idle_limit: Option<Duration>) -> Closed {
         tokio::select! {
+            biased;
             _ = self.shed.notified() => Closed::Shed,
             limit = self.idle(idle_limit) => Closed::Idle(limit),
         }

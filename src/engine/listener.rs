@@ -68,7 +68,9 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     // Sniffing and the SOCKS5 handshake happen with no request in progress,
     // so a client that stalls in them is closed at the idle deadline.
     let serving = CatchUnwind::new(dispatch(shared.clone(), stream, peer, conn.clone()));
+    // Biased: the work first, and no random draw on each wake-up.
     tokio::select! {
+        biased;
         served = serving => if let Err(panic) = served {
             tracing::error!("{peer}: the connection hit a bug in llmspy ({panic}); closed, still serving others");
         },
@@ -105,7 +107,7 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
 async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, info: ConnInfo, conn: Arc<Conn>) {
     let routing = shared.clone();
     let answer = move |req| route(routing.clone(), req, info);
-    serve::http(&shared, io, conn, info.peer.to_string(), answer).await;
+    serve::http(io, conn, info.peer.to_string(), answer).await;
 }
 
 async fn serve_socks(

@@ -36,7 +36,9 @@ pub async fn intercept<S>(
     let who = format!("tunnel to {host}:{port}");
     let limit = shared.settings.client_idle_timeout;
     let work = CatchUnwind::new(tunnel(shared, io, host, port, via, client, conn.clone()));
+    // Biased: the work first, and no random draw on each wake-up.
     tokio::select! {
+        biased;
         done = work => if let Err(panic) = done {
             tracing::error!("{who}: hit a bug in llmspy ({panic}); closed, still serving others");
         },
@@ -136,7 +138,7 @@ async fn serve<S>(
     let who = format!("intercepted connection to {}", target.authority());
     let relaying = shared.clone();
     let answer = move |req| relay(relaying.clone(), req, target.clone(), via, client);
-    super::serve::http(&shared, io, conn, who, answer).await;
+    super::serve::http(io, conn, who, answer).await;
 }
 
 /// A client that aborts the handshake becomes a failed exchange saying why.

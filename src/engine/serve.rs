@@ -20,15 +20,17 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::BoxError;
 use super::conns::{Active, Closed, Conn};
 use super::relay::error_response;
 use super::unwind::CatchUnwind;
 use super::upstream::UpstreamBody;
-use super::{BoxError, Shared};
 
-/// Serve `io` until the client is done, idle past `clientIdleTimeoutSeconds`
-/// or shed; `answer` produces each request's response.
-pub async fn http<S, F, Fut>(shared: &Shared, io: S, conn: Arc<Conn>, who: String, answer: F)
+/// Serve `io` until the client is done; `answer` produces each request's
+/// response. The caller races this against `conn.closed(..)` (idle past
+/// `clientIdleTimeoutSeconds`, or shed): one watch per connection, as each
+/// extra one is polled again on every wake-up of the connection's task.
+pub async fn http<S, F, Fut>(io: S, conn: Arc<Conn>, who: String, answer: F)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
@@ -49,11 +51,8 @@ where
     });
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let serving = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
-    tokio::select! {
-        served = serving => if let Err(e) = served {
-            tracing::debug!("{who}: connection ended: {e}");
-        },
-        closed = conn.closed(shared.settings.client_idle_timeout) => log_closed(&who, closed),
+    if let Err(e) = serving.await {
+        tracing::debug!("{who}: connection ended: {e}");
     }
 }
 

@@ -79,6 +79,12 @@ pub fn websocket_of(headers: &HeaderMap) -> Option<crate::websocket::Negotiated>
     })
 }
 
+/// One of [`HOP_BY_HOP`]. A `Connection` header is one, so a head with
+/// none of these names lists no others to strip either.
+fn is_hop_by_hop(name: &header::HeaderName) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+}
+
 pub fn is_upgrade<B>(req: &Request<B>) -> bool {
     req.version() <= Version::HTTP_11 && req.headers().contains_key(header::UPGRADE)
 }
@@ -86,8 +92,12 @@ pub fn is_upgrade<B>(req: &Request<B>) -> bool {
 /// Remove hop-by-hop headers, and any named in `Connection`. For an upgrade
 /// the `Connection: upgrade` / `Upgrade` pair must reach the upstream.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
-    // Runs twice per exchange: allocate only for names a `Connection`
-    // header lists, which most requests do not have.
+    // Runs twice per exchange, and most heads carry no hop-by-hop header: one
+    // pass comparing the names already parsed, before any lookup by string
+    // (each of which parses and hashes the name).
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     let named: Vec<String> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -127,5 +137,25 @@ mod tests {
         strip_hop_by_hop(&mut h, false);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("x-api-key"));
+    }
+
+    #[test]
+    fn each_hop_by_hop_name_alone_is_stripped_and_others_kept() {
+        for name in HOP_BY_HOP {
+            let mut h = HeaderMap::new();
+            h.insert(*name, HeaderValue::from_static("x"));
+            h.insert("content-type", HeaderValue::from_static("text/plain"));
+            strip_hop_by_hop(&mut h, false);
+            assert!(!h.contains_key(*name), "{name} kept");
+            assert!(h.contains_key("content-type"));
+        }
+        // An upgrade keeps its pair and still loses the rest.
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("Upgrade"));
+        h.insert("upgrade", HeaderValue::from_static("websocket"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(h.len(), 2);
+        assert!(h.contains_key("connection") && h.contains_key("upgrade"));
     }
 }
