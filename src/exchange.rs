@@ -57,14 +57,23 @@ impl Request {
     /// is not the scheme's default, IPv6 in brackets. Port 0 means none (a
     /// stdio MCP server reported by `llmspy mcp-stdio`).
     pub fn authority(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+        let mut out = String::with_capacity(self.host.len() + 8);
+        let _ = self.write_authority(&mut out);
+        out
+    }
+
+    /// [`Request::authority`], written where it is wanted.
+    pub fn write_authority(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        if self.host.contains(':') {
+            out.write_char('[')?;
+            out.write_str(&self.host)?;
+            out.write_char(']')?;
         } else {
-            self.host.clone()
-        };
+            out.write_str(&self.host)?;
+        }
         match (self.scheme.as_str(), self.port) {
-            ("https", 443) | ("http", 80) | (_, 0) => host,
-            (_, port) => format!("{host}:{port}"),
+            ("https", 443) | ("http", 80) | (_, 0) => Ok(()),
+            (_, port) => write!(out, ":{port}"),
         }
     }
 }
@@ -280,7 +289,18 @@ impl Exchange {
     /// `scheme://host[:port]path`, omitting the scheme's default port.
     pub fn url(&self) -> String {
         let r = &self.request;
-        format!("{}://{}{}", r.scheme, r.authority(), r.path)
+        let mut out = String::with_capacity(r.scheme.len() + r.host.len() + r.path.len() + 12);
+        let _ = self.write_url(&mut out);
+        out
+    }
+
+    /// [`Exchange::url`], written where it is wanted.
+    pub fn write_url(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        let r = &self.request;
+        out.write_str(&r.scheme)?;
+        out.write_str("://")?;
+        r.write_authority(out)?;
+        out.write_str(&r.path)
     }
 
     /// Total duration, once finished.

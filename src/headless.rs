@@ -10,6 +10,9 @@
 //! line before it is written, so exchanges cut short by the stop are logged
 //! too.
 
+mod clock;
+
+use std::fmt::Write as _;
 use std::io::Write;
 
 use serde_json::json;
@@ -98,11 +101,11 @@ fn take(
 ) {
     match msg {
         SinkMsg::Finished(record) => {
-            out.push_str(&if json {
-                json_line(&record)
+            if json {
+                out.push_str(&json_line(&record));
             } else {
-                text_line(&record)
-            });
+                write_text_line(&record, out);
+            }
             out.push('\n');
         }
         SinkMsg::Flush(done) => flushes.push(done),
@@ -121,36 +124,46 @@ fn print(out: &mut String) {
 }
 
 /// `12:03:04.512  POST https://api.anthropic.com/v1/messages  200  4.1 KB  1.24 s`
+#[cfg(test)]
 pub fn text_line(record: &Record) -> String {
+    let mut line = String::new();
+    write_text_line(record, &mut line);
+    line
+}
+
+/// The text line of `record`, appended to `out`. A line per exchange under
+/// load: written in place, with the local time from [`clock`], rather
+/// than put together from a formatted string per field.
+fn write_text_line(record: &Record, out: &mut String) {
     let ex = &record.exchange;
-    let time = ex
-        .started_at
-        .with_timezone(&chrono::Local)
-        .format("%H:%M:%S%.3f");
-    let status = match (&ex.state, &ex.response) {
-        (State::Failed(f), _) => format!("FAILED ({}): {}", f.kind.label(), f.message),
-        (_, Some(r)) => r.status.to_string(),
-        (_, None) => "-".into(),
-    };
-    let bytes = ex.response.as_ref().map_or(0, |r| r.body.wire_size);
-    let mut line = format!(
-        "{time}  {:<6} {}  {status}  {}  {}",
-        ex.request.method,
-        ex.url(),
-        human_bytes(bytes),
-        human_duration(ex.duration_us()),
+    let (h, m, s, ms) = clock::local(ex.started_at);
+    let _ = write!(
+        out,
+        "{h:02}:{m:02}:{s:02}.{ms:03}  {:<6} ",
+        ex.request.method
     );
+    let _ = ex.write_url(out);
+    out.push_str("  ");
+    let _ = match (&ex.state, &ex.response) {
+        (State::Failed(f), _) => write!(out, "FAILED ({}): {}", f.kind.label(), f.message),
+        (_, Some(r)) => write!(out, "{}", r.status),
+        (_, None) => out.write_char('-'),
+    };
+    out.push_str("  ");
+    let _ = write_human_bytes(out, ex.response.as_ref().map_or(0, |r| r.body.wire_size));
+    out.push_str("  ");
+    let _ = write_human_duration(out, ex.duration_us());
     if let Some(summary) = &record.summary {
-        line.push_str("  ");
-        line.push_str(&summary.log_line());
+        out.push_str("  ");
+        out.push_str(&summary.log_line());
     }
     if ex.response.as_ref().is_some_and(|r| r.body.truncated) {
-        line.push_str("  [capture truncated]");
+        out.push_str("  [capture truncated]");
     }
     if let Some(app) = &ex.client_app {
-        line.push_str(&format!("  ← {app}"));
+        out.push_str("  ← ");
+        out.push_str(app);
     }
-    line
 }
 
 pub fn json_line(record: &Record) -> String {
@@ -173,19 +186,33 @@ pub fn json_line(record: &Record) -> String {
     v.to_string()
 }
 
-pub fn human_bytes(n: u64) -> String {
+#[cfg(test)]
+fn human_bytes(n: u64) -> String {
+    let mut out = String::new();
+    let _ = write_human_bytes(&mut out, n);
+    out
+}
+
+fn write_human_bytes(out: &mut String, n: u64) -> std::fmt::Result {
     match n {
-        0..1024 => format!("{n} B"),
-        1024..1_048_576 => format!("{:.1} KB", n as f64 / 1024.0),
-        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
+        0..1024 => write!(out, "{n} B"),
+        1024..1_048_576 => write!(out, "{:.1} KB", n as f64 / 1024.0),
+        _ => write!(out, "{:.1} MB", n as f64 / 1_048_576.0),
     }
 }
 
-pub fn human_duration(us: Option<u64>) -> String {
+#[cfg(test)]
+fn human_duration(us: Option<u64>) -> String {
+    let mut out = String::new();
+    let _ = write_human_duration(&mut out, us);
+    out
+}
+
+fn write_human_duration(out: &mut String, us: Option<u64>) -> std::fmt::Result {
     match us {
-        None => "-".into(),
-        Some(us) if us < 1_000_000 => format!("{} ms", us / 1000),
-        Some(us) => format!("{:.2} s", us as f64 / 1e6),
+        None => out.write_char('-'),
+        Some(us) if us < 1_000_000 => write!(out, "{} ms", us / 1000),
+        Some(us) => write!(out, "{:.2} s", us as f64 / 1e6),
     }
 }
 
@@ -211,6 +238,52 @@ mod tests {
         assert_eq!(e.said, 12, "the end says the rest at once");
         e.settle(12);
         assert_eq!(e.said, 12, "and nothing twice");
+    }
+
+    fn record(ex: Exchange) -> Record {
+        Record {
+            exchange: ex,
+            summary: None,
+            thread: None,
+        }
+    }
+
+    #[test]
+    fn text_lines_say_time_method_url_status_size_duration_and_client() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-06T04:01:20.047Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let time = at.with_timezone(&chrono::Local).format("%H:%M:%S%.3f");
+        let done = Exchange::builder()
+            .started_at(at)
+            .method("GET")
+            .url("http://[::1]:8080/ws/echo?x=1")
+            .status(101)
+            .response_body(vec![b'x'; 4200])
+            .timings(crate::exchange::Timings {
+                end_us: Some(1_240_000),
+                ..Default::default()
+            })
+            .client_app("python")
+            .build();
+        assert_eq!(
+            text_line(&record(done)),
+            format!("{time}  GET    http://[::1]:8080/ws/echo?x=1  101  4.1 KB  1.24 s  ← python")
+        );
+        let failed = Exchange::builder()
+            .started_at(at)
+            .url("https://api.example.com/v1/messages")
+            .failed(
+                crate::exchange::FailureKind::UpstreamReset,
+                "the stream broke",
+            )
+            .build();
+        assert_eq!(
+            text_line(&record(failed)),
+            format!(
+                "{time}  POST   https://api.example.com/v1/messages  FAILED (upstream reset): the stream broke  0 B  -"
+            )
+        );
     }
 
     #[test]

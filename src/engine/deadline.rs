@@ -17,6 +17,7 @@ pub async fn response_head<F: Future>(
     };
     tokio::pin!(sending);
     tokio::select! {
+        biased;
         out = &mut sending => return Ok(out),
         _ = request_sent => {}
     }

@@ -155,13 +155,9 @@ async fn route(
             let port = uri
                 .port_u16()
                 .unwrap_or(if scheme == "https" { 443 } else { 80 });
-            let target = Target {
-                scheme,
-                host: trim_brackets(host),
-                port,
-            };
+            let target = Target::new(scheme, trim_brackets(host), port);
             name_client(&shared, &req, conn).await;
-            relay(shared, req, target, Via::HttpProxy, Some(peer)).await
+            relay(shared, req, Arc::new(target), Via::HttpProxy, Some(peer)).await
         }
         // Origin form (or an absolute URL naming llmspy): a base-URL path
         // for an upstream, else the control API, which judges the caller
@@ -205,7 +201,7 @@ async fn base_url(
     };
     *req.uri_mut() = uri;
     name_client(&shared, &req, conn).await;
-    relay(shared, req, target, Via::BaseUrl, Some(conn.peer)).await
+    relay(shared, req, Arc::new(target), Via::BaseUrl, Some(conn.peer)).await
 }
 
 /// Learn which program is on this connection: announced in the proxy

@@ -65,11 +65,7 @@ async fn tunnel<S>(
     match verdict {
         Verdict::Known(Protocol::Tls) => tls(shared, io, host, port, via, client, conn).await,
         Verdict::Known(Protocol::Http) => {
-            let target = Target {
-                scheme: "http",
-                host,
-                port,
-            };
+            let target = Target::new("http", host, port);
             serve(shared, io, target, via, client, conn).await;
         }
         Verdict::NeedMore => {}
@@ -116,11 +112,7 @@ async fn tls<S>(
         (Some(name), Ok(_)) => name.clone(),
         _ => host,
     };
-    let target = Target {
-        scheme: "https",
-        host: dial_host,
-        port,
-    };
+    let target = Target::new("https", dial_host, port);
     serve(shared, stream, target, via, client, conn).await;
 }
 
@@ -137,6 +129,7 @@ async fn serve<S>(
 {
     let who = format!("intercepted connection to {}", target.authority());
     let relaying = shared.clone();
+    let target = Arc::new(target);
     let answer = move |req| relay(relaying.clone(), req, target.clone(), via, client);
     super::serve::http(io, conn, who, answer).await;
 }
@@ -159,7 +152,7 @@ fn record_tls_failure(
     let exchange = Exchange {
         id,
         started_at: chrono::Utc::now(),
-        client_addr: client.map(|a| a.to_string()),
+        client_addr: client.map(super::relay::addr_text),
         client_app: None,
         via,
         request: Request {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::header;
+use http::uri::{PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -26,6 +27,7 @@ use super::{Shared, deadline, failure};
 use crate::capture::CaptureMsg;
 use crate::exchange::{self, Body, Exchange, Failure, Request as ReqHead, State, Timings, Via};
 use crate::respond::{Decision, Responder};
+pub use heads::addr_text;
 use heads::{
     headers_of, is_upgrade, record_response_head, strip_hop_by_hop, version_label, websocket_of,
 };
@@ -39,9 +41,24 @@ pub struct Target {
     pub scheme: &'static str,
     pub host: String,
     pub port: u16,
+    /// `host:port` parsed once, for the URI of every request relayed to
+    /// this target (a tunnel's requests share one target); None when the
+    /// host cannot be a URI authority, which each request then reports.
+    uri_authority: Option<http::uri::Authority>,
 }
 
 impl Target {
+    pub fn new(scheme: &'static str, host: String, port: u16) -> Target {
+        let mut target = Target {
+            scheme,
+            host,
+            port,
+            uri_authority: None,
+        };
+        target.uri_authority = http::uri::Authority::from_maybe_shared(target.authority()).ok();
+        target
+    }
+
     /// `host:port`, bracketing IPv6 literals.
     pub fn authority(&self) -> String {
         if self.host.contains(':') {
@@ -56,7 +73,7 @@ impl Target {
 pub async fn relay(
     shared: Arc<Shared>,
     req: Request<Incoming>,
-    target: Target,
+    target: Arc<Target>,
     via: Via,
     client: Option<SocketAddr>,
 ) -> Response<UpstreamBody> {
@@ -87,7 +104,7 @@ pub async fn relay(
 async fn forward(
     shared: Arc<Shared>,
     mut req: Request<Incoming>,
-    mut target: Target,
+    mut target: Arc<Target>,
     mocking: Option<(Arc<dyn Responder>, ReqHead)>,
     id: u64,
     started: Instant,
@@ -115,11 +132,8 @@ async fn forward(
         },
         None => (body.boxed(), Decision::Forward),
     };
-    let mut path = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
+    // The path as the client sent it, unless an expectation rewrites it.
+    let mut path = None;
     match decision {
         Decision::Forward => {}
         Decision::Respond(mock) => return play(&shared, id, started, mock),
@@ -128,7 +142,14 @@ async fn forward(
                 id,
                 expectation_id: o.expectation_id.clone(),
             });
-            apply_override(&o, &mut target, &mut path, &mut parts.headers, &mut body);
+            let mut rewritten = parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string();
+            let aimed = Arc::make_mut(&mut target);
+            apply_override(&o, aimed, &mut rewritten, &mut parts.headers, &mut body);
+            path = Some(rewritten);
         }
     }
     // Speak to the upstream as the client spoke to llmspy, as mitmproxy
@@ -136,7 +157,7 @@ async fn forward(
     // their own, so a thousand agents streaming at once never queue behind
     // one HTTP/2 connection's stream limit.
     let http1 = upgrade.is_some() || parts.version != Version::HTTP_2;
-    if let Err(failure) = aim(&mut parts, &target, &path, upgrade.is_some()) {
+    if let Err(failure) = aim(&mut parts, &target, path.as_deref(), upgrade.is_some()) {
         return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
     }
     let upstream_req = Request::from_parts(parts, body);
@@ -148,21 +169,45 @@ async fn forward(
 
 /// Point the request head at `target` as an HTTP/1.1 request a proxy may
 /// pass on: absolute URI, no hop-by-hop headers (bar an upgrade's pair), no
-/// `Host` (the client sets it from the URI).
+/// `Host` (the client sets it from the URI). The URI is put together from
+/// parsed parts, the path (unless `path` rewrites it) shared with the
+/// client's: nothing formatted or parsed again per request.
 fn aim(
     parts: &mut http::request::Parts,
     target: &Target,
-    path: &str,
+    path: Option<&str>,
     upgrade: bool,
 ) -> Result<(), Failure> {
-    let uri = format!("{}://{}{}", target.scheme, target.authority(), path);
-    let Ok(uri) = uri.parse::<http::Uri>() else {
-        return Err(Failure::new(
+    let invalid = |path: &str| {
+        Failure::new(
             exchange::FailureKind::MalformedRequest,
-            format!("invalid target URL {uri}"),
-        ));
+            format!(
+                "invalid target URL {}://{}{path}",
+                target.scheme,
+                target.authority()
+            ),
+        )
     };
-    parts.uri = uri;
+    let path_and_query = match path {
+        Some(p) => PathAndQuery::try_from(p).map_err(|_| invalid(p))?,
+        None => parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/")),
+    };
+    let Some(authority) = target.uri_authority.clone() else {
+        return Err(invalid(path_and_query.as_str()));
+    };
+    let mut uri = http::uri::Parts::default();
+    uri.scheme = Some(match target.scheme {
+        "https" => Scheme::HTTPS,
+        _ => Scheme::HTTP,
+    });
+    uri.authority = Some(authority);
+    uri.path_and_query = Some(path_and_query);
+    // A scheme, an authority and a path: nothing from_parts can refuse.
+    parts.uri = http::Uri::from_parts(uri).map_err(|_| invalid("/"))?;
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers, upgrade);
     parts.headers.remove(header::HOST);
@@ -269,7 +314,7 @@ fn new_exchange(
     Exchange {
         id,
         started_at: chrono::Utc::now(),
-        client_addr: client.map(|a| a.to_string()),
+        client_addr: client.map(addr_text),
         client_app: None,
         via,
         request: ReqHead {
@@ -301,11 +346,7 @@ mod tests {
 
     #[test]
     fn authority_brackets_ipv6() {
-        let t = Target {
-            scheme: "https",
-            host: "::1".into(),
-            port: 8443,
-        };
+        let t = Target::new("https", "::1".into(), 8443);
         assert_eq!(t.authority(), "[::1]:8443");
     }
 }

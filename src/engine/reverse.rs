@@ -113,15 +113,8 @@ fn target(scheme: &str, authority: &str) -> Option<Target> {
     let port = a
         .port_u16()
         .unwrap_or(if scheme == "https" { 443 } else { 80 });
-    Some(Target {
-        scheme,
-        host: a
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string(),
-        port,
-    })
+    let host = a.host().trim_start_matches('[').trim_end_matches(']');
+    Some(Target::new(scheme, host.to_string(), port))
 }
 
 #[cfg(test)]
@@ -129,11 +122,7 @@ mod tests {
     use super::*;
 
     fn t(scheme: &'static str, host: &str, port: u16) -> Target {
-        Target {
-            scheme,
-            host: host.into(),
-            port,
-        }
+        Target::new(scheme, host.into(), port)
     }
 
     #[test]

@@ -40,7 +40,9 @@ where
     let label = who.clone();
     let svc = service_fn(move |req| {
         let active = requests.request();
-        let answering = CatchUnwind::new(answer(req));
+        // Boxed once here: hyper moves the service's future several times
+        // before polling it, and a relay's future is kilobytes.
+        let answering = CatchUnwind::new(Box::pin(answer(req)));
         let who = label.clone();
         async move {
             let resp = answering

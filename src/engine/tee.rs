@@ -49,17 +49,17 @@ pin_project! {
         // once that many bytes went out, so reaching it counts as the end.
         expected: Option<u64>,
         idle_limit: Option<Duration>,
+        // Made the first time the body has to be waited for: most small
+        // bodies arrive with their head and never need a timer at all.
         #[pin]
         idle: Option<Sleep>,
-        // True while the last poll found the inner body pending: the idle
-        // clock only runs while waiting on the sender, not while the
-        // receiving side is slow to ask for more.
-        waiting: bool,
-        // When the current wait began. The idle timer is not moved on each
-        // frame (a timer-wheel update per frame, under load a measurable
-        // share of the relay's time): when it fires early it is re-armed
-        // for this instant plus the limit.
-        wait_began: tokio::time::Instant,
+        // When the current wait began, while the last poll found the inner
+        // body pending: the idle clock only runs while waiting on the
+        // sender, not while the receiving side is slow to ask for more. The
+        // idle timer is not moved on each frame (a timer-wheel update per
+        // frame, under load a measurable share of the relay's time): when
+        // it fires early it is re-armed for this instant plus the limit.
+        wait_began: Option<tokio::time::Instant>,
         done: bool,
         // Told when the body has ended (or the tee is dropped): the
         // upstream response deadline starts once the request is sent.
@@ -106,10 +106,9 @@ impl<B: Body> Tee<B> {
             started,
             sent: 0,
             cap,
-            idle: idle_limit.map(tokio::time::sleep),
+            idle: None,
             idle_limit,
-            waiting: false,
-            wait_began: tokio::time::Instant::now(),
+            wait_began: None,
             done: false,
             ended: None,
         }
@@ -147,16 +146,19 @@ where
         if *this.done {
             return Poll::Ready(None);
         }
-        if !*this.waiting && this.idle_limit.is_some() {
-            *this.wait_began = tokio::time::Instant::now();
-        }
-        *this.waiting = true;
         let polled = this.inner.as_mut().poll_frame(cx);
         let Poll::Ready(next) = polled else {
-            if let (Some(mut idle), Some(limit)) =
-                (this.idle.as_mut().as_pin_mut(), *this.idle_limit)
-            {
-                let deadline = *this.wait_began + limit;
+            let Some(limit) = *this.idle_limit else {
+                return Poll::Pending;
+            };
+            let began = this
+                .wait_began
+                .get_or_insert_with(tokio::time::Instant::now);
+            let deadline = *began + limit;
+            if this.idle.is_none() {
+                this.idle.set(Some(tokio::time::sleep_until(deadline)));
+            }
+            if let Some(mut idle) = this.idle.as_mut().as_pin_mut() {
                 loop {
                     ready!(idle.as_mut().poll(cx));
                     if tokio::time::Instant::now() >= deadline {
@@ -174,7 +176,7 @@ where
             }
             return Poll::Pending;
         };
-        *this.waiting = false;
+        *this.wait_began = None;
         match next {
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref() {

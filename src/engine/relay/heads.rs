@@ -1,7 +1,7 @@
 //! Heads between hyper and the exchange model: what a proxy must strip
 //! before passing a head on, and how a head is written down for capture.
 
-use http::header::{self, HeaderMap};
+use http::header::{self, HeaderMap, HeaderName};
 use http::{Request, Version};
 
 use crate::capture::{CaptureMsg, Recorder};
@@ -48,13 +48,52 @@ const HOP_BY_HOP: &[&str] = &[
 
 pub fn headers_of(map: &HeaderMap) -> Headers {
     map.iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(n, v)| (n.as_str().to_string(), text_of(v.as_bytes())))
         .collect()
+}
+
+/// A header value as text: almost always valid UTF-8, checked in one pass
+/// and copied; otherwise with U+FFFD for each bad sequence.
+fn text_of(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// A client's address as the exchange records it (`127.0.0.1:51234`),
+/// once per exchange: IPv4 digits written directly, as `Display` for a
+/// socket address costs more than the rest of the exchange's head.
+pub fn addr_text(addr: std::net::SocketAddr) -> String {
+    let std::net::SocketAddr::V4(v4) = addr else {
+        return addr.to_string();
+    };
+    let mut out = String::with_capacity(21);
+    for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_decimal(&mut out, u32::from(octet));
+    }
+    out.push(':');
+    push_decimal(&mut out, u32::from(v4.port()));
+    out
+}
+
+fn push_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
 
 pub fn version_label(v: Version) -> String {
@@ -81,7 +120,7 @@ pub fn websocket_of(headers: &HeaderMap) -> Option<crate::websocket::Negotiated>
 
 /// One of [`HOP_BY_HOP`]. A `Connection` header is one, so a head with
 /// none of these names lists no others to strip either.
-fn is_hop_by_hop(name: &header::HeaderName) -> bool {
+fn is_hop_by_hop(name: &HeaderName) -> bool {
     HOP_BY_HOP.contains(&name.as_str())
 }
 
@@ -92,29 +131,48 @@ pub fn is_upgrade<B>(req: &Request<B>) -> bool {
 /// Remove hop-by-hop headers, and any named in `Connection`. For an upgrade
 /// the `Connection: upgrade` / `Upgrade` pair must reach the upstream.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
-    // Runs twice per exchange, and most heads carry no hop-by-hop header: one
-    // pass comparing the names already parsed, before any lookup by string
-    // (each of which parses and hashes the name).
-    if !headers.keys().any(is_hop_by_hop) {
-        return;
+    // Runs twice per exchange. One pass compares the names hyper already
+    // parsed; a name is looked up (hashed) only to remove what is there or
+    // what `Connection` lists, and nothing is allocated for a head with no
+    // hop-by-hop header.
+    let kept =
+        |name: &HeaderName| keep_upgrade && (name == header::CONNECTION || name == header::UPGRADE);
+    let mut doomed: Vec<HeaderName> = Vec::new();
+    let mut listing = false;
+    for name in headers.keys() {
+        listing |= name == header::CONNECTION;
+        if is_hop_by_hop(name) && !kept(name) {
+            doomed.push(name.clone());
+        }
     }
-    let named: Vec<String> = headers
+    if listing {
+        add_listed(headers, &mut doomed, kept);
+    }
+    for name in &doomed {
+        headers.remove(name);
+    }
+}
+
+/// Add to `doomed` the headers present that `Connection` names.
+fn add_listed(
+    headers: &HeaderMap,
+    doomed: &mut Vec<HeaderName>,
+    kept: impl Fn(&HeaderName) -> bool,
+) {
+    let tokens = headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let kept = |name: &str| keep_upgrade && (name == "connection" || name == "upgrade");
-    for name in HOP_BY_HOP.iter().copied() {
-        if !kept(name) {
-            headers.remove(name);
-        }
-    }
-    for name in &named {
-        if !kept(name) {
-            headers.remove(name.as_str());
+        .map(str::trim)
+        .filter(|token| !token.is_empty());
+    for token in tokens {
+        // Parsing a name lowercases it, as header names compare.
+        let Ok(name) = HeaderName::from_bytes(token.as_bytes()) else {
+            continue;
+        };
+        if !kept(&name) && !doomed.contains(&name) && headers.contains_key(&name) {
+            doomed.push(name);
         }
     }
 }
@@ -123,6 +181,21 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
 mod tests {
     use super::*;
     use http::header::HeaderValue;
+
+    #[test]
+    fn addresses_read_as_display_writes_them() {
+        for addr in [
+            "0.0.0.0:0",
+            "127.0.0.1:51234",
+            "255.255.255.255:65535",
+            "10.0.20.3:80",
+            "[::1]:8443",
+            "[fe80::1%2]:9",
+        ] {
+            let addr: std::net::SocketAddr = addr.parse().unwrap();
+            assert_eq!(addr_text(addr), addr.to_string());
+        }
+    }
 
     #[test]
     fn strips_hop_by_hop_and_connection_named_headers() {
@@ -157,5 +230,16 @@ mod tests {
         strip_hop_by_hop(&mut h, true);
         assert_eq!(h.len(), 2);
         assert!(h.contains_key("connection") && h.contains_key("upgrade"));
+        // Names `Connection` lists, in any case, go too; the pair stays.
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("Upgrade, X-Hop ,,"));
+        h.insert("upgrade", HeaderValue::from_static("websocket"));
+        h.insert("x-hop", HeaderValue::from_static("1"));
+        h.insert("x-end", HeaderValue::from_static("2"));
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(h.len(), 3);
+        assert!(!h.contains_key("x-hop") && h.contains_key("x-end"));
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.keys().collect::<Vec<_>>(), ["x-end"]);
     }
 }

@@ -104,18 +104,15 @@ pub fn apply_override(
     headers: &mut HeaderMap,
     body: &mut UpstreamBody,
 ) {
-    if let Some(s) = &o.scheme {
-        target.scheme = if s.eq_ignore_ascii_case("https") {
-            "https"
-        } else {
-            "http"
+    if o.scheme.is_some() || o.host.is_some() || o.port.is_some() {
+        let scheme = match &o.scheme {
+            Some(s) if s.eq_ignore_ascii_case("https") => "https",
+            Some(_) => "http",
+            None => target.scheme,
         };
-    }
-    if let Some(h) = &o.host {
-        target.host = h.clone();
-    }
-    if let Some(p) = o.port {
-        target.port = p;
+        let host = o.host.clone().unwrap_or_else(|| target.host.clone());
+        // Made anew, so its parsed authority follows the new host and port.
+        *target = Target::new(scheme, host, o.port.unwrap_or(target.port));
     }
     if let Some(p) = &o.path {
         path.clone_from(p);
