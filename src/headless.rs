@@ -19,6 +19,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::capture::{Record, SinkMsg, StoreReader};
+use crate::digits;
 use crate::exchange::{Exchange, State};
 
 /// Print finished exchanges until the capture ends.
@@ -137,18 +138,26 @@ pub fn text_line(record: &Record) -> String {
 fn write_text_line(record: &Record, out: &mut String) {
     let ex = &record.exchange;
     let (h, m, s, ms) = clock::local(ex.started_at);
-    let _ = write!(
-        out,
-        "{h:02}:{m:02}:{s:02}.{ms:03}  {:<6} ",
-        ex.request.method
-    );
+    for (n, sep) in [(h, ':'), (m, ':'), (s, '.')] {
+        digits::push_padded(out, u64::from(n), 2);
+        out.push(sep);
+    }
+    digits::push_padded(out, u64::from(ms), 3);
+    out.push_str("  ");
+    let method = &ex.request.method;
+    out.push_str(method);
+    // `{:<6}`: short methods padded, long ones whole.
+    let width = method.chars().count();
+    out.extend(std::iter::repeat_n(' ', 6usize.saturating_sub(width) + 1));
     let _ = ex.write_url(out);
     out.push_str("  ");
-    let _ = match (&ex.state, &ex.response) {
-        (State::Failed(f), _) => write!(out, "FAILED ({}): {}", f.kind.label(), f.message),
-        (_, Some(r)) => write!(out, "{}", r.status),
-        (_, None) => out.write_char('-'),
-    };
+    match (&ex.state, &ex.response) {
+        (State::Failed(f), _) => {
+            let _ = write!(out, "FAILED ({}): {}", f.kind.label(), f.message);
+        }
+        (_, Some(r)) => digits::push(out, u64::from(r.status)),
+        (_, None) => out.push('-'),
+    }
     out.push_str("  ");
     let _ = write_human_bytes(out, ex.response.as_ref().map_or(0, |r| r.body.wire_size));
     out.push_str("  ");
@@ -195,7 +204,10 @@ fn human_bytes(n: u64) -> String {
 
 fn write_human_bytes(out: &mut String, n: u64) -> std::fmt::Result {
     match n {
-        0..1024 => write!(out, "{n} B"),
+        0..1024 => {
+            digits::push(out, n);
+            out.write_str(" B")
+        }
         1024..1_048_576 => write!(out, "{:.1} KB", n as f64 / 1024.0),
         _ => write!(out, "{:.1} MB", n as f64 / 1_048_576.0),
     }
@@ -211,7 +223,10 @@ fn human_duration(us: Option<u64>) -> String {
 fn write_human_duration(out: &mut String, us: Option<u64>) -> std::fmt::Result {
     match us {
         None => out.write_char('-'),
-        Some(us) if us < 1_000_000 => write!(out, "{} ms", us / 1000),
+        Some(us) if us < 1_000_000 => {
+            digits::push(out, us / 1000);
+            out.write_str(" ms")
+        }
         Some(us) => write!(out, "{:.2} s", us as f64 / 1e6),
     }
 }

@@ -24,6 +24,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod content;
+pub mod digits;
 pub mod engine;
 pub mod eventstream;
 pub mod exchange;

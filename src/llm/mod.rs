@@ -95,8 +95,12 @@ pub(crate) struct Parsed {
     pub reported_cost: Option<f64>,
 }
 
-/// Which API `ex` speaks.
+/// Which API `ex` speaks. Told from the head alone when it plainly is
+/// none (most requests without a body), before decoding anything.
 pub fn detect(ex: &Exchange) -> Kind {
+    if plainly_other(ex) {
+        return Kind::Other;
+    }
     detect::kind(&Input::new(ex))
 }
 

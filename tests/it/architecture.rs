@@ -63,6 +63,11 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "vocabulary below the parsers and the price list: depends on nothing",
     ),
     (
+        "digits",
+        &[&["crate"], IO],
+        "number formatting below every writer of lines: depends on nothing",
+    ),
+    (
         "urlcodec",
         &[&["crate"], IO],
         "a codec below every reader of URLs: depends on nothing",

@@ -73,27 +73,11 @@ pub fn addr_text(addr: std::net::SocketAddr) -> String {
         if i > 0 {
             out.push('.');
         }
-        push_decimal(&mut out, u32::from(octet));
+        crate::digits::push(&mut out, u64::from(octet));
     }
     out.push(':');
-    push_decimal(&mut out, u32::from(v4.port()));
+    crate::digits::push(&mut out, u64::from(v4.port()));
     out
-}
-
-fn push_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
 }
 
 pub fn version_label(v: Version) -> String {
