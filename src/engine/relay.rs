@@ -45,6 +45,10 @@ pub struct Target {
     /// this target (a tunnel's requests share one target); None when the
     /// host cannot be a URI authority, which each request then reports.
     uri_authority: Option<http::uri::Authority>,
+    /// The `Host` an HTTP/1.1 upstream is sent, as hyper's client would
+    /// write it from the URI (the port only when not the scheme's default),
+    /// made once here rather than formatted per request.
+    host_header: Option<http::HeaderValue>,
 }
 
 impl Target {
@@ -54,8 +58,14 @@ impl Target {
             host,
             port,
             uri_authority: None,
+            host_header: None,
         };
-        target.uri_authority = http::uri::Authority::from_maybe_shared(target.authority()).ok();
+        let authority = http::uri::Authority::from_maybe_shared(target.authority()).ok();
+        target.host_header = authority.as_ref().and_then(|a| {
+            let default_port = matches!((scheme, port), ("https", 443) | ("http", 80));
+            http::HeaderValue::from_str(if default_port { a.host() } else { a.as_str() }).ok()
+        });
+        target.uri_authority = authority;
         target
     }
 
@@ -157,7 +167,14 @@ async fn forward(
     // their own, so a thousand agents streaming at once never queue behind
     // one HTTP/2 connection's stream limit.
     let http1 = upgrade.is_some() || parts.version != Version::HTTP_2;
-    if let Err(failure) = aim(&mut parts, &target, path.as_deref(), upgrade.is_some()) {
+    let aimed = aim(
+        &mut parts,
+        &target,
+        path.as_deref(),
+        upgrade.is_some(),
+        http1,
+    );
+    if let Err(failure) = aimed {
         return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
     }
     let upstream_req = Request::from_parts(parts, body);
@@ -168,15 +185,17 @@ async fn forward(
 }
 
 /// Point the request head at `target` as an HTTP/1.1 request a proxy may
-/// pass on: absolute URI, no hop-by-hop headers (bar an upgrade's pair), no
-/// `Host` (the client sets it from the URI). The URI is put together from
-/// parsed parts, the path (unless `path` rewrites it) shared with the
-/// client's: nothing formatted or parsed again per request.
+/// pass on: absolute URI, no hop-by-hop headers (bar an upgrade's pair),
+/// the target's `Host` for an `http1` upstream and none otherwise (an
+/// HTTP/2 upstream is told the authority in the URI). The URI is put
+/// together from parsed parts, the path (unless `path` rewrites it) shared
+/// with the client's: nothing formatted or parsed again per request.
 fn aim(
     parts: &mut http::request::Parts,
     target: &Target,
     path: Option<&str>,
     upgrade: bool,
+    http1: bool,
 ) -> Result<(), Failure> {
     let invalid = |path: &str| {
         Failure::new(
@@ -210,7 +229,10 @@ fn aim(
     parts.uri = http::Uri::from_parts(uri).map_err(|_| invalid("/"))?;
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers, upgrade);
-    parts.headers.remove(header::HOST);
+    match (&target.host_header, http1) {
+        (Some(host), true) => parts.headers.insert(header::HOST, host.clone()),
+        _ => parts.headers.remove(header::HOST),
+    };
     Ok(())
 }
 
@@ -348,5 +370,26 @@ mod tests {
     fn authority_brackets_ipv6() {
         let t = Target::new("https", "::1".into(), 8443);
         assert_eq!(t.authority(), "[::1]:8443");
+    }
+
+    #[test]
+    fn the_host_header_is_what_hypers_client_would_write() {
+        let host = |scheme, host: &str, port| {
+            let t = Target::new(scheme, host.into(), port);
+            t.host_header.map(|h| h.to_str().unwrap().to_string())
+        };
+        assert_eq!(host("https", "api.test", 443).as_deref(), Some("api.test"));
+        assert_eq!(
+            host("https", "api.test", 80).as_deref(),
+            Some("api.test:80")
+        );
+        assert_eq!(host("http", "api.test", 80).as_deref(), Some("api.test"));
+        assert_eq!(
+            host("http", "127.0.0.1", 8080).as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(host("https", "::1", 443).as_deref(), Some("[::1]"));
+        assert_eq!(host("https", "::1", 8443).as_deref(), Some("[::1]:8443"));
+        assert_eq!(host("https", "bad host", 443), None);
     }
 }

@@ -48,17 +48,18 @@ const HOP_BY_HOP: &[&str] = &[
 
 pub fn headers_of(map: &HeaderMap) -> Headers {
     map.iter()
-        .map(|(n, v)| (n.as_str().to_string(), text_of(v.as_bytes())))
+        .map(|(n, v)| (n.as_str().to_string(), text_of(v)))
         .collect()
 }
 
-/// A header value as text: almost always valid UTF-8, checked in one pass
-/// and copied; otherwise with U+FFFD for each bad sequence.
-fn text_of(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+/// A header value as text. Almost always visible ASCII, which `to_str`
+/// checks in a tighter loop than UTF-8 validation; otherwise as UTF-8,
+/// with U+FFFD for each bad sequence.
+fn text_of(value: &header::HeaderValue) -> String {
+    if let Ok(text) = value.to_str() {
+        return text.to_owned();
     }
+    String::from_utf8_lossy(value.as_bytes()).into_owned()
 }
 
 /// A client's address as the exchange records it (`127.0.0.1:51234`),
@@ -165,6 +166,21 @@ fn add_listed(
 mod tests {
     use super::*;
     use http::header::HeaderValue;
+
+    #[test]
+    fn header_values_are_kept_as_text_whatever_their_bytes() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ascii", HeaderValue::from_static("plain value\t1"));
+        h.insert(
+            "x-utf8",
+            HeaderValue::from_bytes("héllo".as_bytes()).unwrap(),
+        );
+        h.insert("x-latin1", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        let kept: std::collections::HashMap<_, _> = headers_of(&h).into_iter().collect();
+        assert_eq!(kept["x-ascii"], "plain value\t1");
+        assert_eq!(kept["x-utf8"], "héllo");
+        assert_eq!(kept["x-latin1"], "caf\u{fffd}");
+    }
 
     #[test]
     fn addresses_read_as_display_writes_them() {
