@@ -3,22 +3,28 @@
 //! goes through the formatting machinery, several times the cost of the
 //! digits themselves.
 
+/// `value` in the decimal digits of `slot`, zero-padded (its high digits
+/// cut when it has more than the slot holds).
+pub fn fill(slot: &mut [u8], mut value: u64) {
+    for d in slot.iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
 /// `n` in decimal, at least `width` digits (zero-padded, up to 20).
 pub fn push_padded(out: &mut String, n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
+    let mut len = 1;
+    let mut rest = n / 10;
+    while rest > 0 {
+        len += 1;
         rest /= 10;
-        if rest == 0 {
-            break;
-        }
     }
-    let at = at.min(digits.len().saturating_sub(width));
+    let mut digits = [b'0'; 20];
+    let slot = &mut digits[..len.max(width).min(20)];
+    fill(slot, n);
     // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    out.push_str(std::str::from_utf8(slot).unwrap_or_default());
 }
 
 /// `n` in decimal.

@@ -124,17 +124,10 @@ fn print(out: &mut String) {
     out.clear();
 }
 
-/// `12:03:04.512  POST https://api.anthropic.com/v1/messages  200  4.1 KB  1.24 s`
-#[cfg(test)]
-pub fn text_line(record: &Record) -> String {
-    let mut line = String::new();
-    write_text_line(record, &mut line);
-    line
-}
-
-/// The text line of `record`, appended to `out`. A line per exchange under
-/// load: written in place, with the local time from [`clock`], rather
-/// than put together from a formatted string per field.
+/// The text line of `record`, appended to `out`:
+/// `12:03:04.512  POST   https://api.anthropic.com/v1/messages  200  4.1 KB  1.24 s`.
+/// A line per exchange under load: written in place, with the local time
+/// from [`clock`], rather than put together from a string per field.
 fn write_text_line(record: &Record, out: &mut String) {
     let ex = &record.exchange;
     let (h, m, s, ms) = clock::local(ex.started_at);
@@ -195,13 +188,6 @@ pub fn json_line(record: &Record) -> String {
     v.to_string()
 }
 
-#[cfg(test)]
-fn human_bytes(n: u64) -> String {
-    let mut out = String::new();
-    let _ = write_human_bytes(&mut out, n);
-    out
-}
-
 fn write_human_bytes(out: &mut String, n: u64) -> std::fmt::Result {
     match n {
         0..1024 => {
@@ -211,13 +197,6 @@ fn write_human_bytes(out: &mut String, n: u64) -> std::fmt::Result {
         1024..1_048_576 => write!(out, "{:.1} KB", n as f64 / 1024.0),
         _ => write!(out, "{:.1} MB", n as f64 / 1_048_576.0),
     }
-}
-
-#[cfg(test)]
-fn human_duration(us: Option<u64>) -> String {
-    let mut out = String::new();
-    let _ = write_human_duration(&mut out, us);
-    out
 }
 
 fn write_human_duration(out: &mut String, us: Option<u64>) -> std::fmt::Result {
@@ -253,6 +232,29 @@ mod tests {
         assert_eq!(e.said, 12, "the end says the rest at once");
         e.settle(12);
         assert_eq!(e.said, 12, "and nothing twice");
+    }
+
+    /// What `write` appends to an empty line.
+    fn written(write: impl FnOnce(&mut String)) -> String {
+        let mut line = String::new();
+        write(&mut line);
+        line
+    }
+
+    fn text_line(record: &Record) -> String {
+        written(|out| write_text_line(record, out))
+    }
+
+    fn human_bytes(n: u64) -> String {
+        written(|out| {
+            let _ = write_human_bytes(out, n);
+        })
+    }
+
+    fn human_duration(us: Option<u64>) -> String {
+        written(|out| {
+            let _ = write_human_duration(out, us);
+        })
     }
 
     fn record(ex: Exchange) -> Record {

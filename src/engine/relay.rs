@@ -53,29 +53,31 @@ pub struct Target {
 
 impl Target {
     pub fn new(scheme: &'static str, host: String, port: u16) -> Target {
-        let mut target = Target {
-            scheme,
-            host,
-            port,
-            uri_authority: None,
-            host_header: None,
-        };
-        let authority = http::uri::Authority::from_maybe_shared(target.authority()).ok();
-        target.host_header = authority.as_ref().and_then(|a| {
+        let uri_authority = http::uri::Authority::from_maybe_shared(authority(&host, port)).ok();
+        let host_header = uri_authority.as_ref().and_then(|a| {
             let default_port = matches!((scheme, port), ("https", 443) | ("http", 80));
             http::HeaderValue::from_str(if default_port { a.host() } else { a.as_str() }).ok()
         });
-        target.uri_authority = authority;
-        target
+        Target {
+            scheme,
+            host,
+            port,
+            uri_authority,
+            host_header,
+        }
     }
 
     /// `host:port`, bracketing IPv6 literals.
     pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        authority(&self.host, self.port)
+    }
+}
+
+fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 

@@ -5,6 +5,7 @@
 //! writer's CPU. Years chrono writes in another shape (before 0 or after
 //! 9999) and leap seconds are left to chrono.
 
+use crate::digits::fill;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// How the offset is written: `Z`, or `+00:00` (what `to_rfc3339` gives).
@@ -34,7 +35,7 @@ pub fn write(at: &DateTime<Utc>, offset: Offset, out: &mut Vec<u8>) {
     };
     if fraction > 0 {
         let mut text = *b".000000000";
-        digits(&mut text[1..], nanos);
+        fill(&mut text[1..], u64::from(nanos));
         out.extend_from_slice(&text[..1 + fraction]);
     }
     out.extend_from_slice(match offset {
@@ -63,12 +64,12 @@ fn whole_seconds(secs: i64) -> Option<[u8; 19]> {
     }
     let of_day = secs.rem_euclid(86_400) as u32;
     let mut text = *b"0000-00-00T00:00:00";
-    digits(&mut text[0..4], year as u32);
-    digits(&mut text[5..7], month);
-    digits(&mut text[8..10], day);
-    digits(&mut text[11..13], of_day / 3600);
-    digits(&mut text[14..16], of_day / 60 % 60);
-    digits(&mut text[17..19], of_day % 60);
+    fill(&mut text[0..4], year as u64);
+    fill(&mut text[5..7], u64::from(month));
+    fill(&mut text[8..10], u64::from(day));
+    fill(&mut text[11..13], u64::from(of_day / 3600));
+    fill(&mut text[14..16], u64::from(of_day / 60 % 60));
+    fill(&mut text[17..19], u64::from(of_day % 60));
     LAST.set(Some((secs, text)));
     Some(text)
 }
@@ -92,15 +93,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     } as u32;
     let year = era * 400 + year_of_era + i64::from(month <= 2);
     (year, month, day)
-}
-
-/// `value` in the decimal digits of `slot`, zero-padded. (A fraction is
-/// written as nine digits of nanoseconds and cut to three or six.)
-fn digits(slot: &mut [u8], mut value: u32) {
-    for d in slot.iter_mut().rev() {
-        *d = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
 }
 
 #[cfg(test)]
