@@ -105,7 +105,7 @@ upstream_pid=$!
 # ---------------------------------------------------------------- llmspy
 proxy_port="$(free_port)"
 tmux new-session -d -s "$session" -x 160 -y 48 \
-  "'$bin' --listen 127.0.0.1:$proxy_port --ca-dir '$work/ca' 2>'$work/llmspy.err'; echo \"exit \$?\" >'$work/exit'; sleep 30"
+  "'$bin' --listen 127.0.0.1:$proxy_port --ca-dir '$work/ca' --history '$work/history.sqlite' 2>'$work/llmspy.err'; echo \"exit \$?\" >'$work/exit'; sleep 30"
 
 screen() {
   tmux capture-pane -p -t "$session" >"$work/screen" 2>/dev/null || true
@@ -198,4 +198,23 @@ until [ -s "$work/exit" ]; do
 done
 grep -qx "exit 0" "$work/exit" || die "llmspy open exited with: $(cat "$work/exit") $(cat "$work/open.err")"
 
-echo "tmux-e2e.sh: ok (row, usage strip, conversation, timeline, masked secret, narrow layout, help, quit, export → open round trip)"
+# Closing the terminal (tmux sends SIGHUP) ends the run like Q does: the
+# history records its end, not "stopped abruptly".
+tmux respawn-pane -k -t "$session" \
+  "'$bin' --listen 127.0.0.1:$proxy_port --ca-dir '$work/ca' --history '$work/history.sqlite' 2>'$work/llmspy.err'"
+wait_for "Traffic" "127.0.0.1:$proxy_port"
+curl -sS --max-time 20 -x "http://127.0.0.1:$proxy_port" "http://127.0.0.1:$up_port/v1/models" >/dev/null ||
+  die "curl through the second llmspy failed"
+wait_for "GET" " 501"
+tmux kill-session -t "$session"
+runs_state() {
+  "$bin" history --history "$work/history.sqlite" --json --ca-dir "$work/ca" 2>>"$work/history.err" |
+    python3 -c 'import json,sys; print(" ".join(r["state"].replace(" ", "_") for r in json.load(sys.stdin)))'
+}
+deadline=$((SECONDS + 15))
+until [ "$(runs_state)" = "ended ended" ]; do
+  [ "$SECONDS" -ge "$deadline" ] && die "after SIGHUP the runs are: $(runs_state) $(cat "$work/history.err")"
+  sleep 0.2
+done
+
+echo "tmux-e2e.sh: ok (row, usage strip, conversation, timeline, masked secret, narrow layout, help, quit, export → open round trip, SIGHUP closes the run)"

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::env::connectable;
+use super::env::{BUNDLE_READERS, connectable};
 use crate::ca::CertificateAuthority;
 
 /// The Node preload `run` writes next to the CA.
@@ -149,18 +149,6 @@ impl Plan {
         out
     }
 }
-
-/// Variables that replace the trusted set, so they get system roots +
-/// llmspy's CA.
-const BUNDLE_READERS: [(&str, &str); 7] = [
-    ("SSL_CERT_FILE", "Python (httpx, ssl), OpenSSL, Go, Rust"),
-    ("REQUESTS_CA_BUNDLE", "Python requests"),
-    ("CURL_CA_BUNDLE", "curl"),
-    ("AWS_CA_BUNDLE", "AWS SDKs and CLI (Bedrock)"),
-    ("GIT_SSL_CAINFO", "git"),
-    ("DENO_CERT", "Deno"),
-    ("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "gRPC (Gemini, Vertex)"),
-];
 
 /// `http://[APP:llmspy@]HOST:PORT`, or with the proxy's credentials when
 /// it requires them (then the program is told apart by its socket

@@ -11,17 +11,33 @@ pub fn agent_vars(listen: SocketAddr, ca: &CertificateAuthority) -> Vec<(&'stati
     let proxy = format!("http://{}", connectable(listen));
     let cert = ca.cert_path().display().to_string();
     let bundle = ca.bundle_path().display().to_string();
-    vec![
+    let mut vars = vec![
         ("HTTPS_PROXY", proxy.clone()),
         ("HTTP_PROXY", proxy.clone()),
         // curl and some others read only the lower-case forms.
         ("https_proxy", proxy.clone()),
         ("http_proxy", proxy),
         ("NODE_EXTRA_CA_CERTS", cert),
-        ("SSL_CERT_FILE", bundle.clone()),
-        ("REQUESTS_CA_BUNDLE", bundle),
-    ]
+    ];
+    // The same bundle variables `llmspy run` sets: a shell that evals
+    // `llmspy env` must trust llmspy's CA in curl, git and the AWS CLI too,
+    // not only in Python.
+    vars.extend(BUNDLE_READERS.map(|(name, _)| (name, bundle.clone())));
+    vars
 }
+
+/// Variables that replace a client's trusted set (rather than add to it),
+/// so they point at the bundle: the system roots plus llmspy's CA. With
+/// who reads each.
+pub const BUNDLE_READERS: [(&str, &str); 7] = [
+    ("SSL_CERT_FILE", "Python (httpx, ssl), OpenSSL, Go, Rust"),
+    ("REQUESTS_CA_BUNDLE", "Python requests"),
+    ("CURL_CA_BUNDLE", "curl"),
+    ("AWS_CA_BUNDLE", "AWS SDKs and CLI (Bedrock)"),
+    ("GIT_SSL_CAINFO", "git"),
+    ("DENO_CERT", "Deno"),
+    ("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "gRPC (Gemini, Vertex)"),
+];
 
 /// A wildcard listen address is reached through loopback.
 pub fn connectable(listen: SocketAddr) -> SocketAddr {

@@ -118,17 +118,16 @@ async fn serve(
             h.status.run_id()
         );
     }
-    let logger = match sinks.log.take() {
+    let (logger, ui) = match sinks.log.take() {
         Some(log) => {
             let logger = tokio::spawn(crate::headless::run(log, store.clone(), args.json));
             wait_for_signal().await;
             crate::note!("llmspy: stopping; letting in-flight exchanges finish…");
-            Some(logger)
+            (Some(logger), Ok(()))
         }
         None => {
             let info = ui_info(&engine, &ca, &recorder, &mock, &sinks, history.as_ref());
-            run_ui(&store, &events, info)?;
-            None
+            (None, run_ui(&store, &events, info))
         }
     };
     engine.shutdown().await;
@@ -143,6 +142,9 @@ async fn serve(
         tokio::task::block_in_place(|| h.finish());
     }
     drop(events);
+    // A UI that failed (its terminal gone) still let the shutdown above
+    // finish what was captured; now say why it ended.
+    ui?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -194,8 +196,16 @@ fn run_ui(
 ) -> anyhow::Result<()> {
     let ui_events = events.subscribe();
     let ui_store = store.clone();
-    tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info))
-        .context("running the terminal UI (no terminal here? run with --no-tui)")
+    // A signal (SIGTERM, or SIGHUP when the terminal closes) ends the UI
+    // as `Q` does, so the caller still closes the run properly.
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let signals = tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = stop.send(());
+    });
+    let ui = tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info, stopped));
+    signals.abort();
+    ui.context("running the terminal UI (no terminal here? run with --no-tui)")
 }
 
 /// `--files-root`, else the directory llmspy was started in.

@@ -122,6 +122,10 @@ impl App {
             Msg::Store(ev) => self.on_store(ev),
             Msg::Resync => self.on_resync(),
             Msg::Tick(now) => self.on_tick(now),
+            Msg::Stop => {
+                self.quit = true;
+                false
+            }
         }
     }
 

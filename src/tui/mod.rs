@@ -149,13 +149,16 @@ impl UiInfo {
 
 /// Run the UI over a live store until the user quits. Call on the main
 /// thread; the engine keeps running on its own runtime meanwhile.
+/// Returns when the user quits or `stop` fires (or its sender is dropped).
 pub fn run(
     reader: StoreReader,
     events: broadcast::Receiver<StoreEvent>,
     info: UiInfo,
+    stop: tokio::sync::oneshot::Receiver<()>,
 ) -> io::Result<()> {
     let (tx, rx) = mpsc::channel();
     forward_store_events(events, tx.clone())?;
+    forward_stop(stop, tx.clone())?;
     run_with(reader, info, tx, rx)
 }
 
@@ -252,6 +255,18 @@ fn read_input(tx: Sender<Msg>) -> io::Result<()> {
                     break;
                 }
             }
+        })?;
+    Ok(())
+}
+
+/// Forward the request to stop. A dropped sender stops the UI as well: no
+/// one is left to ask.
+fn forward_stop(stop: tokio::sync::oneshot::Receiver<()>, tx: Sender<Msg>) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("llmspy-ui-stop".into())
+        .spawn(move || {
+            let _ = stop.blocking_recv();
+            let _ = tx.send(Msg::Stop);
         })?;
     Ok(())
 }

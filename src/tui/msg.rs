@@ -22,4 +22,7 @@ pub enum Msg {
     Resync,
     /// Time passed (expires status messages); carries the loop's clock.
     Tick(Instant),
+    /// llmspy was told to stop (SIGTERM, SIGHUP when the terminal closed):
+    /// leave without drawing again.
+    Stop,
 }

@@ -118,6 +118,27 @@ async fn headless_logs_saves_runs_children_and_stops_cleanly() {
         "{line}"
     );
 
+    // A shell that evals `llmspy env` trusts llmspy's CA in curl with no
+    // `--cacert`: the bundle variables are the ones `run` sets.
+    let script = format!(
+        "eval \"$({BIN} env --ca-dir '{}' --listen {})\" && curl -sS --noproxy '' {}",
+        ca_dir.display(),
+        running.addr,
+        up.https("/from-env")
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("CURL_CA_BUNDLE")
+        .output()
+        .expect("sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+    running.line_containing("/from-env");
+
     let plain = Command::new("curl")
         .args(["-sS", "--noproxy", "", "-x", &proxy, &up.http("/plain")])
         .output()
@@ -129,10 +150,10 @@ async fn headless_logs_saves_runs_children_and_stops_cleanly() {
     assert!(status.success(), "SIGTERM ends llmspy cleanly: {status:?}");
     let saved = std::fs::read_to_string(&save).expect("save file");
     let lines: Vec<&str> = saved.lines().collect();
-    assert_eq!(lines.len(), 2, "{saved}");
+    assert_eq!(lines.len(), 3, "{saved}");
     let loaded = llmspy::capture::save::load(&save).expect("loads back");
-    assert_eq!(loaded[0].request.path, "/hello");
-    assert_eq!(loaded[1].request.path, "/plain");
+    let paths: Vec<&str> = loaded.iter().map(|e| e.request.path.as_str()).collect();
+    assert_eq!(paths, ["/hello", "/from-env", "/plain"]);
 }
 
 #[test]

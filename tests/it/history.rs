@@ -113,7 +113,7 @@ fn runs(ca_dir: &Path, history: &Path) -> Vec<Value> {
 }
 
 #[test]
-fn runs_survive_sigterm_and_kill_9_and_export_together() {
+fn runs_survive_sigterm_sighup_and_kill_9_and_export_together() {
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("h.sqlite");
 
@@ -132,8 +132,18 @@ fn runs_survive_sigterm_and_kill_9_and_export_together() {
     saved(&two, 4);
     two.running.kill9();
 
+    // SIGHUP, as when the terminal closes, ends the run like SIGTERM.
+    let three = start(dir.path(), &history, &[]);
+    call(&three, "/v1/messages", "marker-three");
+    three.running.line_containing("/v1/messages");
+    assert!(three.running.signal("HUP").success());
+
     let list = runs(&ca_dir, &history);
-    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list.len(), 3, "{list:?}");
+    assert_eq!(
+        (list[2]["exchanges"].as_i64(), list[2]["state"].as_str()),
+        (Some(1), Some("ended"))
+    );
     assert_eq!(
         (list[0]["exchanges"].as_i64(), list[0]["state"].as_str()),
         (Some(3), Some("ended"))
@@ -158,7 +168,7 @@ fn runs_survive_sigterm_and_kill_9_and_export_together() {
     let entries = serde_json::from_str::<Value>(&har).expect("HAR")["log"]["entries"]
         .as_array()
         .map(Vec::len);
-    assert_eq!(entries, Some(7));
+    assert_eq!(entries, Some(8));
 
     let only_two = cli(
         &ca_dir,
@@ -186,7 +196,7 @@ fn runs_survive_sigterm_and_kill_9_and_export_together() {
             by_model("claude-h")["calls"].as_i64(),
             by_model("claude-h")["tokens_in"].as_i64()
         ),
-        (Some(3), Some(300))
+        (Some(4), Some(400))
     );
     assert_eq!(
         (

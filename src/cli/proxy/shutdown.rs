@@ -1,4 +1,4 @@
-//! Stopping: wait for SIGINT/SIGTERM (headless), give in-flight exchanges
+//! Stopping: wait for SIGINT, SIGTERM or SIGHUP, give in-flight exchanges
 //! a grace period, mark the rest as cut short by the shutdown, and flush
 //! the sinks so nothing captured is lost.
 
@@ -7,27 +7,37 @@ use std::time::Duration;
 use crate::capture::{CaptureMsg, Recorder, StoreReader};
 use crate::exchange::{Failure, FailureKind};
 
-/// How long in-flight exchanges get to finish after SIGINT/SIGTERM.
+/// How long in-flight exchanges get to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// Returns at the first SIGINT, SIGTERM or SIGHUP. SIGHUP is a stop like
+/// the others: it is what a closed terminal window or an ended SSH
+/// session sends, and the run must still be closed and flushed.
 pub async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut hangup = signal(SignalKind::hangup()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = delivered(term.as_mut()) => {}
+            _ = delivered(hangup.as_mut()) => {}
         }
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The next delivery of a signal llmspy could listen for; never, if it could not.
+#[cfg(unix)]
+async fn delivered(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Give in-flight exchanges a grace period, finalise the rest, flush `--save`.

@@ -127,10 +127,15 @@ impl Running {
         }
     }
 
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.signal("TERM")
+    }
+
+    /// Send the signal named (`TERM`, `HUP`, …) and wait for the exit.
+    pub fn signal(mut self, name: &str) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([&format!("-{name}"), &pid])
             .status()
             .expect("kill");
         self.child.wait().expect("exit")
