@@ -43,7 +43,10 @@ fi
 
 # --- throwaway CA, leaf, configs -------------------------------------------
 
-DIR=$(mktemp -d -t llmspy-bench.XXXXXX)
+# In memory when the machine has a tmpfs: the 100 MB upload is written by
+# nginx, and a disk's writeback would compete with the proxies measured.
+TMP_ROOT=${BENCH_TMP:-$([ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")}
+DIR=$(mktemp -d -p "$TMP_ROOT" llmspy-bench.XXXXXX)
 # nginx workers run as an unprivileged user when started as root.
 chmod 755 "$DIR"
 PIDS=()

@@ -8,7 +8,7 @@
 #
 # Against nginx over TLS on loopback (the 26-byte answer of the nginx
 # bench), `oha -c CONNS -n N` with keep-alive through llmspy --no-tui
-# --no-history under valgrind, counted after a warm-up of 1,000 requests.
+# --no-history under valgrind, counted after a warm-up of WARM requests.
 # Each oha run opens its connections anew, so the handshakes of CONNS
 # connections (about 1.3M instructions each side) are part of the figure:
 # keep N the same when comparing.
@@ -16,11 +16,19 @@
 #   scripts/bench/relay-instructions.sh                       # this checkout
 #   scripts/bench/relay-instructions.sh OLD_BIN NEW_BIN       # side by side
 #
-# Environment: N (3000), CONNS (16), KEEP (1: keep the callgrind files and
-# say where, for callgrind_annotate). Installs valgrind (apt-get) if missing.
+# With BODY_KB=K the requests are Anthropic Messages calls instead: a POST
+# of a conversation of about K KiB to /v1/messages, answered with a short
+# message, so the figure holds what capture spends analysing LLM traffic
+# (valgrind makes that slow: BODY_KB=200 N=300 WARM=50 CONNS=4 takes about
+# ten minutes for two builds).
+#
+# Environment: N (3000), WARM (1000), CONNS (16), BODY_KB (unset: GET /),
+# KEEP (1: keep the callgrind files and say where, for callgrind_annotate).
+# Installs valgrind (apt-get) if missing.
 set -euo pipefail
 
 N=${N:-3000}
+WARM=${WARM:-1000}
 CONNS=${CONNS:-16}
 NGINX_WORKERS=1
 UP_PORT=${PORT_BASE:-18470}
@@ -39,11 +47,32 @@ command -v valgrind >/dev/null || as_root apt-get install -y valgrind >/dev/null
 BINS=("$@")
 [ $# -eq 0 ] && BINS=("$LLMSPY_BIN")
 
+MESSAGE='{"id":"msg_bench","type":"message","role":"assistant","model":"claude-bench","content":[{"type":"text","text":"Done."}],"stop_reason":"end_turn","usage":{"input_tokens":1200,"output_tokens":3}}'
 nginx_conf upstream "
     server {
         listen 127.0.0.1:$UP_PORT ssl;
         location = / { default_type text/plain; return 200 \"hello from nginx upstream\n\"; }
+        location = /v1/messages { default_type application/json; return 200 '$MESSAGE'; }
     }"
+REQUEST=(https://localhost:$UP_PORT/)
+if [ -n "${BODY_KB:-}" ]; then
+    # Turns of plain text, as an agent's conversation grows.
+    python3 - "$BODY_KB" >"$DIR/request.json" <<'PY'
+import json, sys
+kb = int(sys.argv[1])
+turn = "The build failed in the parser module; here is the log and the diff. " * 14
+messages, size = [], 0
+while size < kb * 1024:
+    role = "user" if len(messages) % 2 == 0 else "assistant"
+    messages.append({"role": role, "content": [{"type": "text", "text": turn}]})
+    size += len(turn) + 60
+if messages[-1]["role"] != "user":
+    messages.append({"role": "user", "content": "Go on."})
+print(json.dumps({"model": "claude-bench", "max_tokens": 1024, "system": "You are terse.", "messages": messages}))
+PY
+    REQUEST=(-m POST -D "$DIR/request.json" -H "content-type: application/json"
+        -H "anthropic-version: 2023-06-01" -H "x-api-key: sk-bench" "https://localhost:$UP_PORT/v1/messages")
+fi
 mkdir -p "$DIR"/upstream-{body,proxy,fcgi,uwsgi,scgi} "$DIR/llmspy-ca"
 "$NGINX" -p "$DIR" -c "$DIR/upstream.conf" 2>>"$DIR/nginx.log" &
 PIDS+=($!)
@@ -52,7 +81,7 @@ listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 load() { # requests
     "$OHA" -c "$CONNS" -n "$1" --no-tui --insecure --output-format json \
-        -x "http://127.0.0.1:$SPY_PORT" "https://localhost:$UP_PORT/" |
+        -x "http://127.0.0.1:$SPY_PORT" "${REQUEST[@]}" |
         jq '[.statusCodeDistribution[]] | add // 0'
 }
 
@@ -66,7 +95,7 @@ count() { # binary -> instructions per request
     PIDS+=($pid)
     for _ in $(seq 1 600); do listening "$SPY_PORT" && break; sleep 0.1; done
     listening "$SPY_PORT" || { say "llmspy did not listen; see $DIR/llmspy-$2.log"; exit 1; }
-    load 1000 >/dev/null
+    load "$WARM" >/dev/null
     callgrind_control -z "$pid" >/dev/null 2>&1
     local ok
     ok=$(load "$N")

@@ -18,7 +18,8 @@
 # and the CPU its writer thread spent per request),
 # (with HISTORY or LLMSPY_BASELINE_BIN, the llmspy variants run in one order
 # in odd rounds and the other in even ones: use an even ROUNDS to compare),
-# TRANSFER_MB (100; 0 skips the download/upload runs), PORT_BASE (18440).
+# TRANSFER_MB (100; 0 skips the download/upload runs), TRANSFER_ROUNDS (3),
+# PORT_BASE (18440), BENCH_TMP (where the temp dir goes: /dev/shm if it can).
 # It is a benchmark, not a test: it never fails on a figure.
 set -euo pipefail
 
@@ -28,6 +29,7 @@ ROUNDS=${ROUNDS:-1}
 PROTOS=${PROTOS:-"1.1 2"}
 NGINX_WORKERS=${NGINX_WORKERS:-2}
 TRANSFER_MB=${TRANSFER_MB:-100}
+TRANSFER_ROUNDS=${TRANSFER_ROUNDS:-3}
 PORT_BASE=${PORT_BASE:-18440}
 UP_PORT=$PORT_BASE
 NGX_PORT=$((PORT_BASE + 1))
@@ -80,6 +82,7 @@ mkdir -p "$DIR"/{upstream,proxy}-{body,proxy,fcgi,uwsgi,scgi} "$DIR/llmspy-ca" "
 chmod 777 "$DIR"/*-body "$DIR/put"
 "$NGINX" -p "$DIR" -c "$DIR/upstream.conf" 2>>"$DIR/nginx.log" &
 PIDS+=($!)
+UP_PID=$!
 "$NGINX" -p "$DIR" -c "$DIR/proxy.conf" 2>>"$DIR/nginx.log" &
 PIDS+=($!)
 NGX_PROXY_PID=$!
@@ -187,19 +190,27 @@ load() { # proto, url, ca, [proxy, proxy pid]  -> "rps p50_ms p99_ms ok_share cp
          | map(tostring) | join(" ")' <<<"$out"
 }
 
-transfer() { # up|down, url, ca, [proxy] -> MB/s
-    local dir=$1 url=$2 ca=$3 proxy=${4:-}
-    # HTTP/1.1: nginx answering an HTTP/2 upload before reading it stalls curl.
-    local args=(--http1.1 -sS -o "$DIR/transfer.out" --fail --max-time 120 --cacert "$ca")
+# One transfer with curl over HTTP/1.1 (nginx answering an HTTP/2 upload
+# before reading it stalls curl); the download is discarded, not written,
+# so only the transfer is measured. Prints "MB/s curl_cpu_ms upstream_cpu_ms
+# proxy_cpu_ms" (CPU: user + system, from the kernel).
+transfer() { # up|down, url, ca, [proxy, proxy pid]
+    local dir=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} up0 p0=0 speed cpu
+    local args=(--http1.1 -sS -o /dev/null --fail --max-time 120 --cacert "$ca")
     [ -n "$proxy" ] && args+=(--proxy "$proxy")
-    local speed
+    up0=$(cpu_ticks "$UP_PID"); [ -n "$pid" ] && p0=$(cpu_ticks "$pid")
+    local TIMEFORMAT='%3U %3S'
     if [ "$dir" = down ]; then
-        speed=$(curl "${args[@]}" -w '%{speed_download}' "$url/big.bin") || speed=0
+        { time curl "${args[@]}" -w '%{speed_download}' "$url/big.bin" >"$DIR/speed"; } 2>"$DIR/curl-time" || echo 0 >"$DIR/speed"
     else
-        speed=$(curl "${args[@]}" -w '%{speed_upload}' -T "$DIR/big.bin" "$url/upload") || speed=0
+        { time curl "${args[@]}" -w '%{speed_upload}' -T "$DIR/big.bin" "$url/upload" >"$DIR/speed"; } 2>"$DIR/curl-time" || echo 0 >"$DIR/speed"
     fi
-    [ "$speed" = 0 ] && say "$dir via ${proxy:-direct} failed: $(head -c 300 "$DIR/transfer.out")"
-    awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1048576 }'
+    speed=$(cat "$DIR/speed")
+    [ "$speed" = 0 ] && say "$dir via ${proxy:-direct} failed: $(head -c 300 "$DIR/curl-time")"
+    cpu=$(tail -n 1 "$DIR/curl-time" | awk '{ printf "%.0f", ($1 + $2) * 1000 }')
+    awk -v s="$speed" -v c="$cpu" -v hz="$TICKS_PER_S" \
+        -v u=$(($(cpu_ticks "$UP_PID") - up0)) -v p=$([ -n "$pid" ] && echo $(($(cpu_ticks "$pid") - p0)) || echo 0) \
+        'BEGIN { printf "%.0f %d %.0f %.0f\n", s / 1048576, c, u * 1000 / hz, p * 1000 / hz }'
 }
 
 row() { printf '| %-34s | %10s | %8s | %8s | %6s | %9s | %9s | %10s |\n' "$@"; }
@@ -212,6 +223,8 @@ PAIR_LINES=()
 # round and protocol, for the geometric means at the end.
 HIST_RATIOS=()
 BASE_RATIOS=()
+# llmspy ÷ nginx's proxy per round, by protocol ("1.1 0.97").
+NGX_RATIOS=()
 say "loopback, $(nproc) cores, 26-byte body, oha -c $CONNS -z $DURATION, keep-alive"
 # The llmspy variants of a round, in the order they are measured. The one
 # measured later in a round tends to do better (up to 10% in both orders of
@@ -238,16 +251,19 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
     for proto in $PROTOS; do
         echo
-        echo "round $round, HTTP/$proto to the client (llmspy order: ${order[*]})"
+        echo "round $round, HTTP/$proto to the client (llmspy order: ${order[*]}; nginx's proxy $([ $((round % 2)) = 1 ] && echo before || echo after) them)"
         echo
         row "path" "req/s" "p50 ms" "p99 ms" "ok" "÷ direct" "÷ nginx" "CPU µs/req"
         row "---" "---" "---" "---" "---" "---" "---" "---"
         read -r d_rps d_p50 d_p99 d_ok _ < <(load "$proto" "$URL_DIRECT" "$DIR/ca.pem")
-        read -r n_rps n_p50 n_p99 n_ok n_cpu _ < <(load "$proto" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID")
+        # nginx's proxy goes before llmspy in odd rounds and after it in even ones.
+        nginx_load() { read -r n_rps n_p50 n_p99 n_ok n_cpu _ < <(load "$proto" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID"); }
+        [ $((round % 2)) = 1 ] && nginx_load
         declare -A RPS=() P50=() P99=() OK=() CPU=() WRITER=()
         for v in "${order[@]}"; do
             read -r "RPS[$v]" "P50[$v]" "P99[$v]" "OK[$v]" "CPU[$v]" "WRITER[$v]" < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$(variant_port "$v")" "$(variant_pid "$v")")
         done
+        [ $((round % 2)) = 0 ] && nginx_load
         f() { printf '%.0f' "$1"; }
         g() { printf '%.2f' "$1"; }
         h() { awk -v x="$1" 'BEGIN { printf "%.0f%%", x * 100 }'; }
@@ -256,6 +272,7 @@ for round in $(seq 1 "$ROUNDS"); do
         for v in "${VARIANTS[@]}"; do
             row "$(variant_name "$v")" "$(f "${RPS[$v]}")" "$(g "${P50[$v]}")" "$(g "${P99[$v]}")" "$(h "${OK[$v]}")" "$(ratio "${RPS[$v]}" "$d_rps")" "$(ratio "${RPS[$v]}" "$n_rps")" "$(f "${CPU[$v]}")"
         done
+        NGX_RATIOS+=("$proto $(awk -v a="${RPS[spy]}" -v b="$n_rps" 'BEGIN { print a / b }')")
         if [ "$HISTORY" = 1 ]; then
             HIST_LINES+=("HTTP/$proto round $round: history on ÷ off $(ratio "${RPS[hist]}" "${RPS[spy]}") req/s, CPU $(f "${CPU[hist]}") vs $(f "${CPU[spy]}") µs/req (the history writer $(g "${WRITER[hist]}")), p99 $(g "${P99[hist]}") vs $(g "${P99[spy]}") ms")
             HIST_RATIOS+=("$(awk -v a="${RPS[hist]}" -v b="${RPS[spy]}" 'BEGIN { print a / b }')")
@@ -273,6 +290,13 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
+if [ "${#NGX_RATIOS[@]}" -gt 0 ]; then
+    echo
+    # One round swings ±10% on a shared machine; the mean over rounds is the figure.
+    for proto in $PROTOS; do
+        echo "llmspy ÷ nginx's proxy, HTTP/$proto, geometric mean over $ROUNDS rounds: $(geomean $(printf '%s\n' "${NGX_RATIOS[@]}" | awk -v p="$proto" '$1 == p { print $2 }'))"
+    done
+fi
 if [ "$HISTORY" = 1 ]; then
     echo
     printf '%s\n' "${HIST_LINES[@]}"
@@ -287,20 +311,43 @@ fi
 
 if [ "$TRANSFER_MB" -gt 0 ]; then
     echo
-    echo "$TRANSFER_MB MB over one connection (curl, HTTP/1.1), MB/s"
+    echo "$TRANSFER_MB MB over one connection (curl, HTTP/1.1), $TRANSFER_ROUNDS rounds"
     echo
-    printf '| %-28s | %10s | %10s | %10s |\n' "path" "download" "upload" "÷ direct (down/up)"
-    printf '| %-28s | %10s | %10s | %10s |\n' "---" "---" "---" "---"
-    dd=$(transfer down "$URL_DIRECT" "$DIR/ca.pem"); du=$(transfer up "$URL_DIRECT" "$DIR/ca.pem")
-    nd=$(transfer down "$URL_NGX" "$DIR/ca.pem"); nu=$(transfer up "$URL_NGX" "$DIR/ca.pem")
-    sd=$(transfer down "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT")
-    su=$(transfer up "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT")
-    printf '| %-28s | %10s | %10s | %10s |\n' "direct to nginx" "$dd" "$du" ""
-    printf '| %-28s | %10s | %10s | %10s |\n' "nginx as TLS reverse proxy" "$nd" "$nu" "$(ratio "$nd" "$dd") / $(ratio "$nu" "$du")"
-    printf '| %-28s | %10s | %10s | %10s |\n' "llmspy --no-tui" "$sd" "$su" "$(ratio "$sd" "$dd") / $(ratio "$su" "$du")"
-    if [ -n "$BASELINE" ]; then
-        bd=$(transfer down "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT")
-        bu=$(transfer up "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT")
-        printf '| %-28s | %10s | %10s | %10s |\n' "llmspy baseline build" "$bd" "$bu" "$(ratio "$bd" "$dd") / $(ratio "$bu" "$du")"
-    fi
+    echo "CPU in ms (user + system): curl, the upstream nginx, the proxy. A proxy decrypts and"
+    echo "encrypts every byte once more; \"$(nproc)-core bound\" is the most the proxied transfer"
+    echo "could reach with these CPU figures if it kept every core busy: direct time × cores ÷ all CPU."
+    echo
+    xrow() { printf '| %-5s | %-26s | %8s | %8s | %5s | %8s | %5s | %8s | %12s |\n' "$@"; }
+    xrow round path "MB/s" "÷ direct" "curl" "upstream" proxy "proxy/MB" "core bound"
+    xrow --- --- --- --- --- --- --- --- ---
+    TRANSFER_RATIOS=()
+    for round in $(seq 1 "$TRANSFER_ROUNDS"); do
+        for dir in down up; do
+            paths=(direct nginx llmspy)
+            [ -n "$BASELINE" ] && paths+=(baseline)
+            for path in "${paths[@]}"; do
+                case $path in
+                    direct) read -r mbs c u p < <(transfer "$dir" "$URL_DIRECT" "$DIR/ca.pem") ;;
+                    nginx) read -r mbs c u p < <(transfer "$dir" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID") ;;
+                    llmspy) read -r mbs c u p < <(transfer "$dir" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT" "$SPY_PID") ;;
+                    baseline) read -r mbs c u p < <(transfer "$dir" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT" "$BASE_PID") ;;
+                esac
+                if [ "$path" = direct ]; then
+                    d_mbs=$mbs
+                    xrow "$round" "direct $dir" "$mbs" "1.00×" "$c" "$u" "" "" ""
+                    continue
+                fi
+                # The direct transfer's time, from its speed (the wall time also
+                # holds curl's start and the handshake).
+                bound=$(awk -v m="$TRANSFER_MB" -v d="$d_mbs" -v n="$(nproc)" -v t=$((c + u + p)) \
+                    'BEGIN { if (t > 0 && d > 0) { b = m * 1000 / d * n / t; if (b > 1) b = 1; printf "≤ %.2f×", b } }')
+                per_mb=$(awk -v p="$p" -v m="$TRANSFER_MB" 'BEGIN { printf "%.2f ms", p / m }')
+                xrow "$round" "$path $dir" "$mbs" "$(ratio "$mbs" "$d_mbs")" "$c" "$u" "$p" "$per_mb" "$bound"
+                [ "$path" = llmspy ] && TRANSFER_RATIOS+=("$dir $(awk -v a="$mbs" -v b="$d_mbs" 'BEGIN { print a / b }')")
+            done
+        done
+    done
+    for dir in down up; do
+        echo "llmspy ÷ direct, $dir, geometric mean: $(geomean $(printf '%s\n' "${TRANSFER_RATIOS[@]}" | awk -v d="$dir" '$1 == d { print $2 }'))"
+    done
 fi

@@ -234,41 +234,24 @@ impl CaptureTask {
         });
     }
 
-    /// Run the pure analysers on a finished exchange, off the relay path and
-    /// without holding the store lock while parsing.
+    /// Run the pure analysers on a finished exchange, off the relay path.
+    /// It is read where it lies, under the read lock: only this task ever
+    /// writes the store, so the lock holds up no reader, and a large LLM
+    /// request is neither copied nor decoded twice. Traffic that plainly
+    /// is not LLM or MCP is told from its head alone.
     fn analyse(&mut self, id: ExchangeId) {
-        // Only LLM and MCP traffic is analysed; detection reads the request
-        // in place, so other traffic is never copied.
-        let mut exchange = {
+        let analysed = {
             let store = self.store.read().unwrap_or_else(|e| e.into_inner());
             match store.get(id) {
-                Some(r) if crate::llm::detect(&r.exchange) != crate::llm::Kind::Other => {
-                    r.exchange.clone()
+                Some(r) if !crate::llm::plainly_other(&r.exchange) => {
+                    analysed(&r.exchange, &mut self.threads)
                 }
                 _ => return,
             }
         };
-        // A client that hung up after the stream's closing event lost
-        // nothing (the OpenAI SDK does at `[DONE]`, the MCP SDK after its
-        // response): judge it as complete, and keep that if the analysis
-        // agrees the stream had ended.
-        let state = exchange.state.clone();
-        let hung_up = matches!(&state, State::Failed(f) if f.kind == FailureKind::ClientGone);
-        if hung_up {
-            exchange.state = State::Complete;
-        }
-        let Some(mut analysis) = crate::llm::analyse(&exchange) else {
+        let Some((summary, thread, completed)) = analysed else {
             return;
         };
-        let completed = hung_up && analysis.stream_reached_end();
-        if hung_up && !completed {
-            exchange.state = state;
-            let Some(a) = crate::llm::analyse(&exchange) else {
-                return;
-            };
-            analysis = a;
-        }
-        let (summary, thread) = placed(&exchange, &analysis, &mut self.threads);
         let mut store = self.store.write().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = store.get_mut(id) {
             r.summary = Some(summary);
@@ -287,6 +270,32 @@ pub fn analysis_of(
 ) -> Option<(crate::llm::Summary, Option<crate::llm::ThreadInfo>)> {
     let analysis = crate::llm::analyse(exchange)?;
     Some(placed(exchange, &analysis, threads))
+}
+
+/// The summary and thread placement of a finished exchange, and whether a
+/// client that hung up is judged to have got it all (LLM/MCP only).
+fn analysed(
+    exchange: &Exchange,
+    threads: &mut crate::llm::ThreadTracker,
+) -> Option<(crate::llm::Summary, Option<crate::llm::ThreadInfo>, bool)> {
+    let hung_up = matches!(&exchange.state, State::Failed(f) if f.kind == FailureKind::ClientGone);
+    if !hung_up {
+        let (summary, thread) = analysis_of(exchange, threads)?;
+        return Some((summary, thread, false));
+    }
+    // A client that hung up after the stream's closing event lost nothing
+    // (the OpenAI SDK does at `[DONE]`, the MCP SDK after its response):
+    // judged as complete, which stands if the analysis agrees the stream
+    // had ended. Rare, so a copy is fine here.
+    let mut complete = exchange.clone();
+    complete.state = State::Complete;
+    let analysis = crate::llm::analyse(&complete)?;
+    if analysis.stream_reached_end() {
+        let (summary, thread) = placed(&complete, &analysis, threads);
+        return Some((summary, thread, true));
+    }
+    let (summary, thread) = analysis_of(exchange, threads)?;
+    Some((summary, thread, false))
 }
 
 /// The summary of an analysis and the exchange's place in its thread.
