@@ -117,7 +117,9 @@ async fn serve_socks(
     conn: Arc<Conn>,
 ) {
     match socks5::handshake(&mut io, shared.proxy_auth.as_ref()).await {
-        Ok(t) => mitm::intercept(shared, io, t.host, t.port, Via::Socks5, Some(peer), conn).await,
+        // The tunnel runs inside this connection's task, which `connection`
+        // already watches for idleness and panics: not watched again.
+        Ok(t) => mitm::tunnel(shared, io, t.host, t.port, Via::Socks5, Some(peer), conn).await,
         Err(e @ (socks5::SocksError::BadCredentials | socks5::SocksError::NeedsCredentials)) => {
             proxy_auth::refuse(&shared, format!("refused SOCKS5 client {peer}: {e}"));
         }

@@ -46,7 +46,9 @@ pub async fn intercept<S>(
     }
 }
 
-async fn tunnel<S>(
+/// [`intercept`] without its watch, for a caller that already watches the
+/// connection (a SOCKS5 tunnel inside the listener's connection task).
+pub async fn tunnel<S>(
     shared: Arc<Shared>,
     mut io: S,
     host: String,

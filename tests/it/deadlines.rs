@@ -70,12 +70,20 @@ async fn stalled_clients_are_closed_at_the_client_idle_deadline() {
     // A ClientHello record header and a few bytes of it, then nothing.
     let mut half_hello = connect.clone().into_bytes();
     half_hello.extend_from_slice(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]);
+    // A SOCKS5 greeting (no auth) and a CONNECT to the upstream, then nothing.
+    let std::net::SocketAddr::V4(tls_v4) = tls else {
+        panic!("the test upstream listens on IPv4")
+    };
+    let mut socks_tunnel = vec![5, 1, 0, 5, 1, 0, 1];
+    socks_tunnel.extend_from_slice(&tls_v4.ip().octets());
+    socks_tunnel.extend_from_slice(&tls_v4.port().to_be_bytes());
     let cases: Vec<(&str, Vec<u8>)> = vec![
         (
             "half a request head",
             b"GET http://127.0.0.1:9/ HTTP/1.1\r\nHos".to_vec(),
         ),
         ("half a SOCKS5 greeting", vec![5, 2, 0]),
+        ("a SOCKS5 tunnel that never starts TLS", socks_tunnel),
         ("a CONNECT that never starts TLS", connect.into_bytes()),
         ("a TLS handshake that stalls", half_hello),
         (
@@ -101,6 +109,10 @@ async fn stalled_clients_are_closed_at_the_client_idle_deadline() {
             }
             "an idle keep-alive connection" => {
                 assert!(text.starts_with("HTTP/1.1 200"), "{what}: {text}")
+            }
+            // Both SOCKS5 replies (method chosen, tunnel open) came first.
+            "a SOCKS5 tunnel that never starts TLS" => {
+                assert_eq!(answer.get(..4), Some(&[5, 0, 5, 0][..]), "{what}")
             }
             _ => {}
         }
