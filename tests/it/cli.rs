@@ -157,6 +157,30 @@ async fn headless_logs_saves_runs_children_and_stops_cleanly() {
 }
 
 #[test]
+fn under_nohup_sighup_does_not_stop_llmspy() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = Running::start_under_nohup(&dir.path().join("ca"), &["--no-history"]);
+    let pid = running.child.id().to_string();
+    let hup = Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill");
+    assert!(hup.success());
+    // Still serving after the signal: a stopping llmspy closes its listener first.
+    let status_url = format!("http://{}/llmspy/status", running.addr);
+    let out = Command::new("curl")
+        .args(["-sS", "--noproxy", "*", "--fail", &status_url])
+        .output()
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(running.terminate().success(), "SIGTERM still stops it");
+}
+
+#[test]
 fn json_log_lines_are_json() {
     let dir = tempfile::tempdir().expect("tmp");
     let running = Running::start(dir.path(), &["--json"]);

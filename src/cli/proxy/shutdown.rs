@@ -18,7 +18,13 @@ pub async fn wait_for_signal() {
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate()).ok();
-        let mut hangup = signal(SignalKind::hangup()).ok();
+        // Under `nohup` (SIGHUP ignored) llmspy is meant to outlive the
+        // terminal: listening would undo that.
+        let mut hangup = if hangup_ignored() {
+            None
+        } else {
+            signal(SignalKind::hangup()).ok()
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = delivered(term.as_mut()) => {}
@@ -27,6 +33,17 @@ pub async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// True when this process was started with SIGHUP ignored (`nohup`).
+#[cfg(unix)]
+fn hangup_ignored() -> bool {
+    let mut current = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only reads the current one into `current`,
+    // which is zeroed, valid storage of the right type.
+    let read = unsafe { libc::sigaction(libc::SIGHUP, std::ptr::null(), current.as_mut_ptr()) };
+    // SAFETY: zero-initialised and, on success, filled in by the kernel.
+    read == 0 && unsafe { current.assume_init() }.sa_sigaction == libc::SIG_IGN
 }
 
 /// The next delivery of a signal llmspy could listen for; never, if it could not.

@@ -30,7 +30,25 @@ pub struct Running {
 
 impl Running {
     pub fn start(ca_dir: &std::path::Path, extra: &[&str]) -> Running {
-        let mut child = llmspy(ca_dir)
+        Self::spawn(llmspy(ca_dir), extra)
+    }
+
+    /// As [`Running::start`], with SIGHUP ignored as `nohup` does.
+    pub fn start_under_nohup(ca_dir: &std::path::Path, extra: &[&str]) -> Running {
+        use std::os::unix::process::CommandExt;
+        let mut command = llmspy(ca_dir);
+        // SAFETY: `signal` is async-signal-safe, as `pre_exec` requires.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGHUP, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        Self::spawn(command, extra)
+    }
+
+    fn spawn(mut command: Command, extra: &[&str]) -> Running {
+        let mut child = command
             .args(["--no-tui", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
