@@ -24,8 +24,8 @@ use crate::engine::{ApiHandler, Engine, EngineConfig, RelaySettings, UpstreamTru
 use banner::print_banner;
 use settings::install_pricing_override;
 pub use settings::{Resolved, resolve};
-use shutdown::wait_for_signal;
 pub use shutdown::{drain, drain_within};
+use shutdown::{second_signal_exits, until_stopped, wait_for_signal};
 use sinks::Sinks;
 
 pub fn run(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<ExitCode> {
@@ -121,8 +121,7 @@ async fn serve(
     let (logger, ui) = match sinks.log.take() {
         Some(log) => {
             let logger = tokio::spawn(crate::headless::run(log, store.clone(), args.json));
-            wait_for_signal().await;
-            crate::note!("llmspy: stopping; letting in-flight exchanges finish…");
+            until_stopped().await;
             (Some(logger), Ok(()))
         }
         None => {
@@ -205,6 +204,7 @@ fn run_ui(
     });
     let ui = tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info, stopped));
     signals.abort();
+    second_signal_exits();
     ui.context("running the terminal UI (no terminal here? run with --no-tui)")
 }
 

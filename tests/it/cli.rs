@@ -180,6 +180,44 @@ fn under_nohup_sighup_does_not_stop_llmspy() {
     assert!(running.terminate().success(), "SIGTERM still stops it");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_stop_signal_ends_llmspy_without_the_grace_period() {
+    let up = Upstream::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let upstream_ca = up.ca_file.display().to_string();
+    let running = Running::start(
+        &dir.path().join("ca"),
+        &["--no-history", "--upstream-ca", &upstream_ca],
+    );
+    // A stream in flight: its first event arrived and it never ends, so
+    // the first SIGTERM would wait out the grace period for it.
+    let mut stream = Command::new("curl")
+        .args(["-sS", "-N", "--noproxy", "", "-x"])
+        .arg(format!("http://{}", running.addr))
+        .arg(up.http("/stall"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("curl");
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(stream.stdout.take().expect("stdout")),
+        &mut first,
+    )
+    .expect("first event");
+    assert_eq!(first, "data: one\n");
+    let pid = running.child.id().to_string();
+    let term = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(term.success());
+    running.stderr_containing("stop again to end now");
+    let status = running.signal("TERM");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let _ = stream.kill();
+    let _ = stream.wait();
+}
+
 #[test]
 fn json_log_lines_are_json() {
     let dir = tempfile::tempdir().expect("tmp");

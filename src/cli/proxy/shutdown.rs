@@ -14,25 +14,51 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// the others: it is what a closed terminal window or an ended SSH
 /// session sends, and the run must still be closed and flushed.
 pub async fn wait_for_signal() {
+    StopSignals::listen().next().await;
+}
+
+/// The stop signals, listened for from the moment this is made, so one
+/// that arrives before anything awaits them is not missed.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).ok();
-        // Under `nohup` (SIGHUP ignored) llmspy is meant to outlive the
-        // terminal: listening would undo that.
-        let mut hangup = if hangup_ignored() {
-            None
-        } else {
-            signal(SignalKind::hangup()).ok()
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = delivered(term.as_mut()) => {}
-            _ = delivered(hangup.as_mut()) => {}
+    listening: [Option<tokio::signal::unix::Signal>; 3],
+}
+
+impl StopSignals {
+    fn listen() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            // Under `nohup` (SIGHUP ignored) llmspy is meant to outlive the
+            // terminal: listening would undo that.
+            let hangup = (!hangup_ignored())
+                .then(|| signal(SignalKind::hangup()).ok())
+                .flatten();
+            StopSignals {
+                listening: [
+                    signal(SignalKind::interrupt()).ok(),
+                    signal(SignalKind::terminate()).ok(),
+                    hangup,
+                ],
+            }
         }
+        #[cfg(not(unix))]
+        StopSignals {}
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            let [interrupt, term, hangup] = &mut self.listening;
+            tokio::select! {
+                _ = delivered(interrupt.as_mut()) => {}
+                _ = delivered(term.as_mut()) => {}
+                _ = delivered(hangup.as_mut()) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// True when this process was started with SIGHUP ignored (`nohup`).
@@ -55,6 +81,27 @@ async fn delivered(signal: Option<&mut tokio::signal::unix::Signal>) {
         }
         None => std::future::pending().await,
     }
+}
+
+/// Headless: wait for the first stop signal, then say that llmspy stops
+/// and that a second one stops it at once.
+pub async fn until_stopped() {
+    wait_for_signal().await;
+    second_signal_exits();
+    crate::note!("llmspy: stopping; letting in-flight exchanges finish (stop again to end now)…");
+}
+
+/// Once llmspy is stopping, a second stop signal ends it at once, with
+/// status 130, as a user pressing Ctrl-C twice expects: no waiting out the
+/// grace period for in-flight exchanges, and what was not yet written is
+/// not written.
+pub fn second_signal_exits() {
+    let mut signals = StopSignals::listen();
+    tokio::spawn(async move {
+        signals.next().await;
+        crate::note!("llmspy: second stop signal; stopping now, in-flight exchanges are not kept");
+        std::process::exit(130);
+    });
 }
 
 /// Give in-flight exchanges a grace period, finalise the rest, flush `--save`.
