@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::support::upstream::Upstream;
 
-use crate::support::binary::{BIN, Running, llmspy};
+use crate::support::binary::{BIN, Running, assert_success, llmspy};
 
 #[test]
 fn env_and_ca_print_what_an_agent_needs() {
@@ -131,11 +131,7 @@ async fn headless_logs_saves_runs_children_and_stops_cleanly() {
         .env_remove("CURL_CA_BUNDLE")
         .output()
         .expect("sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
     running.line_containing("/from-env");
 
@@ -160,23 +156,14 @@ async fn headless_logs_saves_runs_children_and_stops_cleanly() {
 fn under_nohup_sighup_does_not_stop_llmspy() {
     let dir = tempfile::tempdir().expect("tmp");
     let running = Running::start_under_nohup(&dir.path().join("ca"), &["--no-history"]);
-    let pid = running.child.id().to_string();
-    let hup = Command::new("kill")
-        .args(["-HUP", &pid])
-        .status()
-        .expect("kill");
-    assert!(hup.success());
+    running.send_signal("HUP");
     // Still serving after the signal: a stopping llmspy closes its listener first.
     let status_url = format!("http://{}/llmspy/status", running.addr);
     let out = Command::new("curl")
         .args(["-sS", "--noproxy", "*", "--fail", &status_url])
         .output()
         .expect("curl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(running.terminate().success(), "SIGTERM still stops it");
 }
 
@@ -205,12 +192,7 @@ async fn a_second_stop_signal_ends_llmspy_without_the_grace_period() {
     )
     .expect("first event");
     assert_eq!(first, "data: one\n");
-    let pid = running.child.id().to_string();
-    let term = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(term.success());
+    running.send_signal("TERM");
     running.stderr_containing("stop again to end now");
     let status = running.signal("TERM");
     assert_eq!(status.code(), Some(130), "{status:?}");

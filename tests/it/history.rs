@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::binary::{Running, llmspy};
+use crate::support::binary::{Running, assert_success, llmspy};
 
 const SECRET: &str = "sk-ant-api03-history-secret-0123456789";
 
@@ -69,11 +69,7 @@ fn call(run: &Run, path: &str, marker: &str) {
         .arg(format!("https://api.llm.test{path}"))
         .output()
         .expect("curl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 }
 
 fn status(run: &Run) -> Value {

@@ -151,12 +151,17 @@ impl Running {
 
     /// Send the signal named (`TERM`, `HUP`, …) and wait for the exit.
     pub fn signal(mut self, name: &str) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill")
-            .args([&format!("-{name}"), &pid])
-            .status()
-            .expect("kill");
+        self.send_signal(name);
         self.child.wait().expect("exit")
+    }
+
+    /// Send the signal named, and go on.
+    pub fn send_signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .output()
+            .expect("kill");
+        assert_success(&sent);
     }
 }
 
@@ -165,4 +170,14 @@ pub struct Collected {
     pub status: std::process::ExitStatus,
     pub stdout: Vec<String>,
     pub stderr: Vec<String>,
+}
+
+/// Assert a finished command succeeded, showing its stderr if not.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
