@@ -199,9 +199,11 @@ done
 grep -qx "exit 0" "$work/exit" || die "llmspy open exited with: $(cat "$work/exit") $(cat "$work/open.err")"
 
 # Closing the terminal (tmux sends SIGHUP) ends the run like Q does: the
-# history records its end, not "stopped abruptly".
+# history records its end, not "stopped abruptly". stderr stays on the
+# terminal, as for a user: a print to it once it hung up must not end
+# llmspy before the run is closed.
 tmux respawn-pane -k -t "$session" \
-  "'$bin' --listen 127.0.0.1:$proxy_port --ca-dir '$work/ca' --history '$work/history.sqlite' 2>'$work/llmspy.err'"
+  "'$bin' --listen 127.0.0.1:$proxy_port --ca-dir '$work/ca' --history '$work/history.sqlite'"
 wait_for "Traffic" "127.0.0.1:$proxy_port"
 curl -sS --max-time 20 -x "http://127.0.0.1:$proxy_port" "http://127.0.0.1:$up_port/v1/models" >/dev/null ||
   die "curl through the second llmspy failed"

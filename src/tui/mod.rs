@@ -181,7 +181,15 @@ fn run_with(
     let mut app = App::new(reader, info, clipboard);
     app.update(Msg::Resize(size.width, size.height));
     read_input(tx)?;
-    event_loop(&mut terminal, &mut app, &rx)
+    let ended = event_loop(&mut terminal, &mut app, &rx);
+    // ratatui's `Terminal` reports a failed clean-up with `eprintln!`,
+    // which panics when stderr is a terminal that hung up (SIGHUP): then
+    // there is nothing left to clean up, and the terminal is let go as is,
+    // so the shutdown that closes the run still happens.
+    if terminal.show_cursor().is_err() {
+        std::mem::forget(terminal);
+    }
+    ended
 }
 
 /// Draw one frame: bring caches up to date, then render. Public so tests and
@@ -318,6 +326,8 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         let _ = execute!(stdout(), DisableMouseCapture, DisableBracketedPaste);
-        ratatui::restore();
+        // Not `restore`, which prints its error (and a print to a terminal
+        // that hung up panics).
+        let _ = ratatui::try_restore();
     }
 }
