@@ -218,14 +218,15 @@ impl CertificateAuthority {
             .map_err(mint_err)?;
         let chain = vec![cert.der().clone(), self.ca_der.clone()];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.leaf_key.serialize_der()));
-        let mut config =
-            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
-                .map_err(|source| CaError::Tls {
-                    host: host.to_string(),
-                    source,
-                })?;
+        let mut config = ServerConfig::builder_with_provider(crate::tls::provider())
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
+            .map_err(|source| CaError::Tls {
+                host: host.to_string(),
+                source,
+            })?;
+        // llmspy's cipher order over the client's (see `crate::tls`).
+        config.ignore_client_order = true;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
@@ -370,6 +371,46 @@ mod tests {
         assert_ne!(inode(&ca.write_bundle("other roots\n").unwrap()), first);
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("other roots\n") && text.ends_with(ca.cert_pem()));
+    }
+
+    /// A client that lists AES-256 first (as OpenSSL's do) still gets
+    /// AES-128-GCM: a real rustls handshake, in memory, against a minted leaf.
+    #[test]
+    fn leaves_choose_aes_128_gcm_over_the_clients_order() {
+        use rustls::crypto::ring::{cipher_suite, default_provider};
+        let dir = tempfile::tempdir().unwrap();
+        let ca = CertificateAuthority::load_or_create(dir.path()).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.ca_der.clone()).unwrap();
+        let client_provider = rustls::crypto::CryptoProvider {
+            cipher_suites: vec![
+                cipher_suite::TLS13_AES_256_GCM_SHA384,
+                cipher_suite::TLS13_AES_128_GCM_SHA256,
+            ],
+            ..default_provider()
+        };
+        let client = rustls::ClientConfig::builder_with_provider(Arc::new(client_provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = "api.example.test".try_into().unwrap();
+        let mut client = rustls::ClientConnection::new(Arc::new(client), name).unwrap();
+        let mut server =
+            rustls::ServerConnection::new(ca.mint("api.example.test").unwrap()).unwrap();
+        let mut wire = Vec::new();
+        while client.is_handshaking() || server.is_handshaking() {
+            wire.clear();
+            client.write_tls(&mut wire).unwrap();
+            server.read_tls(&mut wire.as_slice()).unwrap();
+            server.process_new_packets().unwrap();
+            wire.clear();
+            server.write_tls(&mut wire).unwrap();
+            client.read_tls(&mut wire.as_slice()).unwrap();
+            client.process_new_packets().unwrap();
+        }
+        let suite = server.negotiated_cipher_suite().unwrap().suite();
+        assert_eq!(suite, rustls::CipherSuite::TLS13_AES_128_GCM_SHA256);
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub mod respond;
 pub mod sessions;
 pub mod similar;
 pub mod sse;
+pub mod tls;
 pub mod tui;
 pub mod urlcodec;
 pub mod usage;

@@ -94,6 +94,9 @@ http {
     http2_max_requests 10000000;
     ssl_certificate $DIR/leaf.pem;
     ssl_certificate_key $DIR/leaf.key;
+    # nginx before 1.23.4 (Debian 12 ships 1.22) leaves TLS 1.3 off unless
+    # told; the LLM APIs llmspy relays to all speak it.
+    ssl_protocols TLSv1.2 TLSv1.3;
     client_max_body_size 0;
 $2
 }

@@ -117,7 +117,7 @@ impl Pools {
 /// The TLS settings every upstream connection uses: the system roots plus
 /// `--upstream-ca` files, or no verification with `--insecure-upstream`.
 pub fn tls_config(trust: &UpstreamTrust) -> Result<rustls::ClientConfig, UpstreamError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::tls::provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(UpstreamError::Tls)?;

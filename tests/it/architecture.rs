@@ -164,6 +164,17 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "the CA sits below the engine",
     ),
     (
+        "tls",
+        &[&[
+            "crate::engine",
+            "crate::capture",
+            "crate::tui",
+            "crate::api",
+            "crate::cli",
+        ]],
+        "the TLS primitives sit below the CA and the engine",
+    ),
+    (
         "config",
         &[&[
             "crate::engine",
