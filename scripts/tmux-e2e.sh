@@ -198,6 +198,25 @@ until [ -s "$work/exit" ]; do
 done
 grep -qx "exit 0" "$work/exit" || die "llmspy open exited with: $(cat "$work/exit") $(cat "$work/open.err")"
 
+# A stop signal ends `llmspy open` as Q does: it exits 0 and the terminal
+# gets its settings back (without the listener, SIGTERM killed it in raw
+# mode, with echo off).
+rm -f "$work/exit" "$work/stty"
+tmux respawn-pane -k -t "$session" \
+  "'$bin' open '$work/capture.json' 2>'$work/open.err'; echo \"exit \$?\" >'$work/exit'; stty -a >'$work/stty'; sleep 30"
+wait_for "capture.json" "claude-e2e-model"
+viewer=$(pgrep -f "^$bin open $work/capture.json") || die "no llmspy open process found"
+kill -TERM "$viewer"
+deadline=$((SECONDS + 10))
+until [ -s "$work/stty" ]; do
+  [ "$SECONDS" -ge "$deadline" ] && die "llmspy open did not end on SIGTERM"
+  sleep 0.2
+done
+grep -qx "exit 0" "$work/exit" || die "llmspy open exited on SIGTERM with: $(cat "$work/exit") $(cat "$work/open.err")"
+for mode in icanon echo; do
+  grep -Eq "(^| )$mode( |\$)" "$work/stty" || die "after SIGTERM the terminal was left without $mode: $(cat "$work/stty")"
+done
+
 # Closing the terminal (tmux sends SIGHUP) ends the run like Q does: the
 # history records its end, not "stopped abruptly". stderr stays on the
 # terminal, as for a user: a print to it once it hung up must not end
@@ -219,4 +238,4 @@ until [ "$(runs_state)" = "ended ended" ]; do
   sleep 0.2
 done
 
-echo "tmux-e2e.sh: ok (row, usage strip, conversation, timeline, masked secret, narrow layout, help, quit, export → open round trip, SIGHUP closes the run)"
+echo "tmux-e2e.sh: ok (row, usage strip, conversation, timeline, masked secret, narrow layout, help, quit, export → open round trip, SIGTERM ends open cleanly, SIGHUP closes the run)"

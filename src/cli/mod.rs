@@ -84,8 +84,21 @@ fn open(file: &std::path::Path, run: Option<i64>) -> anyhow::Result<ExitCode> {
     let exchanges = history::load_capture(file, run, None, false)?;
     let reader =
         crate::capture::StoreReader::detached(retrieve::loaded_noting_renumbering(exchanges));
-    crate::tui::open(reader, crate::tui::UiInfo::file(file))
-        .context("running the terminal UI (llmspy open needs a terminal)")?;
+    // SIGTERM, or SIGHUP from a closed terminal, ends the viewer as `Q`
+    // does, so a terminal that is still there gets its settings back.
+    let signals = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the signal listener")?;
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    signals.spawn(async move {
+        proxy::wait_for_signal().await;
+        let _ = stop.send(());
+    });
+    let shown = crate::tui::open(reader, crate::tui::UiInfo::file(file), stopped);
+    signals.shutdown_background();
+    shown.context("running the terminal UI (llmspy open needs a terminal)")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -24,8 +24,8 @@ use crate::engine::{ApiHandler, Engine, EngineConfig, RelaySettings, UpstreamTru
 use banner::print_banner;
 use settings::install_pricing_override;
 pub use settings::{Resolved, resolve};
-pub use shutdown::{drain, drain_within};
-use shutdown::{second_signal_exits, until_stopped, wait_for_signal};
+pub use shutdown::{drain, drain_within, wait_for_signal};
+use shutdown::{second_signal_exits, until_stopped};
 use sinks::Sinks;
 
 pub fn run(common: &CommonArgs, args: &ProxyArgs) -> anyhow::Result<ExitCode> {

@@ -162,9 +162,15 @@ pub fn run(
     run_with(reader, info, tx, rx)
 }
 
-/// Show a store nothing writes to (a capture file loaded for `llmspy open`).
-pub fn open(reader: StoreReader, info: UiInfo) -> io::Result<()> {
+/// Show a store nothing writes to (a capture file loaded for `llmspy open`);
+/// `stop` ends it as `Q` does.
+pub fn open(
+    reader: StoreReader,
+    info: UiInfo,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> io::Result<()> {
     let (tx, rx) = mpsc::channel();
+    forward_stop(stop, tx.clone())?;
     run_with(reader, info, tx, rx)
 }
 
