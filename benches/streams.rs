@@ -198,10 +198,12 @@ async fn run(n: usize) {
     .await;
     let direct = clients(None, &up, n);
     let via = clients(Some(&proxy), &up, n);
-    // Held a second: long enough that all the clients' requests overlap
-    // (starting 1,000 of them takes a few hundred milliseconds on a busy
-    // machine), so llmspy ends up with an upstream connection for each.
-    let hold = up.https("/sse/timed?n=2&gap_us=1000000");
+    // Held three seconds: long enough that all the clients' requests
+    // overlap (starting 1,000 of them, each with two handshakes through
+    // llmspy, took over a second on a busy machine, and a second's hold
+    // left 100-400 upstream connections to be opened during round 1), so
+    // llmspy ends up with an upstream connection for each.
+    let hold = up.https("/sse/timed?n=2&gap_us=3000000");
     warm(&direct, &hold).await;
     warm(&via, &hold).await;
     let url = up.https(&format!("/sse/timed?n={EVENTS}&gap_us={GAP_US}"));

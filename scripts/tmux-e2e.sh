@@ -133,6 +133,16 @@ keys() {
   tmux send-keys -t "$session" "$@"
 }
 
+# wait_file FILE WHAT: wait up to 10 s for FILE to be written, else fail
+# saying WHAT did not happen.
+wait_file() {
+  local deadline=$((SECONDS + 10))
+  until [ -s "$1" ]; do
+    [ "$SECONDS" -ge "$deadline" ] && die "$2"
+    sleep 0.2
+  done
+}
+
 wait_for "Traffic" "Sessions" "Library" "127.0.0.1:$proxy_port"
 
 # ---------------------------------------------------------------- traffic
@@ -174,11 +184,7 @@ wait_for "╭─ assistant" "Hello from the e2e upstream."
 keys '?'
 wait_for "Keys" "Everywhere" "quit"
 keys Escape Q
-deadline=$((SECONDS + 10))
-until [ -s "$work/exit" ]; do
-  [ "$SECONDS" -ge "$deadline" ] && die "llmspy did not quit on Q"
-  sleep 0.2
-done
+wait_file "$work/exit" "llmspy did not quit on Q"
 grep -qx "exit 0" "$work/exit" || die "llmspy exited with: $(cat "$work/exit")"
 screen
 grep -qF "Traffic" "$work/screen" && die "the UI was left on screen after quitting"
@@ -191,11 +197,7 @@ wait_for "capture.json" "127.0.0.1:$up_port" "claude-e2e-model"
 keys Enter 2
 wait_for "╭─ assistant" "Hello from the e2e upstream."
 keys Q
-deadline=$((SECONDS + 10))
-until [ -s "$work/exit" ]; do
-  [ "$SECONDS" -ge "$deadline" ] && die "llmspy open did not quit on Q"
-  sleep 0.2
-done
+wait_file "$work/exit" "llmspy open did not quit on Q"
 grep -qx "exit 0" "$work/exit" || die "llmspy open exited with: $(cat "$work/exit") $(cat "$work/open.err")"
 
 # A stop signal ends `llmspy open` as Q does: it exits 0 and the terminal
@@ -207,11 +209,7 @@ tmux respawn-pane -k -t "$session" \
 wait_for "capture.json" "claude-e2e-model"
 viewer=$(pgrep -f "^$bin open $work/capture.json") || die "no llmspy open process found"
 kill -TERM "$viewer"
-deadline=$((SECONDS + 10))
-until [ -s "$work/stty" ]; do
-  [ "$SECONDS" -ge "$deadline" ] && die "llmspy open did not end on SIGTERM"
-  sleep 0.2
-done
+wait_file "$work/stty" "llmspy open did not end on SIGTERM"
 grep -qx "exit 0" "$work/exit" || die "llmspy open exited on SIGTERM with: $(cat "$work/exit") $(cat "$work/open.err")"
 for mode in icanon echo; do
   grep -Eq "(^| )$mode( |\$)" "$work/stty" || die "after SIGTERM the terminal was left without $mode: $(cat "$work/stty")"
