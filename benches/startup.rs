@@ -11,13 +11,26 @@
 //!
 //! Three cases, ten starts each: the very first start in a fresh
 //! directory (creates the CA and the history database), a start with both
-//! already there, and the same with `--no-history`. No thresholds: the
-//! numbers are for reading.
+//! already there, and the same with `--no-history`. Then the first HTTPS
+//! request through a just-started llmspy (to a TLS upstream on loopback,
+//! timed from sending to the whole answer), against a second request on a
+//! new connection: what the first client of a run waits for besides the
+//! start itself. No thresholds: the numbers are for reading.
+
+// The shared test upstream reads top to bottom; the length limit is for
+// the library and the binary.
+#![allow(clippy::too_many_lines)]
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "../tests/it/support/upstream.rs"]
+#[allow(dead_code)]
+mod upstream;
+#[path = "../tests/it/support/ws_echo.rs"]
+mod ws_echo;
 
 const STARTS: usize = 10;
 
@@ -48,6 +61,13 @@ fn spawn(home: &Path, addr: SocketAddr, extra: &[&str]) -> Child {
 
 /// One start: the time until the port accepts.
 fn start(home: &Path, extra: &[&str]) -> Duration {
+    let (took, mut child, _) = start_listening(home, extra);
+    stop(&mut child);
+    took
+}
+
+/// Start llmspy and wait until its port accepts.
+fn start_listening(home: &Path, extra: &[&str]) -> (Duration, Child, SocketAddr) {
     let addr = free_port();
     let began = Instant::now();
     let mut child = spawn(home, addr, extra);
@@ -64,9 +84,45 @@ fn start(home: &Path, extra: &[&str]) -> Duration {
         );
         std::thread::sleep(Duration::from_micros(100));
     }
-    let took = began.elapsed();
-    stop(&mut child);
-    took
+    (began.elapsed(), child, addr)
+}
+
+/// One request through llmspy at `proxy` on a client of its own (so a new
+/// connection and handshake), timed to the end of the answer.
+async fn fetch(proxy: SocketAddr, home: &Path, url: &str) -> Duration {
+    let pem = std::fs::read(home.join("ca").join("llmspy-ca.pem")).expect("llmspy CA");
+    let client = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(format!("http://{proxy}")).expect("proxy"))
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("pem"))
+        .tls_built_in_root_certs(false)
+        .build()
+        .expect("client");
+    let began = Instant::now();
+    let resp = client.get(url).send().await.expect("request");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    resp.bytes().await.expect("body");
+    began.elapsed()
+}
+
+/// The first request through a just-started llmspy and a second one on a
+/// new connection, `STARTS` times.
+fn first_requests() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let up = rt.block_on(upstream::Upstream::start());
+    let url = up.https("/hello");
+    let ca = up.ca_file.to_str().expect("utf-8 path").to_string();
+    let home = tempfile::tempdir().expect("tmp");
+    start(home.path(), &[]);
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for _ in 0..STARTS {
+        let (_, mut child, addr) =
+            start_listening(home.path(), &["--no-history", "--upstream-ca", &ca]);
+        first.push(rt.block_on(fetch(addr, home.path(), &url)));
+        second.push(rt.block_on(fetch(addr, home.path(), &url)));
+        stop(&mut child);
+    }
+    report("first request through a just-started llmspy", first);
+    report("a second request, on a new connection", second);
 }
 
 fn stop(child: &mut Child) {
@@ -104,4 +160,5 @@ fn main() {
         .map(|_| start(home.path(), &["--no-history"]))
         .collect();
     report("start with an existing CA, --no-history", bare);
+    first_requests();
 }
