@@ -27,7 +27,7 @@ async fn half_open_connections_near_the_fd_limit_do_not_lock_anyone_out() {
         .args(["--no-tui", "--listen", "127.0.0.1:0", "--upstream-ca"])
         .arg(&up.ca_file)
         .env_remove("LLMSPY_LISTEN")
-        .env("LLMSPY_LOG", "llmspy=warn")
+        .env("LLMSPY_LOG", "llmspy=info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -69,11 +69,15 @@ async fn half_open_connections_near_the_fd_limit_do_not_lock_anyone_out() {
         .timeout(Duration::from_secs(60))
         .build()
         .expect("client");
-    let status = api
-        .put(format!("http://{addr}/llmspy/status"))
-        .send()
-        .await
-        .expect("the control API answers");
+    // On failure, what llmspy said (what it shed, what failed) goes with it.
+    let said = |lines: &mpsc::Receiver<String>| lines.try_iter().collect::<Vec<_>>().join("\n");
+    let status = match api.put(format!("http://{addr}/llmspy/status")).send().await {
+        Ok(status) => status,
+        Err(e) => panic!(
+            "the control API did not answer: {e}\nllmspy said:\n{}",
+            said(&lines)
+        ),
+    };
     assert_eq!(status.status(), 200);
 
     let ca = dir.path().join("llmspy-ca.pem");
@@ -84,7 +88,12 @@ async fn half_open_connections_near_the_fd_limit_do_not_lock_anyone_out() {
         proxied.post(up.https("/echo")).body("made room").send(),
     )
     .await
-    .expect("a new proxy client is served")
+    .unwrap_or_else(|_| {
+        panic!(
+            "a new proxy client is not served\nllmspy said:\n{}",
+            said(&lines)
+        )
+    })
     .expect("request");
     assert_eq!(resp.text().await.expect("body"), "made room");
 
