@@ -26,6 +26,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/it/support/client.rs"]
+#[allow(dead_code)]
+mod client;
 #[path = "../tests/it/support/upstream.rs"]
 #[allow(dead_code)]
 mod upstream;
@@ -90,13 +93,10 @@ fn start_listening(home: &Path, extra: &[&str]) -> (Duration, Child, SocketAddr)
 /// One request through llmspy at `proxy` on a client of its own (so a new
 /// connection and handshake), timed to the end of the answer.
 async fn fetch(proxy: SocketAddr, home: &Path, url: &str) -> Duration {
-    let pem = std::fs::read(home.join("ca").join("llmspy-ca.pem")).expect("llmspy CA");
-    let client = reqwest::Client::builder()
-        .proxy(reqwest::Proxy::all(format!("http://{proxy}")).expect("proxy"))
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("pem"))
-        .tls_built_in_root_certs(false)
-        .build()
-        .expect("client");
+    let client = client::reqwest(
+        &format!("http://{proxy}"),
+        &home.join("ca").join("llmspy-ca.pem"),
+    );
     let began = Instant::now();
     let resp = client.get(url).send().await.expect("request");
     assert!(resp.status().is_success(), "{}", resp.status());

@@ -91,11 +91,7 @@ fn open(file: &std::path::Path, run: Option<i64>) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the signal listener")?;
-    let (stop, stopped) = tokio::sync::oneshot::channel();
-    signals.spawn(async move {
-        proxy::wait_for_signal().await;
-        let _ = stop.send(());
-    });
+    let (_, stopped) = proxy::stop_ui_on_signal(signals.handle());
     let shown = crate::tui::open(reader, crate::tui::UiInfo::file(file), stopped);
     signals.shutdown_background();
     shown.context("running the terminal UI (llmspy open needs a terminal)")?;

@@ -24,7 +24,7 @@ use crate::engine::{ApiHandler, Engine, EngineConfig, RelaySettings, UpstreamTru
 use banner::print_banner;
 use settings::install_pricing_override;
 pub use settings::{Resolved, resolve};
-pub use shutdown::{drain, drain_within, wait_for_signal};
+pub use shutdown::{drain, drain_within, stop_ui_on_signal};
 use shutdown::{second_signal_exits, until_stopped};
 use sinks::Sinks;
 
@@ -197,11 +197,7 @@ fn run_ui(
     let ui_store = store.clone();
     // A signal (SIGTERM, or SIGHUP when the terminal closes) ends the UI
     // as `Q` does, so the caller still closes the run properly.
-    let (stop, stopped) = tokio::sync::oneshot::channel();
-    let signals = tokio::spawn(async move {
-        wait_for_signal().await;
-        let _ = stop.send(());
-    });
+    let (signals, stopped) = stop_ui_on_signal(&tokio::runtime::Handle::current());
     let ui = tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info, stopped));
     signals.abort();
     second_signal_exits();

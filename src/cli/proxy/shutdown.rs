@@ -17,6 +17,23 @@ pub async fn wait_for_signal() {
     StopSignals::listen().next().await;
 }
 
+/// For a UI running on a thread of its own: the receiver gets `()` at the
+/// first stop signal, so the UI ends as `Q` ends it and its terminal is
+/// restored. The listener runs on `runtime`; abort it once the UI is gone.
+pub fn stop_ui_on_signal(
+    runtime: &tokio::runtime::Handle,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::oneshot::Receiver<()>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let listener = runtime.spawn(async move {
+        wait_for_signal().await;
+        let _ = stop.send(());
+    });
+    (listener, stopped)
+}
+
 /// The stop signals, listened for from the moment this is made, so one
 /// that arrives before anything awaits them is not missed.
 struct StopSignals {
