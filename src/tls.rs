@@ -69,11 +69,13 @@ mod tests {
             suites[first_tls12],
             CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
         );
+        let provider = provider();
+        let ordered = &provider.cipher_suites;
         assert!(
-            suites[first_tls12..]
-                .iter()
-                .all(|s| !format!("{s:?}").starts_with("TLS13")),
-            "{suites:?}"
+            ordered
+                .windows(2)
+                .all(|w| preference(&w[0]) <= preference(&w[1])),
+            "TLS 1.3 first, AES-128-GCM first within each: {suites:?}"
         );
         let all = rustls::crypto::aws_lc_rs::default_provider().cipher_suites;
         assert_eq!(suites.len(), all.len());
