@@ -25,6 +25,8 @@ pub enum Closed {
 #[derive(Debug)]
 pub struct Registry {
     conns: Mutex<HashMap<u64, Weak<Conn>>>,
+    /// Connections registered and not asked to close.
+    staying: AtomicUsize,
     next: AtomicU64,
     limit: usize,
     epoch: Instant,
@@ -53,6 +55,7 @@ impl Registry {
     pub fn new(limit: usize) -> Arc<Registry> {
         Arc::new(Registry {
             conns: Mutex::new(HashMap::new()),
+            staying: AtomicUsize::new(0),
             next: AtomicU64::new(1),
             limit: limit.max(1),
             epoch: Instant::now(),
@@ -79,15 +82,11 @@ impl Registry {
             shedding: AtomicBool::new(false),
             shed: Notify::new(),
         });
-        let staying = {
-            let mut conns = self.lock();
-            conns.insert(conn.id, Arc::downgrade(&conn));
-            conns
-                .values()
-                .filter_map(Weak::upgrade)
-                .filter(|c| !c.shedding.load(Ordering::Relaxed))
-                .count()
-        };
+        // A counter, not a walk over the map: this runs on every accept.
+        // Counted before it is in the map, where a shed may find it and
+        // uncount it.
+        let staying = self.staying.fetch_add(1, Ordering::Relaxed) + 1;
+        self.lock().insert(conn.id, Arc::downgrade(&conn));
         if staying > self.limit {
             let shed = self.shed_idle(staying - self.limit);
             if shed == 0 {
@@ -109,17 +108,26 @@ impl Registry {
     /// Ask up to `n` connections with no request in progress to close,
     /// longest idle first. Returns how many were asked.
     pub fn shed_idle(&self, n: usize) -> usize {
-        let mut idle: Vec<Arc<Conn>> = self
-            .lock()
-            .values()
-            .filter_map(Weak::upgrade)
+        // Upgraded under the lock but judged and dropped after it: the last
+        // handle to a connection closing meanwhile may be one of these, and
+        // dropping it runs `Conn::drop`, which takes the lock.
+        let open: Vec<Arc<Conn>> = self.lock().values().filter_map(Weak::upgrade).collect();
+        let mut idle: Vec<&Arc<Conn>> = open
+            .iter()
             .filter(|c| c.active.load(Ordering::Relaxed) == 0)
             .filter(|c| !c.shedding.load(Ordering::Relaxed))
             .collect();
         idle.sort_by_key(|c| (c.idle_since_ms.load(Ordering::Relaxed), c.id));
         let mut asked = 0;
-        for conn in idle.into_iter().take(n) {
-            conn.shedding.store(true, Ordering::Relaxed);
+        for conn in idle {
+            if asked == n {
+                break;
+            }
+            // Another shed may have picked it since the filter.
+            if conn.shedding.swap(true, Ordering::Relaxed) {
+                continue;
+            }
+            self.staying.fetch_sub(1, Ordering::Relaxed);
             // notify_one keeps a permit if the task is not waiting yet.
             conn.shed.notify_one();
             asked += 1;
@@ -190,6 +198,9 @@ impl Drop for Conn {
     fn drop(&mut self) {
         if let Some(registry) = self.registry.upgrade() {
             registry.lock().remove(&self.id);
+            if !self.shedding.load(Ordering::Relaxed) {
+                registry.staying.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -230,7 +241,46 @@ mod tests {
         let _third = reg.open();
         assert_eq!(first.closed(None).await, Closed::Shed);
         assert!(!busy.shedding.load(Ordering::Relaxed));
+        assert_eq!(
+            reg.staying.load(Ordering::Relaxed),
+            2,
+            "the shed one is not counted"
+        );
+        assert_eq!(
+            reg.shed_idle(5),
+            1,
+            "only the third is idle and not already asked"
+        );
         drop(first);
         assert_eq!(reg.len(), 2);
+    }
+
+    /// Connections close on their own threads while others open and shed:
+    /// a registry that dropped the last handle to a closing connection while
+    /// holding its own lock would deadlock here, one that counted a
+    /// connection after a shed could find it would count below zero.
+    #[test]
+    fn connections_closing_on_other_threads_while_others_open_stay_counted() {
+        let reg = Registry::new(4);
+        let (done, finished) = std::sync::mpsc::channel();
+        for _ in 0..4 {
+            let reg = reg.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    let open: Vec<_> = (0..32).map(|_| reg.open()).collect();
+                    reg.shed_idle(1);
+                    drop(open);
+                }
+                let _ = done.send(());
+            });
+        }
+        for _ in 0..4 {
+            finished
+                .recv_timeout(Duration::from_secs(60))
+                .expect("every thread finishes: no deadlock in the registry");
+        }
+        assert_eq!(reg.len(), 0);
+        assert_eq!(reg.staying.load(Ordering::Relaxed), 0);
     }
 }
