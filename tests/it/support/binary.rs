@@ -149,10 +149,20 @@ impl Running {
         self.signal("TERM")
     }
 
-    /// Send the signal named (`TERM`, `HUP`, …) and wait for the exit.
+    /// Send the signal named (`TERM`, `HUP`, …) and wait for the exit. A
+    /// failed exit prints what llmspy said meanwhile, for the test's report.
     pub fn signal(mut self, name: &str) -> std::process::ExitStatus {
         self.send_signal(name);
-        self.child.wait().expect("exit")
+        let status = self.child.wait().expect("exit");
+        if !status.success() {
+            // The reader thread ends at the end of the output.
+            let said: Vec<String> = self.stderr.iter().collect();
+            eprintln!("llmspy exited with {status} after SIG{name}; its stderr since the banner:");
+            for line in said {
+                eprintln!("  {line}");
+            }
+        }
+        status
     }
 
     /// Send the signal named, and go on.
