@@ -91,7 +91,11 @@ fn open(file: &std::path::Path, run: Option<i64>) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the signal listener")?;
-    let (_, stopped) = proxy::stop_ui_on_signal(signals.handle());
+    let listening = {
+        let _inside = signals.enter();
+        proxy::StopSignals::listen()
+    };
+    let (_, stopped) = proxy::stop_ui_on_signal(signals.handle(), listening);
     let shown = crate::tui::open(reader, crate::tui::UiInfo::file(file), stopped);
     signals.shutdown_background();
     shown.context("running the terminal UI (llmspy open needs a terminal)")?;

@@ -24,7 +24,7 @@ use crate::engine::{ApiHandler, Engine, EngineConfig, RelaySettings, UpstreamTru
 use banner::print_banner;
 use settings::install_pricing_override;
 pub use settings::{Resolved, resolve};
-pub use shutdown::{drain, drain_within, stop_ui_on_signal};
+pub use shutdown::{StopSignals, drain, drain_within, stop_ui_on_signal};
 use shutdown::{second_signal_exits, until_stopped};
 use sinks::Sinks;
 
@@ -85,6 +85,9 @@ async fn serve(
     settings: Resolved,
     ca: Arc<crate::ca::CertificateAuthority>,
 ) -> anyhow::Result<ExitCode> {
+    // Before anything is announced: a stop sent once the banner is out
+    // must find llmspy listening for it.
+    let signals = StopSignals::listen();
     let mut sinks = sinks::start(common, args)?;
     let files = files_root(args)?;
     // The capture task holds the only senders: a sink ends when it ends.
@@ -121,12 +124,12 @@ async fn serve(
     let (logger, ui) = match sinks.log.take() {
         Some(log) => {
             let logger = tokio::spawn(crate::headless::run(log, store.clone(), args.json));
-            until_stopped().await;
+            until_stopped(signals).await;
             (Some(logger), Ok(()))
         }
         None => {
             let info = ui_info(&engine, &ca, &recorder, &mock, &sinks, history.as_ref());
-            (None, run_ui(&store, &events, info))
+            (None, run_ui(&store, &events, info, signals))
         }
     };
     engine.shutdown().await;
@@ -192,14 +195,15 @@ fn run_ui(
     store: &StoreReader,
     events: &tokio::sync::broadcast::Sender<StoreEvent>,
     info: crate::tui::UiInfo,
+    signals: StopSignals,
 ) -> anyhow::Result<()> {
     let ui_events = events.subscribe();
     let ui_store = store.clone();
     // A signal (SIGTERM, or SIGHUP when the terminal closes) ends the UI
     // as `Q` does, so the caller still closes the run properly.
-    let (signals, stopped) = stop_ui_on_signal(&tokio::runtime::Handle::current());
+    let (listener, stopped) = stop_ui_on_signal(&tokio::runtime::Handle::current(), signals);
     let ui = tokio::task::block_in_place(|| crate::tui::run(ui_store, ui_events, info, stopped));
-    signals.abort();
+    listener.abort();
     second_signal_exits();
     ui.context("running the terminal UI (no terminal here? run with --no-tui)")
 }

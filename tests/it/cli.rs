@@ -152,6 +152,25 @@ async fn headless_logs_saves_runs_children_and_stops_cleanly() {
     assert_eq!(paths, ["/hello", "/from-env", "/plain"]);
 }
 
+/// The banner is what scripts wait for: a stop sent the moment it appears
+/// must find llmspy listening (with its history on, it still records the
+/// listen address after the banner, an SQLite write that can take long on
+/// a busy disk), so it stops cleanly instead of being killed by the signal.
+#[test]
+fn a_stop_sent_the_moment_the_banner_appears_stops_llmspy_cleanly() {
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut running = Running::start(&dir.path().join("ca"), &[]);
+        // At once, not through a `kill` process, which takes milliseconds
+        // to start.
+        let pid = libc::pid_t::try_from(running.child.id()).expect("pid");
+        // SAFETY: kill(2) with a child's pid and a signal number.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let status = running.child.wait().expect("exit");
+        assert!(status.success(), "stopped, not killed: {status:?}");
+    }
+}
+
 #[test]
 fn under_nohup_sighup_does_not_stop_llmspy() {
     let dir = tempfile::tempdir().expect("tmp");

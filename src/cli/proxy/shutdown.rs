@@ -10,39 +10,38 @@ use crate::exchange::{Failure, FailureKind};
 /// How long in-flight exchanges get to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Returns at the first SIGINT, SIGTERM or SIGHUP. SIGHUP is a stop like
-/// the others: it is what a closed terminal window or an ended SSH
-/// session sends, and the run must still be closed and flushed.
-pub async fn wait_for_signal() {
-    StopSignals::listen().next().await;
-}
-
 /// For a UI running on a thread of its own: the receiver gets `()` at the
-/// first stop signal, so the UI ends as `Q` ends it and its terminal is
+/// first of `signals`, so the UI ends as `Q` ends it and its terminal is
 /// restored. The listener runs on `runtime`; abort it once the UI is gone.
 pub fn stop_ui_on_signal(
     runtime: &tokio::runtime::Handle,
+    mut signals: StopSignals,
 ) -> (
     tokio::task::JoinHandle<()>,
     tokio::sync::oneshot::Receiver<()>,
 ) {
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let listener = runtime.spawn(async move {
-        wait_for_signal().await;
+        signals.next().await;
         let _ = stop.send(());
     });
     (listener, stopped)
 }
 
-/// The stop signals, listened for from the moment this is made, so one
-/// that arrives before anything awaits them is not missed.
-struct StopSignals {
+/// SIGINT, SIGTERM and SIGHUP, listened for from the moment this is made,
+/// so one that arrives before anything awaits them is not missed: made
+/// before the banner, a stop sent the moment it appears (as scripts do)
+/// still closes the run instead of killing llmspy. SIGHUP is a stop like
+/// the others: it is what a closed terminal window or an ended SSH
+/// session sends, and the run must still be closed and flushed.
+pub struct StopSignals {
     #[cfg(unix)]
     listening: [Option<tokio::signal::unix::Signal>; 3],
 }
 
 impl StopSignals {
-    fn listen() -> StopSignals {
+    /// Start listening; must be called inside a tokio runtime.
+    pub fn listen() -> StopSignals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -100,10 +99,10 @@ async fn delivered(signal: Option<&mut tokio::signal::unix::Signal>) {
     }
 }
 
-/// Headless: wait for the first stop signal, then say that llmspy stops
+/// Headless: wait for the first of `signals`, then say that llmspy stops
 /// and that a second one stops it at once.
-pub async fn until_stopped() {
-    wait_for_signal().await;
+pub async fn until_stopped(mut signals: StopSignals) {
+    signals.next().await;
     second_signal_exits();
     crate::note!("llmspy: stopping; letting in-flight exchanges finish (stop again to end now)…");
 }
