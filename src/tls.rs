@@ -58,10 +58,10 @@ mod tests {
 
     #[test]
     fn aes_128_gcm_leads_each_version_and_nothing_is_dropped() {
-        let suites: Vec<CipherSuite> = provider().cipher_suites.iter().map(|s| s.suite()).collect();
+        let ordered = provider().cipher_suites.clone();
+        let suites: Vec<CipherSuite> = ordered.iter().map(|s| s.suite()).collect();
         assert_eq!(suites[0], CipherSuite::TLS13_AES_128_GCM_SHA256);
-        let first_tls12 = provider()
-            .cipher_suites
+        let first_tls12 = ordered
             .iter()
             .position(|s| matches!(s, SupportedCipherSuite::Tls12(_)))
             .expect("TLS 1.2 suites stay offered");
@@ -69,8 +69,6 @@ mod tests {
             suites[first_tls12],
             CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
         );
-        let provider = provider();
-        let ordered = &provider.cipher_suites;
         assert!(
             ordered
                 .windows(2)

@@ -160,13 +160,8 @@ async fn headless_logs_saves_runs_children_and_stops_cleanly() {
 fn a_stop_sent_the_moment_the_banner_appears_stops_llmspy_cleanly() {
     for _ in 0..3 {
         let dir = tempfile::tempdir().expect("tmp");
-        let mut running = Running::start(&dir.path().join("ca"), &[]);
-        // At once, not through a `kill` process, which takes milliseconds
-        // to start.
-        let pid = libc::pid_t::try_from(running.child.id()).expect("pid");
-        // SAFETY: kill(2) with a child's pid and a signal number.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let status = running.child.wait().expect("exit");
+        let running = Running::start(&dir.path().join("ca"), &[]);
+        let status = running.terminate();
         assert!(status.success(), "stopped, not killed: {status:?}");
     }
 }

@@ -132,10 +132,7 @@ impl Running {
             stderr,
             ..
         } = self;
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill");
+        kill(&child, "TERM");
         let status = child.wait().expect("exit");
         // The reader threads end at the end of the output, closing the channels.
         Collected {
@@ -167,12 +164,24 @@ impl Running {
 
     /// Send the signal named, and go on.
     pub fn send_signal(&self, name: &str) {
-        let sent = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .output()
-            .expect("kill");
-        assert_success(&sent);
+        kill(&self.child, name);
     }
+}
+
+/// Send `child` the signal named (`TERM`, `HUP`, `INT`) with kill(2), at
+/// once: a `kill` process takes milliseconds to start, long enough to hide
+/// a window in which llmspy is not yet listening for stop signals.
+fn kill(child: &Child, name: &str) {
+    let signal = match name {
+        "TERM" => libc::SIGTERM,
+        "HUP" => libc::SIGHUP,
+        "INT" => libc::SIGINT,
+        other => panic!("no such stop signal in the tests: {other}"),
+    };
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) with the pid of a child this process has not reaped.
+    let sent = unsafe { libc::kill(pid, signal) };
+    assert_eq!(sent, 0, "kill -{name}: {}", std::io::Error::last_os_error());
 }
 
 /// What a terminated llmspy left: its exit status and the lines not yet read.
