@@ -91,7 +91,7 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
     let _hold = shared.clients.hold(peer);
     match verdict {
         Verdict::Known(Protocol::Http) => serve_http(shared, io, info, conn).await,
-        Verdict::Known(Protocol::Socks5) => serve_socks(shared, io, peer, conn).await,
+        Verdict::Known(Protocol::Socks5) => serve_socks(shared, io, info, conn).await,
         Verdict::Known(Protocol::Tls) => tracing::warn!(
             "{peer}: TLS sent straight to the proxy port; use it as an HTTP proxy (HTTPS_PROXY=http://{}) — closed",
             shared.local_addr
@@ -113,13 +113,18 @@ async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, info: ConnInfo, 
 async fn serve_socks(
     shared: Arc<Shared>,
     mut io: Rewind<TcpStream>,
-    peer: SocketAddr,
+    info: ConnInfo,
     conn: Arc<Conn>,
 ) {
+    let peer = info.peer;
     match socks5::handshake(&mut io, shared.proxy_auth.as_ref()).await {
         // The tunnel runs inside this connection's task, which `connection`
         // already watches for idleness and panics: not watched again.
-        Ok(t) => mitm::tunnel(shared, io, t.host, t.port, Via::Socks5, Some(peer), conn).await,
+        Ok(t) => {
+            // SOCKS5 carries no proxy user to name the client by.
+            shared.clients.begin(peer, info.local);
+            mitm::tunnel(shared, io, t.host, t.port, Via::Socks5, Some(peer), conn).await
+        }
         Err(e @ (socks5::SocksError::BadCredentials | socks5::SocksError::NeedsCredentials)) => {
             proxy_auth::refuse(&shared, format!("refused SOCKS5 client {peer}: {e}"));
         }
@@ -139,8 +144,8 @@ async fn route(
         if let Some(refused) = proxy_auth::check(&shared, req.headers(), peer, &target) {
             return refused;
         }
-        name_client(&shared, &req, conn).await;
-        return connect(shared, req, peer);
+        announced_client(&shared, &req, peer);
+        return connect(shared, req, conn);
     }
     let uri = req.uri();
     match (uri.scheme_str(), uri.host()) {
@@ -158,7 +163,7 @@ async fn route(
                 .port_u16()
                 .unwrap_or(if scheme == "https" { 443 } else { 80 });
             let target = Target::new(scheme, trim_brackets(host), port);
-            name_client(&shared, &req, conn).await;
+            name_client(&shared, &req, conn);
             relay(shared, req, Arc::new(target), Via::HttpProxy, Some(peer)).await
         }
         // Origin form (or an absolute URL naming llmspy): a base-URL path
@@ -202,26 +207,28 @@ async fn base_url(
         );
     };
     *req.uri_mut() = uri;
-    name_client(&shared, &req, conn).await;
+    name_client(&shared, &req, conn);
     relay(shared, req, Arc::new(target), Via::BaseUrl, Some(conn.peer)).await
 }
 
 /// Learn which program is on this connection: announced in the proxy
-/// user name (when `--proxy-auth` does not claim it), else its process.
-async fn name_client(shared: &Shared, req: &Request<Incoming>, conn: ConnInfo) {
+/// user name (when `--proxy-auth` does not claim it), else its process,
+/// looked up in the background (the relay waits for it, not the CONNECT).
+fn name_client(shared: &Shared, req: &Request<Incoming>, conn: ConnInfo) {
+    announced_client(shared, req, conn.peer);
+    shared.clients.begin(conn.peer, conn.local);
+}
+
+fn announced_client(shared: &Shared, req: &Request<Incoming>, peer: SocketAddr) {
     if shared.proxy_auth.is_none()
         && let Some(name) = clients::announced(req.headers())
     {
-        shared.clients.announce(conn.peer, name);
+        shared.clients.announce(peer, name);
     }
-    shared.clients.settle(conn.peer, conn.local).await;
 }
 
-fn connect(
-    shared: Arc<Shared>,
-    req: Request<Incoming>,
-    peer: SocketAddr,
-) -> Response<UpstreamBody> {
+fn connect(shared: Arc<Shared>, req: Request<Incoming>, info: ConnInfo) -> Response<UpstreamBody> {
+    let peer = info.peer;
     let Some((host, port)) = req
         .uri()
         .authority()
@@ -240,6 +247,10 @@ fn connect(
         let _hold = hold;
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
+                // Begun once the 200 went out, so the lookup's CPU does not
+                // hold up the answer on a busy machine: it runs during the
+                // client's TLS handshake, and the first request waits for it.
+                shared.clients.begin(peer, info.local);
                 let conn = shared.conns.open();
                 mitm::intercept(
                     shared,

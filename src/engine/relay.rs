@@ -92,10 +92,13 @@ pub async fn relay(
     let started = Instant::now();
     let id = shared.recorder.next_id();
     let mut exchange = new_exchange(id, &req, &target, via, client);
-    exchange.client_app = super::clients::announced(req.headers())
-        .filter(|_| shared.proxy_auth.is_none())
-        .map(|n| n.to_string())
-        .or_else(|| client.and_then(|peer| shared.clients.name(peer)));
+    exchange.client_app = match super::clients::announced(req.headers()) {
+        Some(name) if shared.proxy_auth.is_none() => Some(name.to_string()),
+        _ => match client {
+            Some(peer) => shared.clients.name(peer).await,
+            None => None,
+        },
+    };
     // The request head is copied a second time only for the responder,
     // which needs it with the body; decided once, so a request either waits
     // for its body and a decision or streams straight through.

@@ -8,7 +8,7 @@ use llmspy::engine::Routes;
 use llmspy::exchange::{State, Via};
 
 use crate::support::binary::{BIN, Running};
-use crate::support::client::reqwest;
+use crate::support::client::{reqwest, reqwest_with};
 use crate::support::proxy::{Options, TestProxy};
 use crate::support::upstream::Upstream;
 
@@ -102,12 +102,18 @@ async fn a_proxy_client_is_named_by_its_proxy_user_or_its_process() {
     let plain = reqwest(&proxy.url(), &proxy.ca_file);
     let b = plain.get(up.https("/b")).send().await.expect("plain");
     b.text().await.expect("body b");
-    let exchanges = proxy.finished(2).await;
+    // SOCKS5 has no proxy user to go by: its process too.
+    let socks = reqwest::Proxy::all(format!("socks5h://{}", proxy.addr)).expect("socks");
+    let socks = reqwest_with(socks, &proxy.ca_file, false);
+    let c = socks.get(up.https("/c")).send().await.expect("socks5");
+    c.text().await.expect("body c");
+    let exchanges = proxy.finished(3).await;
     assert_eq!(exchanges[0].client_app.as_deref(), Some("claude"));
     if cfg!(target_os = "linux") {
         let me = std::env::current_exe().expect("exe");
         let me = me.file_name().expect("name").to_string_lossy().to_string();
         assert_eq!(exchanges[1].client_app.as_deref(), Some(me.as_str()));
+        assert_eq!(exchanges[2].client_app.as_deref(), Some(me.as_str()));
     }
 }
 
