@@ -38,6 +38,7 @@ struct Entry {
 #[derive(Default)]
 pub struct ClientNames {
     by_peer: Mutex<HashMap<SocketAddr, Entry>>,
+    owners: Arc<super::procfs::Owners>,
 }
 
 /// Keeps a peer's entry while a connection or tunnel of it is open.
@@ -97,10 +98,11 @@ impl ClientNames {
                 _ => return,
             }
         };
+        let owners = self.owners.clone();
         // Set on every path, a panic included: an exchange waits for it.
         tokio::task::spawn_blocking(move || {
-            let found = std::panic::catch_unwind(|| super::procfs::process_name(peer, local));
-            let _ = cell.set(found.ok().flatten().map(Arc::from));
+            let found = std::panic::catch_unwind(|| owners.process_name(peer, local));
+            let _ = cell.set(found.ok().flatten());
         });
     }
 

@@ -21,6 +21,8 @@ pub mod reverse;
 mod rewind;
 mod serve;
 pub mod sniff;
+#[cfg(target_os = "linux")]
+mod sockdiag;
 pub mod socks5;
 mod tee;
 mod timed_connect;

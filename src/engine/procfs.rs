@@ -4,43 +4,105 @@
 //! descriptor to `socket:[inode]`. Only processes of the same user (or
 //! all, as root) are visible; anything unreadable is skipped.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 /// Whether a lookup can work for this peer here.
 pub fn supported(peer: SocketAddr) -> bool {
     cfg!(target_os = "linux") && peer.ip().is_loopback()
 }
 
-/// The program name (from the command line, else `comm`) of the process
-/// whose socket is `peer` connected to `local`.
-pub fn process_name(peer: SocketAddr, local: SocketAddr) -> Option<String> {
+/// Names of the processes that own loopback sockets, remembered by socket
+/// inode: finding a socket's owner means reading the descriptors of every
+/// process until one holds it, and a client that opens many connections
+/// (an agent's tool calls, a burst of requests) would make each lookup read
+/// all of its descriptors again. One scan of the owner remembers all its
+/// sockets, so the next connections it opened by then are found at once.
+///
+/// Scans take turns: when many clients connect at once, the first scan
+/// finds most of them and the lookups queued behind it find theirs
+/// remembered, instead of each reading every descriptor at the same time.
+#[derive(Default)]
+pub struct Owners {
+    by_inode: Mutex<HashMap<u64, Arc<str>>>,
+    scanning: Mutex<()>,
+}
+
+/// Sockets remembered at most; past that the memory starts again empty.
+const MAX_REMEMBERED: usize = 65_536;
+
+impl Owners {
+    /// The program name (from the command line, else `comm`) of the
+    /// process whose socket is `peer` connected to `local`.
+    pub fn process_name(&self, peer: SocketAddr, local: SocketAddr) -> Option<Arc<str>> {
+        let inode = inode_of(peer, local)?;
+        if let Some(name) = self.lock().get(&inode) {
+            return Some(name.clone());
+        }
+        let _turn = self.scanning.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(name) = self.lock().get(&inode) {
+            return Some(name.clone());
+        }
+        let wanted = format!("socket:[{inode}]");
+        // Newest processes first: a client is usually younger than the rest.
+        let mut pids: Vec<u32> = std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect();
+        pids.sort_unstable_by(|a, b| b.cmp(a));
+        for pid in pids {
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+                continue;
+            };
+            let links: Vec<_> = fds
+                .flatten()
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .collect();
+            if !links.iter().any(|l| l.as_os_str() == wanted.as_str()) {
+                continue;
+            }
+            let name: Arc<str> = Arc::from(program_of(pid)?);
+            let sockets = links
+                .iter()
+                .filter_map(|l| socket_number(l.as_os_str().to_str()?));
+            let mut known = self.lock();
+            if known.len() + links.len() > MAX_REMEMBERED {
+                known.clear();
+            }
+            known.extend(sockets.map(|s| (s, name.clone())));
+            return Some(name);
+        }
+        None
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<str>>> {
+        self.by_inode.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The socket's inode: asked of the kernel (one lookup), else found in
+/// /proc/net/tcp{,6} (a line for every TCP socket of the machine).
+fn inode_of(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    if let Some(inode) = super::sockdiag::inode(peer, local) {
+        return Some(inode);
+    }
     let table = if peer.is_ipv4() {
         "/proc/net/tcp"
     } else {
         "/proc/net/tcp6"
     };
-    let text = std::fs::read_to_string(table).ok()?;
-    let inode = socket_inode(&text, peer, local)?;
-    let wanted = format!("socket:[{inode}]");
-    // Newest processes first: a client is usually younger than the rest.
-    let mut pids: Vec<u32> = std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .collect();
-    pids.sort_unstable_by(|a, b| b.cmp(a));
-    for pid in pids {
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-            continue;
-        };
-        let owns = fds.flatten().any(|fd| {
-            std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == wanted.as_str())
-        });
-        if owns {
-            return program_of(pid);
-        }
-    }
-    None
+    socket_inode(&std::fs::read_to_string(table).ok()?, peer, local)
+}
+
+/// The inode in a descriptor's link text `socket:[N]`. Pure.
+fn socket_number(link: &str) -> Option<u64> {
+    link.strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 fn program_of(pid: u32) -> Option<String> {
@@ -105,5 +167,35 @@ mod tests {
             hex_addr("[::1]:80".parse().unwrap()),
             "00000000000000000000000001000000:0050"
         );
+    }
+
+    #[test]
+    fn socket_links_name_their_inode() {
+        assert_eq!(socket_number("socket:[12345]"), Some(12345));
+        assert_eq!(socket_number("pipe:[12345]"), None);
+        assert_eq!(socket_number("/dev/null"), None);
+    }
+
+    /// A real loopback client (this test binary) is named, and its other
+    /// sockets are remembered from that one scan.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_owner_of_a_loopback_client_and_its_other_sockets() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let local = listener.local_addr().unwrap();
+        let first = std::net::TcpStream::connect(local).unwrap();
+        let second = std::net::TcpStream::connect(local).unwrap();
+        let owners = Owners::default();
+        let me = std::env::current_exe().unwrap();
+        let me = me.file_name().unwrap().to_string_lossy().to_string();
+        let name = owners.process_name(first.local_addr().unwrap(), local);
+        assert_eq!(name.as_deref(), Some(me.as_str()));
+        let second_inode = inode_of(second.local_addr().unwrap(), local).expect("inode");
+        assert!(
+            owners.lock().contains_key(&second_inode),
+            "remembered from the first scan"
+        );
+        let stranger: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        assert_eq!(owners.process_name(stranger, local), None);
     }
 }
