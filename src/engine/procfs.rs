@@ -1,8 +1,9 @@
 //! The process that owns a loopback client socket, from Linux's /proc:
-//! find the socket's inode in /proc/net/tcp{,6} (its local address is the
-//! client's peer address, its remote ours), then the process holding a
-//! descriptor to `socket:[inode]`. Only processes of the same user (or
-//! all, as root) are visible; anything unreadable is skipped.
+//! find the socket's inode (asked of the kernel with `sockdiag`, else read
+//! from /proc/net/tcp{,6}; its local address is the client's peer address,
+//! its remote ours), then the process holding a descriptor to
+//! `socket:[inode]`. Only processes of the same user (or all, as root) are
+//! visible; anything unreadable is skipped.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
