@@ -266,6 +266,26 @@ mod tests {
         apply(store, CaptureMsg::Start(Box::new(ex)), &mut out);
     }
 
+    fn respond(store: &mut Store, id: ExchangeId, headers: Headers, out: &mut Applied) {
+        let head = Response {
+            status: 200,
+            version: "HTTP/1.1".into(),
+            headers,
+            body: Body::default(),
+        };
+        let msg = CaptureMsg::ResponseHead {
+            id,
+            response: Box::new(head),
+            at_us: 1,
+        };
+        apply(store, msg, out);
+    }
+
+    fn response_body(store: &Store, id: ExchangeId) -> &Body {
+        let r = store.get(id).expect("kept");
+        &r.exchange.response.as_ref().expect("head").body
+    }
+
     #[test]
     fn streaming_cap_marks_truncated_header() {
         let mut store = Store::new(Limits {
@@ -319,18 +339,7 @@ mod tests {
         start(&mut store, 2);
         let mut out = Applied::default();
         for id in [1, 2] {
-            let head = Response {
-                status: 200,
-                version: "HTTP/1.1".into(),
-                headers: Vec::new(),
-                body: Body::default(),
-            };
-            let msg = CaptureMsg::ResponseHead {
-                id,
-                response: Box::new(head),
-                at_us: 1,
-            };
-            apply(&mut store, msg, &mut out);
+            respond(&mut store, id, Vec::new(), &mut out);
         }
         out.events.clear();
         for id in [1, 1, 1, 2, 2, 1] {
@@ -364,18 +373,8 @@ mod tests {
         let mut out = Applied::default();
         for (id, declared) in [(1, 3000), (2, 50_000)] {
             start(&mut store, id);
-            let head = Response {
-                status: 200,
-                version: "HTTP/1.1".into(),
-                headers: vec![("Content-Length".into(), format!(" {declared}"))],
-                body: Body::default(),
-            };
-            let msg = CaptureMsg::ResponseHead {
-                id,
-                response: Box::new(head),
-                at_us: 1,
-            };
-            apply(&mut store, msg, &mut out);
+            let declares = vec![("Content-Length".into(), format!(" {declared}"))];
+            respond(&mut store, id, declares, &mut out);
             let mut capacities = Vec::new();
             for at_us in 0..(declared / 1000) {
                 let frame = Bytes::from(vec![b'x'; 1000]);
@@ -386,24 +385,9 @@ mod tests {
                     at_us,
                 };
                 apply(&mut store, msg, &mut out);
-                let body = &store
-                    .get(id)
-                    .expect("kept")
-                    .exchange
-                    .response
-                    .as_ref()
-                    .expect("head")
-                    .body;
-                capacities.push(body.bytes.capacity());
+                capacities.push(response_body(&store, id).bytes.capacity());
             }
-            let body = &store
-                .get(id)
-                .expect("kept")
-                .exchange
-                .response
-                .as_ref()
-                .expect("head")
-                .body;
+            let body = response_body(&store, id);
             let room = declared.min(10_000) as usize;
             assert!(
                 capacities.iter().all(|c| *c == room),
