@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 
 /// Whether a lookup can work for this peer here.
 pub fn supported(peer: SocketAddr) -> bool {
-    cfg!(target_os = "linux") && peer.ip().is_loopback()
+    // `to_canonical`: listening on `[::]`, an IPv4 client shows as
+    // `::ffff:127.0.0.1`, which is loopback all the same.
+    cfg!(target_os = "linux") && peer.ip().to_canonical().is_loopback()
 }
 
 /// Names of the processes that own loopback sockets, remembered by socket
@@ -85,7 +87,24 @@ impl Owners {
 
 /// The socket's inode: asked of the kernel (one lookup), else found in
 /// /proc/net/tcp{,6} (a line for every TCP socket of the machine).
+///
+/// A client llmspy sees at an IPv4-mapped address (llmspy listening on
+/// `[::]`) usually holds an IPv4 socket, so that is asked for first; a
+/// client that connected from an IPv6 socket to the mapped address holds
+/// the mapped form itself, asked for second.
 fn inode_of(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
+    let canonical = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
+    let ipv4 = (canonical(peer), canonical(local));
+    let mut forms = vec![ipv4];
+    if ipv4 != (peer, local) {
+        forms.push((peer, local));
+    }
+    forms
+        .into_iter()
+        .find_map(|(peer, local)| inode_in_either(peer, local))
+}
+
+fn inode_in_either(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
     #[cfg(target_os = "linux")]
     if let Some(inode) = super::sockdiag::inode(peer, local) {
         return Some(inode);
@@ -198,5 +217,25 @@ mod tests {
         );
         let stranger: SocketAddr = "127.0.0.1:1".parse().unwrap();
         assert_eq!(owners.process_name(stranger, local), None);
+    }
+
+    /// Listening on `[::]`, an IPv4 client is seen at a mapped address and
+    /// still named.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_client_seen_at_an_ipv4_mapped_address_is_named() {
+        let Ok(listener) = std::net::TcpListener::bind("[::]:0") else {
+            return; // no IPv6 here: nothing to map
+        };
+        let port = listener.local_addr().unwrap().port();
+        let _client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (accepted, peer) = listener.accept().unwrap();
+        let local = accepted.local_addr().unwrap();
+        assert!(peer.ip().to_string().starts_with("::ffff:"), "{peer}");
+        assert!(supported(peer));
+        let me = std::env::current_exe().unwrap();
+        let me = me.file_name().unwrap().to_string_lossy().to_string();
+        let name = Owners::default().process_name(peer, local);
+        assert_eq!(name.as_deref(), Some(me.as_str()));
     }
 }
