@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use http::{HeaderMap, header};
-use tokio::sync::SetOnce;
+use tokio::sync::{Semaphore, SetOnce};
 
 /// Longest name kept.
 const MAX_NAME: usize = 64;
@@ -35,10 +35,24 @@ struct Entry {
 }
 
 /// Names of the clients of open connections, by peer address.
-#[derive(Default)]
 pub struct ClientNames {
     by_peer: Mutex<HashMap<SocketAddr, Entry>>,
     owners: Arc<super::procfs::Owners>,
+    /// One lookup at a time, waited for as a task rather than as a blocking
+    /// thread: a burst of connections (or a local process opening them as
+    /// fast as it can) queues here instead of starting hundreds of threads,
+    /// and the scan of the first lookup names most of the burst.
+    turns: Arc<Semaphore>,
+}
+
+impl Default for ClientNames {
+    fn default() -> Self {
+        ClientNames {
+            by_peer: Mutex::default(),
+            owners: Arc::default(),
+            turns: Arc::new(Semaphore::new(1)),
+        }
+    }
 }
 
 /// Keeps a peer's entry while a connection or tunnel of it is open.
@@ -98,10 +112,11 @@ impl ClientNames {
                 _ => return,
             }
         };
-        let owners = self.owners.clone();
-        // Set on every path, a panic included: an exchange waits for it.
-        tokio::task::spawn_blocking(move || {
-            let found = std::panic::catch_unwind(|| owners.process_name(peer, local));
+        let (owners, turns) = (self.owners.clone(), self.turns.clone());
+        tokio::spawn(async move {
+            let _turn = turns.acquire_owned().await;
+            let found = tokio::task::spawn_blocking(move || owners.process_name(peer, local)).await;
+            // Set on every path, a panic included: an exchange waits for it.
             let _ = cell.set(found.ok().flatten());
         });
     }
@@ -203,5 +218,34 @@ mod tests {
             None,
             "forgotten with the connection"
         );
+    }
+
+    /// Many clients connecting at once are all named, one lookup after
+    /// another.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_clients_is_named_in_turns() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let local = listener.local_addr().expect("addr");
+        let names = Arc::new(ClientNames::default());
+        let mut kept = Vec::new();
+        for _ in 0..100 {
+            let client = tokio::net::TcpStream::connect(local)
+                .await
+                .expect("connect");
+            let (server, peer) = listener.accept().await.expect("accept");
+            let hold = names.hold(peer);
+            names.begin(peer, local);
+            kept.push((client, server, hold, peer));
+        }
+        let me = std::env::current_exe().expect("exe");
+        let me = me.file_name().expect("name").to_string_lossy().to_string();
+        for (_, _, _, peer) in &kept {
+            let found = names.name(*peer).await;
+            if cfg!(target_os = "linux") {
+                assert_eq!(found.as_deref(), Some(me.as_str()), "{peer}");
+            }
+        }
     }
 }

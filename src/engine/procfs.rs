@@ -22,14 +22,11 @@ pub fn supported(peer: SocketAddr) -> bool {
 /// (an agent's tool calls, a burst of requests) would make each lookup read
 /// all of its descriptors again. One scan of the owner remembers all its
 /// sockets, so the next connections it opened by then are found at once.
-///
-/// Scans take turns: when many clients connect at once, the first scan
-/// finds most of them and the lookups queued behind it find theirs
-/// remembered, instead of each reading every descriptor at the same time.
+/// (`ClientNames` runs one lookup at a time, so the lookups queued behind
+/// a scan find their sockets remembered.)
 #[derive(Default)]
 pub struct Owners {
     by_inode: Mutex<HashMap<u64, Arc<str>>>,
-    scanning: Mutex<()>,
 }
 
 /// Sockets remembered at most; past that the memory starts again empty.
@@ -40,10 +37,6 @@ impl Owners {
     /// process whose socket is `peer` connected to `local`.
     pub fn process_name(&self, peer: SocketAddr, local: SocketAddr) -> Option<Arc<str>> {
         let inode = inode_of(peer, local)?;
-        if let Some(name) = self.lock().get(&inode) {
-            return Some(name.clone());
-        }
-        let _turn = self.scanning.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(name) = self.lock().get(&inode) {
             return Some(name.clone());
         }
