@@ -26,10 +26,9 @@ type Name = Option<Arc<str>>;
 #[derive(Default)]
 struct Entry {
     announced: Name,
-    /// The owning process's name, set once its lookup ends.
-    process: Arc<SetOnce<Name>>,
-    /// Whether that lookup was begun (so there is something to wait for).
-    looking: bool,
+    /// The owning process's name, set once its lookup ends; None until a
+    /// lookup is begun (then there is something to wait for).
+    process: Option<Arc<SetOnce<Name>>>,
     /// The connection and the tunnels opened on it.
     holders: usize,
 }
@@ -105,9 +104,8 @@ impl ClientNames {
         let cell = {
             let mut map = self.lock();
             match map.get_mut(&peer) {
-                Some(e) if e.announced.is_none() && !e.looking => {
-                    e.looking = true;
-                    e.process.clone()
+                Some(e) if e.announced.is_none() && e.process.is_none() => {
+                    e.process.insert(Arc::default()).clone()
                 }
                 _ => return,
             }
@@ -130,13 +128,11 @@ impl ClientNames {
             if let Some(name) = &e.announced {
                 return Some(name.to_string());
             }
-            if !e.looking {
-                return None;
-            }
-            if let Some(found) = e.process.get() {
+            let cell = e.process.as_ref()?;
+            if let Some(found) = cell.get() {
                 return found.as_deref().map(str::to_string);
             }
-            e.process.clone()
+            cell.clone()
         };
         cell.wait().await.as_deref().map(str::to_string)
     }
@@ -165,6 +161,7 @@ pub fn announced(headers: &HeaderMap) -> Option<Arc<str>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::procfs::tests::this_program;
     use super::*;
 
     #[test]
@@ -206,9 +203,7 @@ mod tests {
         names.begin(peer, local);
         let found = names.name(peer).await;
         if cfg!(target_os = "linux") {
-            let me = std::env::current_exe().expect("exe");
-            let me = me.file_name().expect("name").to_string_lossy().to_string();
-            assert_eq!(found.as_deref(), Some(me.as_str()));
+            assert_eq!(found, Some(this_program()));
         }
         names.announce(peer, Arc::from("claude"));
         assert_eq!(names.name(peer).await.as_deref(), Some("claude"));
@@ -239,12 +234,10 @@ mod tests {
             names.begin(peer, local);
             kept.push((client, server, hold, peer));
         }
-        let me = std::env::current_exe().expect("exe");
-        let me = me.file_name().expect("name").to_string_lossy().to_string();
         for (_, _, _, peer) in &kept {
             let found = names.name(*peer).await;
             if cfg!(target_os = "linux") {
-                assert_eq!(found.as_deref(), Some(me.as_str()), "{peer}");
+                assert_eq!(found, Some(this_program()), "{peer}");
             }
         }
     }

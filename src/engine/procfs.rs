@@ -87,17 +87,15 @@ impl Owners {
 /// the mapped form itself, asked for second.
 fn inode_of(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
     let canonical = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
-    let ipv4 = (canonical(peer), canonical(local));
-    let mut forms = vec![ipv4];
-    if ipv4 != (peer, local) {
-        forms.push((peer, local));
-    }
-    forms
-        .into_iter()
-        .find_map(|(peer, local)| inode_in_either(peer, local))
+    let (peer4, local4) = (canonical(peer), canonical(local));
+    inode_from_kernel(peer4, local4).or_else(|| {
+        ((peer4, local4) != (peer, local))
+            .then(|| inode_from_kernel(peer, local))
+            .flatten()
+    })
 }
 
-fn inode_in_either(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
+fn inode_from_kernel(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
     #[cfg(target_os = "linux")]
     if let Some(inode) = super::sockdiag::inode(peer, local) {
         return Some(inode);
@@ -162,8 +160,14 @@ fn hex_addr(addr: SocketAddr) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// This test binary's name, as a lookup names it.
+    pub(crate) fn this_program() -> String {
+        let me = std::env::current_exe().expect("exe");
+        me.file_name().expect("name").to_string_lossy().to_string()
+    }
 
     const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:0438 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 11111 1 0 100 0 0 10 0
@@ -199,10 +203,8 @@ mod tests {
         let first = std::net::TcpStream::connect(local).unwrap();
         let second = std::net::TcpStream::connect(local).unwrap();
         let owners = Owners::default();
-        let me = std::env::current_exe().unwrap();
-        let me = me.file_name().unwrap().to_string_lossy().to_string();
         let name = owners.process_name(first.local_addr().unwrap(), local);
-        assert_eq!(name.as_deref(), Some(me.as_str()));
+        assert_eq!(name.as_deref(), Some(this_program().as_str()));
         let second_inode = inode_of(second.local_addr().unwrap(), local).expect("inode");
         assert!(
             owners.lock().contains_key(&second_inode),
@@ -226,9 +228,7 @@ mod tests {
         let local = accepted.local_addr().unwrap();
         assert!(peer.ip().to_string().starts_with("::ffff:"), "{peer}");
         assert!(supported(peer));
-        let me = std::env::current_exe().unwrap();
-        let me = me.file_name().unwrap().to_string_lossy().to_string();
         let name = Owners::default().process_name(peer, local);
-        assert_eq!(name.as_deref(), Some(me.as_str()));
+        assert_eq!(name.as_deref(), Some(this_program().as_str()));
     }
 }
