@@ -93,14 +93,8 @@ async fn warm(clients: &[reqwest::Client], url: &str) {
     }
 }
 
-/// Time to first byte and the latency of each event on one stream, which
-/// starts `delay` after the others were launched.
-async fn stream(
-    client: reqwest::Client,
-    url: String,
-    delay: Duration,
-) -> (Duration, Vec<Duration>) {
-    tokio::time::sleep(delay).await;
+/// Time to first byte and the latency of each event on one stream.
+async fn stream(client: reqwest::Client, url: String) -> (Duration, Vec<Duration>) {
     let start = Instant::now();
     let Ok(resp) = client.get(&url).send().await else {
         return (Duration::MAX, Vec::new());
@@ -133,20 +127,34 @@ struct Figures {
     complete: usize,
 }
 
-/// Every stream running at once, their starts spread over one gap between
-/// events (agents are not in step: in step, every event of every stream
-/// would arrive in one burst, and the figure would be how long two cores
-/// take to drain a burst, not what one event waits).
+/// Every stream running at once, their starts spread evenly over one gap
+/// between events (agents are not in step: in step, every event of every
+/// stream would arrive in one burst, and the figure would be how long two
+/// cores take to drain a burst, not what one event waits).
+///
+/// A thread of its own starts them, each at its own instant: a tokio sleep
+/// ends on its timer's next millisecond, so with `tokio::time::sleep` the
+/// 1,000 starts came as 100 bursts of 10, and the first byte's figure was
+/// how long ten requests at once take to cross two cores.
 async fn all_at_once(clients: &[reqwest::Client], url: &str) -> Figures {
     let n = clients.len() as u64;
-    let tasks: Vec<_> = clients
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let delay = Duration::from_micros(GAP_US * i as u64 / n);
-            tokio::spawn(stream(c.clone(), url.to_string(), delay))
-        })
-        .collect();
+    let runtime = tokio::runtime::Handle::current();
+    let (clients, url) = (clients.to_vec(), url.to_string());
+    let pacer = std::thread::spawn(move || {
+        let t0 = Instant::now();
+        clients
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let at = t0 + Duration::from_micros(GAP_US * i as u64 / n);
+                std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                runtime.spawn(stream(c, url.clone()))
+            })
+            .collect::<Vec<_>>()
+    });
+    let tasks = tokio::task::spawn_blocking(move || pacer.join().expect("pacer"))
+        .await
+        .expect("pacer");
     let mut f = Figures {
         ttfb: Vec::new(),
         events: Vec::new(),

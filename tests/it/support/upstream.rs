@@ -336,9 +336,17 @@ pub fn epoch() -> std::time::Instant {
 fn timed_sse(n: usize, gap_us: u64) -> Body {
     let (tx, body) = channel_body();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_micros(gap_us.max(1)));
+        // The first event goes at once, as an API server's first event
+        // does: even an interval's first tick waits for the timer's next
+        // millisecond, which would add up to 1 ms to every first byte and
+        // send the first events of streams begun within one millisecond
+        // in one burst.
+        let gap = std::time::Duration::from_micros(gap_us.max(1));
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + gap, gap);
         for i in 0..n {
-            tick.tick().await;
+            if i > 0 {
+                tick.tick().await;
+            }
             let sent = epoch().elapsed().as_nanos();
             let ev = format!("event: tick\ndata: {{\"i\":{i},\"sent_ns\":{sent}}}\n\n");
             if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
