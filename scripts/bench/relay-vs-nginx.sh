@@ -18,7 +18,7 @@
 # and the CPU its writer thread spent per request),
 # (with HISTORY or LLMSPY_BASELINE_BIN, the llmspy variants run in one order
 # in odd rounds and the other in even ones: use an even ROUNDS to compare),
-# TRANSFER_MB (100; 0 skips the download/upload runs), TRANSFER_ROUNDS (3),
+# TRANSFER_MB (100; 0 skips the download/upload runs), TRANSFER_ROUNDS (6),
 # PORT_BASE (18440), BENCH_TMP (where the temp dir goes: /dev/shm if it can).
 # It is a benchmark, not a test: it never fails on a figure.
 set -euo pipefail
@@ -29,7 +29,7 @@ ROUNDS=${ROUNDS:-1}
 PROTOS=${PROTOS:-"1.1 2"}
 NGINX_WORKERS=${NGINX_WORKERS:-2}
 TRANSFER_MB=${TRANSFER_MB:-100}
-TRANSFER_ROUNDS=${TRANSFER_ROUNDS:-3}
+TRANSFER_ROUNDS=${TRANSFER_ROUNDS:-6}
 PORT_BASE=${PORT_BASE:-18440}
 UP_PORT=$PORT_BASE
 NGX_PORT=$((PORT_BASE + 1))
@@ -311,7 +311,7 @@ fi
 
 if [ "$TRANSFER_MB" -gt 0 ]; then
     echo
-    echo "$TRANSFER_MB MB over one connection (curl, HTTP/1.1), $TRANSFER_ROUNDS rounds"
+    echo "$TRANSFER_MB MB over one connection (curl, HTTP/1.1), $TRANSFER_ROUNDS rounds, the order of the paths turned around every other round"
     echo
     echo "CPU in ms (user + system): curl, the upstream nginx, the proxy. A proxy decrypts and"
     echo "encrypts every byte once more; \"$(nproc)-core bound\" is the most the proxied transfer"
@@ -325,18 +325,23 @@ if [ "$TRANSFER_MB" -gt 0 ]; then
         for dir in down up; do
             paths=(direct nginx llmspy)
             [ -n "$BASELINE" ] && paths+=(baseline)
+            # Whichever runs later in a round tends to do better, so the
+            # order turns around every other round, as the request runs' does.
+            [ $((round % 2)) = 0 ] && paths=($(printf '%s\n' "${paths[@]}" | tac))
+            declare -A got=()
             for path in "${paths[@]}"; do
                 case $path in
-                    direct) read -r mbs c u p < <(transfer "$dir" "$URL_DIRECT" "$DIR/ca.pem") ;;
-                    nginx) read -r mbs c u p < <(transfer "$dir" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID") ;;
-                    llmspy) read -r mbs c u p < <(transfer "$dir" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT" "$SPY_PID") ;;
-                    baseline) read -r mbs c u p < <(transfer "$dir" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT" "$BASE_PID") ;;
+                    direct) got[$path]=$(transfer "$dir" "$URL_DIRECT" "$DIR/ca.pem") ;;
+                    nginx) got[$path]=$(transfer "$dir" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID") ;;
+                    llmspy) got[$path]=$(transfer "$dir" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$SPY_PORT" "$SPY_PID") ;;
+                    baseline) got[$path]=$(transfer "$dir" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$BASE_PORT" "$BASE_PID") ;;
                 esac
-                if [ "$path" = direct ]; then
-                    d_mbs=$mbs
-                    xrow "$round" "direct $dir" "$mbs" "1.00×" "$c" "$u" "" "" ""
-                    continue
-                fi
+            done
+            read -r d_mbs c u _ <<<"${got[direct]}"
+            xrow "$round" "direct $dir" "$d_mbs" "1.00×" "$c" "$u" "" "" ""
+            for path in nginx llmspy baseline; do
+                [ -n "${got[$path]:-}" ] || continue
+                read -r mbs c u p <<<"${got[$path]}"
                 # The direct transfer's time, from its speed (the wall time also
                 # holds curl's start and the handshake).
                 bound=$(awk -v m="$TRANSFER_MB" -v d="$d_mbs" -v n="$(nproc)" -v t=$((c + u + p)) \
@@ -345,6 +350,7 @@ if [ "$TRANSFER_MB" -gt 0 ]; then
                 xrow "$round" "$path $dir" "$mbs" "$(ratio "$mbs" "$d_mbs")" "$c" "$u" "$p" "$per_mb" "$bound"
                 [ "$path" = llmspy ] && TRANSFER_RATIOS+=("$dir $(awk -v a="$mbs" -v b="$d_mbs" 'BEGIN { print a / b }')")
             done
+            unset got
         done
     done
     for dir in down up; do
