@@ -193,17 +193,28 @@ fn line(name: &str, f: &Figures, n: usize) {
 
 async fn run(n: usize) {
     let up = Upstream::start().await;
-    let proxy = TestProxy::with(Options {
-        limits: Limits {
-            max_exchanges: 1_000_000,
-            max_total_bytes: usize::MAX,
-            ..Limits::default()
-        },
-        upstream_ca: vec![up.ca_file.clone()],
-        workers: proxy::workers_as_the_binary(),
-        ..Options::default()
-    })
-    .await;
+    // As the binary lays llmspy out: the relay on workers of its own, and
+    // accepting and the capture on a runtime of one thread of its own, not
+    // on the bench's runtime beside the clients and the upstream.
+    let engine = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .thread_name("test-engine")
+        .build()
+        .expect("engine runtime");
+    let proxy = engine
+        .spawn(TestProxy::with(Options {
+            limits: Limits {
+                max_exchanges: 1_000_000,
+                max_total_bytes: usize::MAX,
+                ..Limits::default()
+            },
+            upstream_ca: vec![up.ca_file.clone()],
+            workers: proxy::workers_as_the_binary(),
+            ..Options::default()
+        }))
+        .await
+        .expect("llmspy starts");
     let direct = clients(None, &up, n);
     let via = clients(Some(&proxy), &up, n);
     // Held three seconds: long enough that all the clients' requests
@@ -241,4 +252,7 @@ async fn run(n: usize) {
             added(&d.events, &v.events, 99.0),
         );
     }
+    drop(proxy);
+    // A runtime cannot be dropped inside another one.
+    engine.shutdown_background();
 }
