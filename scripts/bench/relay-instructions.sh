@@ -87,7 +87,8 @@ load() { # requests
 
 count() { # binary -> instructions per request
     local bin=$1 out="$DIR/callgrind.$2"
-    HOME="$DIR/home" XDG_CONFIG_HOME="$DIR/home" XDG_DATA_HOME="$DIR/home" \
+    # LLMSPY_BIN is the bench's, not llmspy's (it warns of it).
+    env -u LLMSPY_BIN HOME="$DIR/home" XDG_CONFIG_HOME="$DIR/home" XDG_DATA_HOME="$DIR/home" \
         LLMSPY_CA_DIR="$DIR/llmspy-ca" valgrind --tool=callgrind --callgrind-out-file="$out" \
         "$bin" --listen "127.0.0.1:$SPY_PORT" --no-tui --no-history \
         --upstream-ca "$DIR/ca.pem" >"$DIR/llmspy-$2.log" 2>&1 &

@@ -89,7 +89,8 @@ NGX_PROXY_PID=$!
 
 start_llmspy() { # binary, port, name, [history flag]
     mkdir -p "$DIR/$3-home"
-    HOME="$DIR/$3-home" XDG_CONFIG_HOME="$DIR/$3-home" XDG_DATA_HOME="$DIR/$3-home" \
+    # The bench's own LLMSPY_* variables are not llmspy's (it warns of them).
+    env -u LLMSPY_BIN -u LLMSPY_BASELINE_BIN HOME="$DIR/$3-home" XDG_CONFIG_HOME="$DIR/$3-home" XDG_DATA_HOME="$DIR/$3-home" \
         LLMSPY_CA_DIR="$DIR/llmspy-ca" "$1" --listen "127.0.0.1:$2" \
         --no-tui "${4:---no-history}" --upstream-ca "$DIR/ca.pem" >"$DIR/$3.log" 2>&1 &
     PIDS+=($!)
