@@ -19,6 +19,7 @@
 # (with HISTORY or LLMSPY_BASELINE_BIN, the llmspy variants run in one order
 # in odd rounds and the other in even ones: use an even ROUNDS to compare),
 # TRANSFER_MB (100; 0 skips the download/upload runs), TRANSFER_ROUNDS (6),
+# TRANSFER_HTTP (1.1, or 2: the transfers' HTTP version between curl and the proxy),
 # PORT_BASE (18440), BENCH_TMP (where the temp dir goes: /dev/shm if it can).
 # It is a benchmark, not a test: it never fails on a figure.
 set -euo pipefail
@@ -30,6 +31,7 @@ PROTOS=${PROTOS:-"1.1 2"}
 NGINX_WORKERS=${NGINX_WORKERS:-2}
 TRANSFER_MB=${TRANSFER_MB:-100}
 TRANSFER_ROUNDS=${TRANSFER_ROUNDS:-6}
+TRANSFER_HTTP=${TRANSFER_HTTP:-1.1}
 PORT_BASE=${PORT_BASE:-18440}
 UP_PORT=$PORT_BASE
 NGX_PORT=$((PORT_BASE + 1))
@@ -191,13 +193,13 @@ load() { # proto, url, ca, [proxy, proxy pid]  -> "rps p50_ms p99_ms ok_share cp
          | map(tostring) | join(" ")' <<<"$out"
 }
 
-# One transfer with curl over HTTP/1.1 (nginx answering an HTTP/2 upload
-# before reading it stalls curl); the download is discarded, not written,
-# so only the transfer is measured. Prints "MB/s curl_cpu_ms upstream_cpu_ms
+# One transfer with curl over HTTP/$TRANSFER_HTTP (1.1 unless asked: the
+# figure the targets are read from); the download is discarded, not
+# written, so only the transfer is measured. Prints "MB/s curl_cpu_ms upstream_cpu_ms
 # proxy_cpu_ms" (CPU: user + system, from the kernel).
 transfer() { # up|down, url, ca, [proxy, proxy pid]
     local dir=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} up0 p0=0 speed cpu
-    local args=(--http1.1 -sS -o /dev/null --fail --max-time 120 --cacert "$ca")
+    local args=("--http$TRANSFER_HTTP" -sS -o /dev/null --fail --max-time 120 --cacert "$ca")
     [ -n "$proxy" ] && args+=(--proxy "$proxy")
     up0=$(cpu_ticks "$UP_PID"); [ -n "$pid" ] && p0=$(cpu_ticks "$pid")
     local TIMEFORMAT='%3U %3S'
@@ -312,7 +314,7 @@ fi
 
 if [ "$TRANSFER_MB" -gt 0 ]; then
     echo
-    echo "$TRANSFER_MB MB over one connection (curl, HTTP/1.1), $TRANSFER_ROUNDS rounds, the order of the paths turned around every other round"
+    echo "$TRANSFER_MB MB over one connection (curl, HTTP/$TRANSFER_HTTP), $TRANSFER_ROUNDS rounds, the order of the paths turned around every other round"
     echo
     echo "CPU in ms (user + system): curl, the upstream nginx, the proxy. A proxy decrypts and"
     echo "encrypts every byte once more; \"$(nproc)-core bound\" is the most the proxied transfer"
