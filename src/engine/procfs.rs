@@ -88,14 +88,17 @@ impl Owners {
 fn inode_of(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
     let canonical = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
     let (peer4, local4) = (canonical(peer), canonical(local));
-    inode_from_kernel(peer4, local4).or_else(|| {
-        ((peer4, local4) != (peer, local))
-            .then(|| inode_from_kernel(peer, local))
-            .flatten()
-    })
+    if let Some(inode) = inode_at(peer4, local4) {
+        return Some(inode);
+    }
+    if (peer4, local4) == (peer, local) {
+        return None;
+    }
+    inode_at(peer, local)
 }
 
-fn inode_from_kernel(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
+/// The inode of the socket at exactly these addresses.
+fn inode_at(peer: SocketAddr, local: SocketAddr) -> Option<u64> {
     #[cfg(target_os = "linux")]
     if let Some(inode) = super::sockdiag::inode(peer, local) {
         return Some(inode);
