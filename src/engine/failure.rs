@@ -39,7 +39,7 @@ pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
     let message = match kind {
         FailureKind::UpstreamDns => format!("cannot resolve {authority}: {detail}"),
         FailureKind::UpstreamConnect => format!("cannot connect to {authority}: {detail}"),
-        FailureKind::UpstreamTls => match tls_hint(&detail) {
+        FailureKind::UpstreamTls => match tls_hint(e, &detail) {
             Some(hint) => format!("TLS with {authority} failed: {detail} ({hint})"),
             None => format!("TLS with {authority} failed: {detail}"),
         },
@@ -48,12 +48,18 @@ pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
     Failure::new(kind, message)
 }
 
-/// What to do about a certificate llmspy would not accept, when something
-/// can be done: trusting a private CA helps only when the issuer is
-/// unknown, not when the certificate names another host or has expired.
-/// Read from the message: the connector hands the rustls error on as text
-/// (`invalid peer certificate: UnknownIssuer`), not as a value.
-fn tls_hint(detail: &str) -> Option<&'static str> {
+/// What to do about a TLS failure, when something can be done: an https://
+/// URL aimed at a plain-HTTP port, or a certificate llmspy would not
+/// accept (trusting a private CA helps only when the issuer is unknown, not
+/// when the certificate names another host or has expired). The
+/// certificate's error is read from the message, whose names
+/// (`invalid peer certificate: UnknownIssuer`) cover rustls's variants
+/// with and without their context.
+fn tls_hint(e: &(dyn StdError + 'static), detail: &str) -> Option<&'static str> {
+    use rustls::{Error, InvalidMessage};
+    if let Some(Error::InvalidMessage(InvalidMessage::InvalidContentType)) = find_rustls(e) {
+        return Some("the upstream answered in plain HTTP, not TLS: use http:// for this port");
+    }
     let (_, error) = detail.rsplit_once("invalid peer certificate: ")?;
     TLS_HINTS
         .iter()
@@ -85,21 +91,19 @@ const TLS_HINTS: [(&str, &str); 5] = [
     ),
 ];
 
-/// The rustls error in `e`'s source chain, also inside an I/O error.
+/// The rustls error in `e`'s source chain, also inside I/O errors. The
+/// connector wraps tokio-rustls's I/O error in another one, and an I/O
+/// error's `source` skips the error it wraps, so each is opened by hand.
 fn find_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(t) = err.downcast_ref::<rustls::Error>() {
             return Some(t);
         }
-        if let Some(t) = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(t);
-        }
-        cur = err.source();
+        cur = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
     }
     None
 }
@@ -237,6 +241,21 @@ mod tests {
         assert!(
             bad.ends_with("invalid peer certificate: BadSignature"),
             "{bad}"
+        );
+    }
+
+    /// The connector's shape: tokio-rustls's I/O error inside another.
+    #[test]
+    fn a_rustls_error_inside_nested_io_errors_is_found() {
+        let rustls = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls);
+        let e = std::io::Error::other(inner);
+        let f = upstream("api.test:443", &e);
+        assert_eq!(f.kind, FailureKind::UpstreamTls, "{}", f.message);
+        assert!(
+            f.message.contains("use http:// for this port"),
+            "{}",
+            f.message
         );
     }
 

@@ -411,6 +411,28 @@ async fn untrusted_upstream_certificate_is_an_upstream_tls_failure() {
     );
 }
 
+/// An https:// URL aimed at a port that answers in plain HTTP: a TLS
+/// failure that says so, not "closed the connection".
+#[tokio::test]
+async fn a_plain_http_port_asked_for_tls_is_named_as_such() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let url = up.http("/").replacen("http://", "https://", 1);
+    let resp = client.get(&url).send().await.expect("response");
+    assert_eq!(resp.status(), 502);
+    let text = resp.text().await.expect("t");
+    assert!(text.contains("plain HTTP"), "{text}");
+    let ex = proxy.only().await;
+    let f = ex.state.failure().expect("failed");
+    assert_eq!(f.kind, FailureKind::UpstreamTls, "{}", f.message);
+    assert!(
+        !f.message.contains("closed the connection"),
+        "{}",
+        f.message
+    );
+}
+
 #[tokio::test]
 async fn client_rejecting_the_ca_is_recorded_with_the_fix() {
     let up = Upstream::start().await;
