@@ -150,46 +150,53 @@ grep -q -- '--output-format' <<<"$OHA_HELP" || OHA_JSON="--json"
 
 # --- runs ------------------------------------------------------------------
 
-# CPU time (user + system, clock ticks) of a process and its children (the
+# CPU time in nanoseconds (user + system, the scheduler's own count in
+# /proc/PID/task/*/schedstat) of a process's threads and its children's (the
 # nginx master's workers): a proxy's cost per request, which other load on
-# the machine skews far less than its req/s.
-TICKS_PER_S=$(getconf CLK_TCK)
-cpu_ticks() { # pid
+# the machine skews far less than its req/s. /proc/PID/stat counts in clock
+# ticks of 10 ms, too coarse for a 100 ms transfer.
+task_ns() { # /proc/PID/task/TID ...
+    local t total=0 ran
+    for t in "$@"; do
+        read -r ran _ <"$t/schedstat" 2>/dev/null || continue
+        total=$((total + ran))
+    done
+    echo "$total"
+}
+cpu_ns() { # pid
     local p total=0
     for p in "$1" $(pgrep -P "$1" || true); do
-        [ -r "/proc/$p/stat" ] || continue
-        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+        total=$((total + $(task_ns /proc/"$p"/task/*)))
     done
     echo "$total"
 }
 
 # CPU time of the threads of a process named NAME (llmspy's history writer
 # is `llmspy-history`): what one part of llmspy costs per request.
-thread_ticks() { # pid, name
-    local t total=0
+thread_ns() { # pid, name
+    local t named=()
     for t in /proc/"$1"/task/*; do
-        [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] || continue
-        total=$((total + $(awk '{ print $14 + $15 }' "$t/stat")))
+        [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] && named+=("$t")
     done
-    echo "$total"
+    task_ns "${named[@]}"
 }
 
 load() { # proto, url, ca, [proxy, proxy pid]  -> "rps p50_ms p99_ms ok_share cpu_us_per_req writer_us_per_req"
-    local proto=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} args=() before=0 wbefore=0 out ticks wticks
+    local proto=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} args=() before=0 wbefore=0 out ns wns
     [ "$proto" = 2 ] && args+=(--http2)
     [ -n "$proxy" ] && args+=(-x "$proxy")
-    [ -n "$pid" ] && before=$(cpu_ticks "$pid") && wbefore=$(thread_ticks "$pid" llmspy-history)
+    [ -n "$pid" ] && before=$(cpu_ns "$pid") && wbefore=$(thread_ns "$pid" llmspy-history)
     # shellcheck disable=SC2046
     out=$("$OHA" -c "$CONNS" -z "$DURATION" --no-tui $OHA_JSON $(oha_trust "$ca") "${args[@]}" "$url/" 2>/dev/null)
-    ticks=0 wticks=0
-    [ -n "$pid" ] && ticks=$(($(cpu_ticks "$pid") - before)) && wticks=$(($(thread_ticks "$pid" llmspy-history) - wbefore))
-    jq -r --argjson ticks "$ticks" --argjson wticks "$wticks" --argjson hz "$TICKS_PER_S" \
+    ns=0 wns=0
+    [ -n "$pid" ] && ns=$(($(cpu_ns "$pid") - before)) && wns=$(($(thread_ns "$pid" llmspy-history) - wbefore))
+    jq -r --argjson ns "$ns" --argjson wns "$wns" \
         '([.statusCodeDistribution[]] | add // 1) as $n
          | [.summary.requestsPerSec,
           (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
           ((.statusCodeDistribution["200"] // 0) / $n),
-          (if $ticks > 0 then $ticks / $hz * 1e6 / $n else 0 end),
-          (if $wticks > 0 then $wticks / $hz * 1e6 / $n else 0 end)]
+          (if $ns > 0 then $ns / 1e3 / $n else 0 end),
+          (if $wns > 0 then $wns / 1e3 / $n else 0 end)]
          | map(tostring) | join(" ")' <<<"$out"
 }
 
@@ -201,7 +208,7 @@ transfer() { # up|down, url, ca, [proxy, proxy pid]
     local dir=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} up0 p0=0 speed cpu
     local args=("--http$TRANSFER_HTTP" -sS -o /dev/null --fail --max-time 120 --cacert "$ca")
     [ -n "$proxy" ] && args+=(--proxy "$proxy")
-    up0=$(cpu_ticks "$UP_PID"); [ -n "$pid" ] && p0=$(cpu_ticks "$pid")
+    up0=$(cpu_ns "$UP_PID"); [ -n "$pid" ] && p0=$(cpu_ns "$pid")
     local TIMEFORMAT='%3U %3S'
     if [ "$dir" = down ]; then
         { time curl "${args[@]}" -w '%{speed_download}' "$url/big.bin" >"$DIR/speed"; } 2>"$DIR/curl-time" || echo 0 >"$DIR/speed"
@@ -211,9 +218,9 @@ transfer() { # up|down, url, ca, [proxy, proxy pid]
     speed=$(cat "$DIR/speed")
     [ "$speed" = 0 ] && say "$dir via ${proxy:-direct} failed: $(head -c 300 "$DIR/curl-time")"
     cpu=$(tail -n 1 "$DIR/curl-time" | awk '{ printf "%.0f", ($1 + $2) * 1000 }')
-    awk -v s="$speed" -v c="$cpu" -v hz="$TICKS_PER_S" \
-        -v u=$(($(cpu_ticks "$UP_PID") - up0)) -v p=$([ -n "$pid" ] && echo $(($(cpu_ticks "$pid") - p0)) || echo 0) \
-        'BEGIN { printf "%.0f %d %.0f %.0f\n", s / 1048576, c, u * 1000 / hz, p * 1000 / hz }'
+    awk -v s="$speed" -v c="$cpu" \
+        -v u=$(($(cpu_ns "$UP_PID") - up0)) -v p=$([ -n "$pid" ] && echo $(($(cpu_ns "$pid") - p0)) || echo 0) \
+        'BEGIN { printf "%.0f %d %.0f %.0f\n", s / 1048576, c, u / 1e6, p / 1e6 }'
 }
 
 row() { printf '| %-34s | %10s | %8s | %8s | %6s | %9s | %9s | %10s |\n' "$@"; }

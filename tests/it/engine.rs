@@ -319,6 +319,55 @@ async fn capture_is_truncated_at_the_cap_but_the_client_gets_everything() {
     assert_eq!(&r.body.bytes[..], &big[..3000]);
 }
 
+/// Multi-megabyte bodies, past the capture cap and many TLS records long,
+/// arrive whole and in order both ways, intercepted and plain, and the
+/// capture counts every byte of them.
+#[tokio::test]
+async fn bulk_bodies_cross_whole_both_ways() {
+    let up = Upstream::start().await;
+    let cap = 1024 * 1024;
+    let mut proxy = TestProxy::with(Options {
+        limits: Limits {
+            max_body_capture_bytes: cap,
+            ..Limits::default()
+        },
+        upstream_ca: vec![up.ca_file.clone()],
+        ..Options::default()
+    })
+    .await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let body: Vec<u8> = (0..6 * 1024 * 1024 + 13)
+        .map(|i: usize| (i.wrapping_mul(7) % 253) as u8)
+        .collect();
+    for url in [up.https("/echo"), up.http("/echo")] {
+        let echoed = client
+            .post(&url)
+            .body(body.clone())
+            .send()
+            .await
+            .expect("req")
+            .bytes()
+            .await
+            .expect("body");
+        assert!(
+            echoed == body,
+            "{url}: {} bytes back, not the same",
+            echoed.len()
+        );
+    }
+    for ex in proxy.finished(2).await {
+        let r = ex.response.as_ref().expect("response");
+        for captured in [&r.body, &ex.request.body] {
+            assert_eq!(captured.wire_size as usize, body.len());
+            assert!(captured.truncated);
+            assert!(
+                captured.bytes[..] == body[..cap],
+                "the first {cap} bytes kept"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn upstream_reset_mid_stream_is_a_failed_exchange_keeping_the_bytes() {
     let up = Upstream::start().await;
