@@ -227,7 +227,9 @@ impl CertificateAuthority {
             })?;
         // llmspy's cipher order over the client's (see `crate::tls`).
         config.ignore_client_order = true;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // "http/1.0" too: a client offering only it (`curl --http1.0`)
+        // would otherwise be refused with no_application_protocol.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec(), b"http/1.0".to_vec()];
         Ok(Arc::new(config))
     }
 

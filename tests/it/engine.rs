@@ -124,7 +124,10 @@ async fn sse_first_event_arrives_before_upstream_sends_the_second() {
 async fn curl_http1_and_http2_through_connect() {
     let up = Upstream::start().await;
     let mut proxy = TestProxy::start(&up.ca_file).await;
-    for flag in ["--http1.1", "--http2"] {
+    // `--http1.0` offers only "http/1.0" in ALPN: a leaf that knew only h2
+    // and http/1.1 failed the handshake (no_application_protocol), where
+    // servers that speak HTTP/1.0 answer.
+    for flag in ["--http1.1", "--http2", "--http1.0"] {
         let out = curl(
             &proxy.url(),
             &proxy.ca_file,
@@ -139,18 +142,21 @@ async fn curl_http1_and_http2_through_connect() {
         );
         assert_eq!(String::from_utf8_lossy(&out.stdout), "curl body");
     }
-    let done = proxy.finished(2).await;
+    let done = proxy.finished(3).await;
     let versions: Vec<_> = done.iter().map(|e| e.request.version.as_str()).collect();
-    assert_eq!(versions, ["HTTP/1.1", "HTTP/2"]);
+    assert_eq!(versions, ["HTTP/1.1", "HTTP/2", "HTTP/1.0"]);
     // llmspy speaks to the upstream as the client spoke to it: an HTTP/1.1
     // client's requests each get a connection, not a share of one.
     let upstream: Vec<_> = up.seen().iter().map(|s| s.version).collect();
-    assert_eq!(upstream, [http::Version::HTTP_11, http::Version::HTTP_2]);
+    assert_eq!(
+        upstream,
+        [http::Version::HTTP_11, http::Version::HTTP_2, http::Version::HTTP_11]
+    );
     let answered: Vec<_> = done
         .iter()
         .map(|e| e.response.as_ref().expect("response").version.as_str())
         .collect();
-    assert_eq!(answered, ["HTTP/1.1", "HTTP/2"]);
+    assert_eq!(answered, ["HTTP/1.1", "HTTP/2", "HTTP/1.1"]);
 }
 
 /// With relay workers (as the binary runs), each serves the connections
