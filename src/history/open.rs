@@ -21,8 +21,7 @@ pub fn writable(path: &Path) -> Result<Connection, HistoryError> {
     // Freed pages go back to the file system after pruning.
     conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
         .map_err(|e| HistoryError::open(path, e))?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(|e| HistoryError::open(path, e))?;
+    use_wal(&conn, path)?;
     // WAL + NORMAL: a killed process loses nothing committed; only a power
     // cut may lose the last transactions.
     conn.pragma_update(None, "synchronous", "NORMAL")
@@ -80,6 +79,27 @@ pub fn readable(path: &Path) -> Result<Connection, HistoryError> {
         schema::migrate(&mut conn).map_err(|e| e.at(path))?;
     }
     Ok(conn)
+}
+
+/// Switch the file to WAL. While another connection has the file open (two
+/// llmspy processes opening a new history together), SQLite answers this
+/// switch with BUSY at once instead of waiting in its busy handler, so it
+/// is retried here until the same deadline: SQLite offers nothing to wait
+/// on. Once one process has switched, the others find WAL and return.
+fn use_wal(conn: &Connection, path: &Path) -> Result<(), HistoryError> {
+    let deadline = std::time::Instant::now() + BUSY;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => return Err(HistoryError::open(path, e)),
+        }
+    }
 }
 
 fn configure(conn: &Connection, path: &Path) -> Result<(), HistoryError> {
