@@ -7,6 +7,7 @@
 
 mod accept;
 mod clients;
+mod close_notify;
 mod conns;
 mod deadline;
 mod failure;

@@ -150,7 +150,11 @@ async fn curl_http1_and_http2_through_connect() {
     let upstream: Vec<_> = up.seen().iter().map(|s| s.version).collect();
     assert_eq!(
         upstream,
-        [http::Version::HTTP_11, http::Version::HTTP_2, http::Version::HTTP_11]
+        [
+            http::Version::HTTP_11,
+            http::Version::HTTP_2,
+            http::Version::HTTP_11
+        ]
     );
     let answered: Vec<_> = done
         .iter()
@@ -372,6 +376,58 @@ async fn bulk_bodies_cross_whole_both_ways() {
             );
         }
     }
+}
+
+/// An upstream that closes without TLS `close_notify` ends a body that runs
+/// to the close, as it does for curl or a browser talking to it directly;
+/// a body that declared its length and stopped short still fails.
+#[tokio::test]
+async fn a_close_without_close_notify_ends_a_body_that_runs_to_the_close() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    for flag in ["--http1.1", "--http2"] {
+        let out = curl(
+            &proxy.url(),
+            &proxy.ca_file,
+            &up.https_raw("/close-delimited"),
+            &[flag],
+        )
+        .await;
+        assert!(
+            out.status.success(),
+            "curl {flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "data: one\n\ndata: two\n\n"
+        );
+    }
+    let out = curl(
+        &proxy.url(),
+        &proxy.ca_file,
+        &up.https_raw("/short"),
+        &["--http1.1"],
+    )
+    .await;
+    assert!(
+        !out.status.success(),
+        "a short body is not passed off as whole"
+    );
+    let done = proxy.finished(3).await;
+    for ex in done.iter().filter(|e| e.request.path == "/close-delimited") {
+        assert_eq!(ex.state, State::Complete, "{:?}", ex.state);
+        let body = &ex.response.as_ref().expect("response").body.bytes;
+        assert_eq!(&body[..], b"data: one\n\ndata: two\n\n");
+    }
+    let short = done
+        .iter()
+        .find(|e| e.request.path == "/short")
+        .expect("short");
+    assert_eq!(
+        short.state.failure().expect("failed").kind,
+        FailureKind::UpstreamReset
+    );
 }
 
 #[tokio::test]

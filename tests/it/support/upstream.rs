@@ -48,6 +48,9 @@ pub struct Seen {
 pub struct Upstream {
     pub tls_addr: SocketAddr,
     pub plain_addr: SocketAddr,
+    /// Writes canned HTTP/1.1 responses over TLS by hand, then closes the
+    /// connection without `close_notify` (see [`raw_tls`]).
+    pub raw_tls_addr: SocketAddr,
     /// The upstream's own CA (PEM file), for `--upstream-ca`.
     pub ca_file: PathBuf,
     pub seen: Arc<Mutex<Vec<Seen>>>,
@@ -93,8 +96,12 @@ impl Upstream {
         let plain_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
+        let raw_tls_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let tls_connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let up = Upstream {
+            raw_tls_addr: raw_tls_listener.local_addr().expect("addr"),
             tls_addr: tls_listener.local_addr().expect("addr"),
             plain_addr: plain_listener.local_addr().expect("addr"),
             ca_file,
@@ -104,7 +111,16 @@ impl Upstream {
             cancelled: state.cancelled.clone(),
             _dir: dir,
         };
+        // The hand-written responses are HTTP/1.1 only.
+        let mut raw_config = tls.clone();
+        raw_config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let raw_acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(raw_config));
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = raw_tls_listener.accept().await {
+                tokio::spawn(raw_tls(raw_acceptor.clone(), tcp));
+            }
+        });
         let st = state.clone();
         tokio::spawn(async move {
             while let Ok((tcp, _)) = tls_listener.accept().await {
@@ -136,6 +152,10 @@ impl Upstream {
 
     pub fn https_localhost(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.tls_addr.port())
+    }
+
+    pub fn https_raw(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.raw_tls_addr.port())
     }
 
     pub fn http(&self, path: &str) -> String {
@@ -220,6 +240,35 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
         _ => with_type(full(Bytes::from_static(b"ok")), "text/plain"),
     };
     Ok(resp)
+}
+
+/// One canned response per connection, written by hand and ended by closing
+/// the TCP connection without TLS `close_notify`, as Python's `ssl` module
+/// and some load balancers do: `/close-delimited` has a body that runs to
+/// the close (no length, not chunked), `/short` declares 100 bytes and
+/// sends 10.
+async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut tls) = acceptor.accept(tcp).await else {
+        return;
+    };
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tls.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let reply: &[u8] = if head.starts_with(b"GET /close-delimited ") {
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: one\n\ndata: two\n\n"
+    } else {
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nonly ten b"
+    };
+    if tls.write_all(reply).await.is_ok() && tls.flush().await.is_ok() {
+        let (mut tcp, _) = tls.into_inner();
+        let _ = tcp.shutdown().await;
+    }
 }
 
 fn with_type(body: Body, ct: &str) -> Response<Body> {
