@@ -11,6 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::accept::Backoff;
 use super::conns::Conn;
+use super::linger::Lingering;
 use super::relay::{Target, empty, error_response, relay};
 use super::rewind::{Rewind, sniff};
 use super::sniff::{Protocol, Verdict};
@@ -87,7 +88,7 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
         peer,
         local: stream.local_addr().unwrap_or(shared.local_addr),
     };
-    let io = Rewind::new(prefix.clone(), stream);
+    let io = Rewind::new(prefix.clone(), Lingering::new(stream));
     let _hold = shared.clients.hold(peer);
     match verdict {
         Verdict::Known(Protocol::Http) => serve_http(shared, io, info, conn).await,
@@ -104,7 +105,12 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
     }
 }
 
-async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, info: ConnInfo, conn: Arc<Conn>) {
+async fn serve_http(
+    shared: Arc<Shared>,
+    io: Rewind<Lingering<TcpStream>>,
+    info: ConnInfo,
+    conn: Arc<Conn>,
+) {
     let routing = shared.clone();
     let answer = move |req| route(routing.clone(), req, info);
     serve::http(io, conn, info.peer.to_string(), answer).await;
@@ -112,7 +118,7 @@ async fn serve_http(shared: Arc<Shared>, io: Rewind<TcpStream>, info: ConnInfo, 
 
 async fn serve_socks(
     shared: Arc<Shared>,
-    mut io: Rewind<TcpStream>,
+    mut io: Rewind<Lingering<TcpStream>>,
     info: ConnInfo,
     conn: Arc<Conn>,
 ) {

@@ -7,12 +7,12 @@
 
 mod accept;
 mod clients;
-mod close_notify;
 mod conns;
 mod deadline;
 mod failure;
 pub mod fdlimit;
 mod guard;
+mod linger;
 mod listener;
 mod mitm;
 mod procfs;
@@ -30,6 +30,7 @@ mod timed_connect;
 mod tunnel;
 mod unwind;
 pub mod upstream;
+mod upstream_io;
 pub mod workers;
 mod ws_tap;
 

@@ -20,7 +20,7 @@ use super::BoxError;
 pub type UpstreamBody = BoxBody<bytes::Bytes, BoxError>;
 pub type UpstreamClient = Client<
     super::timed_connect::TimedConnector<
-        super::close_notify::LenientCloseConnector<hyper_rustls::HttpsConnector<HttpConnector>>,
+        super::upstream_io::UpstreamIoConnector<hyper_rustls::HttpsConnector<HttpConnector>>,
     >,
     UpstreamBody,
 >;
@@ -152,7 +152,7 @@ fn build(
     } else {
         https.enable_http1().wrap_connector(http)
     };
-    let https = super::close_notify::LenientCloseConnector(https);
+    let https = super::upstream_io::UpstreamIoConnector(https);
     let https = super::timed_connect::TimedConnector::new(https, connect_timeout);
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))

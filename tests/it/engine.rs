@@ -430,6 +430,58 @@ async fn a_close_without_close_notify_ends_a_body_that_runs_to_the_close() {
     );
 }
 
+/// A server that refuses a large upload answers at once and closes without
+/// reading the rest: the client sees that answer through llmspy, as it
+/// does direct, not a 502 for the broken pipe. (Over HTTP/2 upstream the
+/// server resets only the stream, with NO_ERROR, and no write breaks.)
+#[tokio::test]
+async fn an_upstream_refusing_an_upload_early_is_heard() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let upload = dir.path().join("upload.bin");
+    std::fs::write(&upload, vec![b'u'; 8 * 1024 * 1024]).expect("write");
+    let out = curl(
+        &proxy.url(),
+        &proxy.ca_file,
+        &up.https_raw("/refuse"),
+        &[
+            "--http1.1",
+            "-T",
+            upload.to_str().expect("utf-8"),
+            "-w",
+            " %{http_code}",
+        ],
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "too large 413",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Over HTTP/2 both ways (curl direct to this upstream over HTTP/2 fails
+    // the stream in this case, so reqwest is the client here).
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let refused = client
+        .post(up.https("/reject"))
+        .body(vec![b'u'; 8 * 1024 * 1024])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.version(), http::Version::HTTP_2);
+    assert_eq!(refused.status(), 413);
+    assert_eq!(&refused.bytes().await.expect("body")[..], b"too large");
+    for ex in proxy.finished(2).await {
+        let r = ex.response.as_ref().expect("response");
+        assert_eq!(r.status, 413);
+        assert_eq!(&r.body.bytes[..], b"too large");
+    }
+    // The refused connection is not handed to the next request.
+    let next = client.get(up.https("/after")).send().await.expect("next");
+    assert_eq!(next.status(), 200);
+}
+
 #[tokio::test]
 async fn upstream_reset_mid_stream_is_a_failed_exchange_keeping_the_bytes() {
     let up = Upstream::start().await;

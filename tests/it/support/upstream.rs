@@ -181,6 +181,13 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
     if req.uri().path() == "/ws" {
         return Ok(super::ws_echo::accept(req));
     }
+    if req.uri().path() == "/reject" {
+        // As a server refusing a large upload does: the answer at once, the
+        // body never read (hyper then closes the connection).
+        let mut resp = with_type(full(Bytes::from_static(b"too large")), "text/plain");
+        *resp.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
+        return Ok(resp);
+    }
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -246,7 +253,8 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
 /// the TCP connection without TLS `close_notify`, as Python's `ssl` module
 /// and some load balancers do: `/close-delimited` has a body that runs to
 /// the close (no length, not chunked), `/short` declares 100 bytes and
-/// sends 10.
+/// sends 10, `/refuse` answers a request with a body 413 at once and
+/// closes without reading the body (the kernel then resets the connection).
 async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(mut tls) = acceptor.accept(tcp).await else {
@@ -260,7 +268,9 @@ async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream
             _ => return,
         }
     }
-    let reply: &[u8] = if head.starts_with(b"GET /close-delimited ") {
+    let reply: &[u8] = if head.windows(8).any(|w| w == b" /refuse") {
+        b"HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\ntoo large"
+    } else if head.starts_with(b"GET /close-delimited ") {
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: one\n\ndata: two\n\n"
     } else {
         b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nonly ten b"
