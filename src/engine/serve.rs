@@ -26,6 +26,10 @@ use super::relay::error_response;
 use super::unwind::CatchUnwind;
 use super::upstream::UpstreamBody;
 
+/// The most headers one HTTP/2 request (from a client) or response (from
+/// an upstream) may carry.
+pub const MAX_HEADER_LIST: u32 = 256 * 1024;
+
 /// Serve `io` until the client is done; `answer` produces each request's
 /// response. The caller races this against `conn.closed(..)` (idle past
 /// `clientIdleTimeoutSeconds`, or shed): one watch per connection, as each
@@ -51,7 +55,12 @@ where
             Ok::<_, Infallible>(resp.map(|body| Held::new(body, active).boxed()))
         }
     });
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // hyper's HTTP/2 default (16 KiB of headers) is below what servers take
+    // (nginx and Cloudflare 32 KiB and more) and what its HTTP/1 side reads:
+    // llmspy should not be the narrowest link, the upstream decides. The
+    // same holds for responses (upstream.rs).
+    builder.http2().max_header_list_size(MAX_HEADER_LIST);
     let serving = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
     if let Err(e) = serving.await {
         tracing::debug!("{who}: connection ended: {e}");

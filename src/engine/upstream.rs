@@ -157,6 +157,7 @@ fn build(
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .http2_adaptive_window(true)
+        .http2_max_header_list_size(super::serve::MAX_HEADER_LIST)
         .build(https)
 }
 

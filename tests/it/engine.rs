@@ -482,6 +482,49 @@ async fn an_upstream_refusing_an_upload_early_is_heard() {
     assert_eq!(next.status(), 200);
 }
 
+/// 40 KB of request headers over HTTP/2 reach the upstream, which decides
+/// (nginx and Cloudflare take 32 KB or more). hyper's HTTP/2 server allows
+/// 16 KB by default and ended the whole connection for more, recording
+/// nothing: the client saw "connection died".
+#[tokio::test]
+async fn forty_kb_of_headers_over_http2_cross_both_ways() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let cookie = format!("cookie: {}", "c".repeat(40 * 1024));
+    let out = curl(
+        &proxy.url(),
+        &proxy.ca_file,
+        &up.https_raw("/headers"),
+        &["--http2", "-H", &cookie, "-w", " %{http_version}"],
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok 2",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And 40 KB of response headers from an HTTP/2 upstream come back.
+    let out = curl(
+        &proxy.url(),
+        &proxy.ca_file,
+        &up.https("/big-header"),
+        &["--http2", "-D", "-"],
+    )
+    .await;
+    let head = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        head.contains("HTTP/2 200") && head.contains(&"b".repeat(40 * 1024)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = proxy.finished(2).await;
+    let sent = header(&done[0].request.headers, "cookie").expect("cookie kept");
+    assert_eq!(sent.len(), 40 * 1024);
+    let r = done[1].response.as_ref().expect("response");
+    assert_eq!(header(&r.headers, "x-big").map(str::len), Some(40 * 1024));
+}
+
 #[tokio::test]
 async fn upstream_reset_mid_stream_is_a_failed_exchange_keeping_the_bytes() {
     let up = Upstream::start().await;

@@ -237,6 +237,12 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
             "text/event-stream",
         ),
         "/ndjson" => with_type(ndjson(), "application/x-ndjson"),
+        "/big-header" => {
+            let mut r = with_type(full(Bytes::from_static(b"ok")), "text/plain");
+            let big = "b".repeat(40 * 1024).parse().expect("header");
+            r.headers_mut().insert("x-big", big);
+            r
+        }
         "/reset" => with_type(reset(st.gate.clone()), "text/plain"),
         "/stall" => with_type(stall(), "text/event-stream"),
         "/v1/chat/completions" => with_type(
@@ -254,7 +260,9 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
 /// and some load balancers do: `/close-delimited` has a body that runs to
 /// the close (no length, not chunked), `/short` declares 100 bytes and
 /// sends 10, `/refuse` answers a request with a body 413 at once and
-/// closes without reading the body (the kernel then resets the connection).
+/// closes without reading the body (the kernel then resets the connection),
+/// anything else gets `ok` with its length (an HTTP/1.1-only server with no
+/// limit on the request head but its reader's).
 async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(mut tls) = acceptor.accept(tcp).await else {
@@ -272,8 +280,10 @@ async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream
         b"HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\ntoo large"
     } else if head.starts_with(b"GET /close-delimited ") {
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: one\n\ndata: two\n\n"
-    } else {
+    } else if head.starts_with(b"GET /short ") {
         b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nonly ten b"
+    } else {
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
     };
     if tls.write_all(reply).await.is_ok() && tls.flush().await.is_ok() {
         let (mut tcp, _) = tls.into_inner();
