@@ -43,7 +43,18 @@ pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
             Some(hint) => format!("TLS with {authority} failed: {detail} ({hint})"),
             None => format!("TLS with {authority} failed: {detail}"),
         },
-        _ => format!("{authority} closed the connection: {detail}"),
+        _ => match find::<hyper::Error>(e) {
+            Some(h) if h.is_parse_too_large() => {
+                format!("{authority} answered with a response head too large to read: {detail}")
+            }
+            Some(h) if h.is_parse() || h.is_parse_status() => {
+                format!("{authority} answered with something that is not HTTP: {detail}")
+            }
+            Some(h) if h.is_incomplete_message() => {
+                format!("{authority} closed the connection before a whole response: {detail}")
+            }
+            _ => format!("{authority} closed the connection: {detail}"),
+        },
     };
     Failure::new(kind, message)
 }

@@ -617,6 +617,42 @@ async fn untrusted_upstream_certificate_is_an_upstream_tls_failure() {
     );
 }
 
+/// An upstream that answers with something other than HTTP, or closes in
+/// the middle of its head, is named for what it did, not as "closed the
+/// connection" alone.
+#[tokio::test]
+async fn an_upstream_answer_that_is_not_http_is_named_as_such() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    for (path, says) in [
+        ("/not-http", "answered with something that is not HTTP"),
+        (
+            "/half-head",
+            "closed the connection before a whole response",
+        ),
+    ] {
+        let resp = client
+            .get(up.https_raw(path))
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(resp.status(), 502);
+        let text = resp.text().await.expect("text");
+        assert!(text.contains(says), "{path}: {text}");
+    }
+    for ex in proxy.finished(2).await {
+        let failure = ex.state.failure().expect("failed");
+        assert_eq!(failure.kind, FailureKind::UpstreamReset);
+        let says = if ex.request.path == "/not-http" {
+            "not HTTP"
+        } else {
+            "before a whole response"
+        };
+        assert!(failure.message.contains(says), "{}", failure.message);
+    }
+}
+
 /// An https:// URL aimed at a port that answers in plain HTTP: a TLS
 /// failure that says so, not "closed the connection".
 #[tokio::test]

@@ -261,7 +261,8 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
 /// the close (no length, not chunked), `/short` declares 100 bytes and
 /// sends 10, `/refuse` answers a request with a body 413 at once and
 /// closes without reading the body (the kernel then resets the connection),
-/// anything else gets `ok` with its length (an HTTP/1.1-only server with no
+/// `/not-http` answers as an SSH server would, `/half-head` closes in the
+/// middle of its head, anything else gets `ok` with its length (an HTTP/1.1-only server with no
 /// limit on the request head but its reader's).
 async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -280,6 +281,10 @@ async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream
         b"HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\ntoo large"
     } else if head.starts_with(b"GET /close-delimited ") {
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: one\n\ndata: two\n\n"
+    } else if head.starts_with(b"GET /not-http ") {
+        b"SSH-2.0-OpenSSH_9.2\r\n\r\n"
+    } else if head.starts_with(b"GET /half-head ") {
+        b"HTTP/1.1 200 OK\r\ncontent-le"
     } else if head.starts_with(b"GET /short ") {
         b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nonly ten b"
     } else {
