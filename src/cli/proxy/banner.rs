@@ -44,7 +44,7 @@ pub fn print_banner(
         connectable(addr)
     );
     crate::note!("CA certificate: {}", ca.cert_path().display());
-    let flags = client_flags(&connectable(addr).to_string(), common);
+    let flags = client_flags(&connectable(addr).to_string(), common.ca_dir.as_deref());
     crate::note!(
         "In the agent's shell (or: eval \"$(llmspy env{flags})\", or: llmspy run{flags} -- CMD):\n"
     );
@@ -53,14 +53,40 @@ pub fn print_banner(
 }
 
 /// The flags `llmspy env` / `llmspy run` need in another shell to find
-/// this llmspy: its address unless the default, its CA directory if given.
-fn client_flags(listen: &str, common: &CommonArgs) -> String {
+/// this llmspy: its address unless the default, its CA directory if given,
+/// each quoted for the shell where it needs it (an IPv6 address's brackets
+/// are a glob: zsh refuses `--listen [::1]:1080` with "no matches found").
+fn client_flags(listen: &str, ca_dir: Option<&std::path::Path>) -> String {
+    use crate::cli::env::shell_quote;
     let mut flags = String::new();
     if listen != crate::cli::args::DEFAULT_LISTEN {
-        flags.push_str(&format!(" --listen {listen}"));
+        flags.push_str(&format!(" --listen {}", shell_quote(listen)));
     }
-    if let Some(dir) = &common.ca_dir {
-        flags.push_str(&format!(" --ca-dir '{}'", dir.display()));
+    if let Some(dir) = ca_dir {
+        flags.push_str(&format!(
+            " --ca-dir {}",
+            shell_quote(&dir.display().to_string())
+        ));
     }
     flags
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::client_flags;
+
+    #[test]
+    fn flags_for_another_shell_are_quoted_where_the_shell_would_change_them() {
+        assert_eq!(client_flags(crate::cli::args::DEFAULT_LISTEN, None), "");
+        assert_eq!(
+            client_flags("127.0.0.1:8080", Some(Path::new("/home/me/ca"))),
+            " --listen 127.0.0.1:8080 --ca-dir /home/me/ca"
+        );
+        assert_eq!(
+            client_flags("[::1]:18820", Some(Path::new("/tmp/it's here"))),
+            r" --listen '[::1]:18820' --ca-dir '/tmp/it'\''s here'"
+        );
+    }
 }
