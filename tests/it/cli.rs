@@ -395,3 +395,37 @@ async fn the_headless_log_notes_evictions() {
         .sum();
     assert_eq!(evicted, 2, "{notes:#?}");
 }
+
+/// A request head llmspy cannot read (more headers than it parses) is
+/// answered by hyper before any exchange exists; the log says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_llmspy_cannot_read_is_logged() {
+    let up = Upstream::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = Running::start(
+        &dir.path().join("ca"),
+        &["--upstream-ca", &up.ca_file.display().to_string()],
+    );
+    let mut curl = tokio::process::Command::new("curl");
+    curl.args([
+        "-sS",
+        "--max-time",
+        "10",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+    ])
+    .args(["-x", &format!("http://{}", running.addr)]);
+    for i in 0..120 {
+        curl.args(["-H", &format!("x-h{i}: v")]);
+    }
+    let out = curl
+        .arg(up.http("/many-headers"))
+        .output()
+        .await
+        .expect("curl");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "431");
+    let line = running.stderr_containing("could not read");
+    assert!(line.contains("too large"), "{line}");
+}
