@@ -47,7 +47,7 @@ pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
             Some(h) if h.is_parse_too_large() => {
                 format!("{authority} answered with a response head too large to read: {detail}")
             }
-            Some(h) if h.is_parse() || h.is_parse_status() => {
+            Some(h) if h.is_parse() => {
                 format!("{authority} answered with something that is not HTTP: {detail}")
             }
             Some(h) if h.is_incomplete_message() => {
@@ -141,7 +141,8 @@ pub fn status(failure: &Failure) -> http::StatusCode {
 }
 
 /// The first error of type `T` in `e`'s source chain.
-fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+/// The first error of type `T` in `e`'s source chain.
+pub fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(t) = err.downcast_ref::<T>() {

@@ -63,7 +63,9 @@ where
     builder.http2().max_header_list_size(MAX_HEADER_LIST);
     let serving = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
     if let Err(e) = serving.await {
-        match unreadable(&*e) {
+        // A head hyper could not parse (too many headers, too large, not
+        // HTTP): kinds of `is_parse`.
+        match super::failure::find::<hyper::Error>(&*e).filter(|h| h.is_parse()) {
             // hyper has answered it (400, 431) and closed: no exchange was
             // recorded, so the log is where the user learns of it.
             Some(why) => tracing::warn!(
@@ -72,18 +74,6 @@ where
             None => tracing::debug!("{who}: connection ended: {e}"),
         }
     }
-}
-
-/// Why hyper refused a request head it could not parse, if it did.
-fn unreadable(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cur = Some(e);
-    while let Some(err) = cur {
-        if let Some(h) = err.downcast_ref::<hyper::Error>() {
-            return (h.is_parse() || h.is_parse_too_large()).then(|| h.to_string());
-        }
-        cur = err.source();
-    }
-    None
 }
 
 /// Say why llmspy closed a client connection itself.
