@@ -6,8 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::LazyConfigAcceptor;
+
+use super::cork::Corked;
 
 use super::conns::Conn;
 use super::relay::{Target, relay};
@@ -115,7 +118,11 @@ async fn tls<S>(
         _ => host,
     };
     let target = Target::new("https", dial_host, port);
-    serve(shared, stream, target, via, client, conn).await;
+    // HTTP/2 writes a system call per DATA frame unless gathered (cork.rs);
+    // hyper's HTTP/1.1 gathers a response's chunks itself.
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+    let io = TokioIo::new(Corked::new(TokioIo::new(stream), h2));
+    serve(shared, io, target, via, client, conn).await;
 }
 
 /// Serve HTTP/1.1 or HTTP/2 on an intercepted stream, relaying each request.

@@ -8,6 +8,7 @@
 mod accept;
 mod clients;
 mod conns;
+mod cork;
 mod deadline;
 mod failure;
 pub mod fdlimit;

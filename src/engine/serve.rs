@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::BoxError;
 use super::conns::{Active, Closed, Conn};
+use super::cork::Scoped;
 use super::relay::error_response;
 use super::unwind::CatchUnwind;
 use super::upstream::UpstreamBody;
@@ -61,7 +62,9 @@ where
     // llmspy should not be the narrowest link, the upstream decides. The
     // same holds for responses (upstream.rs).
     builder.http2().max_header_list_size(MAX_HEADER_LIST);
-    let serving = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
+    // Writes of a corked stream (HTTP/2) are gathered while the connection
+    // is polled and sent when the poll returns (cork.rs).
+    let serving = Scoped::new(builder.serve_connection_with_upgrades(TokioIo::new(io), svc));
     if let Err(e) = serving.await {
         // A head hyper could not parse (too many headers, too large, not
         // HTTP): kinds of `is_parse`.

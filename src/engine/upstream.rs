@@ -10,7 +10,6 @@ use std::time::Duration;
 use http_body_util::combinators::BoxBody;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use rustls::RootCertStore;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -154,7 +153,8 @@ fn build(
     };
     let https = super::upstream_io::UpstreamIoConnector(https);
     let https = super::timed_connect::TimedConnector::new(https, connect_timeout);
-    Client::builder(TokioExecutor::new())
+    // Spawns each connection's task in a cork scope (cork.rs).
+    Client::builder(super::cork::ScopedExecutor)
         .pool_idle_timeout(Duration::from_secs(90))
         .http2_adaptive_window(true)
         .http2_max_header_list_size(super::serve::MAX_HEADER_LIST)

@@ -30,8 +30,9 @@ use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 
 use super::BoxError;
+use super::cork::Corked;
 
-/// `inner`'s connections, each wrapped in [`UpstreamIo`].
+/// `inner`'s connections, each wrapped in [`UpstreamIo`] and a cork.
 #[derive(Debug, Clone)]
 pub struct UpstreamIoConnector<C>(pub C);
 
@@ -43,16 +44,16 @@ pub struct UpstreamIo<T> {
     unread: bool,
 }
 
-type Connecting<T> = Pin<Box<dyn Future<Output = Result<UpstreamIo<T>, BoxError>> + Send>>;
+type Connecting<T> = Pin<Box<dyn Future<Output = Result<Corked<UpstreamIo<T>>, BoxError>> + Send>>;
 
 impl<C> tower_service::Service<Uri> for UpstreamIoConnector<C>
 where
     C: tower_service::Service<Uri>,
     C::Future: Send + 'static,
-    C::Response: Send + 'static,
+    C::Response: Connection + Send + 'static,
     C::Error: Into<BoxError>,
 {
-    type Response = UpstreamIo<C::Response>;
+    type Response = Corked<UpstreamIo<C::Response>>;
     type Error = BoxError;
     type Future = Connecting<C::Response>;
 
@@ -64,10 +65,14 @@ where
         let connecting = self.0.call(uri);
         Box::pin(async move {
             let inner = connecting.await.map_err(Into::into)?;
-            Ok(UpstreamIo {
+            // HTTP/2 writes are gathered per poll of the connection's task
+            // (cork.rs; the client's executor polls it in a scope).
+            let h2 = inner.connected().is_negotiated_h2();
+            let io = UpstreamIo {
                 inner,
                 unread: false,
-            })
+            };
+            Ok(Corked::new(io, h2))
         })
     }
 }
