@@ -139,6 +139,7 @@ async fn forward(
         cap,
         shared.settings.client_idle_timeout,
     )
+    .lengths_in_runs_past_cap()
     .signal_end(request_sent);
     let (mut body, decision) = match mocking {
         Some((r, head)) => match decide(r.as_ref(), body, head).await {
@@ -306,7 +307,7 @@ async fn respond(
     let (mut parts, body) = resp.into_parts();
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers, false);
-    let tee = Tee::new(
+    let mut tee = Tee::new(
         body,
         Side::Response,
         id,
@@ -315,6 +316,10 @@ async fn respond(
         cap,
         shared.settings.idle_timeout,
     );
+    let content_type = parts.headers.get(http::header::CONTENT_TYPE);
+    if !crate::exchange::is_event_stream(content_type.and_then(|v| v.to_str().ok())) {
+        tee = tee.lengths_in_runs_past_cap();
+    }
     if shared.settings.streaming_enabled {
         return Response::from_parts(parts, tee.boxed());
     }

@@ -45,6 +45,12 @@ pin_project! {
         started: Instant,
         sent: usize,
         cap: usize,
+        // Past the cap, report lengths in runs of `REPORT_PAST_CAP` rather
+        // than a stamped message per frame (bodies that are not streams of
+        // events, whose frames' times nobody reads); `unreported` holds
+        // the run so far.
+        runs_past_cap: bool,
+        unreported: usize,
         // The body's exact length when known up front: hyper stops polling
         // once that many bytes went out, so reaching it counts as the end.
         expected: Option<u64>,
@@ -69,7 +75,11 @@ pin_project! {
     impl<B> PinnedDrop for Tee<B> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if *this.done || *this.side == Side::Request {
+            if *this.done {
+                return;
+            }
+            report_unreported(this.side, *this.id, this.recorder, this.unreported, *this.started);
+            if *this.side == Side::Request {
                 return;
             }
             let at_us = elapsed_us(*this.started);
@@ -106,12 +116,21 @@ impl<B: Body> Tee<B> {
             started,
             sent: 0,
             cap,
+            runs_past_cap: false,
+            unreported: 0,
             idle: None,
             idle_limit,
             wait_began: None,
             done: false,
             ended: None,
         }
+    }
+
+    /// Past the cap, report the body's length in runs instead of a stamped
+    /// chunk per frame: for a body that is not a stream of events.
+    pub fn lengths_in_runs_past_cap(mut self) -> Self {
+        self.runs_past_cap = true;
+        self
     }
 
     /// Signal `tx` when the body has been read to its end (at once for a
@@ -225,16 +244,67 @@ fn idle_failure(limit: Duration) -> Failure {
     )
 }
 
+/// Bytes past the capture cap reported to capture at a time. Past the cap
+/// only the length is kept, and a message per frame (HTTP/2 frames are
+/// 8–16 KiB) cost a channel send, a clock read and a stamped chunk in the
+/// store each: 12,800 of each for a 100 MB download. Streams of events
+/// keep a stamp per frame (the timeline's gaps are read from them).
+const REPORT_PAST_CAP: usize = 1024 * 1024;
+
 fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes) {
     let len = data.len();
     if len == 0 {
         return;
     }
-    // Under the cap, hand over a refcounted clone; past it, only the length.
-    let copy = (*this.sent < *this.cap).then(|| data.clone());
+    if *this.runs_past_cap && *this.sent >= *this.cap {
+        *this.sent += len;
+        *this.unreported += len;
+        if *this.unreported >= REPORT_PAST_CAP {
+            report_unreported(
+                this.side,
+                *this.id,
+                this.recorder,
+                this.unreported,
+                *this.started,
+            );
+        }
+        return;
+    }
+    // Under the cap, hand over a refcounted clone.
     *this.sent += len;
-    let id = *this.id;
-    let msg = match this.side {
+    data_msg(
+        this.side,
+        *this.id,
+        this.recorder,
+        Some(data.clone()),
+        len,
+        *this.started,
+    );
+}
+
+/// Report the lengths gathered past the cap, if any.
+fn report_unreported(
+    side: &Side,
+    id: ExchangeId,
+    recorder: &Recorder,
+    unreported: &mut usize,
+    started: Instant,
+) {
+    let len = std::mem::take(unreported);
+    if len > 0 {
+        data_msg(side, id, recorder, None, len, started);
+    }
+}
+
+fn data_msg(
+    side: &Side,
+    id: ExchangeId,
+    recorder: &Recorder,
+    copy: Option<Bytes>,
+    len: usize,
+    started: Instant,
+) {
+    let msg = match side {
         Side::Request => CaptureMsg::RequestData {
             id,
             data: copy,
@@ -244,14 +314,21 @@ fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes) {
             id,
             data: copy,
             len,
-            at_us: elapsed_us(*this.started),
+            at_us: elapsed_us(started),
         },
     };
-    this.recorder.send(msg);
+    recorder.send(msg);
 }
 
 fn finish<B>(this: &mut TeeProj<'_, B>, failure: Option<Failure>) {
     *this.done = true;
+    report_unreported(
+        this.side,
+        *this.id,
+        this.recorder,
+        this.unreported,
+        *this.started,
+    );
     if let Some(tx) = this.ended.take() {
         let _ = tx.send(());
     }

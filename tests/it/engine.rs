@@ -329,6 +329,48 @@ async fn capture_is_truncated_at_the_cap_but_the_client_gets_everything() {
     assert_eq!(&r.body.bytes[..], &big[..3000]);
 }
 
+/// Past the cap, a body that is not a stream of events is counted in runs
+/// of a mebibyte, not stamped frame by frame (a 16 KiB frame each here):
+/// its size comes out exact, both ways.
+#[tokio::test]
+async fn past_the_cap_a_bulk_body_is_counted_in_runs() {
+    let up = Upstream::start().await;
+    let limits = Limits {
+        max_body_capture_bytes: 3000,
+        ..Limits::default()
+    };
+    let mut proxy = TestProxy::with(Options {
+        limits,
+        upstream_ca: vec![up.ca_file.clone()],
+        ..Options::default()
+    })
+    .await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let n = 3_000_000;
+    let got = client
+        .post(up.https(&format!("/bytes?n={n}")))
+        .body(vec![b'u'; n])
+        .send()
+        .await
+        .expect("req")
+        .bytes()
+        .await
+        .expect("body");
+    assert_eq!(got.len(), n);
+    let ex = proxy.only().await;
+    let r = ex.response.as_ref().expect("response");
+    assert_eq!(r.body.wire_size as usize, n);
+    assert_eq!(ex.request.body.wire_size as usize, n);
+    assert_eq!(ex.chunks.iter().map(|c| c.len).sum::<u64>(), n as u64);
+    // The frames under the cap, then one run per MiB past it (plus the rest).
+    assert!(
+        ex.chunks.len() <= 6,
+        "{} chunks for {} frames",
+        ex.chunks.len(),
+        n / (16 * 1024)
+    );
+}
+
 /// Multi-megabyte bodies, past the capture cap and many TLS records long,
 /// arrive whole and in order both ways, intercepted and plain, and the
 /// capture counts every byte of them.
