@@ -19,7 +19,7 @@
 //! Nothing waits for more data: what a poll wrote leaves before the task
 //! sleeps, as it would have without the cork.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -34,9 +34,12 @@ use pin_project_lite::pin_project;
 const GATHER_AT_MOST: usize = 256 * 1024;
 
 thread_local! {
-    /// The corks written to during the current [`Scoped`] poll on this
-    /// thread; `None` outside one.
-    static SCOPE: RefCell<Option<Vec<Arc<dyn Owed>>>> = const { RefCell::new(None) };
+    /// How many [`Scoped`] polls this thread is inside of.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The corks written to during those polls, each scope's after the
+    /// ones of the scopes it is inside of. Touched only when a cork
+    /// gathers, so a poll that writes nothing costs two counter updates.
+    static OWED: RefCell<Vec<Arc<dyn Owed>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A cork with gathered bytes that its scope must send.
@@ -90,7 +93,7 @@ fn lock<S>(cork: &Mutex<Cork<S>>) -> MutexGuard<'_, Cork<S>> {
 }
 
 fn in_scope() -> bool {
-    SCOPE.with(|s| s.borrow().is_some())
+    DEPTH.get() > 0
 }
 
 impl<S: Write + Unpin> Cork<S> {
@@ -140,11 +143,7 @@ fn gather<S: Write + Unpin + Send + 'static>(
     if !cork.owed && n > 0 {
         cork.owed = true;
         let owed: Arc<dyn Owed> = shared.clone();
-        SCOPE.with(|s| {
-            if let Some(list) = s.borrow_mut().as_mut() {
-                list.push(owed);
-            }
-        });
+        OWED.with_borrow_mut(|list| list.push(owed));
     }
     Poll::Ready(Ok(n))
 }
@@ -260,33 +259,38 @@ impl<S: Write + Unpin + Send + 'static> Write for Corked<S> {
     }
 }
 
-/// Restores the thread's previous scope however the poll ends (a panic
-/// unwinding through it included), handing back what the poll owed.
+/// A scope entered: left by [`Entered::leave`], or on drop if the poll
+/// unwinds (a panic), forgetting what it owed.
 struct Entered {
-    /// The scope this one is inside of, if any; `None` once left.
-    previous: Option<Option<Vec<Arc<dyn Owed>>>>,
+    /// Where this scope's corks start in `OWED`.
+    start: usize,
+    left: bool,
 }
 
 impl Entered {
     fn enter() -> Self {
-        let previous = SCOPE.with(|s| s.borrow_mut().replace(Vec::new()));
-        Entered {
-            previous: Some(previous),
-        }
+        DEPTH.set(DEPTH.get() + 1);
+        let start = OWED.with_borrow(Vec::len);
+        Entered { start, left: false }
     }
 
-    fn leave(mut self) -> Vec<Arc<dyn Owed>> {
-        let previous = self.previous.take().flatten();
-        SCOPE
-            .with(|s| std::mem::replace(&mut *s.borrow_mut(), previous))
-            .unwrap_or_default()
+    /// Leave, moving the corks written to during the poll into `owed`.
+    fn leave(mut self, owed: &mut Vec<Arc<dyn Owed>>) {
+        self.left = true;
+        DEPTH.set(DEPTH.get() - 1);
+        OWED.with_borrow_mut(|list| {
+            if list.len() > self.start {
+                owed.extend(list.drain(self.start..));
+            }
+        });
     }
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        if let Some(previous) = self.previous.take() {
-            SCOPE.with(|s| *s.borrow_mut() = previous);
+        if !self.left {
+            DEPTH.set(DEPTH.get() - 1);
+            OWED.with_borrow_mut(|list| list.truncate(self.start));
         }
     }
 }
@@ -328,25 +332,27 @@ impl<F: Future<Output = T>, T> Future for Scoped<F, T> {
         if !*this.ended {
             let entered = Entered::enter();
             let polled = this.inner.poll(cx);
-            this.owed.extend(entered.leave());
+            entered.leave(this.owed);
             if let Poll::Ready(output) = polled {
                 *this.output = Some(output);
                 *this.ended = true;
             }
         }
         let ended = *this.ended;
-        this.owed.retain(|cork| match cork.send(cx) {
-            Poll::Pending => true,
-            Poll::Ready(true) => false,
-            Poll::Ready(false) => {
-                // The connection hears of it on its next call: poll again
-                // so that the call comes.
-                if !ended {
-                    cx.waker().wake_by_ref();
+        if !this.owed.is_empty() {
+            this.owed.retain(|cork| match cork.send(cx) {
+                Poll::Pending => true,
+                Poll::Ready(true) => false,
+                Poll::Ready(false) => {
+                    // The connection hears of it on its next call: poll again
+                    // so that the call comes.
+                    if !ended {
+                        cx.waker().wake_by_ref();
+                    }
+                    false
                 }
-                false
-            }
-        });
+            });
+        }
         match this.output.take() {
             Some(output) if this.owed.is_empty() => Poll::Ready(output),
             Some(output) => {
