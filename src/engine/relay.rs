@@ -316,9 +316,13 @@ async fn respond(
         cap,
         shared.settings.idle_timeout,
     );
-    let content_type = parts.headers.get(http::header::CONTENT_TYPE);
-    if !crate::exchange::is_event_stream(content_type.and_then(|v| v.to_str().ok())) {
-        tee = tee.lengths_in_runs_past_cap();
+    // Asked only of a body that may pass the cap (most answers declare a
+    // length under it).
+    if tee.may_pass_cap() {
+        let content_type = parts.headers.get(http::header::CONTENT_TYPE);
+        if !crate::exchange::is_event_stream(content_type.and_then(|v| v.to_str().ok())) {
+            tee = tee.lengths_in_runs_past_cap();
+        }
     }
     if shared.settings.streaming_enabled {
         return Response::from_parts(parts, tee.boxed());

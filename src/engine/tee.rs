@@ -126,6 +126,12 @@ impl<B: Body> Tee<B> {
         }
     }
 
+    /// Whether the body may be longer than the cap (its length is not
+    /// declared, or declared above it).
+    pub fn may_pass_cap(&self) -> bool {
+        self.expected.is_none_or(|n| n > self.cap as u64)
+    }
+
     /// Past the cap, report the body's length in runs instead of a stamped
     /// chunk per frame: for a body that is not a stream of events.
     pub fn lengths_in_runs_past_cap(mut self) -> Self {
