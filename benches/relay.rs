@@ -287,12 +287,7 @@ async fn memory(up: &Upstream) {
         max_body_capture_bytes: 1 << 20,
         ..Limits::default()
     };
-    let mut proxy = TestProxy::with(Options {
-        limits,
-        upstream_ca: vec![up.ca_file.clone()],
-        ..Options::default()
-    })
-    .await;
+    let mut proxy = TestProxy::with_limits(&up.ca_file, limits).await;
     let c = client(Some(&proxy), up, true);
     load_warm(&c, &up.https("/small")).await;
     let warm = proxy.finished(CONCURRENCY * 4).await.len();

@@ -285,12 +285,7 @@ async fn capture_is_truncated_at_the_cap_but_the_client_gets_everything() {
         max_body_capture_bytes: 3000,
         ..Limits::default()
     };
-    let mut proxy = TestProxy::with(Options {
-        limits,
-        upstream_ca: vec![up.ca_file.clone()],
-        ..Options::default()
-    })
-    .await;
+    let mut proxy = TestProxy::with_limits(&up.ca_file, limits).await;
     let client = reqwest(&proxy.url(), &proxy.ca_file);
     let sse = client
         .get(up.https("/sse?n=50&size=100"))
@@ -339,12 +334,7 @@ async fn past_the_cap_a_bulk_body_is_counted_in_runs() {
         max_body_capture_bytes: 3000,
         ..Limits::default()
     };
-    let mut proxy = TestProxy::with(Options {
-        limits,
-        upstream_ca: vec![up.ca_file.clone()],
-        ..Options::default()
-    })
-    .await;
+    let mut proxy = TestProxy::with_limits(&up.ca_file, limits).await;
     let client = reqwest(&proxy.url(), &proxy.ca_file);
     let n = 3_000_000;
     let got = client

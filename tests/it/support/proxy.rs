@@ -74,6 +74,16 @@ impl TestProxy {
         .await
     }
 
+    /// A proxy trusting `upstream_ca`, with these capture limits.
+    pub async fn with_limits(upstream_ca: &std::path::Path, limits: Limits) -> TestProxy {
+        Self::with(Options {
+            limits,
+            upstream_ca: vec![upstream_ca.to_path_buf()],
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn with(opts: Options) -> TestProxy {
         let dir = tempfile::tempdir().expect("tempdir");
         let ca =
