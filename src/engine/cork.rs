@@ -32,6 +32,11 @@ use pin_project_lite::pin_project;
 
 /// Bytes gathered before a write waits for the socket (backpressure).
 const GATHER_AT_MOST: usize = 256 * 1024;
+/// Room a cork keeps between sends once traffic is light again: a
+/// connection that carried a download keeps no quarter-MiB buffer while it
+/// idles (a send of under `LIGHT` lets a larger buffer go).
+const KEEP_ROOM: usize = 64 * 1024;
+const LIGHT: usize = 16 * 1024;
 
 thread_local! {
     /// How many [`Scoped`] polls this thread is inside of.
@@ -151,6 +156,7 @@ fn gather<S: Write + Unpin + Send + 'static>(
 impl<S: Write + Unpin + Send + 'static> Owed for Mutex<Cork<S>> {
     fn send(&self, cx: &mut Context<'_>) -> Poll<bool> {
         let mut cork = lock(self);
+        let batch = cork.gathered.len() - cork.sent;
         let sent = match cork.drain(cx) {
             Poll::Ready(Ok(())) => Pin::new(&mut cork.io).poll_flush(cx),
             other => other,
@@ -159,6 +165,9 @@ impl<S: Write + Unpin + Send + 'static> Owed for Mutex<Cork<S>> {
             return Poll::Pending;
         };
         cork.owed = false;
+        if batch < LIGHT && cork.gathered.capacity() > KEEP_ROOM {
+            cork.gathered = Vec::new();
+        }
         Poll::Ready(match sent {
             Ok(()) => true,
             Err(e) => {
@@ -392,6 +401,7 @@ mod tests {
     struct Socket {
         writes: Mutex<Vec<Vec<u8>>>,
         full: AtomicBool,
+        broken: AtomicBool,
         waiting: Mutex<Option<std::task::Waker>>,
     }
 
@@ -426,6 +436,9 @@ mod tests {
             cx: &mut Context<'_>,
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
+            if self.0.broken.load(Ordering::SeqCst) {
+                return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            }
             if self.0.full.load(Ordering::SeqCst) {
                 *self.0.waiting.lock().unwrap() = Some(cx.waker().clone());
                 return Poll::Pending;
@@ -520,6 +533,44 @@ mod tests {
         socket.let_go();
         assert_eq!(ending.await, "ended");
         assert_eq!(socket.writes(), vec![b"HTTP/1.1 101".to_vec()]);
+    }
+
+    /// A connection that carried a download keeps no big buffer once its
+    /// traffic is light again.
+    #[tokio::test]
+    async fn a_big_buffer_goes_once_traffic_is_light() {
+        let socket = Arc::new(Socket::default());
+        let mut io = Corked::new(End(socket.clone()), true);
+        let big = vec![1u8; 200 * 1024];
+        let room = |io: &Corked<End>| match &io.0 {
+            Mode::Gathering(shared) => lock(shared).gathered.capacity(),
+            Mode::Through(_) => 0,
+        };
+        Scoped::new(frames(&mut io, &[&big])).await;
+        assert!(room(&io) >= big.len(), "kept while traffic is heavy");
+        Scoped::new(frames(&mut io, &[b"ping"])).await;
+        assert_eq!(room(&io), 0);
+        assert_eq!(socket.writes().concat().len(), big.len() + 4);
+    }
+
+    /// A send that fails when the poll returns is the connection's error on
+    /// its next call, as the write itself would have been.
+    #[tokio::test]
+    async fn a_failed_send_is_heard_on_the_next_call() {
+        use std::future::poll_fn;
+        let socket = Arc::new(Socket::default());
+        socket.broken.store(true, Ordering::SeqCst);
+        let mut io = Corked::new(End(socket.clone()), true);
+        let next = Scoped::new(async move {
+            frames(&mut io, &[b"lost"]).await;
+            tokio::task::yield_now().await;
+            poll_fn(|cx| Pin::new(&mut io).poll_write(cx, b"more")).await
+        })
+        .await;
+        assert_eq!(
+            next.expect_err("the send failed").kind(),
+            io::ErrorKind::BrokenPipe
+        );
     }
 
     #[tokio::test]
