@@ -23,7 +23,8 @@
 # ten minutes for two builds).
 #
 # Environment: N (3000), WARM (1000), CONNS (16), BODY_KB (unset: GET /),
-# KEEP (1: keep the callgrind files and say where, for callgrind_annotate).
+# KEEP (1: keep the callgrind files and say where, for callgrind_annotate),
+# HTTP2 (1: oha and the upstream speak HTTP/2, and so does llmspy both ways).
 # Installs valgrind (apt-get) if missing.
 set -euo pipefail
 
@@ -47,10 +48,16 @@ command -v valgrind >/dev/null || as_root apt-get install -y valgrind >/dev/null
 BINS=("$@")
 [ $# -eq 0 ] && BINS=("$LLMSPY_BIN")
 
+# nginx offers HTTP/2 only when asked, so the HTTP/1.1 figure's setup stays
+# as it was.
+if [ "${HTTP2:-}" != 1 ]; then
+    H2_LISTEN=""; H2_DIRECTIVE=""
+fi
 MESSAGE='{"id":"msg_bench","type":"message","role":"assistant","model":"claude-bench","content":[{"type":"text","text":"Done."}],"stop_reason":"end_turn","usage":{"input_tokens":1200,"output_tokens":3}}'
 nginx_conf upstream "
     server {
-        listen 127.0.0.1:$UP_PORT ssl;
+        listen 127.0.0.1:$UP_PORT ssl$H2_LISTEN;
+        $H2_DIRECTIVE
         location = / { default_type text/plain; return 200 \"hello from nginx upstream\n\"; }
         location = /v1/messages { default_type application/json; return 200 '$MESSAGE'; }
     }"
@@ -79,8 +86,10 @@ PIDS+=($!)
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+OHA_HTTP=()
+[ "${HTTP2:-}" = 1 ] && OHA_HTTP=(--http2)
 load() { # requests
-    "$OHA" -c "$CONNS" -n "$1" --no-tui --insecure --output-format json \
+    "$OHA" "${OHA_HTTP[@]}" -c "$CONNS" -n "$1" --no-tui --insecure --output-format json \
         -x "http://127.0.0.1:$SPY_PORT" "${REQUEST[@]}" |
         jq '[.statusCodeDistribution[]] | add // 0'
 }
