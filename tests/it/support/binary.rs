@@ -17,9 +17,36 @@ pub fn llmspy(ca_dir: &std::path::Path) -> Command {
     c
 }
 
+/// A child process killed and reaped when dropped, so that a test that
+/// ends without stopping its llmspy (or fails before it could) leaves no
+/// process behind.
+pub struct Reaped(Child);
+
+impl std::ops::Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// A headless llmspy whose output lines arrive on channels.
 pub struct Running {
-    pub child: Child,
+    pub child: Reaped,
     pub addr: String,
     pub stdout: mpsc::Receiver<String>,
     /// stderr after the banner: warnings.
@@ -81,7 +108,7 @@ impl Running {
             early.push(line);
         };
         Running {
-            child,
+            child: Reaped(child),
             addr,
             stdout,
             stderr: err_rx,
