@@ -10,9 +10,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::LazyConfigAcceptor;
 
-use super::cork::Corked;
-
 use super::conns::Conn;
+use super::cork::Corked;
 use super::relay::{Target, relay};
 use super::rewind::{Rewind, sniff};
 use super::sniff::{Protocol, Verdict};
