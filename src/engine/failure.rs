@@ -141,7 +141,6 @@ pub fn status(failure: &Failure) -> http::StatusCode {
 }
 
 /// The first error of type `T` in `e`'s source chain.
-/// The first error of type `T` in `e`'s source chain.
 pub fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(err) = cur {

@@ -276,16 +276,11 @@ fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes) {
         }
         return;
     }
-    // Under the cap, hand over a refcounted clone.
+    // Under the cap, hand over a refcounted clone; past it (a stream of
+    // events), only the length, stamped.
+    let copy = (*this.sent < *this.cap).then(|| data.clone());
     *this.sent += len;
-    data_msg(
-        this.side,
-        *this.id,
-        this.recorder,
-        Some(data.clone()),
-        len,
-        *this.started,
-    );
+    data_msg(this.side, *this.id, this.recorder, copy, len, *this.started);
 }
 
 /// Report the lengths gathered past the cap, if any.
