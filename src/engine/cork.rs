@@ -316,9 +316,9 @@ pin_project! {
     pub struct Scoped<F, T> {
         #[pin]
         inner: F,
+        // The connection's output, once it has ended.
         output: Option<T>,
         owed: Vec<Arc<dyn Owed>>,
-        ended: bool,
     }
 }
 
@@ -328,7 +328,6 @@ impl<F: Future<Output = T>, T> Scoped<F, T> {
             inner,
             output: None,
             owed: Vec::new(),
-            ended: false,
         }
     }
 }
@@ -338,16 +337,15 @@ impl<F: Future<Output = T>, T> Future for Scoped<F, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.project();
-        if !*this.ended {
+        // Once the connection has ended, only what it wrote is left to send.
+        if this.output.is_none() {
             let entered = Entered::enter();
             let polled = this.inner.poll(cx);
             entered.leave(this.owed);
             if let Poll::Ready(output) = polled {
                 *this.output = Some(output);
-                *this.ended = true;
             }
         }
-        let ended = *this.ended;
         if !this.owed.is_empty() {
             this.owed.retain(|cork| match cork.send(cx) {
                 Poll::Pending => true,
@@ -355,21 +353,19 @@ impl<F: Future<Output = T>, T> Future for Scoped<F, T> {
                 Poll::Ready(false) => {
                     // The connection hears of it on its next call: poll again
                     // so that the call comes.
-                    if !ended {
+                    if this.output.is_none() {
                         cx.waker().wake_by_ref();
                     }
                     false
                 }
             });
         }
-        match this.output.take() {
-            Some(output) if this.owed.is_empty() => Poll::Ready(output),
-            Some(output) => {
-                *this.output = Some(output);
-                Poll::Pending
-            }
-            None => Poll::Pending,
+        if this.owed.is_empty()
+            && let Some(output) = this.output.take()
+        {
+            return Poll::Ready(output);
         }
+        Poll::Pending
     }
 }
 
