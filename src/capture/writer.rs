@@ -112,6 +112,21 @@ impl Recorder {
     }
 }
 
+#[cfg(test)]
+impl Recorder {
+    /// A recorder whose messages a unit test reads itself, with no
+    /// capture task behind it: what the relay's parts send, as sent.
+    pub(crate) fn bare(limits: Limits) -> (Recorder, mpsc::UnboundedReceiver<CaptureMsg>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let recorder = Recorder {
+            tx,
+            next_id: Arc::new(AtomicU64::new(1)),
+            limits,
+        };
+        (recorder, rx)
+    }
+}
+
 /// Start the capture task on the current tokio runtime.
 ///
 /// Each of `sinks` receives every finished exchange, with no loss.

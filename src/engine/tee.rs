@@ -342,3 +342,107 @@ fn finish<B>(this: &mut TeeProj<'_, B>, failure: Option<Failure>) {
             .send(CaptureMsg::Finish { id, at_us, failure }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http_body_util::{BodyExt, StreamBody};
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    use super::*;
+    use crate::capture::Limits;
+
+    const CAP: usize = 3_000;
+    const FRAME: usize = 1_000;
+
+    /// Relay a body of `frames` frames of `FRAME` bytes through a response
+    /// tee (capped at `CAP`), check every byte came out, and return what
+    /// the tee told capture.
+    async fn relay(frames: usize, runs_past_cap: bool) -> Vec<CaptureMsg> {
+        let (recorder, mut rx): (_, UnboundedReceiver<CaptureMsg>) =
+            Recorder::bare(Limits::default());
+        let chunks = (0..frames)
+            .map(|i| Ok::<_, Infallible>(Frame::data(Bytes::from(vec![i as u8; FRAME]))));
+        let body = StreamBody::new(futures_util::stream::iter(chunks));
+        let tee = Tee::new(body, Side::Response, 7, recorder, Instant::now(), CAP, None);
+        let tee = if runs_past_cap {
+            tee.lengths_in_runs_past_cap()
+        } else {
+            tee
+        };
+        let out = tee.collect().await.expect("body").to_bytes();
+        assert_eq!(out.len(), frames * FRAME, "every byte is relayed");
+        assert!(
+            out.chunks(FRAME)
+                .enumerate()
+                .all(|(i, c)| c.iter().all(|&b| b == i as u8))
+        );
+        let mut msgs = Vec::new();
+        while let Ok(m) = rx.try_recv() {
+            msgs.push(m);
+        }
+        msgs
+    }
+
+    /// Each data message as (bytes handed over, length reported).
+    fn data(msgs: &[CaptureMsg]) -> Vec<(Option<usize>, usize)> {
+        msgs.iter()
+            .filter_map(|m| match m {
+                CaptureMsg::ResponseData { data, len, .. } => {
+                    Some((data.as_ref().map(Bytes::len), *len))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn finished_well(msgs: &[CaptureMsg]) -> bool {
+        matches!(
+            msgs.last(),
+            Some(CaptureMsg::Finish {
+                id: 7,
+                failure: None,
+                ..
+            })
+        )
+    }
+
+    #[tokio::test]
+    async fn past_the_cap_a_stream_of_events_reports_each_frame_by_length_alone() {
+        let msgs = relay(10, false).await;
+        let data = data(&msgs);
+        // Under the cap the frames themselves (a refcount each); past it a
+        // stamped length per frame, never the bytes.
+        let mut expected = vec![(Some(FRAME), FRAME); CAP / FRAME];
+        expected.extend(vec![(None, FRAME); 10 - CAP / FRAME]);
+        assert_eq!(data, expected);
+        assert!(finished_well(&msgs));
+    }
+
+    #[tokio::test]
+    async fn past_the_cap_a_bulk_body_reports_lengths_in_runs() {
+        let frames = 2 * REPORT_PAST_CAP / FRAME + 500;
+        let msgs = relay(frames, true).await;
+        let data = data(&msgs);
+        let (under, past) = data.split_at(CAP / FRAME);
+        assert_eq!(under, vec![(Some(FRAME), FRAME); CAP / FRAME]);
+        assert!(
+            past.iter().all(|(bytes, _)| bytes.is_none()),
+            "no bytes past the cap"
+        );
+        // Two full runs, and what was left reported at the end.
+        assert_eq!(past.len(), 3, "{past:?}");
+        assert!(past[..2].iter().all(|&(_, len)| len >= REPORT_PAST_CAP));
+        let total: usize = data.iter().map(|&(_, len)| len).sum();
+        assert_eq!(total, frames * FRAME, "every byte is counted");
+        assert!(finished_well(&msgs));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_ends_under_the_cap_hands_over_every_frame() {
+        let msgs = relay(2, true).await;
+        assert_eq!(data(&msgs), vec![(Some(FRAME), FRAME); 2]);
+        assert!(finished_well(&msgs));
+    }
+}
