@@ -229,6 +229,43 @@ async fn run_captures_node_fetch_https_and_local_http() {
     running.terminate();
 }
 
+/// The program `llmspy run` starts keeps the memory settings it would
+/// have had without llmspy. mimalloc can turn transparent huge pages off
+/// for its process with `prctl(PR_SET_THP_DISABLE)`, which every child
+/// inherits; llmspy's build asks for no huge pages instead (Cargo.toml), so
+/// nothing of the kind reaches the agent.
+#[cfg(target_os = "linux")]
+#[test]
+fn run_leaves_the_programs_huge_page_setting_as_it_was() {
+    let thp = |status: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with("THP_enabled:"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let own = std::fs::read_to_string("/proc/self/status").expect("status");
+    let Some(own) = thp(&own) else {
+        return; // a kernel before 5.0 does not say
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let ca_dir = dir.path().join("ca");
+    let running = Running::start(&ca_dir, &[]);
+    let out = Command::new(BIN)
+        .args(["run", "--ca-dir"])
+        .arg(&ca_dir)
+        .args(["--listen", &running.addr, "--", "cat", "/proc/self/status"])
+        .env_remove("MIMALLOC_ALLOW_THP")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let child = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(thp(&child), Some(own));
+}
+
 #[test]
 fn completions_for_each_shell() {
     for (shell, want) in [
