@@ -268,39 +268,34 @@ impl<S: Write + Unpin + Send + 'static> Write for Corked<S> {
     }
 }
 
-/// A scope entered: left by [`Entered::leave`], or on drop if the poll
+/// A scope entered: left by [`Entered::leave`], or dropped if the poll
 /// unwinds (a panic), forgetting what it owed.
 struct Entered {
     /// Where this scope's corks start in `OWED`.
     start: usize,
-    left: bool,
 }
 
 impl Entered {
     fn enter() -> Self {
         DEPTH.set(DEPTH.get() + 1);
-        let start = OWED.with_borrow(Vec::len);
-        Entered { start, left: false }
+        Entered {
+            start: OWED.with_borrow(Vec::len),
+        }
     }
 
     /// Leave, moving the corks written to during the poll into `owed`.
-    fn leave(mut self, owed: &mut Vec<Arc<dyn Owed>>) {
-        self.left = true;
+    fn leave(self, owed: &mut Vec<Arc<dyn Owed>>) {
         DEPTH.set(DEPTH.get() - 1);
-        OWED.with_borrow_mut(|list| {
-            if list.len() > self.start {
-                owed.extend(list.drain(self.start..));
-            }
-        });
+        OWED.with_borrow_mut(|list| owed.extend(list.drain(self.start..)));
+        // Left already: the drop is only for a poll that unwinds.
+        std::mem::forget(self);
     }
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        if !self.left {
-            DEPTH.set(DEPTH.get() - 1);
-            OWED.with_borrow_mut(|list| list.truncate(self.start));
-        }
+        DEPTH.set(DEPTH.get() - 1);
+        OWED.with_borrow_mut(|list| list.truncate(self.start));
     }
 }
 
@@ -346,20 +341,18 @@ impl<F: Future<Output = T>, T> Future for Scoped<F, T> {
                 *this.output = Some(output);
             }
         }
-        if !this.owed.is_empty() {
-            this.owed.retain(|cork| match cork.send(cx) {
-                Poll::Pending => true,
-                Poll::Ready(true) => false,
-                Poll::Ready(false) => {
-                    // The connection hears of it on its next call: poll again
-                    // so that the call comes.
-                    if this.output.is_none() {
-                        cx.waker().wake_by_ref();
-                    }
-                    false
+        this.owed.retain(|cork| match cork.send(cx) {
+            Poll::Pending => true,
+            Poll::Ready(true) => false,
+            Poll::Ready(false) => {
+                // The connection hears of it on its next call: poll again
+                // so that the call comes.
+                if this.output.is_none() {
+                    cx.waker().wake_by_ref();
                 }
-            });
-        }
+                false
+            }
+        });
         if this.owed.is_empty()
             && let Some(output) = this.output.take()
         {
