@@ -40,7 +40,7 @@ use upstream::Upstream;
 // The allocator the binary uses, so the in-process proxy costs what it does
 // for users.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: llmspy::alloc::Allocator = llmspy::alloc::Allocator;
 
 const LOAD_SECONDS: u64 = 2;
 /// Rounds of the relay comparison (`ROUNDS=N` for more).

@@ -30,7 +30,7 @@ use upstream::Upstream;
 
 // The allocator the binary uses.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: llmspy::alloc::Allocator = llmspy::alloc::Allocator;
 
 const EVENTS: u64 = 20;
 const GAP_US: u64 = 100_000;

@@ -5,6 +5,7 @@
 //! consumers (the TUI, [`headless`], the control API). [`engine`] is the only
 //! code that touches sockets. `tests/it/architecture.rs` enforces these rules.
 
+pub mod alloc;
 pub mod analyses;
 /// `eprintln!` that never panics. Rust's own panics when stderr is a
 /// closed pipe (`llmspy --no-tui 2>&1 | head`), which would stop the proxy

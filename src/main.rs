@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-// Each exchange allocates many small, short-lived buffers across threads;
-// glibc's allocator spent ~15% of the relay's time on them, mimalloc far less.
+// mimalloc for the many small, short-lived buffers of each exchange, the
+// system's allocator for large blocks (src/alloc.rs).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: llmspy::alloc::Allocator = llmspy::alloc::Allocator;
 
 fn main() -> ExitCode {
     match llmspy::cli::main() {

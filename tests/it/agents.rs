@@ -232,8 +232,9 @@ async fn run_captures_node_fetch_https_and_local_http() {
 /// The program `llmspy run` starts keeps the memory settings it would
 /// have had without llmspy. mimalloc can turn transparent huge pages off
 /// for its process with `prctl(PR_SET_THP_DISABLE)`, which every child
-/// inherits; llmspy's build asks for no huge pages instead (Cargo.toml), so
-/// nothing of the kind reaches the agent.
+/// inherits; llmspy chooses huge pages per block size in its allocator
+/// instead (src/alloc.rs) and sets nothing for the process, so nothing of
+/// the kind reaches the agent.
 #[cfg(target_os = "linux")]
 #[test]
 fn run_leaves_the_programs_huge_page_setting_as_it_was() {

@@ -87,6 +87,11 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "owner-only files: depends on nothing",
     ),
     (
+        "alloc",
+        &[&["crate"], IO],
+        "the global allocator: depends on nothing",
+    ),
+    (
         "background",
         &[&["crate"], IO],
         "thread priority for background work: depends on nothing",
