@@ -6,7 +6,9 @@
 //! 20 events 100 ms apart, the starts spread over the first 100 ms. Each event carries the upstream's send
 //! time, so the reader measures arrival − send per event; time to first
 //! byte is from sending the request to the first chunk. Figures, not
-//! asserts.
+//! asserts. `ROUNDS=N` (default 2) runs N rounds of each path; one round
+//! swings by tens of milliseconds on a busy shared machine, so compare
+//! builds by how many rounds meet the targets, printed at the end.
 
 // Test and bench scenarios read top to bottom; the length limit is for
 // the library and the binary.
@@ -233,7 +235,12 @@ async fn run(n: usize) {
     // Twice each, alternating, so drift on a shared machine hits both.
     let opened = || up.tls_connections.load(std::sync::atomic::Ordering::SeqCst);
     println!("upstream TLS connections after warming: {}", opened());
-    for round in 1..=2 {
+    let rounds: u32 = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2);
+    let (mut ttfb_met, mut event_met) = (0, 0);
+    for round in 1..=rounds {
         let d = all_at_once(&direct, &url).await;
         let before = opened();
         let v = all_at_once(&via, &url).await;
@@ -244,6 +251,9 @@ async fn run(n: usize) {
         line("direct", &d, n);
         line("llmspy", &v, n);
         let added = |a: &[Duration], b: &[Duration], p: f64| pct(b, p).saturating_sub(pct(a, p));
+        let target = Duration::from_millis(1);
+        ttfb_met += u32::from(added(&d.ttfb, &v.ttfb, 99.0) <= target);
+        event_met += u32::from(added(&d.events, &v.events, 99.0) <= target);
         println!(
             "  added  : ttfb p50 {:>8.2?} p99 {:>8.2?}; per event p50 {:>8.2?} p99 {:>8.2?} (targets: p99 ≤ 1 ms each)",
             added(&d.ttfb, &v.ttfb, 50.0),
@@ -252,6 +262,9 @@ async fn run(n: usize) {
             added(&d.events, &v.events, 99.0),
         );
     }
+    println!(
+        "rounds within 1 ms added at p99: first byte {ttfb_met} of {rounds}, per event {event_met} of {rounds}"
+    );
     drop(proxy);
     // A runtime cannot be dropped inside another one.
     engine.shutdown_background();
