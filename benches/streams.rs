@@ -232,7 +232,8 @@ async fn run(n: usize) {
         "{n} SSE streams at once, {EVENTS} events {} ms apart each, one warm HTTP/1.1 connection per stream",
         GAP_US / 1000
     );
-    // Twice each, alternating, so drift on a shared machine hits both.
+    // Each path ROUNDS times (twice by default), alternating, so drift on a
+    // shared machine hits both.
     let opened = || up.tls_connections.load(std::sync::atomic::Ordering::SeqCst);
     println!("upstream TLS connections after warming: {}", opened());
     let rounds: u32 = std::env::var("ROUNDS")
