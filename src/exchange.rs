@@ -8,15 +8,18 @@
 use serde::{Deserialize, Serialize};
 
 mod builder;
+mod headers;
 mod websocket;
 pub use builder::ExchangeBuilder;
+pub use headers::Headers;
 pub use websocket::{Direction, MAX_LISTED, Payload, WebSocket, WsMessage, opcode};
 
 /// Stable, monotonically increasing identifier of an exchange (1, 2, 3, …).
 pub type ExchangeId = u64;
 
-/// Header list in wire order; names are kept as received (lower-case for h2).
-pub type Headers = Vec<(String, String)>;
+/// Text that is most often one of a few fixed words (`GET`, `https`,
+/// `HTTP/1.1`): those are borrowed, not allocated per exchange.
+pub type Text = std::borrow::Cow<'static, str>;
 
 /// How the client reached llmspy for this exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,16 +41,16 @@ pub enum Via {
 /// The request line, headers and captured body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
-    pub method: String,
+    pub method: Text,
     /// `http` or `https`.
-    pub scheme: String,
+    pub scheme: Text,
     /// Host name or IP literal, without port.
     pub host: String,
     pub port: u16,
     /// Path and query as sent (origin form), e.g. `/v1/messages?beta=true`.
     pub path: String,
     /// `HTTP/1.1`, `HTTP/2`, …
-    pub version: String,
+    pub version: Text,
     pub headers: Headers,
     pub body: Body,
 }
@@ -71,7 +74,7 @@ impl Request {
         } else {
             out.write_str(&self.host)?;
         }
-        match (self.scheme.as_str(), self.port) {
+        match (self.scheme.as_ref(), self.port) {
             ("https", 443) | ("http", 80) | (_, 0) => Ok(()),
             (_, port) => write!(out, ":{port}"),
         }
@@ -82,7 +85,7 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Response {
     pub status: u16,
-    pub version: String,
+    pub version: Text,
     pub headers: Headers,
     pub body: Body,
 }
@@ -321,7 +324,7 @@ pub fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v)
 }
 
 /// True when a response with this content type is delivered as a stream of

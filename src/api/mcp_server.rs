@@ -19,7 +19,7 @@ use super::context::ApiContext;
 use super::reply::{bytes_response, error, json_response};
 use crate::capture::CaptureMsg;
 use crate::engine::UpstreamBody;
-use crate::exchange::{Body, Exchange, Response as Resp, Timings, Via};
+use crate::exchange::{Body, Exchange, Headers, Response as Resp, Timings, Via};
 
 /// The protocol revision llmspy speaks.
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
@@ -139,17 +139,16 @@ fn stdio_exchange(id: u64, doc: &Value, request: &Value) -> Exchange {
         .and_then(Value::as_str)
         .unwrap_or("mcp-server");
     let duration = doc.get("durationUs").and_then(Value::as_u64).unwrap_or(0);
-    let json_ct = ("content-type".to_string(), "application/json".to_string());
     let response = doc.get("response").filter(|r| r.is_object()).map(|r| Resp {
         status: 200,
         version: "stdio".into(),
-        headers: vec![json_ct.clone()],
+        headers: Headers::from([("content-type", "application/json")]),
         body: Body::from_bytes(r.to_string()),
     });
     let accepted = Resp {
         status: 202,
         version: "stdio".into(),
-        headers: Vec::new(),
+        headers: Headers::new(),
         body: Body::default(),
     };
     Exchange::builder()

@@ -331,7 +331,7 @@ fn request_from(v: &Value) -> Request {
         None => Vec::new(),
     };
     Request {
-        method: text("method").unwrap_or_else(|| "GET".into()),
+        method: text("method").map_or("GET".into(), Into::into),
         scheme: "https".into(),
         host: crate::exchange::header(&headers, "host")
             .unwrap_or("localhost")

@@ -149,7 +149,7 @@ fn response_data(store: &mut Store, id: ExchangeId, frame: Data, out: &mut Vec<S
         &resp.headers,
     );
     if resp.body.truncated && !has_header(&resp.headers, TRUNCATED_HEADER) {
-        resp.headers.push((TRUNCATED_HEADER.into(), "true".into()));
+        resp.headers.push(TRUNCATED_HEADER, "true");
     }
     let grown = resp.body.bytes.len() - before;
     ex.timings.first_byte_us.get_or_insert(frame.at_us);
@@ -229,7 +229,7 @@ fn push_updated(out: &mut Vec<StoreEvent>, id: ExchangeId) {
     }
 }
 
-fn has_header(headers: &[(String, String)], name: &str) -> bool {
+fn has_header(headers: &Headers, name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
 }
 
@@ -297,7 +297,7 @@ mod tests {
         let head = Response {
             status: 200,
             version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "text/event-stream".into())],
+            headers: Headers::from([("content-type", "text/event-stream")]),
             body: Body::default(),
         };
         apply(
@@ -339,7 +339,7 @@ mod tests {
         start(&mut store, 2);
         let mut out = Applied::default();
         for id in [1, 2] {
-            respond(&mut store, id, Vec::new(), &mut out);
+            respond(&mut store, id, Headers::new(), &mut out);
         }
         out.events.clear();
         for id in [1, 1, 1, 2, 2, 1] {
@@ -373,7 +373,7 @@ mod tests {
         let mut out = Applied::default();
         for (id, declared) in [(1, 3000), (2, 50_000)] {
             start(&mut store, id);
-            let declares = vec![("Content-Length".into(), format!(" {declared}"))];
+            let declares = Headers::from([("Content-Length", format!(" {declared}"))]);
             respond(&mut store, id, declares, &mut out);
             let mut capacities = Vec::new();
             for at_us in 0..(declared / 1000) {
@@ -405,7 +405,7 @@ mod tests {
         let mut store = Store::new(Limits::default());
         start(&mut store, 1);
         store.get_mut(1).expect("kept").exchange.request.headers =
-            vec![("content-length".into(), "100000".into())];
+            Headers::from([("content-length", "100000")]);
         let mut out = Applied::default();
         let msg = CaptureMsg::RequestData {
             id: 1,

@@ -413,7 +413,7 @@ mod tests {
             r.exchange.response = Some(Response {
                 status: 502,
                 version: "HTTP/1.1".into(),
-                headers: vec![],
+                headers: Default::default(),
                 body: Body::from_bytes(vec![b'e'; 40]),
             });
         }

@@ -170,7 +170,7 @@ fn record_tls_failure(
             port,
             path: String::new(),
             version: "TLS".into(),
-            headers: Vec::new(),
+            headers: Default::default(),
             body: Body::default(),
         },
         response: None,

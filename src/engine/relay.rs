@@ -29,7 +29,8 @@ use crate::exchange::{self, Body, Exchange, Failure, Request as ReqHead, State, 
 use crate::respond::{Decision, Responder};
 pub use heads::addr_text;
 use heads::{
-    headers_of, is_upgrade, record_response_head, strip_hop_by_hop, version_label, websocket_of,
+    headers_of, is_upgrade, method_text, record_response_head, strip_hop_by_hop, version_label,
+    websocket_of,
 };
 use mocked::{apply_override, decide, play};
 use reply::fail;
@@ -354,8 +355,8 @@ fn new_exchange(
         client_app: None,
         via,
         request: ReqHead {
-            method: req.method().to_string(),
-            scheme: target.scheme.to_string(),
+            method: method_text(req.method()),
+            scheme: target.scheme.into(),
             host: target.host.clone(),
             port: target.port,
             path: req

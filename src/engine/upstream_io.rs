@@ -78,8 +78,17 @@ where
 }
 
 impl<T: Connection> Connection for UpstreamIo<T> {
+    /// What the pool needs (was HTTP/2 agreed, is it a proxy), without the
+    /// socket addresses hyper's connector attaches: the client would insert
+    /// them into every response's extensions (three allocations per
+    /// exchange), and nothing in llmspy reads them.
     fn connected(&self) -> Connected {
-        self.inner.connected()
+        let inner = self.inner.connected();
+        let bare = Connected::new().proxy(inner.is_proxied());
+        match inner.is_negotiated_h2() {
+            true => bare.negotiated_h2(),
+            false => bare,
+        }
     }
 }
 

@@ -30,8 +30,8 @@
 //! ```
 
 use super::{
-    Body, Chunk, Exchange, ExchangeId, Failure, FailureKind, Request, Response, Source, State,
-    Timings, Via, WebSocket,
+    Body, Chunk, Exchange, ExchangeId, Failure, FailureKind, Headers, Request, Response, Source,
+    State, Timings, Via, WebSocket,
 };
 
 /// Builds an [`Exchange`]; see the module documentation for the defaults.
@@ -64,7 +64,7 @@ impl Default for ExchangeBuilder {
                     port: 443,
                     path: "/".into(),
                     version: "HTTP/1.1".into(),
-                    headers: Vec::new(),
+                    headers: Headers::new(),
                     body: Body::default(),
                 },
                 response: None,
@@ -115,7 +115,7 @@ impl ExchangeBuilder {
     }
 
     pub fn method(mut self, method: impl Into<String>) -> Self {
-        self.exchange.request.method = method.into();
+        self.exchange.request.method = owned(method);
         self
     }
 
@@ -137,7 +137,7 @@ impl ExchangeBuilder {
             _ => (authority, None),
         };
         let r = &mut self.exchange.request;
-        r.scheme = scheme.into();
+        r.scheme = scheme.to_owned().into();
         r.host = host.trim_start_matches('[').trim_end_matches(']').into();
         r.port = port.unwrap_or(match scheme {
             "https" => 443,
@@ -150,7 +150,7 @@ impl ExchangeBuilder {
 
     /// The scheme alone; the port stays as it was.
     pub fn scheme(mut self, scheme: impl Into<String>) -> Self {
-        self.exchange.request.scheme = scheme.into();
+        self.exchange.request.scheme = owned(scheme);
         self
     }
 
@@ -172,13 +172,13 @@ impl ExchangeBuilder {
 
     /// The request's protocol version (`HTTP/2`, `stdio`, …).
     pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.exchange.request.version = version.into();
+        self.exchange.request.version = owned(version);
         self
     }
 
     /// One more request header, after those already set.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        (self.exchange.request.headers).push((name.into(), value.into()));
+        (self.exchange.request.headers).push(&name.into(), &value.into());
         self
     }
 
@@ -188,8 +188,7 @@ impl ExchangeBuilder {
         N: Into<String>,
         V: Into<String>,
     {
-        (self.exchange.request.headers)
-            .extend(headers.into_iter().map(|(n, v)| (n.into(), v.into())));
+        (self.exchange.request.headers).extend(headers.into_iter().map(pair));
         self
     }
 
@@ -216,13 +215,13 @@ impl ExchangeBuilder {
     }
 
     pub fn response_version(mut self, version: impl Into<String>) -> Self {
-        self.answer().version = version.into();
+        self.answer().version = owned(version);
         self
     }
 
     /// One more response header, after those already set.
     pub fn response_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.answer().headers.push((name.into(), value.into()));
+        self.answer().headers.push(&name.into(), &value.into());
         self
     }
 
@@ -232,7 +231,7 @@ impl ExchangeBuilder {
         N: Into<String>,
         V: Into<String>,
     {
-        (self.answer().headers).extend(headers.into_iter().map(|(n, v)| (n.into(), v.into())));
+        (self.answer().headers).extend(headers.into_iter().map(pair));
         self
     }
 
@@ -246,7 +245,7 @@ impl ExchangeBuilder {
         self.exchange.response.get_or_insert_with(|| Response {
             status: 200,
             version: "HTTP/1.1".into(),
-            headers: Vec::new(),
+            headers: Headers::new(),
             body: Body::default(),
         })
     }
@@ -290,6 +289,16 @@ impl ExchangeBuilder {
     }
 }
 
+/// Text given as anything that turns into a string.
+fn owned(text: impl Into<String>) -> super::Text {
+    super::Text::Owned(text.into())
+}
+
+/// A header given as anything that turns into strings.
+fn pair<N: Into<String>, V: Into<String>>((name, value): (N, V)) -> (String, String) {
+    (name.into(), value.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,8 +329,8 @@ mod tests {
     fn response_setters_start_from_a_plain_200() {
         let ex = Exchange::builder().response_header("a", "b").build();
         let resp = ex.response.expect("a response");
-        assert_eq!((resp.status, resp.version.as_str()), (200, "HTTP/1.1"));
-        assert_eq!(resp.headers, vec![("a".to_string(), "b".to_string())]);
+        assert_eq!((resp.status, resp.version.as_ref()), (200, "HTTP/1.1"));
+        assert_eq!(resp.headers, Headers::from([("a", "b")]));
         assert!(Exchange::builder().build().response.is_none());
     }
 }

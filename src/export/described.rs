@@ -65,10 +65,10 @@ fn request(req: &Value) -> Request {
         .unwrap_or(port);
     let (body, content_type) = body(req.get("body"));
     if let Some(ct) = content_type.filter(|_| header_value(&headers, "content-type").is_none()) {
-        headers.push(("content-type".into(), ct.into()));
+        headers.push("content-type", ct);
     }
     Request {
-        method: literal(req.get("method")).unwrap_or_else(|| "GET".into()),
+        method: literal(req.get("method")).map_or("GET".into(), Into::into),
         scheme: scheme.into(),
         host,
         port,
@@ -109,14 +109,14 @@ fn response(expectation: &Value) -> Option<Response> {
         let (body, content_type) = body(resp.get("body"));
         if let Some(ct) = content_type.filter(|_| header_value(&headers, "content-type").is_none())
         {
-            headers.push(("content-type".into(), ct.into()));
+            headers.push("content-type", ct);
         }
         return Some(message(status(resp), headers, body));
     }
     let sse = expectation.get("httpSseResponse")?;
     let mut headers = pairs(sse.get("headers"));
     if header_value(&headers, "content-type").is_none() {
-        headers.push(("content-type".into(), "text/event-stream".into()));
+        headers.push("content-type", "text/event-stream");
     }
     let events = sse.get("events").and_then(Value::as_array);
     let text: String = events.into_iter().flatten().map(sse_event).collect();
@@ -211,7 +211,7 @@ fn pairs(v: Option<&Value>) -> Headers {
             other => vec![other],
         };
         for value in list.into_iter().filter_map(|v| literal(Some(v))) {
-            out.push((name.to_string(), value));
+            out.push(name, &value);
         }
     };
     match v {

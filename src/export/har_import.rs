@@ -87,7 +87,7 @@ fn request(req: &Value) -> Result<Request, String> {
     let scheme = uri.scheme_str().unwrap_or("http").to_string();
     let default_port = if scheme == "https" { 443 } else { 80 };
     Ok(Request {
-        method: str_of(req, "method").unwrap_or("GET").to_string(),
+        method: str_of(req, "method").unwrap_or("GET").to_owned().into(),
         host: uri
             .host()
             .unwrap_or("")
@@ -95,8 +95,11 @@ fn request(req: &Value) -> Result<Request, String> {
             .to_string(),
         port: uri.port_u16().unwrap_or(default_port),
         path: uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
-        scheme,
-        version: str_of(req, "httpVersion").unwrap_or("HTTP/1.1").to_string(),
+        scheme: scheme.into(),
+        version: str_of(req, "httpVersion")
+            .unwrap_or("HTTP/1.1")
+            .to_owned()
+            .into(),
         headers: headers(req),
         body: Body::from_bytes(
             req.pointer("/postData/text")
@@ -132,7 +135,10 @@ fn response(r: &Value) -> Response {
         .collect();
     Response {
         status: r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
-        version: str_of(r, "httpVersion").unwrap_or("HTTP/1.1").to_string(),
+        version: str_of(r, "httpVersion")
+            .unwrap_or("HTTP/1.1")
+            .to_owned()
+            .into(),
         headers,
         body: Body::from_bytes(bytes),
     }

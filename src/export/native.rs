@@ -131,8 +131,8 @@ fn us(ms: Option<f64>) -> Option<u64> {
 fn headers_json(h: &Headers) -> Vec<HeaderJson> {
     h.iter()
         .map(|(name, value)| HeaderJson {
-            name: name.clone(),
-            value: value.clone(),
+            name: name.to_owned(),
+            value: value.to_owned(),
         })
         .collect()
 }
@@ -243,18 +243,18 @@ pub fn to_json(ex: &Exchange) -> ExchangeJson {
             duration_ms: ms(ex.timings.end_us),
         },
         request: RequestJson {
-            method: r.method.clone(),
-            scheme: r.scheme.clone(),
+            method: r.method.to_string(),
+            scheme: r.scheme.to_string(),
             host: r.host.clone(),
             port: r.port,
             path: r.path.clone(),
-            http_version: r.version.clone(),
+            http_version: r.version.to_string(),
             headers: headers_json(&r.headers),
             body: body_json(&r.headers, &r.body),
         },
         response: ex.response.as_ref().map(|resp| ResponseJson {
             status: resp.status,
-            http_version: resp.version.clone(),
+            http_version: resp.version.to_string(),
             headers: headers_json(&resp.headers),
             body: body_json(&resp.headers, &resp.body),
         }),
@@ -282,7 +282,7 @@ pub fn from_json(j: ExchangeJson) -> Result<Exchange, String> {
     let response = match j.response {
         Some(r) => Some(Response {
             status: r.status,
-            version: r.http_version,
+            version: r.http_version.into(),
             headers: headers_from(r.headers),
             body: body_from(r.body).map_err(|e| format!("response body {e}"))?,
         }),
@@ -295,12 +295,12 @@ pub fn from_json(j: ExchangeJson) -> Result<Exchange, String> {
         client_app: j.client_app,
         via: j.via,
         request: Request {
-            method: j.request.method,
-            scheme: j.request.scheme,
+            method: j.request.method.into(),
+            scheme: j.request.scheme.into(),
             host: j.request.host,
             port: j.request.port,
             path: j.request.path,
-            version: j.request.http_version,
+            version: j.request.http_version.into(),
             headers: headers_from(j.request.headers),
             body: body_from(j.request.body).map_err(|e| format!("request body {e}"))?,
         },

@@ -114,7 +114,7 @@ fn url(ex: &Exchange) -> Value {
         "host": r.host.split('.').collect::<Vec<_>>(),
         "path": path.split('/').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
     });
-    if !matches!((r.scheme.as_str(), r.port), ("https", 443) | ("http", 80)) {
+    if !matches!((r.scheme.as_ref(), r.port), ("https", 443) | ("http", 80)) {
         out["port"] = json!(r.port.to_string());
     }
     if let Some(q) = query {

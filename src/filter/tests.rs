@@ -117,8 +117,7 @@ fn body_filter_sees_through_content_encoding() {
     enc.write_all(b"hidden treasure").unwrap();
     let mut ex = exchange();
     let resp = ex.response.as_mut().unwrap();
-    resp.headers
-        .push(("content-encoding".into(), "gzip".into()));
+    resp.headers.push("content-encoding", "gzip");
     resp.body = Body::from_bytes(enc.finish().unwrap());
     assert!(parse("~bs treasure").unwrap().matches(&ex, None));
     assert!(parse("~bs treasure").unwrap().reads_bodies());

@@ -60,7 +60,7 @@ impl Row {
                 rfc3339::write(&ex.started_at, rfc3339::Offset::Numeric, &mut text);
                 String::from_utf8(text).unwrap_or_default()
             },
-            method: ex.request.method.clone(),
+            method: ex.request.method.to_string(),
             url,
             host: ex.request.host.clone(),
             status: ex.response.as_ref().map(|r| r.status),
@@ -230,7 +230,7 @@ mod tests {
         let s = r.summary.as_ref();
         (
             id as i64,
-            r.exchange.request.method.clone(),
+            r.exchange.request.method.to_string(),
             r.exchange.url(),
             r.exchange.request.host.clone(),
             r.exchange.response.as_ref().map(|x| i64::from(x.status)),

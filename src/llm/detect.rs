@@ -348,10 +348,7 @@ mod tests {
         assert!(plainly_other(&get));
         assert!(!plainly_other(&exchange("POST", "/x", "{}")));
         let mut session = get.clone();
-        session
-            .request
-            .headers
-            .push(("Mcp-Session-Id".into(), "s1".into()));
+        session.request.headers.push("Mcp-Session-Id", "s1");
         assert!(!plainly_other(&session));
         let sse = crate::exchange::Exchange::builder()
             .method("GET")

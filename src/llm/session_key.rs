@@ -41,12 +41,12 @@ mod tests {
 
     #[test]
     fn header_then_json_then_legacy_user_id() {
-        let h: Headers = vec![("X-Claude-Code-Session-Id".into(), "abc".into())];
+        let h = Headers::from([("X-Claude-Code-Session-Id", "abc")]);
         assert_eq!(
             session_key(&h, Some("user_x_session_zzz")).as_deref(),
             Some("claude:abc")
         );
-        let none: Headers = vec![];
+        let none = Headers::new();
         let json = r#"{"device_id":"d","account_uuid":"","session_id":"54c1"}"#;
         assert_eq!(
             session_key(&none, Some(json)).as_deref(),

@@ -138,7 +138,7 @@ fn static_response(v: &Value, at: &str) -> Result<StaticResponse, MockError> {
     let mut headers = headers(obj.get("headers"), &format!("{at}.headers"))?;
     let (body, content_type) = body(obj.get("body"), &format!("{at}.body"))?;
     if let Some(ct) = content_type.filter(|_| !has(&headers, "content-type")) {
-        headers.push(("content-type".into(), ct.into()));
+        headers.push("content-type", ct);
     }
     let line_delay = match obj.get("lineDelay") {
         Some(d) => Some(delay(Some(d), &format!("{at}.lineDelay"))?),
@@ -158,6 +158,11 @@ fn static_response(v: &Value, at: &str) -> Result<StaticResponse, MockError> {
     })
 }
 
+/// Several lists of headers as one, in order.
+fn joined(lists: Vec<Headers>) -> Headers {
+    lists.iter().flat_map(Headers::iter).collect()
+}
+
 pub(super) fn has(headers: &Headers, name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
 }
@@ -166,12 +171,12 @@ pub(super) fn has(headers: &Headers, name: &str) -> bool {
 pub fn headers(v: Option<&Value>, at: &str) -> Result<Headers, MockError> {
     let values = |name: &str, v: &Value| -> Result<Headers, MockError> {
         match v {
-            Value::String(s) => Ok(vec![(name.to_string(), s.clone())]),
+            Value::String(s) => Ok(Headers::from([(name, s)])),
             Value::Array(a) => a
                 .iter()
                 .map(|x| {
                     x.as_str()
-                        .map(|s| (name.to_string(), s.to_string()))
+                        .map(|s| (name, s))
                         .ok_or_else(|| MockError::invalid(&format!("{at}.{name}"), "strings"))
                 })
                 .collect(),
@@ -182,20 +187,22 @@ pub fn headers(v: Option<&Value>, at: &str) -> Result<Headers, MockError> {
         }
     };
     match v {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Object(o)) => Ok(o
-            .iter()
-            .map(|(k, v)| values(k, v))
-            .collect::<Result<Vec<_>, _>>()?
-            .concat()),
-        Some(Value::Array(items)) => Ok(items
-            .iter()
-            .map(|item| {
-                let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
-                values(name, item.get("values").unwrap_or(&Value::Null))
-            })
-            .collect::<Result<Vec<_>, _>>()?
-            .concat()),
+        None | Some(Value::Null) => Ok(Headers::new()),
+        Some(Value::Object(o)) => Ok(joined(
+            o.iter()
+                .map(|(k, v)| values(k, v))
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+        Some(Value::Array(items)) => {
+            let lists = items
+                .iter()
+                .map(|item| {
+                    let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
+                    values(name, item.get("values").unwrap_or(&Value::Null))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(joined(lists))
+        }
         Some(_) => Err(MockError::invalid(at, "an object of name: [values]")),
     }
 }

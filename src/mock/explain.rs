@@ -66,7 +66,7 @@ pub fn differences(m: &RequestMatcher, facts: &RequestFacts) -> Vec<Difference> 
         });
     };
     if let Some(want) = m.method.as_ref().filter(|w| !w.matches(&req.method)) {
-        diff("method", want.describe(), req.method.clone());
+        diff("method", want.describe(), req.method.to_string());
     }
     let path = matcher::path_only(&req.path);
     if let Some(want) = m.path.as_ref().filter(|w| !w.matches(path)) {

@@ -51,7 +51,7 @@ pub fn record(exchanges: &[Exchange], opts: &RecordOptions) -> Fixture {
         .filter(|e| matches!(e.source, Source::Upstream))
         // Traffic `llmspy mcp-stdio` reported never crossed HTTP: nothing
         // an HTTP expectation could replay.
-        .filter(|e| matches!(e.request.scheme.as_str(), "http" | "https"))
+        .filter(|e| matches!(e.request.scheme.as_ref(), "http" | "https"))
         .filter(|e| {
             path.as_ref()
                 .is_none_or(|m| m.matches(path_only(&e.request.path)))

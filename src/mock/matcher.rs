@@ -293,7 +293,7 @@ pub(crate) fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) ->
         .headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v)
         .chain(authority.as_deref())
         .collect();
     !values.is_empty()
@@ -389,7 +389,7 @@ mod tests {
 
     fn req(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
         Request {
-            method: method.into(),
+            method: method.to_owned().into(),
             scheme: "https".into(),
             host: "api.anthropic.com".into(),
             port: 443,

@@ -185,7 +185,7 @@ impl Expectations {
         MockResponse::full(
             STRICT_MISS_ID,
             404,
-            vec![("content-type".into(), "application/json".into())],
+            crate::exchange::Headers::from([("content-type", "application/json")]),
             body.to_string(),
         )
     }

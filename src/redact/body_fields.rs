@@ -26,7 +26,7 @@ pub(super) fn redact_body(headers: &mut Headers, body: &mut Body, part: Part, fo
         return;
     }
     if was_encoded {
-        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-encoding"));
+        headers.retain(|n, _| !n.eq_ignore_ascii_case("content-encoding"));
     }
     body.bytes = rewritten.map(String::into_bytes).unwrap_or(plain);
     if !body.truncated {
@@ -38,11 +38,10 @@ pub(super) fn redact_body(headers: &mut Headers, body: &mut Body, part: Part, fo
 /// Keep a `Content-Length` header true to the rewritten body, so a replay
 /// of the copy is framed correctly.
 pub(super) fn set_content_length(headers: &mut Headers, len: usize) {
-    for (name, value) in headers.iter_mut() {
-        if name.eq_ignore_ascii_case("content-length") {
-            *value = len.to_string();
-        }
-    }
+    headers.change_values(|name, _| {
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| len.to_string())
+    });
 }
 
 /// The body text with secret fields masked, or `None` when it held none

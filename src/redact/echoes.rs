@@ -42,15 +42,13 @@ pub(super) fn mask_echoes(copy: &mut Exchange, found: &mut Found) {
         replace_body(&mut copy.request.headers, &mut copy.request.body, text);
     }
     if let Some(resp) = copy.response.as_mut() {
-        for (name, value) in resp.headers.iter_mut() {
-            if let Some(text) = scrub(
+        resp.headers.change_values(|name, value| {
+            scrub(
                 value,
                 &format!("response header {}", name.to_ascii_lowercase()),
                 found,
-            ) {
-                *value = text;
-            }
-        }
+            )
+        });
         if let Some(text) = std::str::from_utf8(&resp.body.bytes)
             .ok()
             .and_then(|t| scrub(t, "response body", found))

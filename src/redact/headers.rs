@@ -7,12 +7,13 @@ use super::{Found, MASK, Part, is_secret_header};
 use crate::exchange::Headers;
 
 pub(super) fn redact_headers(headers: &mut Headers, part: Part, found: &mut Found) {
-    for (name, value) in headers.iter_mut() {
+    headers.change_values(|name, value| {
         if !is_secret_header(name) || value.ends_with(MASK) {
-            continue;
+            return None;
         }
         remember_credential(name, value, found);
-        *value = if name.eq_ignore_ascii_case("cookie") {
+        found.add(part, name.to_ascii_lowercase());
+        Some(if name.eq_ignore_ascii_case("cookie") {
             mask_cookies(value)
         } else if name.eq_ignore_ascii_case("set-cookie") {
             mask_set_cookie(value)
@@ -20,9 +21,8 @@ pub(super) fn redact_headers(headers: &mut Headers, part: Part, found: &mut Foun
             mask_credentials(value)
         } else {
             MASK.to_string()
-        };
-        found.add(part, name.to_ascii_lowercase());
-    }
+        })
+    });
 }
 
 /// Remember a header's secret part: each cookie's value (only the first

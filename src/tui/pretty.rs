@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn binary_bodies_are_summarised() {
         let mut out = DocBuilder::new(80);
-        let headers = vec![];
+        let headers = Headers::new();
         body(
             &mut out,
             &headers,

@@ -68,7 +68,7 @@ impl SortKey {
         let num = |n: Option<u64>| n.map_or(SortValue::Missing, SortValue::Num);
         match self {
             SortKey::Arrival => SortValue::Missing,
-            SortKey::Method => SortValue::Text(ex.request.method.clone()),
+            SortKey::Method => SortValue::Text(ex.request.method.to_string()),
             SortKey::Host => SortValue::Text(ex.request.host.to_ascii_lowercase()),
             SortKey::Path => SortValue::Text(ex.request.path.clone()),
             SortKey::Status => num(ex.response.as_ref().map(|r| u64::from(r.status))),

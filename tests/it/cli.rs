@@ -286,8 +286,8 @@ async fn har_and_native_exports_load_back_for_open() {
         assert_eq!(loaded.len(), 1, "{format:?}");
         let (a, b) = (&loaded[0], &captured[0]);
         assert_eq!(
-            (a.request.method.as_str(), a.url()),
-            (b.request.method.as_str(), b.url()),
+            (a.request.method.as_ref(), a.url()),
+            (b.request.method.as_ref(), b.url()),
             "{format:?}"
         );
         assert_eq!(a.response.as_ref().map(|r| r.status), Some(200));

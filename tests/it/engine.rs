@@ -143,7 +143,7 @@ async fn curl_http1_and_http2_through_connect() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "curl body");
     }
     let done = proxy.finished(3).await;
-    let versions: Vec<_> = done.iter().map(|e| e.request.version.as_str()).collect();
+    let versions: Vec<_> = done.iter().map(|e| e.request.version.as_ref()).collect();
     assert_eq!(versions, ["HTTP/1.1", "HTTP/2", "HTTP/1.0"]);
     // llmspy speaks to the upstream as the client spoke to it: an HTTP/1.1
     // client's requests each get a connection, not a share of one.
@@ -158,7 +158,7 @@ async fn curl_http1_and_http2_through_connect() {
     );
     let answered: Vec<_> = done
         .iter()
-        .map(|e| e.response.as_ref().expect("response").version.as_str())
+        .map(|e| e.response.as_ref().expect("response").version.as_ref())
         .collect();
     assert_eq!(answered, ["HTTP/1.1", "HTTP/2", "HTTP/1.1"]);
 }
@@ -200,7 +200,7 @@ async fn relay_workers_serve_connections_with_pools_of_their_own() {
     assert_eq!(post_text(&plain, &up.http("/echo"), "plain").await, "plain");
     let done = proxy.finished(8).await;
     assert!(done.iter().all(|e| e.state == State::Complete), "{done:?}");
-    let versions: Vec<_> = done.iter().map(|e| e.request.version.as_str()).collect();
+    let versions: Vec<_> = done.iter().map(|e| e.request.version.as_ref()).collect();
     assert_eq!(versions[6], "HTTP/2");
 }
 
@@ -854,7 +854,7 @@ impl llmspy::engine::Responder for TestResponder {
         Decision::Respond(MockResponse {
             expectation_id: "exp-1".into(),
             status: 200,
-            headers: vec![("content-type".into(), "text/event-stream".into())],
+            headers: llmspy::exchange::Headers::from([("content-type", "text/event-stream")]),
             chunks: vec![chunk(0, "data: one\n\n"), chunk(20, "data: two\n\n")],
         })
     }

@@ -2,11 +2,11 @@
 //! before passing a head on, and how a head is written down for capture.
 
 use http::header::{self, HeaderMap, HeaderName};
-use http::{Request, Version};
+use http::{Method, Request, Version};
 
 use crate::capture::{CaptureMsg, Recorder};
 use crate::engine::tee::elapsed_us;
-use crate::exchange::{Body, Headers, Response as RespHead};
+use crate::exchange::{Body, Headers, Response as RespHead, Text};
 
 /// Record a response head (from the upstream or a mock) for capture; the
 /// capture cap its body gets, which depends on the head (streams get more).
@@ -15,7 +15,7 @@ pub fn record_response_head(
     id: u64,
     started: std::time::Instant,
     status: u16,
-    version: String,
+    version: Text,
     headers: Headers,
 ) -> usize {
     let head = RespHead {
@@ -46,20 +46,20 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// A head written down for capture: one string for every name and value
+/// (sized by a first pass), not two per header.
 pub fn headers_of(map: &HeaderMap) -> Headers {
-    map.iter()
-        .map(|(n, v)| (n.as_str().to_string(), text_of(v)))
-        .collect()
-}
-
-/// A header value as text. Almost always visible ASCII, which `to_str`
-/// checks in a tighter loop than UTF-8 validation; otherwise as UTF-8,
-/// with U+FFFD for each bad sequence.
-fn text_of(value: &header::HeaderValue) -> String {
-    if let Ok(text) = value.to_str() {
-        return text.to_owned();
+    let bytes = map.iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    let mut out = Headers::with_capacity(map.len(), bytes);
+    for (name, value) in map {
+        // Almost always visible ASCII, which `to_str` checks in a tighter
+        // loop than UTF-8 validation.
+        match value.to_str() {
+            Ok(text) => out.push(name.as_str(), text),
+            Err(_) => out.push_lossy(name.as_str(), value.as_bytes()),
+        }
     }
-    String::from_utf8_lossy(value.as_bytes()).into_owned()
+    out
 }
 
 /// A client's address as the exchange records it (`127.0.0.1:51234`),
@@ -81,15 +81,26 @@ pub fn addr_text(addr: std::net::SocketAddr) -> String {
     out
 }
 
-pub fn version_label(v: Version) -> String {
-    match v {
+pub fn version_label(v: Version) -> Text {
+    Text::Borrowed(match v {
         Version::HTTP_09 => "HTTP/0.9",
         Version::HTTP_10 => "HTTP/1.0",
         Version::HTTP_2 => "HTTP/2",
         Version::HTTP_3 => "HTTP/3",
         _ => "HTTP/1.1",
+    })
+}
+
+/// A request method as the exchange records it: the standard ones borrowed.
+pub fn method_text(method: &Method) -> Text {
+    const STANDARD: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    let text = method.as_str();
+    match STANDARD.iter().find(|s| **s == text) {
+        Some(standard) => Text::Borrowed(standard),
+        None => Text::Owned(text.to_owned()),
     }
-    .to_string()
 }
 
 /// What a `101` agreed to, when it switched to WebSocket.
@@ -152,11 +163,16 @@ fn add_listed(
         .map(str::trim)
         .filter(|token| !token.is_empty());
     for token in tokens {
-        // Parsing a name lowercases it, as header names compare.
+        // Most tokens (`keep-alive`, `close`) name no header present. A
+        // lookup by `&str` lowercases on the stack, where making a
+        // `HeaderName` of a name http does not know allocates.
+        if !headers.contains_key(token) {
+            continue;
+        }
         let Ok(name) = HeaderName::from_bytes(token.as_bytes()) else {
             continue;
         };
-        if !kept(&name) && !doomed.contains(&name) && headers.contains_key(&name) {
+        if !kept(&name) && !doomed.contains(&name) {
             doomed.push(name);
         }
     }
@@ -176,7 +192,8 @@ mod tests {
             HeaderValue::from_bytes("héllo".as_bytes()).unwrap(),
         );
         h.insert("x-latin1", HeaderValue::from_bytes(b"caf\xe9").unwrap());
-        let kept: std::collections::HashMap<_, _> = headers_of(&h).into_iter().collect();
+        let headers = headers_of(&h);
+        let kept: std::collections::HashMap<_, _> = headers.iter().collect();
         assert_eq!(kept["x-ascii"], "plain value\t1");
         assert_eq!(kept["x-utf8"], "héllo");
         assert_eq!(kept["x-latin1"], "caf\u{fffd}");

@@ -85,10 +85,7 @@ pub fn play(
     let mut resp = Response::new(tee.boxed());
     *resp.status_mut() = StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK);
     for (name, value) in &mock.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::from_str(value),
-        ) {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
             resp.headers_mut().append(n, v);
         }
     }
@@ -118,10 +115,7 @@ pub fn apply_override(
         path.clone_from(p);
     }
     for (name, value) in &o.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::from_str(value),
-        ) {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
             headers.insert(n, v);
         }
     }

@@ -76,7 +76,7 @@ impl SseResponse {
     pub fn play(&self, id: &str) -> MockResponse {
         let mut headers = self.headers.clone();
         if !has(&headers, "content-type") {
-            headers.push(("content-type".into(), "text/event-stream".into()));
+            headers.push("content-type", "text/event-stream");
         }
         MockResponse {
             expectation_id: id.to_string(),
@@ -154,7 +154,7 @@ pub fn play_wire(id: &str, wire: Wire, gap: Duration) -> MockResponse {
     MockResponse {
         expectation_id: id.to_string(),
         status: 200,
-        headers: vec![("content-type".into(), content_type.into())],
+        headers: crate::exchange::Headers::from([("content-type", content_type)]),
         chunks: pieces
             .into_iter()
             .enumerate()

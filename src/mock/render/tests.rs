@@ -71,7 +71,7 @@ fn request(kind: Kind, stream: bool) -> Request {
         port: 443,
         path: path.into(),
         version: "HTTP/1.1".into(),
-        headers: vec![("content-type".into(), "application/json".into())],
+        headers: crate::exchange::Headers::from([("content-type", "application/json")]),
         body: Body::from_bytes(body.to_string()),
     }
 }

@@ -268,7 +268,7 @@ fn cell(col: Col, ex: &Exchange, info: &RowInfo, flags: Flags, app: &App) -> (St
                 .format("%H:%M:%S")
                 .to_string(),
         ),
-        Col::Method => plain(ex.request.method.clone()),
+        Col::Method => plain(ex.request.method.to_string()),
         Col::Url => plain(format!(
             "{}{}{}",
             message_counts(ex),

@@ -35,10 +35,8 @@ fn claude_turn(
         "api.anthropic.com",
         "/v1/messages?beta=true",
     );
-    req.headers
-        .push(("content-type".into(), "application/json".into()));
-    req.headers
-        .push(("x-claude-code-session-id".into(), SESSION.into()));
+    req.headers.push("content-type", "application/json");
+    req.headers.push("x-claude-code-session-id", SESSION);
     req.body = Body::from_bytes(body.to_string());
     let mut ex = exchange(
         id,
@@ -67,8 +65,7 @@ fn forecast_call(id: ExchangeId) -> Exchange {
         "result": {"content": [{"type": "text", "text": "Sat: rain. Sun: sun."}], "isError": false}});
     let mut req = request("POST", "stdio", "weather", "/");
     req.port = 0;
-    req.headers
-        .push(("content-type".into(), "application/json".into()));
+    req.headers.push("content-type", "application/json");
     req.body = Body::from_bytes(body.to_string());
     exchange(
         id,

@@ -84,8 +84,7 @@ fn gzip_body_is_decoded_for_reading() {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(br#"{"compressed":"yes"}"#).expect("gzip");
     let mut resp = response(200, "application/json", &enc.finish().expect("gzip"));
-    resp.headers
-        .push(("content-encoding".into(), "gzip".into()));
+    resp.headers.push("content-encoding", "gzip");
     let ex = exchange(1, request("GET", "https", "gz.test", "/"), Some(resp));
     let (mut app, _) = app_with(vec![ex]);
     press(&mut app, "<enter>");

@@ -10,10 +10,8 @@ use super::support::{exchange, request, response};
 
 fn post_json(host: &str, path: &str, body: &Value) -> Request {
     let mut req = request("POST", "https", host, path);
-    req.headers
-        .push(("content-type".into(), "application/json".into()));
-    req.headers
-        .push(("x-api-key".into(), "sk-ant-test-0000".into()));
+    req.headers.push("content-type", "application/json");
+    req.headers.push("x-api-key", "sk-ant-test-0000");
     req.body = Body::from_bytes(body.to_string());
     req
 }
@@ -187,10 +185,8 @@ pub fn openai_chat(id: ExchangeId) -> Exchange {
         "usage": {"prompt_tokens": 20, "completion_tokens": 1, "total_tokens": 21}
     });
     let mut req = request("POST", "https", "api.openai.com", "/v1/chat/completions");
-    req.headers
-        .push(("content-type".into(), "application/json".into()));
-    req.headers
-        .push(("authorization".into(), "Bearer sk-proj-test".into()));
+    req.headers.push("content-type", "application/json");
+    req.headers.push("authorization", "Bearer sk-proj-test");
     req.body = Body::from_bytes(body.to_string());
     exchange(
         id,
@@ -210,10 +206,8 @@ pub fn mcp_tools_call(id: ExchangeId) -> Exchange {
         "result": {"content": [{"type": "text", "text": "Sat: rain. Sun: sun."}], "isError": false}});
     let mut req = request("POST", "http", "localhost", "/mcp");
     req.port = 8931;
-    req.headers
-        .push(("content-type".into(), "application/json".into()));
-    req.headers
-        .push(("mcp-session-id".into(), "sess-42".into()));
+    req.headers.push("content-type", "application/json");
+    req.headers.push("mcp-session-id", "sess-42");
     req.body = Body::from_bytes(body.to_string());
     exchange(
         id,

@@ -49,9 +49,8 @@ fn store() -> Expectations {
 
 fn ask(session: &str, body: Value) -> Request {
     let mut req = request("POST", "https", "api.anthropic.com", "/v1/messages");
-    req.headers
-        .push(("content-type".into(), "application/json".into()));
-    req.headers.push(("x-session-id".into(), session.into()));
+    req.headers.push("content-type", "application/json");
+    req.headers.push("x-session-id", session);
     req.body = Body::from_bytes(body.to_string().as_bytes());
     req
 }

@@ -37,13 +37,13 @@ pub fn info() -> UiInfo {
 
 pub fn request(method: &str, scheme: &str, host: &str, path: &str) -> Request {
     Request {
-        method: method.into(),
-        scheme: scheme.into(),
+        method: method.to_owned().into(),
+        scheme: scheme.to_owned().into(),
         host: host.into(),
         port: if scheme == "https" { 443 } else { 80 },
         path: path.into(),
         version: "HTTP/1.1".into(),
-        headers: vec![("user-agent".into(), "test-agent/1.0".into())],
+        headers: llmspy::exchange::Headers::from([("user-agent", "test-agent/1.0")]),
         body: Body::default(),
     }
 }
@@ -52,7 +52,7 @@ pub fn response(status: u16, content_type: &str, body: &[u8]) -> Response {
     Response {
         status,
         version: "HTTP/1.1".into(),
-        headers: vec![("content-type".into(), content_type.into())],
+        headers: llmspy::exchange::Headers::from([("content-type", content_type)]),
         body: Body::from_bytes(body),
     }
 }
@@ -85,9 +85,8 @@ pub fn exchange(id: ExchangeId, req: Request, resp: Option<Response>) -> Exchang
 pub fn sample() -> Vec<Exchange> {
     let mut post = request("POST", "https", "api.example.com", "/v1/items?page=2");
     post.headers
-        .push(("authorization".into(), "Bearer sk-live-1234567890".into()));
-    post.headers
-        .push(("content-type".into(), "application/json".into()));
+        .push("authorization", "Bearer sk-live-1234567890");
+    post.headers.push("content-type", "application/json");
     post.body = Body::from_bytes(&br#"{"name":"widget","tags":["a","b"],"count":3,"ok":true}"#[..]);
     let mut created = response(
         201,
@@ -96,7 +95,7 @@ pub fn sample() -> Vec<Exchange> {
     );
     created
         .headers
-        .push(("set-cookie".into(), "session=abc123; HttpOnly".into()));
+        .push("set-cookie", "session=abc123; HttpOnly");
     let mut failed = exchange(4, request("GET", "https", "blocked.test", "/"), None);
     failed.state = State::Failed(Failure::new(
         FailureKind::ClientRejectedCa,

@@ -19,10 +19,8 @@ fn message(at_ms: u64, direction: Direction, op: u8, payload: Payload) -> WsMess
 
 fn echo_session() -> Exchange {
     let mut resp = response(101, "", b"");
-    resp.headers = vec![
-        ("upgrade".into(), "websocket".into()),
-        ("connection".into(), "Upgrade".into()),
-    ];
+    resp.headers =
+        llmspy::exchange::Headers::from([("upgrade", "websocket"), ("connection", "Upgrade")]);
     let mut ex = exchange(2, request("GET", "https", "echo.test", "/ws"), Some(resp));
     let text = |s: &str| Payload::Text(s.into());
     let mut big = message(40, Direction::Receive, opcode::TEXT, text(&"y".repeat(20)));
