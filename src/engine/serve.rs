@@ -42,7 +42,8 @@ where
     Fut: Future<Output = Response<UpstreamBody>> + Send + 'static,
 {
     let requests = conn.clone();
-    let label = who.clone();
+    // Shared, not copied, by each request's future (for a panic's message).
+    let label: Arc<str> = who.as_str().into();
     let svc = service_fn(move |req| {
         let active = requests.request();
         // Boxed once here: hyper moves the service's future several times
