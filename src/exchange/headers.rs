@@ -78,8 +78,9 @@ impl Headers {
 
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            headers: self,
-            next: 0,
+            text: &self.text,
+            ends: self.ends.iter(),
+            start: 0,
         }
     }
 
@@ -151,24 +152,29 @@ fn offset(len: usize) -> u32 {
     u32::try_from(len).expect("a head's headers fit in 4 GiB")
 }
 
-/// The headers of a [`Headers`], in order.
+/// The headers of a [`Headers`], in order. Each step reads one entry of
+/// the ends, as lookups by name walk every header of a head (the capture
+/// thread asks a few per exchange, the UI a few per row).
 pub struct Iter<'a> {
-    headers: &'a Headers,
-    next: usize,
+    text: &'a str,
+    ends: std::slice::Iter<'a, (u32, u32)>,
+    /// Where the next header's name starts.
+    start: u32,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.headers.get(self.next)?;
-        self.next += 1;
-        Some(item)
+        let &(name_end, value_end) = self.ends.next()?;
+        let name = &self.text[self.start as usize..name_end as usize];
+        let value = &self.text[name_end as usize..value_end as usize];
+        self.start = value_end;
+        Some((name, value))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.headers.len() - self.next;
-        (left, Some(left))
+        self.ends.size_hint()
     }
 }
 
