@@ -11,8 +11,10 @@ use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-/// Header list in wire order; names are kept as received (lower-case for
-/// h2). Reads as `(name, value)` pairs of `&str`.
+/// Header list in the order received, a repeated name's values gathered at
+/// its first place (as hyper's header map holds them and sends them on);
+/// names are kept as received (lower-case for h2). Reads as `(name,
+/// value)` pairs of `&str`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Headers {
     /// Every name and value, back to back, in order.

@@ -514,6 +514,78 @@ async fn an_upstream_refusing_an_upload_early_is_heard() {
     assert_eq!(next.status(), 200);
 }
 
+/// Heads are captured as they were passed on, both ways and over both
+/// protocols: headers in the order they came, a repeated name's values
+/// kept apart (gathered at its first place, as hyper's header map holds
+/// them and sends them on), a value that is not UTF-8 kept with U+FFFD for
+/// the bad byte (and passed on as it was).
+#[tokio::test]
+async fn heads_are_captured_in_order_with_repeats_and_bytes_kept() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    for version in ["--http1.1", "--http2"] {
+        let out = curl(
+            &proxy.url(),
+            &proxy.ca_file,
+            &up.https("/cookies"),
+            &[
+                version,
+                "-D",
+                "-",
+                "-H",
+                "x-dup: one",
+                "-H",
+                "x-other: 1",
+                "-H",
+                "x-dup: two",
+            ],
+        )
+        .await;
+        let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(
+            head.contains("set-cookie: a=1; path=/") && head.contains("set-cookie: b=2"),
+            "{head}"
+        );
+        let latin = out.stdout.windows(4).any(|w| w == b"caf\xe9");
+        assert!(latin, "the client gets the byte as the upstream sent it");
+    }
+    let done = proxy.finished(2).await;
+    for ex in &done {
+        let sent: Vec<(&str, &str)> = ex
+            .request
+            .headers
+            .iter()
+            .filter(|(n, _)| n.starts_with("x-"))
+            .collect();
+        assert_eq!(sent, [("x-dup", "one"), ("x-dup", "two"), ("x-other", "1")]);
+        let r = ex.response.as_ref().expect("response");
+        let cookies: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(cookies, ["a=1; Path=/", "b=2"]);
+        assert_eq!(header(&r.headers, "x-latin"), Some("caf\u{fffd}"));
+    }
+    let dups: Vec<Vec<String>> = up
+        .seen()
+        .iter()
+        .map(|s| {
+            s.headers
+                .get_all("x-dup")
+                .iter()
+                .map(|v| v.to_str().expect("ascii").to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        dups,
+        [["one", "two"], ["one", "two"]],
+        "the upstream got both"
+    );
+}
+
 /// 40 KB of request headers over HTTP/2 reach the upstream, which decides
 /// (nginx and Cloudflare take 32 KB or more). hyper's HTTP/2 server allows
 /// 16 KB by default and ended the whole connection for more, recording

@@ -243,6 +243,16 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
             r.headers_mut().insert("x-big", big);
             r
         }
+        "/cookies" => {
+            // Two of one name, and a value that is not UTF-8.
+            let mut r = with_type(full(Bytes::from_static(b"ok")), "text/plain");
+            let h = r.headers_mut();
+            h.append("set-cookie", http::HeaderValue::from_static("a=1; Path=/"));
+            h.append("set-cookie", http::HeaderValue::from_static("b=2"));
+            let latin = http::HeaderValue::from_bytes(b"caf\xe9").expect("header");
+            h.append("x-latin", latin);
+            r
+        }
         "/reset" => with_type(reset(st.gate.clone()), "text/plain"),
         "/stall" => with_type(stall(), "text/event-stream"),
         "/v1/chat/completions" => with_type(
