@@ -171,6 +171,26 @@ cpu_ns() { # pid
     echo "$total"
 }
 
+# Kernel time in clock ticks (the stime of /proc/PID/task/*/stat) of a
+# process's threads and its children's. Ticks are coarse (10 ms), but a
+# load run of a few seconds holds hundreds of them: with the CPU time above
+# it splits a request's cost into the kernel's (socket calls, loopback TCP,
+# wake-ups: the same calls for any proxy) and the proxy's own.
+sys_ticks() { # pid
+    local p t total=0 stat fields
+    for p in "$1" $(pgrep -P "$1" || true); do
+        for t in /proc/"$p"/task/*; do
+            stat=$(cat "$t/stat" 2>/dev/null) || continue
+            # Past the command name, which may hold spaces: stime (field
+            # 15) is the 13th after the closing parenthesis.
+            read -r -a fields <<<"${stat##*) }"
+            total=$((total + ${fields[12]:-0}))
+        done
+    done
+    echo "$total"
+}
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
 # CPU time of the threads of a process named NAME (llmspy's history writer
 # is `llmspy-history`): what one part of llmspy costs per request.
 thread_ns() { # pid, name
@@ -181,22 +201,24 @@ thread_ns() { # pid, name
     task_ns "${named[@]}"
 }
 
-load() { # proto, url, ca, [proxy, proxy pid]  -> "rps p50_ms p99_ms ok_share cpu_us_per_req writer_us_per_req"
-    local proto=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} args=() before=0 wbefore=0 out ns wns
+load() { # proto, url, ca, [proxy, proxy pid]  -> "rps p50_ms p99_ms ok_share cpu_us_per_req writer_us_per_req kernel_us_per_req"
+    local proto=$1 url=$2 ca=$3 proxy=${4:-} pid=${5:-} args=() before=0 wbefore=0 sbefore=0 out ns wns sus
     [ "$proto" = 2 ] && args+=(--http2)
     [ -n "$proxy" ] && args+=(-x "$proxy")
-    [ -n "$pid" ] && before=$(cpu_ns "$pid") && wbefore=$(thread_ns "$pid" llmspy-history)
+    [ -n "$pid" ] && before=$(cpu_ns "$pid") && wbefore=$(thread_ns "$pid" llmspy-history) && sbefore=$(sys_ticks "$pid")
     # shellcheck disable=SC2046
     out=$("$OHA" -c "$CONNS" -z "$DURATION" --no-tui $OHA_JSON $(oha_trust "$ca") "${args[@]}" "$url/" 2>/dev/null)
-    ns=0 wns=0
-    [ -n "$pid" ] && ns=$(($(cpu_ns "$pid") - before)) && wns=$(($(thread_ns "$pid" llmspy-history) - wbefore))
-    jq -r --argjson ns "$ns" --argjson wns "$wns" \
+    ns=0 wns=0 sus=0
+    [ -n "$pid" ] && ns=$(($(cpu_ns "$pid") - before)) && wns=$(($(thread_ns "$pid" llmspy-history) - wbefore)) \
+        && sus=$((($(sys_ticks "$pid") - sbefore) * TICK_US))
+    jq -r --argjson ns "$ns" --argjson wns "$wns" --argjson sus "$sus" \
         '([.statusCodeDistribution[]] | add // 1) as $n
          | [.summary.requestsPerSec,
           (.latencyPercentiles.p50 * 1000), (.latencyPercentiles.p99 * 1000),
           ((.statusCodeDistribution["200"] // 0) / $n),
           (if $ns > 0 then $ns / 1e3 / $n else 0 end),
-          (if $wns > 0 then $wns / 1e3 / $n else 0 end)]
+          (if $wns > 0 then $wns / 1e3 / $n else 0 end),
+          (if $sus > 0 then $sus / $n else 0 end)]
          | map(tostring) | join(" ")' <<<"$out"
 }
 
@@ -223,7 +245,7 @@ transfer() { # up|down, url, ca, [proxy, proxy pid]
         'BEGIN { printf "%.0f %d %.0f %.0f\n", s / 1048576, c, u / 1e6, p / 1e6 }'
 }
 
-row() { printf '| %-34s | %10s | %8s | %8s | %6s | %9s | %9s | %10s |\n' "$@"; }
+row() { printf '| %-34s | %10s | %8s | %8s | %6s | %9s | %9s | %10s | %13s |\n' "$@"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }'; }
 
 say "llmspy: $LLMSPY_BIN ($("$LLMSPY_BIN" --version 2>/dev/null || true)); nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //'); oha: $("$OHA" --version)"
@@ -263,24 +285,25 @@ for round in $(seq 1 "$ROUNDS"); do
         echo
         echo "round $round, HTTP/$proto to the client (llmspy order: ${order[*]}; nginx's proxy $([ $((round % 2)) = 1 ] && echo before || echo after) them)"
         echo
-        row "path" "req/s" "p50 ms" "p99 ms" "ok" "÷ direct" "÷ nginx" "CPU µs/req"
-        row "---" "---" "---" "---" "---" "---" "---" "---"
+        row "path" "req/s" "p50 ms" "p99 ms" "ok" "÷ direct" "÷ nginx" "CPU µs/req" "of it kernel"
+        row "---" "---" "---" "---" "---" "---" "---" "---" "---"
         read -r d_rps d_p50 d_p99 d_ok _ < <(load "$proto" "$URL_DIRECT" "$DIR/ca.pem")
         # nginx's proxy goes before llmspy in odd rounds and after it in even ones.
-        nginx_load() { read -r n_rps n_p50 n_p99 n_ok n_cpu _ < <(load "$proto" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID"); }
+        nginx_load() { read -r n_rps n_p50 n_p99 n_ok n_cpu _ n_sys < <(load "$proto" "$URL_NGX" "$DIR/ca.pem" "" "$NGX_PROXY_PID"); }
         [ $((round % 2)) = 1 ] && nginx_load
-        declare -A RPS=() P50=() P99=() OK=() CPU=() WRITER=()
+        declare -A RPS=() P50=() P99=() OK=() CPU=() WRITER=() SYS=()
         for v in "${order[@]}"; do
-            read -r "RPS[$v]" "P50[$v]" "P99[$v]" "OK[$v]" "CPU[$v]" "WRITER[$v]" < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$(variant_port "$v")" "$(variant_pid "$v")")
+            read -r "RPS[$v]" "P50[$v]" "P99[$v]" "OK[$v]" "CPU[$v]" "WRITER[$v]" "SYS[$v]" < <(load "$proto" "$URL_DIRECT" "$SPY_CA" "http://127.0.0.1:$(variant_port "$v")" "$(variant_pid "$v")")
         done
         [ $((round % 2)) = 0 ] && nginx_load
         f() { printf '%.0f' "$1"; }
         g() { printf '%.2f' "$1"; }
         h() { awk -v x="$1" 'BEGIN { printf "%.0f%%", x * 100 }'; }
-        row "direct to nginx" "$(f "$d_rps")" "$(g "$d_p50")" "$(g "$d_p99")" "$(h "$d_ok")" "1.00×" ""
-        row "nginx as TLS reverse proxy" "$(f "$n_rps")" "$(g "$n_p50")" "$(g "$n_p99")" "$(h "$n_ok")" "$(ratio "$n_rps" "$d_rps")" "1.00×" "$(f "$n_cpu")"
+        k() { printf '%.1f' "$1"; }
+        row "direct to nginx" "$(f "$d_rps")" "$(g "$d_p50")" "$(g "$d_p99")" "$(h "$d_ok")" "1.00×" "" "" ""
+        row "nginx as TLS reverse proxy" "$(f "$n_rps")" "$(g "$n_p50")" "$(g "$n_p99")" "$(h "$n_ok")" "$(ratio "$n_rps" "$d_rps")" "1.00×" "$(f "$n_cpu")" "$(k "$n_sys")"
         for v in "${VARIANTS[@]}"; do
-            row "$(variant_name "$v")" "$(f "${RPS[$v]}")" "$(g "${P50[$v]}")" "$(g "${P99[$v]}")" "$(h "${OK[$v]}")" "$(ratio "${RPS[$v]}" "$d_rps")" "$(ratio "${RPS[$v]}" "$n_rps")" "$(f "${CPU[$v]}")"
+            row "$(variant_name "$v")" "$(f "${RPS[$v]}")" "$(g "${P50[$v]}")" "$(g "${P99[$v]}")" "$(h "${OK[$v]}")" "$(ratio "${RPS[$v]}" "$d_rps")" "$(ratio "${RPS[$v]}" "$n_rps")" "$(f "${CPU[$v]}")" "$(k "${SYS[$v]}")"
         done
         NGX_RATIOS+=("$proto $(awk -v a="${RPS[spy]}" -v b="$n_rps" 'BEGIN { print a / b }')")
         if [ "$HISTORY" = 1 ]; then
@@ -293,7 +316,7 @@ for round in $(seq 1 "$ROUNDS"); do
         fi
         if [ -n "$MITM" ]; then
             read -r m_rps m_p50 m_p99 m_ok _ < <(load "$proto" "$URL_DIRECT" "$MITM_CA" "http://127.0.0.1:$MITM_PORT")
-            row "mitmdump" "$(f "$m_rps")" "$(g "$m_p50")" "$(g "$m_p99")" "$(h "$m_ok")" "$(ratio "$m_rps" "$d_rps")" "$(ratio "$m_rps" "$n_rps")"
+            row "mitmdump" "$(f "$m_rps")" "$(g "$m_p50")" "$(g "$m_p99")" "$(h "$m_ok")" "$(ratio "$m_rps" "$d_rps")" "$(ratio "$m_rps" "$n_rps")" "" ""
         fi
         echo
         echo "p99 added by llmspy: $(awk -v a="${P99[spy]}" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }') (nginx proxy: $(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN { printf "%.2f ms", a - b }'))"
