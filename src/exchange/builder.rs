@@ -137,7 +137,7 @@ impl ExchangeBuilder {
             _ => (authority, None),
         };
         let r = &mut self.exchange.request;
-        r.scheme = scheme.to_owned().into();
+        r.scheme = owned(scheme);
         r.host = host.trim_start_matches('[').trim_end_matches(']').into();
         r.port = port.unwrap_or(match scheme {
             "https" => 443,
@@ -177,18 +177,18 @@ impl ExchangeBuilder {
     }
 
     /// One more request header, after those already set.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        (self.exchange.request.headers).push(&name.into(), &value.into());
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        (self.exchange.request.headers).push(name.as_ref(), value.as_ref());
         self
     }
 
     /// More request headers, in order, after those already set.
     pub fn headers<N, V>(mut self, headers: impl IntoIterator<Item = (N, V)>) -> Self
     where
-        N: Into<String>,
-        V: Into<String>,
+        N: AsRef<str>,
+        V: AsRef<str>,
     {
-        (self.exchange.request.headers).extend(headers.into_iter().map(pair));
+        self.exchange.request.headers.extend(headers);
         self
     }
 
@@ -220,18 +220,18 @@ impl ExchangeBuilder {
     }
 
     /// One more response header, after those already set.
-    pub fn response_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.answer().headers.push(&name.into(), &value.into());
+    pub fn response_header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        self.answer().headers.push(name.as_ref(), value.as_ref());
         self
     }
 
     /// More response headers, in order, after those already set.
     pub fn response_headers<N, V>(mut self, headers: impl IntoIterator<Item = (N, V)>) -> Self
     where
-        N: Into<String>,
-        V: Into<String>,
+        N: AsRef<str>,
+        V: AsRef<str>,
     {
-        (self.answer().headers).extend(headers.into_iter().map(pair));
+        self.answer().headers.extend(headers);
         self
     }
 
@@ -292,11 +292,6 @@ impl ExchangeBuilder {
 /// Text given as anything that turns into a string.
 fn owned(text: impl Into<String>) -> super::Text {
     super::Text::Owned(text.into())
-}
-
-/// A header given as anything that turns into strings.
-fn pair<N: Into<String>, V: Into<String>>((name, value): (N, V)) -> (String, String) {
-    (name.into(), value.into())
 }
 
 #[cfg(test)]

@@ -7,9 +7,7 @@
 
 use std::fmt;
 
-use serde::de::{Deserializer, SeqAccess, Visitor};
-use serde::ser::{SerializeSeq, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Header list in the order received, a repeated name's values gathered at
 /// its first place (as hyper's header map holds them and sends them on);
@@ -51,10 +49,7 @@ impl Headers {
     /// Add a header whose value is not known to be UTF-8: bad sequences
     /// become U+FFFD, as `String::from_utf8_lossy` makes them.
     pub fn push_lossy(&mut self, name: &str, value: &[u8]) {
-        match std::str::from_utf8(value) {
-            Ok(text) => self.push(name, text),
-            Err(_) => self.push(name, &String::from_utf8_lossy(value)),
-        }
+        self.push(name, &String::from_utf8_lossy(value));
     }
 
     pub fn len(&self) -> usize {
@@ -67,15 +62,7 @@ impl Headers {
 
     /// The `index`th header, in order.
     pub fn get(&self, index: usize) -> Option<(&str, &str)> {
-        let &(name_end, value_end) = self.ends.get(index)?;
-        let start = match index {
-            0 => 0,
-            _ => self.ends[index - 1].1,
-        };
-        Some((
-            &self.text[start as usize..name_end as usize],
-            &self.text[name_end as usize..value_end as usize],
-        ))
+        self.iter().nth(index)
     }
 
     pub fn iter(&self) -> Iter<'_> {
@@ -86,24 +73,11 @@ impl Headers {
         }
     }
 
-    /// Bytes of names and values, for sizing copies.
-    pub fn text_len(&self) -> usize {
-        self.text.len()
-    }
-
     /// Keep the headers `keep` says yes to, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
         self.rebuild(|_, name, value| match keep(name, value) {
             true => Edit::Keep,
             false => Edit::Drop,
-        });
-    }
-
-    /// Put `value` in place of the `index`th header's value.
-    pub fn set_value(&mut self, index: usize, value: &str) {
-        self.rebuild(|at, _, _| match at == index {
-            true => Edit::Set(value.to_owned()),
-            false => Edit::Keep,
         });
     }
 
@@ -117,14 +91,6 @@ impl Headers {
         self.rebuild(|at, _, _| match changed[at].take() {
             Some(new) => Edit::Set(new),
             None => Edit::Keep,
-        });
-    }
-
-    /// Remove the `index`th header.
-    pub fn remove(&mut self, index: usize) {
-        self.rebuild(|at, _, _| match at == index {
-            true => Edit::Drop,
-            false => Edit::Keep,
         });
     }
 
@@ -191,21 +157,6 @@ impl<'a> IntoIterator for &'a Headers {
     }
 }
 
-/// Owned pairs, for code that builds other lists from a list it owns (the
-/// relay never does: it reads pairs borrowed).
-impl IntoIterator for Headers {
-    type Item = (String, String);
-    type IntoIter = std::vec::IntoIter<(String, String)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        let pairs: Vec<(String, String)> = self
-            .iter()
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
-            .collect();
-        pairs.into_iter()
-    }
-}
-
 impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Headers {
     fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Headers {
         let mut out = Headers::new();
@@ -244,46 +195,13 @@ impl fmt::Debug for Headers {
 /// pairs this type replaced wrote, so saved history reads back the same.
 impl Serialize for Headers {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.len()))?;
-        for pair in self {
-            seq.serialize_element(&pair)?;
-        }
-        seq.end()
+        serializer.collect_seq(self)
     }
 }
 
 impl<'de> Deserialize<'de> for Headers {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Headers, D::Error> {
-        deserializer.deserialize_seq(PairsVisitor)
-    }
-}
-
-struct PairsVisitor;
-
-impl<'de> Visitor<'de> for PairsVisitor {
-    type Value = Headers;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of [name, value] pairs")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Headers, A::Error> {
-        let mut out = Headers::with_capacity(seq.size_hint().unwrap_or(0), 0);
-        while let Some((name, value)) = seq.next_element::<(StrOrString, StrOrString)>()? {
-            out.push(&name.0, &value.0);
-        }
-        Ok(out)
-    }
-}
-
-/// A string read without a copy where the format allows it.
-struct StrOrString<'de>(std::borrow::Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for StrOrString<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Borrowed<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
-        Borrowed::deserialize(deserializer).map(|b| StrOrString(b.0))
+        Vec::<(String, String)>::deserialize(deserializer).map(Headers::from)
     }
 }
 
@@ -321,12 +239,10 @@ mod tests {
     #[test]
     fn edits_keep_the_others_in_order() {
         let mut h = sample();
-        h.set_value(1, "now set");
+        h.change_values(|name, _| (name == "x-empty").then(|| "now set".to_string()));
         assert_eq!(h.get(1), Some(("x-empty", "now set")));
         assert_eq!(h.get(3), Some(("date", "Mon, 07 Dec 2026 09:00:00 GMT")));
-        h.remove(0);
-        assert_eq!(h.get(0), Some(("x-empty", "now set")));
-        h.retain(|name, _| !name.is_empty());
+        h.retain(|name, _| !name.is_empty() && name != "content-type");
         let names: Vec<&str> = h.iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["x-empty", "date"]);
         h.change_values(|name, _| (name == "date").then(|| "masked".to_string()));

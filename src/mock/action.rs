@@ -158,53 +158,42 @@ fn static_response(v: &Value, at: &str) -> Result<StaticResponse, MockError> {
     })
 }
 
-/// Several lists of headers as one, in order.
-fn joined(lists: Vec<Headers>) -> Headers {
-    lists.iter().flat_map(Headers::iter).collect()
-}
-
 pub(super) fn has(headers: &Headers, name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
 }
 
 /// MockServer's `{"name": ["v"]}` or `[{"name", "values"}]` header maps.
 pub fn headers(v: Option<&Value>, at: &str) -> Result<Headers, MockError> {
-    let values = |name: &str, v: &Value| -> Result<Headers, MockError> {
+    let mut out = Headers::new();
+    let mut add = |name: &str, v: &Value| -> Result<(), MockError> {
+        let wrong = |what| MockError::invalid(&format!("{at}.{name}"), what);
         match v {
-            Value::String(s) => Ok(Headers::from([(name, s)])),
-            Value::Array(a) => a
-                .iter()
-                .map(|x| {
-                    x.as_str()
-                        .map(|s| (name, s))
-                        .ok_or_else(|| MockError::invalid(&format!("{at}.{name}"), "strings"))
-                })
-                .collect(),
-            _ => Err(MockError::invalid(
-                &format!("{at}.{name}"),
-                "a string or a list",
-            )),
+            Value::String(s) => out.push(name, s),
+            Value::Array(a) => {
+                for x in a {
+                    out.push(name, x.as_str().ok_or_else(|| wrong("strings"))?);
+                }
+            }
+            _ => return Err(wrong("a string or a list")),
         }
+        Ok(())
     };
     match v {
-        None | Some(Value::Null) => Ok(Headers::new()),
-        Some(Value::Object(o)) => Ok(joined(
-            o.iter()
-                .map(|(k, v)| values(k, v))
-                .collect::<Result<Vec<_>, _>>()?,
-        )),
-        Some(Value::Array(items)) => {
-            let lists = items
-                .iter()
-                .map(|item| {
-                    let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
-                    values(name, item.get("values").unwrap_or(&Value::Null))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(joined(lists))
+        None | Some(Value::Null) => {}
+        Some(Value::Object(o)) => {
+            for (name, values) in o {
+                add(name, values)?;
+            }
         }
-        Some(_) => Err(MockError::invalid(at, "an object of name: [values]")),
+        Some(Value::Array(items)) => {
+            for item in items {
+                let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
+                add(name, item.get("values").unwrap_or(&Value::Null))?;
+            }
+        }
+        Some(_) => return Err(MockError::invalid(at, "an object of name: [values]")),
     }
+    Ok(out)
 }
 
 /// A response body and the content type it implies.

@@ -144,7 +144,7 @@ fn recorded(id: u64, messages: Value, reply: &str, tool: bool) -> Exchange {
             ("content-type", "application/json"),
         ])
         .body(body.to_string())
-        .response_headers(mock.headers)
+        .response_headers(&mock.headers)
         .response_body(bytes)
         .build()
 }

@@ -84,7 +84,7 @@ fn answered(req: Request, mock: &MockResponse) -> Exchange {
         .via(Via::Other)
         .request(req)
         .status(mock.status)
-        .response_headers(mock.headers.clone())
+        .response_headers(&mock.headers)
         .response_body(bytes)
         .build()
 }

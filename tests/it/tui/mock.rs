@@ -80,7 +80,7 @@ fn answered(mock: &Expectations, id: ExchangeId, req: Request) -> Exchange {
         .client_addr("127.0.0.1:50000")
         .request(req)
         .status(resp.status)
-        .response_headers(resp.headers)
+        .response_headers(&resp.headers)
         .response_body(body)
         .timings(Timings {
             request_done_us: Some(1_000),
