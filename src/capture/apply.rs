@@ -58,7 +58,13 @@ pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
             data,
             len,
             at_us,
-        } => response_data(store, id, Data { data, len, at_us }, events),
+            last,
+        } => {
+            response_data(store, id, Data { data, len, at_us }, events);
+            if last {
+                finished(store, id, at_us, None, events);
+            }
+        }
         CaptureMsg::Finish { id, at_us, failure } => finished(store, id, at_us, failure, events),
         CaptureMsg::FinishOpen { failure } => finish_open(store, &failure, events),
         CaptureMsg::Flush(done) => out.flushes.push(done),
@@ -286,6 +292,33 @@ mod tests {
         &r.exchange.response.as_ref().expect("head").body
     }
 
+    /// The frame that ends a body finishes its exchange in the same
+    /// message: the body kept, then the verdict, as two messages would.
+    #[test]
+    fn a_last_frame_keeps_its_bytes_and_finishes_the_exchange() {
+        let mut store = Store::new(Limits::default());
+        start(&mut store, 1);
+        let mut out = Applied::default();
+        respond(&mut store, 1, Headers::new(), &mut out);
+        out.events.clear();
+        let msg = CaptureMsg::ResponseData {
+            id: 1,
+            data: Some(Bytes::from_static(b"done")),
+            len: 4,
+            at_us: 30,
+            last: true,
+        };
+        apply(&mut store, msg, &mut out);
+        assert_eq!(
+            out.events,
+            [StoreEvent::Updated(1), StoreEvent::Finished(1)]
+        );
+        let r = &store.get(1).expect("kept").exchange;
+        assert_eq!(r.response.as_ref().expect("head").body.bytes, b"done");
+        assert!(matches!(r.state, State::Complete), "{:?}", r.state);
+        assert_eq!(r.timings.end_us, Some(30));
+    }
+
     #[test]
     fn streaming_cap_marks_truncated_header() {
         let mut store = Store::new(Limits {
@@ -317,6 +350,7 @@ mod tests {
                     data: Some(Bytes::from_static(b"abc")),
                     len: 3,
                     at_us: at,
+                    last: false,
                 },
                 &mut out,
             );
@@ -348,6 +382,7 @@ mod tests {
                 data: Some(Bytes::from_static(b"abc")),
                 len: 3,
                 at_us: 10,
+                last: false,
             };
             apply(&mut store, msg, &mut out);
         }
@@ -383,6 +418,7 @@ mod tests {
                     data: Some(frame),
                     len: 1000,
                     at_us,
+                    last: false,
                 };
                 apply(&mut store, msg, &mut out);
                 capacities.push(response_body(&store, id).bytes.capacity());

@@ -50,6 +50,10 @@ pub enum CaptureMsg {
         data: Option<Bytes>,
         len: usize,
         at_us: u64,
+        /// The frame ended the body: the exchange finished well with it
+        /// (a `Finish` of its own would be a second send on a channel
+        /// every worker shares, for most responses).
+        last: bool,
     },
     /// The exchange ended, well or not.
     Finish {
@@ -88,27 +92,67 @@ pub enum CaptureMsg {
 }
 
 /// The relay's handle on the capture task. Cheap to clone; never waits.
+///
+/// A clone counts one reference on this handle's own allocation, not on the
+/// channel: a relay worker clones its recorder three times per exchange
+/// (the exchange's guard and two body tees), and cloning the channel's
+/// sender would touch counts that every worker shares, a cache line moved
+/// between cores each time. Each worker takes a handle of its own with
+/// [`Recorder::for_another_thread`].
 #[derive(Debug, Clone)]
 pub struct Recorder {
+    handle: Arc<Handle>,
+}
+
+#[derive(Debug)]
+struct Handle {
     tx: mpsc::UnboundedSender<CaptureMsg>,
     next_id: Arc<AtomicU64>,
     limits: Limits,
 }
 
 impl Recorder {
+    fn new(tx: mpsc::UnboundedSender<CaptureMsg>, limits: Limits) -> Recorder {
+        Recorder {
+            handle: Arc::new(Handle {
+                tx,
+                next_id: Arc::new(AtomicU64::new(1)),
+                limits,
+            }),
+        }
+    }
+
+    /// A recorder feeding the same capture task, whose clones count on a
+    /// handle of their own: one for each thread that relays.
+    #[must_use]
+    pub fn for_another_thread(&self) -> Recorder {
+        let Handle {
+            tx,
+            next_id,
+            limits,
+        } = &*self.handle;
+        Recorder {
+            handle: Arc::new(Handle {
+                tx: tx.clone(),
+                next_id: next_id.clone(),
+                limits: *limits,
+            }),
+        }
+    }
+
     /// Reserve the next exchange id.
     pub fn next_id(&self) -> ExchangeId {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
+        self.handle.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     pub fn limits(&self) -> Limits {
-        self.limits
+        self.handle.limits
     }
 
     /// Hand a message to the capture task. If the task is gone (shutdown) the
     /// message is dropped: capture must never stand in the relay's way.
     pub fn send(&self, msg: CaptureMsg) {
-        let _ = self.tx.send(msg);
+        let _ = self.handle.tx.send(msg);
     }
 }
 
@@ -118,12 +162,7 @@ impl Recorder {
     /// capture task behind it: what the relay's parts send, as sent.
     pub(crate) fn bare(limits: Limits) -> (Recorder, mpsc::UnboundedReceiver<CaptureMsg>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let recorder = Recorder {
-            tx,
-            next_id: Arc::new(AtomicU64::new(1)),
-            limits,
-        };
-        (recorder, rx)
+        (Recorder::new(tx, limits), rx)
     }
 }
 
@@ -145,11 +184,7 @@ pub fn spawn(
     };
     tokio::spawn(task.run(rx));
     (
-        Recorder {
-            tx,
-            next_id: Arc::new(AtomicU64::new(1)),
-            limits,
-        },
+        Recorder::new(tx, limits),
         StoreReader { inner: store },
         events,
     )

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
 use http::{HeaderMap, header};
@@ -31,6 +31,35 @@ struct Entry {
     process: Option<Arc<SetOnce<Name>>>,
     /// The connection and the tunnels opened on it.
     holders: usize,
+}
+
+/// A client connection's address, and the program name found for it once
+/// known. An intercepted connection's requests each ask for the name: kept
+/// here, the map every worker shares is locked (and its key hashed) only
+/// until the name is found, not on every request.
+#[derive(Debug)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    found: OnceLock<String>,
+}
+
+impl Peer {
+    pub fn new(addr: SocketAddr) -> Arc<Peer> {
+        Arc::new(Peer {
+            addr,
+            found: OnceLock::new(),
+        })
+    }
+
+    /// The best name known for this client (see [`ClientNames::name`]),
+    /// from this connection's copy once one was found.
+    pub async fn name(&self, names: &ClientNames) -> Option<String> {
+        if let Some(name) = self.found.get() {
+            return Some(name.clone());
+        }
+        let name = names.name(self.addr).await?;
+        Some(self.found.get_or_init(|| name).clone())
+    }
 }
 
 /// Names of the clients of open connections, by peer address.

@@ -10,6 +10,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::accept::Backoff;
+use super::clients::Peer;
 use super::conns::Conn;
 use super::linger::Lingering;
 use super::relay::{Target, empty, error_response, relay};
@@ -20,12 +21,15 @@ use super::upstream::UpstreamBody;
 use super::{ConnInfo, Shared, clients, mitm, proxy_auth, reverse, serve, socks5};
 use crate::exchange::Via;
 
+/// Accept connections and hand each to a thread with `per_thread[i]`, the
+/// state of thread `i` (0: this runtime, then each relay worker).
 pub async fn accept_loop(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    per_thread: Vec<Arc<Shared>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::default();
+    let shared = &per_thread[0];
     loop {
         tokio::select! {
             _ = stop.changed() => return,
@@ -33,7 +37,7 @@ pub async fn accept_loop(
                 Ok((stream, peer)) => {
                     backoff.reset();
                     let _ = stream.set_nodelay(true);
-                    hand_over(&shared, stream, peer);
+                    hand_over(&per_thread, stream, peer);
                 }
                 Err(e) => backoff.failed(&e, &shared.conns).await,
             },
@@ -43,9 +47,9 @@ pub async fn accept_loop(
 
 /// Serve a new connection on the next relay worker, or on this runtime
 /// when there are none.
-fn hand_over(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
-    let Some(workers) = &shared.workers else {
-        tokio::spawn(connection(shared.clone(), stream, peer));
+fn hand_over(per_thread: &[Arc<Shared>], stream: TcpStream, peer: SocketAddr) {
+    let Some(workers) = &per_thread[0].workers else {
+        tokio::spawn(connection(per_thread[0].clone(), stream, peer));
         return;
     };
     // A socket is registered with one runtime's reactor: leave this one's
@@ -54,8 +58,9 @@ fn hand_over(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         Ok(s) => s,
         Err(e) => return tracing::warn!("{peer}: cannot hand the connection to a worker: {e}"),
     };
-    let shared = shared.clone();
-    workers.next().spawn(async move {
+    let (index, worker) = workers.next();
+    let shared = per_thread[index].clone();
+    worker.spawn(async move {
         match TcpStream::from_std(stream) {
             Ok(stream) => connection(shared, stream, peer).await,
             Err(e) => tracing::warn!("{peer}: a worker cannot take the connection: {e}"),
@@ -170,7 +175,14 @@ async fn route(
                 .unwrap_or(if scheme == "https" { 443 } else { 80 });
             let target = Target::new(scheme, trim_brackets(host), port);
             name_client(&shared, &req, conn);
-            relay(shared, req, Arc::new(target), Via::HttpProxy, Some(peer)).await
+            relay(
+                shared,
+                req,
+                Arc::new(target),
+                Via::HttpProxy,
+                Some(Peer::new(peer)),
+            )
+            .await
         }
         // Origin form (or an absolute URL naming llmspy): a base-URL path
         // for an upstream, else the control API, which judges the caller
@@ -214,7 +226,14 @@ async fn base_url(
     };
     *req.uri_mut() = uri;
     name_client(&shared, &req, conn);
-    relay(shared, req, Arc::new(target), Via::BaseUrl, Some(conn.peer)).await
+    relay(
+        shared,
+        req,
+        Arc::new(target),
+        Via::BaseUrl,
+        Some(Peer::new(conn.peer)),
+    )
+    .await
 }
 
 /// Learn which program is on this connection: announced in the proxy

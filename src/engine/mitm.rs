@@ -10,6 +10,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::LazyConfigAcceptor;
 
+use super::clients::Peer;
 use super::conns::Conn;
 use super::cork::Corked;
 use super::relay::{Target, relay};
@@ -138,7 +139,8 @@ async fn serve<S>(
     let who = format!("intercepted connection to {}", target.authority());
     let relaying = shared.clone();
     let target = Arc::new(target);
-    let answer = move |req| relay(relaying.clone(), req, target.clone(), via, client);
+    let peer = client.map(Peer::new);
+    let answer = move |req| relay(relaying.clone(), req, target.clone(), via, peer.clone());
     super::serve::http(io, conn, who, answer).await;
 }
 

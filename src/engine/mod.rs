@@ -149,13 +149,17 @@ pub enum EngineError {
     Upstream(#[from] upstream::UpstreamError),
 }
 
-/// State shared by every connection.
+/// State shared by every connection. There is one per thread that serves
+/// connections (index 0 for the starting runtime, then one per relay
+/// worker), each holding the same parts: a request clones its thread's
+/// `Arc<Shared>` and recorder, and those counts stay in that core's cache
+/// instead of moving between cores on every request.
 pub(crate) struct Shared {
     pub recorder: Recorder,
     /// The upstream pools: one pair per thread that serves connections
     /// (index 0 for the starting runtime, then one per relay worker), so a
     /// pooled connection is driven by the thread whose requests use it.
-    pub upstreams: Vec<upstream::Pools>,
+    pub upstreams: Arc<[upstream::Pools]>,
     pub workers: Option<Arc<Workers>>,
     pub ca: Arc<CertificateAuthority>,
     pub settings: RelaySettings,
@@ -177,6 +181,24 @@ impl Shared {
             .get(workers::current())
             .unwrap_or(&self.upstreams[0])
     }
+
+    /// The same parts for another thread, with a recorder handle of its own.
+    fn for_another_thread(&self) -> Shared {
+        Shared {
+            recorder: self.recorder.for_another_thread(),
+            upstreams: self.upstreams.clone(),
+            workers: self.workers.clone(),
+            ca: self.ca.clone(),
+            settings: self.settings.clone(),
+            api: self.api.clone(),
+            responder: self.responder.clone(),
+            proxy_auth: self.proxy_auth.clone(),
+            local_addr: self.local_addr,
+            conns: self.conns.clone(),
+            routes: self.routes.clone(),
+            clients: self.clients.clone(),
+        }
+    }
 }
 
 /// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
@@ -191,7 +213,7 @@ impl Engine {
     pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         let threads = 1 + config.workers.as_ref().map_or(0, |w| w.len());
         let tls = upstream::tls_config(&config.trust)?;
-        let upstreams = (0..threads)
+        let upstreams: Arc<[upstream::Pools]> = (0..threads)
             .map(|_| upstream::Pools::new(&tls, config.settings.upstream_connect_timeout))
             .collect();
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -208,7 +230,7 @@ impl Engine {
             .settings
             .max_client_connections
             .unwrap_or_else(fdlimit::client_connection_budget);
-        let shared = Arc::new(Shared {
+        let shared = Shared {
             recorder: config.recorder,
             upstreams,
             workers: config.workers,
@@ -221,9 +243,15 @@ impl Engine {
             conns: conns::Registry::new(budget),
             routes: config.routes,
             clients: Arc::default(),
-        });
+        };
+        let per_thread = (1..threads)
+            .map(|_| Arc::new(shared.for_another_thread()))
+            .collect::<Vec<_>>();
+        let per_thread = std::iter::once(Arc::new(shared))
+            .chain(per_thread)
+            .collect();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let accept_loop = tokio::spawn(listener::accept_loop(listener, shared, stopped));
+        let accept_loop = tokio::spawn(listener::accept_loop(listener, per_thread, stopped));
         Ok(Engine {
             local_addr,
             stop,

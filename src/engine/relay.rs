@@ -20,6 +20,7 @@ use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
+use super::clients::Peer;
 use super::guard::Pending;
 use super::tee::{Side, Tee};
 use super::upstream::UpstreamBody;
@@ -88,15 +89,15 @@ pub async fn relay(
     req: Request<Incoming>,
     target: Arc<Target>,
     via: Via,
-    client: Option<SocketAddr>,
+    client: Option<Arc<Peer>>,
 ) -> Response<UpstreamBody> {
     let started = Instant::now();
     let id = shared.recorder.next_id();
-    let mut exchange = new_exchange(id, &req, &target, via, client);
+    let mut exchange = new_exchange(id, &req, &target, via, client.as_ref().map(|p| p.addr));
     exchange.client_app = match super::clients::announced(req.headers()) {
         Some(name) if shared.proxy_auth.is_none() => Some(name.to_string()),
         _ => match client {
-            Some(peer) => shared.clients.name(peer).await,
+            Some(peer) => peer.name(&shared.clients).await,
             None => None,
         },
     };
@@ -105,9 +106,9 @@ pub async fn relay(
     // for its body and a decision or streams straight through.
     let mocking = shared
         .responder
-        .clone()
+        .as_ref()
         .filter(|r| r.active())
-        .map(|r| (r, exchange.request.clone()));
+        .map(|r| (r.clone(), exchange.request.clone()));
     shared.recorder.send(CaptureMsg::Start(Box::new(exchange)));
     // If this future is dropped (the client went away) or panics before a
     // response is handed back, the guard finalises the exchange.

@@ -204,13 +204,14 @@ where
         *this.wait_began = None;
         match next {
             Some(Ok(frame)) => {
-                if let Some(data) = frame.data_ref() {
-                    record_data(&mut this, data);
-                }
                 // A body that knows it has ended (a chunked HTTP/1.1 body
                 // after its last chunk) may never be polled again: hyper
                 // asks `is_end_stream` and drops it.
-                if !*this.done && this.inner.is_end_stream() {
+                let ends = this.inner.is_end_stream();
+                if let Some(data) = frame.data_ref() {
+                    record_data(&mut this, data, ends);
+                }
+                if !*this.done && ends {
                     finish(&mut this, None);
                 }
                 Poll::Ready(Some(Ok(frame)))
@@ -257,7 +258,9 @@ fn idle_failure(limit: Duration) -> Failure {
 /// keep a stamp per frame (the timeline's gaps are read from them).
 const REPORT_PAST_CAP: usize = 1024 * 1024;
 
-fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes) {
+/// `ends`: the body ends with this frame. A response's last frame then
+/// finishes the exchange in the same message.
+fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes, ends: bool) {
     let len = data.len();
     if len == 0 {
         return;
@@ -280,7 +283,21 @@ fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes) {
     // events), only the length, stamped.
     let copy = (*this.sent < *this.cap).then(|| data.clone());
     *this.sent += len;
-    data_msg(this.side, *this.id, this.recorder, copy, len, *this.started);
+    let last = ends && *this.side == Side::Response;
+    if last {
+        // Nothing gathered past the cap to report first: that happens only
+        // in the branch above.
+        end(this);
+    }
+    data_msg(
+        this.side,
+        *this.id,
+        this.recorder,
+        copy,
+        len,
+        *this.started,
+        last,
+    );
 }
 
 /// Report the lengths gathered past the cap, if any.
@@ -293,7 +310,7 @@ fn report_unreported(
 ) {
     let len = std::mem::take(unreported);
     if len > 0 {
-        data_msg(side, id, recorder, None, len, started);
+        data_msg(side, id, recorder, None, len, started, false);
     }
 }
 
@@ -304,6 +321,7 @@ fn data_msg(
     copy: Option<Bytes>,
     len: usize,
     started: Instant,
+    last: bool,
 ) {
     let msg = match side {
         Side::Request => CaptureMsg::RequestData {
@@ -316,12 +334,14 @@ fn data_msg(
             data: copy,
             len,
             at_us: elapsed_us(started),
+            last,
         },
     };
     recorder.send(msg);
 }
 
-fn finish<B>(this: &mut TeeProj<'_, B>, failure: Option<Failure>) {
+/// The body is over: report what is gathered and tell whoever waits.
+fn end<B>(this: &mut TeeProj<'_, B>) {
     *this.done = true;
     report_unreported(
         this.side,
@@ -333,6 +353,10 @@ fn finish<B>(this: &mut TeeProj<'_, B>, failure: Option<Failure>) {
     if let Some(tx) = this.ended.take() {
         let _ = tx.send(());
     }
+}
+
+fn finish<B>(this: &mut TeeProj<'_, B>, failure: Option<Failure>) {
+    end(this);
     let at_us = elapsed_us(*this.started);
     let id = *this.id;
     match this.side {
@@ -406,6 +430,44 @@ mod tests {
                 ..
             })
         )
+    }
+
+    /// A body that knows when it has ended (a declared length, the last
+    /// chunk): its last frame finishes the exchange, one message, and
+    /// hyper may drop it without polling again.
+    #[tokio::test]
+    async fn a_body_that_knows_its_end_finishes_with_its_last_frame() {
+        let (recorder, mut rx) = Recorder::bare(Limits::default());
+        let body = http_body_util::Full::new(Bytes::from_static(b"hello"));
+        let mut tee = Box::pin(Tee::new(
+            body,
+            Side::Response,
+            7,
+            recorder,
+            Instant::now(),
+            CAP,
+            None,
+        ));
+        let frame = tee.frame().await.expect("a frame").expect("data");
+        assert_eq!(frame.data_ref().map(|d| &d[..]), Some(&b"hello"[..]));
+        assert!(tee.is_end_stream());
+        drop(tee);
+        let mut msgs = Vec::new();
+        while let Ok(m) = rx.try_recv() {
+            msgs.push(m);
+        }
+        assert!(
+            matches!(
+                msgs.as_slice(),
+                [CaptureMsg::ResponseData {
+                    id: 7,
+                    len: 5,
+                    last: true,
+                    ..
+                }]
+            ),
+            "{msgs:?}"
+        );
     }
 
     #[tokio::test]

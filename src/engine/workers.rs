@@ -75,10 +75,11 @@ impl Workers {
         self.handles.is_empty()
     }
 
-    /// The next worker in turn, to take a new connection.
-    pub fn next(&self) -> &Handle {
+    /// The next worker in turn, to take a new connection, and its index
+    /// (1-based, what [`current`] says on it).
+    pub fn next(&self) -> (usize, &Handle) {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
-        &self.handles[i]
+        (i + 1, &self.handles[i])
     }
 }
 
@@ -102,7 +103,9 @@ mod tests {
         let mut seen = Vec::new();
         for _ in 0..4 {
             let (tx, rx) = std::sync::mpsc::channel();
-            workers.next().spawn(async move {
+            let (index, worker) = workers.next();
+            worker.spawn(async move {
+                assert_eq!(index, current());
                 tx.send((current(), std::thread::current().name().map(str::to_owned)))
                     .unwrap();
             });

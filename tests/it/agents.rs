@@ -95,25 +95,31 @@ async fn base_url_mode_refuses_loops_and_leaves_the_api_alone() {
 async fn a_proxy_client_is_named_by_its_proxy_user_or_its_process() {
     let up = Upstream::start().await;
     let mut proxy = TestProxy::start(&up.ca_file).await;
+    // Each client twice, the second request on the same connection (the
+    // name found for it is kept with the connection).
     let named = reqwest(&format!("http://claude@{}", proxy.addr), &proxy.ca_file);
-    let a = named.get(up.https("/a")).send().await.expect("named");
-    a.text().await.expect("body a");
+    for path in ["/a", "/a2"] {
+        let a = named.get(up.https(path)).send().await.expect("named");
+        a.text().await.expect("body a");
+    }
     // No user: on Linux the socket's process is found (this test binary).
     let plain = reqwest(&proxy.url(), &proxy.ca_file);
-    let b = plain.get(up.https("/b")).send().await.expect("plain");
-    b.text().await.expect("body b");
+    for path in ["/b", "/b2"] {
+        let b = plain.get(up.https(path)).send().await.expect("plain");
+        b.text().await.expect("body b");
+    }
     // SOCKS5 has no proxy user to go by: its process too.
     let socks = reqwest::Proxy::all(format!("socks5h://{}", proxy.addr)).expect("socks");
     let socks = reqwest_with(socks, &proxy.ca_file, false);
     let c = socks.get(up.https("/c")).send().await.expect("socks5");
     c.text().await.expect("body c");
-    let exchanges = proxy.finished(3).await;
-    assert_eq!(exchanges[0].client_app.as_deref(), Some("claude"));
+    let exchanges = proxy.finished(5).await;
+    let apps: Vec<_> = exchanges.iter().map(|e| e.client_app.as_deref()).collect();
+    assert_eq!(apps[..2], [Some("claude"); 2]);
     if cfg!(target_os = "linux") {
         let me = std::env::current_exe().expect("exe");
         let me = me.file_name().expect("name").to_string_lossy().to_string();
-        assert_eq!(exchanges[1].client_app.as_deref(), Some(me.as_str()));
-        assert_eq!(exchanges[2].client_app.as_deref(), Some(me.as_str()));
+        assert_eq!(apps[2..], [Some(me.as_str()); 3]);
     }
 }
 

@@ -82,6 +82,7 @@ fn a_streamed_exchange_appears_grows_and_finishes() {
             data: Some(Bytes::from_static(b"data: one\n\n")),
             len: 11,
             at_us: 200,
+            last: false,
         },
         |e| matches!(e, StoreEvent::Updated(_)),
     );
@@ -95,6 +96,7 @@ fn a_streamed_exchange_appears_grows_and_finishes() {
             data: Some(Bytes::from_static(b"data: two\n\n")),
             len: 11,
             at_us: 300,
+            last: false,
         },
         |e| matches!(e, StoreEvent::Updated(_)),
     );
