@@ -107,8 +107,16 @@ impl<B: Body> Tee<B> {
         cap: usize,
         idle_limit: Option<Duration>,
     ) -> Self {
+        // A body over before it began (the answer to a HEAD over HTTP/2, a
+        // 304) has nothing to come, whatever its `content-length` says
+        // (hyper takes the size hint from it), and hyper drops it unpolled.
+        let expected = if inner.is_end_stream() {
+            Some(0)
+        } else {
+            inner.size_hint().exact()
+        };
         Tee {
-            expected: inner.size_hint().exact(),
+            expected,
             inner,
             side,
             id,

@@ -514,6 +514,34 @@ async fn an_upstream_refusing_an_upload_early_is_heard() {
     assert_eq!(next.status(), 200);
 }
 
+/// A response that ends with its head (HEAD, over either protocol) while
+/// declaring a length: the exchange is complete, not "client gone". Over
+/// HTTP/2 the upstream's `content-length` is the body's size hint, yet no
+/// byte of it will come, and hyper drops such a body without polling it.
+#[tokio::test]
+async fn a_head_request_declaring_a_length_completes() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    for version in ["--http1.1", "--http2"] {
+        let out = curl(
+            &proxy.url(),
+            &proxy.ca_file,
+            &up.https("/cookies"),
+            &[version, "--head"],
+        )
+        .await;
+        let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(head.contains(" 200"), "{head}");
+    }
+    let done = proxy.finished(2).await;
+    for ex in &done {
+        assert_eq!(ex.request.method, "HEAD");
+        assert_eq!(ex.state, State::Complete, "{:?}", ex.state.failure());
+        let r = ex.response.as_ref().expect("response");
+        assert_eq!((r.status, r.body.bytes.len()), (200, 0));
+    }
+}
+
 /// Heads are captured as they were passed on, both ways and over both
 /// protocols: headers in the order they came, a repeated name's values
 /// kept apart (gathered at its first place, as hyper's header map holds

@@ -262,7 +262,23 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
         "/mcp" => with_type(held_mcp_reply(st.gate.clone()), "text/event-stream"),
         _ => with_type(full(Bytes::from_static(b"ok")), "text/plain"),
     };
+    if parts.method == http::Method::HEAD {
+        return Ok(head_only(resp));
+    }
     Ok(resp)
+}
+
+/// A HEAD request's answer as servers give it: the head a GET gets, its
+/// body's length declared, no body.
+fn head_only(resp: Response<Body>) -> Response<Body> {
+    let declared = hyper::body::Body::size_hint(resp.body()).exact();
+    let (mut parts, _) = resp.into_parts();
+    if let Some(len) = declared {
+        parts
+            .headers
+            .insert(http::header::CONTENT_LENGTH, len.into());
+    }
+    Response::from_parts(parts, full(Bytes::new()))
 }
 
 /// One canned response per connection, written by hand and ended by closing
