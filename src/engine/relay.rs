@@ -154,7 +154,7 @@ async fn forward(
     let mut path = None;
     match decision {
         Decision::Forward => {}
-        Decision::Respond(mock) => return play(&shared, id, started, mock),
+        Decision::Respond(mock) => return play(&shared, id, started, mock, parts.method == "HEAD"),
         Decision::ForwardTo(o) => {
             recorder.send(CaptureMsg::Mocked {
                 id,

@@ -44,8 +44,12 @@ where
     let requests = conn.clone();
     // Shared, not copied, by each request's future (for a panic's message).
     let label: Arc<str> = who.as_str().into();
-    let svc = service_fn(move |req| {
+    let svc = service_fn(move |req: Request<Incoming>| {
         let active = requests.request();
+        // No body goes with an answer to HEAD. hyper's HTTP/1 side leaves
+        // it out; over HTTP/2 a DATA frame after it is a protocol error,
+        // and llmspy's own answers (an error, a mock) have bodies.
+        let head_only = req.method() == http::Method::HEAD;
         // Boxed once here: hyper moves the service's future several times
         // before polling it, and a relay's future is kilobytes.
         let answering = CatchUnwind::new(Box::pin(answer(req)));
@@ -54,6 +58,11 @@ where
             let resp = answering
                 .await
                 .unwrap_or_else(|panic| internal_error(&who, &panic));
+            let resp = if head_only {
+                resp.map(|_| super::relay::empty())
+            } else {
+                resp
+            };
             Ok::<_, Infallible>(resp.map(|body| Held::new(body, active).boxed()))
         }
     });

@@ -514,6 +514,36 @@ async fn an_upstream_refusing_an_upload_early_is_heard() {
     assert_eq!(next.status(), 200);
 }
 
+/// llmspy's own answer to a HEAD it cannot relay (here: nothing listens
+/// upstream) is a head alone: over HTTP/2 a body after it would be a
+/// protocol error, and curl would get no answer at all.
+#[tokio::test]
+async fn a_head_request_that_fails_gets_an_error_head_over_either_protocol() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "https://localhost:{}/",
+        closed.local_addr().expect("addr").port()
+    );
+    drop(closed);
+    for version in ["--http1.1", "--http2"] {
+        let out = curl(&proxy.url(), &proxy.ca_file, &url, &[version, "--head"]).await;
+        let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(
+            out.status.success(),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            head.contains(" 502") && head.contains("x-llmspy-error"),
+            "{head}"
+        );
+    }
+    let done = proxy.finished(2).await;
+    assert!(done.iter().all(|e| e.state.failure().is_some()), "{done:?}");
+}
+
 /// A response that ends with its head (HEAD, over either protocol) while
 /// declaring a length: the exchange is complete, not "client gone". Over
 /// HTTP/2 the upstream's `content-length` is the body's size hint, yet no

@@ -30,6 +30,52 @@ fn mocked_by(ex: &llmspy::exchange::Exchange) -> Option<String> {
     }
 }
 
+/// An expectation answering a HEAD sends its head alone, over either
+/// protocol, and the exchange is complete with no body.
+#[tokio::test]
+async fn a_mocked_answer_to_head_is_its_head_alone() {
+    let up = Upstream::start().await;
+    let mock = Expectations::new();
+    mock.upsert_json(&json!([
+        {"id": "head", "httpRequest": {"path": "/probe"},
+         "httpResponse": {"statusCode": 203, "headers": {"x-mock": ["yes"]}, "body": "not sent"}},
+    ]))
+    .expect("expectations");
+    let mut proxy = proxy_with(&mock, Some(&up)).await;
+    for version in ["--http1.1", "--http2"] {
+        let out = crate::support::client::curl(
+            &proxy.url(),
+            &proxy.ca_file,
+            &up.https("/probe"),
+            &[version, "--head"],
+        )
+        .await;
+        let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(
+            out.status.success(),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            head.contains(" 203") && head.contains("x-mock: yes"),
+            "{head}"
+        );
+    }
+    let done = proxy.finished(2).await;
+    for ex in &done {
+        assert_eq!(mocked_by(ex).as_deref(), Some("head"));
+        assert_eq!(
+            ex.state,
+            llmspy::exchange::State::Complete,
+            "{:?}",
+            ex.state
+        );
+        let body = &ex.response.as_ref().expect("response").body;
+        assert!(body.bytes.is_empty(), "{body:?}");
+    }
+    assert!(up.seen().is_empty(), "nothing went upstream");
+}
+
 #[tokio::test]
 async fn matching_requests_are_answered_and_the_rest_forwarded() {
     let up = Upstream::start().await;

@@ -13,9 +13,9 @@ use hyper::body::{Frame, Incoming};
 
 use super::Target;
 use super::heads::{record_response_head, strip_hop_by_hop};
-use super::reply::full;
+use super::reply::{empty, full};
 use crate::capture::CaptureMsg;
-use crate::engine::tee::{Side, Tee};
+use crate::engine::tee::{Side, Tee, elapsed_us};
 use crate::engine::upstream::UpstreamBody;
 use crate::engine::{BoxError, Shared, failure};
 use crate::exchange::{Body, Failure, FailureKind, Request as ReqHead};
@@ -45,7 +45,8 @@ pub fn play(
     shared: &Arc<Shared>,
     id: u64,
     started: Instant,
-    mock: MockResponse,
+    mut mock: MockResponse,
+    head_only: bool,
 ) -> Response<UpstreamBody> {
     let recorder = &shared.recorder;
     recorder.send(CaptureMsg::Mocked {
@@ -60,8 +61,17 @@ pub fn play(
         "HTTP/1.1".into(),
         mock.headers.clone(),
     );
+    if head_only {
+        // The answer to a HEAD: the head alone, and the exchange is done.
+        recorder.send(CaptureMsg::Finish {
+            id,
+            at_us: elapsed_us(started),
+            failure: None,
+        });
+        return mocked_head(Response::new(empty()), &mock);
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
-    let chunks = mock.chunks;
+    let chunks = std::mem::take(&mut mock.chunks);
     tokio::spawn(async move {
         for chunk in chunks {
             if !chunk.delay.is_zero() {
@@ -82,7 +92,11 @@ pub fn play(
         cap,
         None,
     );
-    let mut resp = Response::new(tee.boxed());
+    mocked_head(Response::new(tee.boxed()), &mock)
+}
+
+/// `resp` with the mock's status and headers.
+fn mocked_head(mut resp: Response<UpstreamBody>, mock: &MockResponse) -> Response<UpstreamBody> {
     *resp.status_mut() = StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK);
     for (name, value) in &mock.headers {
         if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
