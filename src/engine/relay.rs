@@ -35,7 +35,7 @@ use heads::{
 };
 use mocked::{apply_override, decide, play};
 use reply::fail;
-pub use reply::{empty, error_response, full};
+pub use reply::{bodiless, empty, error_response, full};
 
 /// Where a request goes: what the client asked llmspy to reach.
 #[derive(Debug, Clone, PartialEq, Eq)]

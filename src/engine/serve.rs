@@ -46,9 +46,10 @@ where
     let label: Arc<str> = who.as_str().into();
     let svc = service_fn(move |req: Request<Incoming>| {
         let active = requests.request();
-        // No body goes with an answer to HEAD. hyper's HTTP/1 side leaves
-        // it out; over HTTP/2 a DATA frame after it is a protocol error,
-        // and llmspy's own answers (an error, a mock) have bodies.
+        // No body goes with an answer to HEAD, nor with a 204 or 304
+        // (RFC 9110 §6.4.1). hyper's HTTP/1 side leaves it out; over HTTP/2
+        // a DATA frame after such a head is a protocol error, and llmspy's
+        // own answers (an error, a mock) may have bodies.
         let head_only = req.method() == http::Method::HEAD;
         // Boxed once here: hyper moves the service's future several times
         // before polling it, and a relay's future is kilobytes.
@@ -58,7 +59,7 @@ where
             let resp = answering
                 .await
                 .unwrap_or_else(|panic| internal_error(&who, &panic));
-            let resp = if head_only {
+            let resp = if head_only || super::relay::bodiless(resp.status()) {
                 resp.map(|_| super::relay::empty())
             } else {
                 resp

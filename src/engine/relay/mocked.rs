@@ -61,8 +61,10 @@ pub fn play(
         "HTTP/1.1".into(),
         mock.headers.clone(),
     );
-    if head_only {
-        // The answer to a HEAD: the head alone, and the exchange is done.
+    let status = StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK);
+    if head_only || super::bodiless(status) {
+        // The answer to a HEAD, a 204, a 304: the head alone, and the
+        // exchange is done.
         recorder.send(CaptureMsg::Finish {
             id,
             at_us: elapsed_us(started),

@@ -65,6 +65,14 @@ pub fn error_response(status: StatusCode, kind: &str, body: String) -> Response<
     resp
 }
 
+/// Whether a response with this status carries no content whatever it
+/// says (RFC 9110 §6.4.1: informational, 204, 304).
+pub fn bodiless(status: StatusCode) -> bool {
+    status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
 pub fn full(body: impl Into<Bytes>) -> UpstreamBody {
     Full::new(body.into()).map_err(|e| match e {}).boxed()
 }
