@@ -514,6 +514,46 @@ async fn an_upstream_refusing_an_upload_early_is_heard() {
     assert_eq!(next.status(), 200);
 }
 
+/// `TE: trailers` (what gRPC clients send, the one `TE` HTTP/2 allows)
+/// reaches the upstream over either protocol; any other `TE` stays with
+/// the hop it was sent on.
+#[tokio::test]
+async fn te_trailers_reaches_the_upstream_and_other_te_does_not() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let asks = [
+        ("--http2", "te: trailers"),
+        ("--http1.1", "te: trailers"),
+        ("--http1.1", "te: gzip"),
+    ];
+    for (version, te) in asks {
+        let out = curl(
+            &proxy.url(),
+            &proxy.ca_file,
+            &up.https("/echo"),
+            &[version, "-H", te],
+        )
+        .await;
+        assert!(
+            out.status.success(),
+            "{version} {te}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    proxy.finished(3).await;
+    let got: Vec<Option<String>> = up
+        .seen()
+        .iter()
+        .map(|s| {
+            s.headers
+                .get("te")
+                .map(|v| v.to_str().expect("ascii").to_string())
+        })
+        .collect();
+    let trailers = Some("trailers".to_string());
+    assert_eq!(got, [trailers.clone(), trailers, None]);
+}
+
 /// llmspy's own answer to a HEAD it cannot relay (here: nothing listens
 /// upstream) is a head alone: over HTTP/2 a body after it would be a
 /// protocol error, and curl would get no answer at all.

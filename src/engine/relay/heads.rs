@@ -135,18 +135,33 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
         |name: &HeaderName| keep_upgrade && (name == header::CONNECTION || name == header::UPGRADE);
     let mut doomed: Vec<HeaderName> = Vec::new();
     let mut listing = false;
-    for name in headers.keys() {
+    for (name, value) in headers.iter() {
         listing |= name == header::CONNECTION;
-        if is_hop_by_hop(name) && !kept(name) {
+        let te_trailers = name == header::TE && only_trailers(value);
+        if is_hop_by_hop(name) && !kept(name) && !te_trailers && !doomed.contains(name) {
             doomed.push(name.clone());
         }
     }
     if listing {
-        add_listed(headers, &mut doomed, kept);
+        // `Connection: TE` with `TE: trailers` is how HTTP/1.1 says it.
+        let trailers = headers.get_all(header::TE).iter().all(only_trailers);
+        add_listed(headers, &mut doomed, |name| {
+            kept(name) || (trailers && name == header::TE)
+        });
     }
     for name in &doomed {
         headers.remove(name);
     }
+}
+
+/// `TE: trailers` says the client takes trailers, which the relay passes
+/// on: gRPC servers look for it, and it is the one `TE` HTTP/2 allows
+/// (RFC 9113 §8.2.2), so it is kept where other `TE`s are not.
+fn only_trailers(value: &header::HeaderValue) -> bool {
+    value
+        .as_bytes()
+        .trim_ascii()
+        .eq_ignore_ascii_case(b"trailers")
 }
 
 /// Add to `doomed` the headers present that `Connection` names.
@@ -227,6 +242,29 @@ mod tests {
         strip_hop_by_hop(&mut h, false);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("x-api-key"));
+    }
+
+    #[test]
+    fn te_trailers_is_kept_and_other_te_values_are_not() {
+        for (te, connection, kept) in [
+            ("trailers", None, true),
+            (" Trailers ", Some("TE"), true),
+            ("gzip", None, false),
+            ("trailers, gzip", Some("te"), false),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("te", HeaderValue::from_static(te));
+            if let Some(c) = connection {
+                h.insert("connection", HeaderValue::from_static(c));
+            }
+            strip_hop_by_hop(&mut h, false);
+            assert_eq!(
+                h.contains_key("te"),
+                kept,
+                "TE: {te}, Connection: {connection:?}"
+            );
+            assert!(!h.contains_key("connection"));
+        }
     }
 
     #[test]
