@@ -9,7 +9,8 @@
 # session, over TLS and plain HTTP), starts llmspy in front of it,
 # runs each SDK through llmspy with the variables `llmspy env` prints, and
 # checks what each SDK received and what llmspy captured and extracted
-# (scripts/sdk/check.py). Loopback only. Quiet on success: one table.
+# (scripts/sdk/check.py), then a gRPC call and an error status through llmspy
+# (scripts/sdk/grpc_check.py). Loopback only. Quiet on success: one table.
 #
 # Environment: LLMSPY_BIN (use this binary instead of building the release
 # one), LLMSPY_SDK_VENV (default .venv-sdk), SDK_E2E_VERBOSE=1 (show logs),
@@ -86,6 +87,12 @@ if [ "$rc" -ne 0 ]; then
   die "real SDKs through llmspy: mismatches above ($((SECONDS - start)) s)" \
     "$work/upstream.log" "$work/llmspy.log"
 fi
+# 6. gRPC (Vertex AI's SDK speaks it by default): a grpcio server on
+# loopback with the fake upstream's leaf, a grpcio client through llmspy.
+"$py" "$sdk/grpc_check.py" --state "$work/up" --llmspy "http://127.0.0.1:$port" \
+  --ca "$work/ca/llmspy-ca.pem" >"$work/grpc.out" 2>"$work/grpc.err" ||
+  die "gRPC through llmspy: $(cat "$work/grpc.err")" "$work/llmspy.log"
+cat "$work/grpc.out"
 if [ -n "${SDK_E2E_VERBOSE:-}" ]; then
   cat "$work/upstream.log" "$work/llmspy.log" >&2
 fi
