@@ -154,6 +154,7 @@ pub enum EngineError {
 /// worker), each holding the same parts: a request clones its thread's
 /// `Arc<Shared>` and recorder, and those counts stay in that core's cache
 /// instead of moving between cores on every request.
+#[derive(Clone)]
 pub(crate) struct Shared {
     pub recorder: Recorder,
     /// The upstream pools: one pair per thread that serves connections
@@ -186,17 +187,7 @@ impl Shared {
     fn for_another_thread(&self) -> Shared {
         Shared {
             recorder: self.recorder.for_another_thread(),
-            upstreams: self.upstreams.clone(),
-            workers: self.workers.clone(),
-            ca: self.ca.clone(),
-            settings: self.settings.clone(),
-            api: self.api.clone(),
-            responder: self.responder.clone(),
-            proxy_auth: self.proxy_auth.clone(),
-            local_addr: self.local_addr,
-            conns: self.conns.clone(),
-            routes: self.routes.clone(),
-            clients: self.clients.clone(),
+            ..self.clone()
         }
     }
 }

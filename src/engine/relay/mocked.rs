@@ -61,8 +61,7 @@ pub fn play(
         "HTTP/1.1".into(),
         mock.headers.clone(),
     );
-    let status = StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK);
-    if head_only || super::bodiless(status) {
+    if head_only || super::bodiless(status_of(&mock)) {
         // The answer to a HEAD, a 204, a 304: the head alone, and the
         // exchange is done.
         recorder.send(CaptureMsg::Finish {
@@ -97,9 +96,13 @@ pub fn play(
     mocked_head(Response::new(tee.boxed()), &mock)
 }
 
+fn status_of(mock: &MockResponse) -> StatusCode {
+    StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK)
+}
+
 /// `resp` with the mock's status and headers.
 fn mocked_head(mut resp: Response<UpstreamBody>, mock: &MockResponse) -> Response<UpstreamBody> {
-    *resp.status_mut() = StatusCode::from_u16(mock.status).unwrap_or(StatusCode::OK);
+    *resp.status_mut() = status_of(mock);
     for (name, value) in &mock.headers {
         if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
             resp.headers_mut().append(n, v);
