@@ -8,9 +8,11 @@
 use serde::{Deserialize, Serialize};
 
 mod builder;
+mod grpc;
 mod headers;
 mod websocket;
 pub use builder::ExchangeBuilder;
+pub use grpc::GrpcStatus;
 pub use headers::Headers;
 pub use websocket::{Direction, MAX_LISTED, Payload, WebSocket, WsMessage, opcode};
 
@@ -91,7 +93,8 @@ pub struct Response {
 }
 
 /// A captured body: the bytes exactly as they crossed the wire (still
-/// content-encoded if they were), up to the capture cap.
+/// content-encoded if they were), up to the capture cap, and the trailer
+/// fields sent after them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Body {
     #[serde(with = "bytes_as_base64")]
@@ -100,6 +103,11 @@ pub struct Body {
     pub wire_size: u64,
     /// True when the capture cap cut the recorded copy short.
     pub truncated: bool,
+    /// Fields that followed the body (HTTP/2 trailers, a chunked body's
+    /// trailer section): where gRPC puts a call's status. Kept whole,
+    /// whatever the cap.
+    #[serde(default, skip_serializing_if = "Headers::is_empty")]
+    pub trailers: Headers,
 }
 
 impl Body {
@@ -109,6 +117,7 @@ impl Body {
             wire_size: bytes.len() as u64,
             bytes,
             truncated: false,
+            trailers: Headers::default(),
         }
     }
 

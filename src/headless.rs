@@ -142,13 +142,25 @@ fn write_text_line(record: &Record, out: &mut String) {
     // `{:<6}`: short methods padded, long ones whole.
     let width = method.chars().count();
     out.extend(std::iter::repeat_n(' ', 6usize.saturating_sub(width) + 1));
-    let _ = ex.write_url(out);
+    // Standard output ends up in CI logs: a key in the query is masked.
+    if crate::redact::clean_path(&ex.request.path) {
+        let _ = ex.write_url(out);
+    } else {
+        out.push_str(&crate::redact::masked_url(ex));
+    }
     out.push_str("  ");
     match (&ex.state, &ex.response) {
         (State::Failed(f), _) => {
             let _ = write!(out, "FAILED ({}): {}", f.kind.label(), f.message);
         }
-        (_, Some(r)) => digits::push(out, u64::from(r.status)),
+        (_, Some(r)) => {
+            digits::push(out, u64::from(r.status));
+            // gRPC answers 200 either way; its own status says how it went.
+            if let Some(grpc) = r.grpc_status().filter(|g| !g.is_ok()) {
+                out.push_str(" gRPC ");
+                out.push_str(&grpc.name());
+            }
+        }
         (_, None) => out.push('-'),
     }
     out.push_str("  ");
@@ -174,8 +186,9 @@ pub fn json_line(record: &Record) -> String {
         "id": ex.id,
         "time": ex.started_at,
         "method": ex.request.method,
-        "url": ex.url(),
+        "url": crate::redact::masked_url(ex),
         "status": ex.response.as_ref().map(|r| r.status),
+        "grpcStatus": ex.response.as_ref().and_then(|r| r.grpc_status()).map(|g| g.code),
         "bytes": ex.response.as_ref().map_or(0, |r| r.body.wire_size),
         "durationMs": ex.duration_us().map(|u| u as f64 / 1000.0),
         "state": ex.state.label(),
@@ -301,6 +314,28 @@ mod tests {
                 "{time}  POST   https://api.example.com/v1/messages  FAILED (upstream reset): the stream broke  0 B  -"
             )
         );
+    }
+
+    /// Standard output lands in CI logs: a key in the query never does,
+    /// and a failed gRPC call says so beside its `200`.
+    #[test]
+    fn lines_mask_query_keys_and_name_a_failed_grpc_call() {
+        let mut ex = Exchange::builder()
+            .url("https://g.example/v1beta/models/m:generateContent?key=AIza-log-secret&alt=sse")
+            .status(200)
+            .response_headers([("content-type", "application/grpc")])
+            .build();
+        let trailers = &mut ex.response.as_mut().expect("response").body.trailers;
+        trailers.push("grpc-status", "7");
+        let rec = record(ex);
+        let line = text_line(&rec);
+        let json = json_line(&rec);
+        for shown in [&line, &json] {
+            assert!(!shown.contains("AIza-log-secret"), "{shown}");
+            assert!(shown.contains("key=***REDACTED***&alt=sse"), "{shown}");
+        }
+        assert!(line.contains(" 200 gRPC PERMISSION_DENIED  "), "{line}");
+        assert!(json.contains(r#""grpcStatus":7"#), "{json}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::exchange::{Exchange, ExchangeId};
 use body_fields::redact_body;
+pub use clean::clean_path;
 use echoes::mask_echoes;
 use headers::redact_headers;
 pub use names::{is_secret_field, is_secret_header, is_secret_query};
@@ -39,6 +40,9 @@ pub const MASK: &str = "***REDACTED***";
 pub enum Part {
     RequestHeader,
     ResponseHeader,
+    /// A field of a body's trailers (after the body, as gRPC's status is).
+    RequestTrailer,
+    ResponseTrailer,
     Query,
     RequestBody,
     ResponseBody,
@@ -52,6 +56,8 @@ impl Part {
         match self {
             Part::RequestHeader => "request header",
             Part::ResponseHeader => "response header",
+            Part::RequestTrailer => "request trailer",
+            Part::ResponseTrailer => "response trailer",
             Part::Query => "query parameter",
             Part::RequestBody => "request body field",
             Part::ResponseBody => "response body field",
@@ -113,6 +119,24 @@ pub fn masked(ex: &Exchange) -> std::borrow::Cow<'_, Exchange> {
     }
 }
 
+/// `ex`'s URL with the values of secret query parameters (`?key=` for
+/// Gemini) masked: what a log line shows.
+pub fn masked_url(ex: &Exchange) -> String {
+    if clean_path(&ex.request.path) {
+        return ex.url();
+    }
+    let mut found = Found {
+        exchange: ex.id,
+        list: Vec::new(),
+        values: Vec::new(),
+    };
+    let path = redact_path(&ex.request.path, &mut found);
+    let mut url = ex.url();
+    url.truncate(url.len() - ex.request.path.len());
+    url.push_str(&path);
+    url
+}
+
 /// Replace the secrets in `ex` with [`MASK`], copying nothing when it
 /// holds none.
 pub fn mask(ex: &mut Exchange) {
@@ -130,6 +154,11 @@ pub fn redact(ex: &Exchange) -> Redacted {
         values: Vec::new(),
     };
     redact_headers(&mut copy.request.headers, Part::RequestHeader, &mut found);
+    redact_headers(
+        &mut copy.request.body.trailers,
+        Part::RequestTrailer,
+        &mut found,
+    );
     copy.request.path = redact_path(&copy.request.path, &mut found);
     redact_body(
         &mut copy.request.headers,
@@ -139,6 +168,7 @@ pub fn redact(ex: &Exchange) -> Redacted {
     );
     if let Some(resp) = copy.response.as_mut() {
         redact_headers(&mut resp.headers, Part::ResponseHeader, &mut found);
+        redact_headers(&mut resp.body.trailers, Part::ResponseTrailer, &mut found);
         redact_body(
             &mut resp.headers,
             &mut resp.body,

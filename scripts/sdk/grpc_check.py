@@ -4,7 +4,8 @@ localhost leaf), a grpcio client through llmspy's proxy port trusting
 llmspy's CA. Checks the client gets the reply with its trailing metadata
 and an error status as the server sent them (both travel in HTTP/2
 trailers, and grpc servers refuse a request without `te: trailers`), and
-that llmspy captured both calls, complete.
+that llmspy captured both calls, complete, each with the gRPC status it
+ended with (in the trailers, or in the head of a Trailers-Only answer).
 
     grpc_check.py --state DIR --llmspy http://127.0.0.1:PORT --ca FILE
 
@@ -67,6 +68,18 @@ def captured(llmspy: str, port: int) -> list:
         time.sleep(0.2)
 
 
+def grpc_status(response: dict) -> tuple:
+    """`grpc-status`, `grpc-message` and the `x-trail` metadata as
+    captured: the trailers first, else the head (Trailers-Only)."""
+    fields = {}
+    for place in ("headers", "trailers"):
+        for h in response.get(place) or []:
+            fields[h["name"].lower()] = h["value"]
+    # grpcio sends an empty `grpc-message` with OK: the same as none.
+    message = fields.get("grpc-message") or None
+    return (fields.get("grpc-status"), message, fields.get("x-trail"))
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--state", type=Path, required=True)
@@ -95,11 +108,19 @@ def main() -> int:
             if e.code() != grpc.StatusCode.NOT_FOUND or e.details() != "no such model":
                 problems.append(f"Bad: {e.code()} {e.details()}")
         paths = sorted(
-            (e["request"]["path"], e["request"]["httpVersion"], e["state"])
+            (
+                e["request"]["path"],
+                e["request"]["httpVersion"],
+                e["state"],
+                grpc_status(e.get("response") or {}),
+            )
             for e in captured(a.llmspy, port)
         )
         want = sorted(
-            (f"/{SERVICE}/{m}", "HTTP/2", "complete") for m in ("Ok", "Bad")
+            [
+                (f"/{SERVICE}/Ok", "HTTP/2", "complete", ("0", None, "kept")),
+                (f"/{SERVICE}/Bad", "HTTP/2", "complete", ("5", "no such model", None)),
+            ]
         )
         if paths != want:
             problems.append(f"capture: {paths}, expected {want}")

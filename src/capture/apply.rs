@@ -65,6 +65,11 @@ pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
                 finished(store, id, at_us, None, events);
             }
         }
+        CaptureMsg::Trailers {
+            id,
+            of_response,
+            trailers: fields,
+        } => trailers(store, id, of_response, fields, events),
         CaptureMsg::Finish { id, at_us, failure } => finished(store, id, at_us, failure, events),
         CaptureMsg::FinishOpen { failure } => finish_open(store, &failure, events),
         CaptureMsg::Flush(done) => out.flushes.push(done),
@@ -128,6 +133,26 @@ fn response_head(
     }
     store.resized(before, after);
     push_updated(out, id);
+}
+
+/// A body's trailers, added to any it had (HTTP/1.1 allows a trailer
+/// field to come more than once).
+fn trailers(
+    store: &mut Store,
+    id: ExchangeId,
+    of_response: bool,
+    fields: Headers,
+    out: &mut Vec<StoreEvent>,
+) {
+    let Some(r) = store.get_mut(id) else { return };
+    let body = match of_response {
+        true => r.exchange.response.as_mut().map(|resp| &mut resp.body),
+        false => Some(&mut r.exchange.request.body),
+    };
+    if let Some(body) = body {
+        body.trailers.extend(&fields);
+        push_updated(out, id);
+    }
 }
 
 /// A frame of a response body (`data` is None once past the cap).

@@ -55,6 +55,14 @@ pub enum CaptureMsg {
         /// every worker shares, for most responses).
         last: bool,
     },
+    /// The fields a body's trailers carried (gRPC's status among them),
+    /// sent before the message that ends the body.
+    Trailers {
+        id: ExchangeId,
+        /// The response's trailers; else the request's.
+        of_response: bool,
+        trailers: crate::exchange::Headers,
+    },
     /// The exchange ended, well or not.
     Finish {
         id: ExchangeId,

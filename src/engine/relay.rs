@@ -28,10 +28,9 @@ use super::{Shared, deadline, failure};
 use crate::capture::CaptureMsg;
 use crate::exchange::{self, Body, Exchange, Failure, Request as ReqHead, State, Timings, Via};
 use crate::respond::{Decision, Responder};
-pub use heads::addr_text;
+pub use heads::{addr_text, headers_of};
 use heads::{
-    headers_of, is_upgrade, method_text, record_response_head, strip_hop_by_hop, version_label,
-    websocket_of,
+    is_upgrade, method_text, record_response_head, strip_hop_by_hop, version_label, websocket_of,
 };
 use mocked::{apply_override, decide, play};
 use reply::fail;

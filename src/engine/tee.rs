@@ -212,16 +212,7 @@ where
         *this.wait_began = None;
         match next {
             Some(Ok(frame)) => {
-                // A body that knows it has ended (a chunked HTTP/1.1 body
-                // after its last chunk) may never be polled again: hyper
-                // asks `is_end_stream` and drops it.
-                let ends = this.inner.is_end_stream();
-                if let Some(data) = frame.data_ref() {
-                    record_data(&mut this, data, ends);
-                }
-                if !*this.done && ends {
-                    finish(&mut this, None);
-                }
+                record_frame(&mut this, &frame);
                 Poll::Ready(Some(Ok(frame)))
             }
             Some(Err(e)) => {
@@ -246,6 +237,28 @@ where
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// Hand a relayed frame's copy to capture, finishing the exchange with the
+/// body's last frame.
+fn record_frame<B: Body>(this: &mut TeeProj<'_, B>, frame: &Frame<Bytes>) {
+    // A body that knows it has ended (a chunked HTTP/1.1 body after its
+    // last chunk) may never be polled again: hyper asks `is_end_stream`
+    // and drops it. Trailers are always a body's last frame, and hyper's
+    // HTTP/1.1 server stops once it has written them.
+    let ends = this.inner.is_end_stream() || frame.is_trailers();
+    if let Some(data) = frame.data_ref() {
+        record_data(this, data, ends);
+    } else if let Some(fields) = frame.trailers_ref() {
+        this.recorder.send(CaptureMsg::Trailers {
+            id: *this.id,
+            of_response: *this.side == Side::Response,
+            trailers: super::relay::headers_of(fields),
+        });
+    }
+    if !*this.done && ends {
+        finish(this, None);
     }
 }
 
@@ -476,6 +489,49 @@ mod tests {
             ),
             "{msgs:?}"
         );
+    }
+
+    /// Trailers are captured, and end the body: hyper's HTTP/1.1 server
+    /// writes them and drops the body without asking for more, which is
+    /// no client leaving.
+    #[tokio::test]
+    async fn trailers_are_captured_and_end_the_body() {
+        let (recorder, mut rx) = Recorder::bare(Limits::default());
+        let mut fields = http::HeaderMap::new();
+        fields.insert("grpc-status", http::HeaderValue::from_static("0"));
+        let body = http_body_util::Full::new(Bytes::from_static(b"hi"))
+            .with_trailers(async move { Some(Ok(fields)) });
+        let mut tee = Box::pin(Tee::new(
+            body,
+            Side::Response,
+            7,
+            recorder,
+            Instant::now(),
+            CAP,
+            None,
+        ));
+        tee.frame().await.expect("a frame").expect("data");
+        let frame = tee.frame().await.expect("a frame").expect("trailers");
+        assert!(frame.is_trailers());
+        drop(tee);
+        let mut msgs = Vec::new();
+        while let Ok(m) = rx.try_recv() {
+            msgs.push(m);
+        }
+        let [
+            CaptureMsg::ResponseData { last: false, .. },
+            CaptureMsg::Trailers {
+                id: 7,
+                of_response: true,
+                trailers,
+            },
+            CaptureMsg::Finish { failure: None, .. },
+        ] = msgs.as_slice()
+        else {
+            panic!("{msgs:?}");
+        };
+        let got: Vec<(&str, &str)> = trailers.iter().collect();
+        assert_eq!(got, [("grpc-status", "0")]);
     }
 
     #[tokio::test]

@@ -79,6 +79,9 @@ pub struct RequestJson {
     pub http_version: String,
     pub headers: Vec<HeaderJson>,
     pub body: BodyJson,
+    /// Fields sent after the body (gRPC's status, for one).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub trailers: Vec<HeaderJson>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -88,6 +91,9 @@ pub struct ResponseJson {
     pub http_version: String,
     pub headers: Vec<HeaderJson>,
     pub body: BodyJson,
+    /// Fields sent after the body (gRPC's status, for one).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub trailers: Vec<HeaderJson>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -208,7 +214,7 @@ fn body_json(headers: &Headers, body: &Body) -> BodyJson {
     }
 }
 
-fn body_from(b: BodyJson) -> Result<Body, String> {
+fn body_from(b: BodyJson, trailers: Vec<HeaderJson>) -> Result<Body, String> {
     let bytes = if let Some(w) = b.wire_base64 {
         B64.decode(w).map_err(|e| format!("wireBase64: {e}"))?
     } else if let Some(b64) = b.base64 {
@@ -220,6 +226,7 @@ fn body_from(b: BodyJson) -> Result<Body, String> {
         wire_size: b.size.max(bytes.len() as u64),
         bytes,
         truncated: b.truncated,
+        trailers: headers_from(trailers),
     })
 }
 
@@ -251,12 +258,14 @@ pub fn to_json(ex: &Exchange) -> ExchangeJson {
             http_version: r.version.to_string(),
             headers: headers_json(&r.headers),
             body: body_json(&r.headers, &r.body),
+            trailers: headers_json(&r.body.trailers),
         },
         response: ex.response.as_ref().map(|resp| ResponseJson {
             status: resp.status,
             http_version: resp.version.to_string(),
             headers: headers_json(&resp.headers),
             body: body_json(&resp.headers, &resp.body),
+            trailers: headers_json(&resp.body.trailers),
         }),
         chunks: ex
             .chunks
@@ -284,7 +293,7 @@ pub fn from_json(j: ExchangeJson) -> Result<Exchange, String> {
             status: r.status,
             version: r.http_version.into(),
             headers: headers_from(r.headers),
-            body: body_from(r.body).map_err(|e| format!("response body {e}"))?,
+            body: body_from(r.body, r.trailers).map_err(|e| format!("response body {e}"))?,
         }),
         None => None,
     };
@@ -302,7 +311,8 @@ pub fn from_json(j: ExchangeJson) -> Result<Exchange, String> {
             path: j.request.path,
             version: j.request.http_version.into(),
             headers: headers_from(j.request.headers),
-            body: body_from(j.request.body).map_err(|e| format!("request body {e}"))?,
+            body: body_from(j.request.body, j.request.trailers)
+                .map_err(|e| format!("request body {e}"))?,
         },
         response,
         chunks: j

@@ -18,11 +18,14 @@ use crate::exchange::{Body, Exchange, Headers};
 /// True when redacting `ex` would change nothing.
 pub(super) fn has_nothing_to_mask(ex: &Exchange) -> bool {
     let request = &ex.request;
-    if !clean_headers(&request.headers) || !clean_path(&request.path) {
+    if !clean_headers(&request.headers)
+        || !clean_headers(&request.body.trailers)
+        || !clean_path(&request.path)
+    {
         return false;
     }
     if let Some(response) = &ex.response
-        && !clean_headers(&response.headers)
+        && (!clean_headers(&response.headers) || !clean_headers(&response.body.trailers))
     {
         return false;
     }
@@ -38,8 +41,9 @@ fn clean_headers(headers: &Headers) -> bool {
     !headers.iter().any(|(name, _)| is_secret_header(name))
 }
 
-/// Mirrors `pairs::redact_path`: names are compared percent-decoded.
-fn clean_path(path: &str) -> bool {
+/// True when `path` has no secret query parameter to mask. Mirrors
+/// `pairs::redact_path`: names are compared percent-decoded.
+pub fn clean_path(path: &str) -> bool {
     let Some((_, query)) = path.split_once('?') else {
         return true;
     };

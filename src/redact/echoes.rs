@@ -11,7 +11,8 @@ use crate::exchange::{Body, Exchange, Headers};
 const MIN_ECHO_LEN: usize = 8;
 
 /// Mask verbatim copies of the secrets already found wherever else they
-/// appear as text: response headers and both bodies.
+/// appear as text: response headers and trailers (a `grpc-message`
+/// quoting a rejected key), and both bodies.
 pub(super) fn mask_echoes(copy: &mut Exchange, found: &mut Found) {
     let mut values = std::mem::take(&mut found.values);
     values.retain(|v| v.len() >= MIN_ECHO_LEN && v != MASK);
@@ -46,6 +47,13 @@ pub(super) fn mask_echoes(copy: &mut Exchange, found: &mut Found) {
             scrub(
                 value,
                 &format!("response header {}", name.to_ascii_lowercase()),
+                found,
+            )
+        });
+        resp.body.trailers.change_values(|name, value| {
+            scrub(
+                value,
+                &format!("response trailer {}", name.to_ascii_lowercase()),
                 found,
             )
         });

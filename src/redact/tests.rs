@@ -331,3 +331,46 @@ fn aws_sigv4_credentials_are_masked() {
     );
     assert!(path.contains("X-Amz-Date=20261120T100000Z"), "{path}");
 }
+
+/// Trailers are masked as headers are, and a `grpc-message` quoting a
+/// rejected key loses the key: `masked` (history, exports) sees them too.
+#[test]
+fn trailers_are_masked_and_their_echoes_too() {
+    let mut ex = with_response(
+        request(
+            "/svc/Predict",
+            &[("x-goog-api-key", "AIza-trailer-secret")],
+            "",
+        ),
+        &[("content-type", "application/grpc")],
+        b"",
+    );
+    ex.request
+        .body
+        .trailers
+        .push("x-api-key", "sk-request-trailer");
+    let trailers = &mut ex.response.as_mut().expect("response").body.trailers;
+    trailers.push("grpc-status", "16");
+    trailers.push("grpc-message", "key AIza-trailer-secret is not valid");
+    let copy = masked(&ex);
+    assert!(matches!(copy, std::borrow::Cow::Owned(_)));
+    let shown = format!("{:?}", copy.into_owned());
+    for secret in ["AIza-trailer-secret", "sk-request-trailer"] {
+        assert!(!shown.contains(secret), "{secret} left in {shown}");
+    }
+    let labels = labels(&redact(&ex).redactions);
+    for label in [
+        "request trailer x-api-key",
+        "copy of a secret in response trailer grpc-message",
+    ] {
+        assert!(labels.contains(&label.to_string()), "{labels:?}");
+    }
+    // With nothing secret in its head, a trailer alone makes the copy.
+    let mut quiet = exchange("/", &[], "");
+    quiet
+        .request
+        .body
+        .trailers
+        .push("authorization", "Bearer sk-x");
+    assert!(matches!(masked(&quiet), std::borrow::Cow::Owned(_)));
+}

@@ -3,6 +3,8 @@
 pub const APP: &str = "llmspy";
 pub const NO_BODY: &str = "(no body)";
 pub const NO_RESPONSE: &str = "(no response yet)";
+/// The heading of a body's trailers in the Raw tab.
+pub const TRAILERS: &str = "trailers (sent after the body):";
 pub const NO_SELECTION: &str = "No exchange selected.";
 pub const EMPTY_LIST: &str =
     "No traffic yet. Point your agent at the proxy (HTTPS_PROXY) and its requests appear here.";

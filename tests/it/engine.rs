@@ -554,6 +554,62 @@ async fn te_trailers_reaches_the_upstream_and_other_te_does_not() {
     assert_eq!(got, [trailers.clone(), trailers, None]);
 }
 
+/// Trailers pass through to the client and are captured with the body
+/// they follow: gRPC's status lives there, and a call that failed answers
+/// HTTP `200` all the same. Over HTTP/2, and over HTTP/1.1 to a client
+/// that asks for them (`TE: trailers`, the chunked body's trailer section).
+#[tokio::test]
+async fn trailers_reach_the_client_and_are_captured() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    for version in ["--http2", "--http1.1"] {
+        let out = curl(
+            &proxy.url(),
+            &proxy.ca_file,
+            &up.https("/grpc"),
+            &[
+                version,
+                "-X",
+                "POST",
+                "-H",
+                "te: trailers",
+                "-D",
+                "-",
+                "-o",
+                "/dev/null",
+            ],
+        )
+        .await;
+        let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(
+            head.contains("grpc-status: 5"),
+            "{version}: {head}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let done = proxy.finished(2).await;
+    for ex in &done {
+        assert_eq!(ex.state, State::Complete, "{:?}", ex.state.failure());
+        let r = ex.response.as_ref().expect("response");
+        assert_eq!(r.body.bytes, b"\0\0\0\0\x02hi");
+        let trailers: Vec<(&str, &str)> = r.body.trailers.iter().collect();
+        assert_eq!(
+            trailers,
+            [("grpc-status", "5"), ("grpc-message", "no model %22x%22")]
+        );
+        let grpc = r.grpc_status().expect("a gRPC status");
+        assert_eq!(grpc.describe(), "NOT_FOUND: no model \"x\"");
+        // The native form (exports, `--save`, the history) keeps them.
+        let json = serde_json::to_value(llmspy::export::native::to_json(ex)).expect("json");
+        assert_eq!(json["response"]["trailers"][0]["value"], "5", "{json}");
+        let back = llmspy::export::native::parse_exchange(json).expect("loads");
+        assert_eq!(
+            back.response.expect("response").body.trailers,
+            r.body.trailers
+        );
+    }
+}
+
 /// llmspy's own answer to a HEAD it cannot relay (here: nothing listens
 /// upstream) is a head alone: over HTTP/2 a body after it would be a
 /// protocol error, and curl would get no answer at all.

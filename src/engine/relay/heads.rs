@@ -34,6 +34,10 @@ pub fn record_response_head(
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward.
+/// `Trailer` is not one (RFC 9110 §6.6.2: it names the fields that follow
+/// the body, end to end), and an HTTP/1.1 server sends only the trailer
+/// fields it names: dropping it dropped every trailer on the way to an
+/// HTTP/1.1 client.
 const HOP_BY_HOP: &[&str] = &[
     "connection",
     "proxy-connection",
@@ -41,7 +45,6 @@ const HOP_BY_HOP: &[&str] = &[
     "proxy-authenticate",
     "proxy-authorization",
     "te",
-    "trailer",
     "transfer-encoding",
     "upgrade",
 ];

@@ -39,7 +39,10 @@ pub fn render(frame: &mut Frame<'_>, areas: DetailAreas, app: &App, store: &dyn 
 fn head(ex: &Exchange, width: u16) -> Line<'static> {
     let outcome = match (&ex.response, ex.state.failure()) {
         (_, Some(f)) => format!("✗ {}", f.kind.label()),
-        (Some(r), None) => r.status.to_string(),
+        (Some(r), None) => match r.grpc_status() {
+            Some(g) if !g.is_ok() => format!("{} gRPC {}", r.status, g.name()),
+            _ => r.status.to_string(),
+        },
         (None, None) => "…".into(),
     };
     let took = ex

@@ -72,6 +72,7 @@ fn request(out: &mut DocBuilder, ex: &Exchange, reveal: bool) {
     headers(out, &r.headers, reveal);
     out.blank();
     pretty::body(out, &r.headers, &r.body);
+    trailers(out, &r.body.trailers, reveal);
 }
 
 fn response(out: &mut DocBuilder, resp: &Response, reveal: bool) {
@@ -82,9 +83,28 @@ fn response(out: &mut DocBuilder, resp: &Response, reveal: bool) {
         Span::raw(" "),
         Span::raw(reason(resp.status)),
     ]));
+    if let Some(grpc) = resp.grpc_status() {
+        let style = if grpc.is_ok() {
+            theme::DIM
+        } else {
+            theme::ERROR
+        };
+        out.line(Line::styled(format!("gRPC {}", grpc.describe()), style));
+    }
     headers(out, &resp.headers, reveal);
     out.blank();
     pretty::body(out, &resp.headers, &resp.body);
+    trailers(out, &resp.body.trailers, reveal);
+}
+
+/// The fields sent after a body, under the body, as they crossed the wire.
+fn trailers(out: &mut DocBuilder, trailers: &Headers, reveal: bool) {
+    if trailers.is_empty() {
+        return;
+    }
+    out.blank();
+    out.line(Line::styled(strings::TRAILERS, theme::DIM));
+    headers(out, trailers, reveal);
 }
 
 fn headers(out: &mut DocBuilder, headers: &Headers, reveal: bool) {

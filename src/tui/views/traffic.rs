@@ -316,14 +316,22 @@ fn mocked(ex: &Exchange) -> bool {
 }
 
 /// The status code with a marker: `…` in flight, `⇣` streaming, `✗` failed,
-/// `◇` answered by a mock expectation.
+/// `◇` answered by a mock expectation; a gRPC call that failed (HTTP `200`
+/// all the same) shows its gRPC code after `g`.
 fn status(ex: &Exchange) -> (String, Style) {
     let code = ex.response.as_ref().map(|r| r.status);
     let code_text = code.map_or("—".to_string(), |c| c.to_string());
+    let grpc_failed = || {
+        let status = ex.response.as_ref()?.grpc_status()?;
+        (!status.is_ok()).then_some(status.code)
+    };
     match (&ex.state, code) {
         (State::InFlight, _) => ("…".into(), theme::LIVE),
         (State::Streaming, _) => (format!("⇣{code_text}"), theme::LIVE),
         (State::Failed(_), _) => (format!("✗{code_text}"), theme::ERROR),
+        (State::Complete, Some(_)) if let Some(g) = grpc_failed() => {
+            (format!(" g{g}"), theme::ERROR)
+        }
         (State::Complete, Some(c)) if mocked(ex) => (format!("◇{c}"), theme::MOCK),
         (State::Complete, Some(c)) => (format!(" {c}"), theme::status(c)),
         (State::Complete, None) => (" —".into(), theme::DIM),

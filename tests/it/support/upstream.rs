@@ -17,6 +17,9 @@
 //!   (with `cut=1`, only its first chunk), then holds the body open until the gate.
 //! - `POST /mcp`: an MCP reply to request 1 as one SSE event, then held open.
 //! - `GET /ws`: a WebSocket echo server (`support::ws_echo`).
+//! - `POST /grpc`: a gRPC-shaped answer: `200`, one message, then trailers
+//!   with `grpc-status: 5` and a percent-encoded `grpc-message` (named in
+//!   a `Trailer` header).
 //! - anything else: 200 `ok`.
 
 use std::convert::Infallible;
@@ -237,6 +240,14 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
             "text/event-stream",
         ),
         "/ndjson" => with_type(ndjson(), "application/x-ndjson"),
+        "/grpc" => {
+            // Named up front, as an HTTP/1.1 server must for its trailers
+            // to be sent.
+            let mut r = with_type(grpc_not_found(), "application/grpc");
+            let names = http::HeaderValue::from_static("grpc-status, grpc-message");
+            r.headers_mut().insert("trailer", names);
+            r
+        }
         "/big-header" => {
             let mut r = with_type(full(Bytes::from_static(b"ok")), "text/plain");
             let big = "b".repeat(40 * 1024).parse().expect("header");
@@ -450,6 +461,25 @@ fn timed_sse(n: usize, gap_us: u64) -> Body {
             let sent = epoch().elapsed().as_nanos();
             let ev = format!("event: tick\ndata: {{\"i\":{i},\"sent_ns\":{sent}}}\n\n");
             if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
+                return;
+            }
+        }
+    });
+    body
+}
+
+fn grpc_not_found() -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let message = Bytes::from_static(b"\0\0\0\0\x02hi");
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("grpc-status", http::HeaderValue::from_static("5"));
+        trailers.insert(
+            "grpc-message",
+            http::HeaderValue::from_static("no model %22x%22"),
+        );
+        for frame in [Frame::data(message), Frame::trailers(trailers)] {
+            if tx.send(Ok(frame)).await.is_err() {
                 return;
             }
         }

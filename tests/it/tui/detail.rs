@@ -69,6 +69,41 @@ fn scrolling_a_long_body() {
     assert!(screen.contains("GET https://long.test/"), "{screen}");
 }
 
+/// A failed gRPC call answers HTTP 200: the list shows its gRPC code, the
+/// detail names it, and Raw shows the trailers that carried it, a secret
+/// among them masked until revealed.
+#[test]
+fn a_failed_grpc_call_shows_its_status_and_trailers() {
+    let mut resp = response(200, "application/grpc", b"");
+    resp.version = "HTTP/2".into();
+    resp.body.trailers.push("grpc-status", "5");
+    resp.body.trailers.push("grpc-message", "no model %22x%22");
+    resp.body.trailers.push("x-api-key", "sk-in-a-trailer");
+    let mut req = request("POST", "https", "grpc.test", "/pkg.Svc/Get");
+    req.version = "HTTP/2".into();
+    let (mut app, _) = app_with(vec![exchange(1, req, Some(resp))]);
+    let list = render(&mut app, 160, 48);
+    assert!(list.contains(" g5 "), "{list}");
+    press(&mut app, "<enter>");
+    let screen = render(&mut app, 160, 48);
+    for shown in [
+        "→ 200 gRPC NOT_FOUND",
+        "gRPC NOT_FOUND: no model \"x\"",
+        "trailers (sent after the body):",
+        "grpc-message: no model %22x%22",
+    ] {
+        assert!(screen.contains(shown), "{shown}: {screen}");
+    }
+    assert!(!screen.contains("sk-in-a-trailer"), "{screen}");
+    snap("detail_grpc_trailers_160x48", screen);
+    press(&mut app, "R");
+    let revealed = render(&mut app, 160, 48);
+    assert!(
+        revealed.contains("x-api-key: sk-in-a-trailer"),
+        "{revealed}"
+    );
+}
+
 #[test]
 fn next_and_previous_exchange_from_the_detail() {
     let mut app = app();
