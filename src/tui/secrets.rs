@@ -1,4 +1,5 @@
-//! Which headers carry secrets, and how they are shown until revealed.
+//! Which headers (and query parameters) carry secrets, and how they are
+//! shown until revealed.
 
 use super::strings;
 
@@ -34,9 +35,48 @@ pub fn shown_value(name: &str, value: &str, reveal: bool) -> String {
     }
 }
 
+/// A request's path as shown: the values of secret query parameters
+/// (`?key=`, as Gemini's API takes it) masked unless `reveal`, as secret
+/// headers are.
+pub fn shown_path(path: &str, reveal: bool) -> std::borrow::Cow<'_, str> {
+    if reveal || crate::redact::clean_path(path) {
+        return path.into();
+    }
+    let Some((base, query)) = path.split_once('?') else {
+        return path.into();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _))
+                if crate::redact::is_secret_query(&crate::urlcodec::percent_decode(name)) =>
+            {
+                format!("{name}={}", strings::SECRET_MASK)
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&")).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_query_values_are_masked_until_revealed() {
+        let path = "/v1beta/models/m:generateContent?alt=sse&key=AIza-1&api%5Fkey=x";
+        let mask = strings::SECRET_MASK;
+        assert_eq!(
+            shown_path(path, false),
+            format!("/v1beta/models/m:generateContent?alt=sse&key={mask}&api%5Fkey={mask}")
+        );
+        assert_eq!(shown_path(path, true), path);
+        assert!(matches!(
+            shown_path("/a?b=1", false),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn masks_secret_values_and_keeps_schemes() {

@@ -54,7 +54,7 @@ fn head(ex: &Exchange, width: u16) -> Line<'static> {
         ex.id,
         ex.request.method,
         ex.request.authority(),
-        ex.request.path
+        crate::tui::secrets::shown_path(&ex.request.path, false)
     );
     Line::styled(cut(&text, usize::from(width)), theme::HEADER)
 }

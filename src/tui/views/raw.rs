@@ -66,7 +66,12 @@ fn request(out: &mut DocBuilder, ex: &Exchange, reveal: bool) {
     out.line(Line::from(vec![
         Span::styled(r.method.clone(), theme::HEADER),
         Span::raw(" "),
-        Span::raw(ex.url()),
+        Span::raw(format!(
+            "{}://{}{}",
+            r.scheme,
+            r.authority(),
+            secrets::shown_path(&r.path, reveal)
+        )),
         Span::styled(format!(" {}", r.version), theme::DIM),
     ]));
     headers(out, &r.headers, reveal);

@@ -273,7 +273,7 @@ fn cell(col: Col, ex: &Exchange, info: &RowInfo, flags: Flags, app: &App) -> (St
             "{}{}{}",
             message_counts(ex),
             ex.request.authority(),
-            ex.request.path
+            crate::tui::secrets::shown_path(&ex.request.path, false)
         )),
         Col::Status => status(ex),
         Col::App => (ex.client_app.clone().unwrap_or_default(), theme::DIM),

@@ -104,6 +104,30 @@ fn a_failed_grpc_call_shows_its_status_and_trailers() {
     );
 }
 
+/// A key in the query (Gemini's `?key=`) is masked in the list, the
+/// detail's head and Raw, as secret headers are, until `R` reveals it in Raw.
+#[test]
+fn a_secret_query_parameter_is_masked_until_revealed() {
+    let req = request(
+        "POST",
+        "https",
+        "gemini.test",
+        "/v1beta/models/m:generateContent?key=AIza-query-secret&alt=sse",
+    );
+    let resp = response(200, "application/json", b"{}");
+    let (mut app, _) = app_with(vec![exchange(1, req, Some(resp))]);
+    press(&mut app, "<enter>");
+    let screen = render(&mut app, 200, 30);
+    assert!(!screen.contains("AIza-query-secret"), "{screen}");
+    assert!(screen.contains("?key=••••••••&alt=sse"), "{screen}");
+    press(&mut app, "R");
+    let revealed = render(&mut app, 200, 30);
+    assert!(
+        revealed.contains("generateContent?key=AIza-query-secret&alt=sse"),
+        "{revealed}"
+    );
+}
+
 #[test]
 fn next_and_previous_exchange_from_the_detail() {
     let mut app = app();
