@@ -33,6 +33,7 @@ pub mod export;
 pub mod filter;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod grpc;
 pub mod headless;
 pub mod history;
 pub mod llm;

@@ -20,6 +20,7 @@ pub mod detail;
 pub mod doc;
 mod editing;
 mod export;
+mod grpc_body;
 pub mod input;
 mod json_text;
 pub mod keymap;

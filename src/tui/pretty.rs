@@ -1,5 +1,5 @@
 //! Bodies for reading: content-decoded, JSON pretty-printed and coloured,
-//! binary summarised. Runs once per selection (the result is cached).
+//! gRPC messages read as protobuf, binary summarised. Runs once per selection (the result is cached).
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -33,6 +33,9 @@ pub fn body(out: &mut DocBuilder, headers: &Headers, body: &Body) {
         ));
     }
     let ct = header(headers, "content-type");
+    if super::grpc_body::is_grpc(ct) {
+        return super::grpc_body::body(out, headers, &decoded.bytes);
+    }
     match std::str::from_utf8(&decoded.bytes) {
         Ok(text) if is_event_stream(ct) => event_stream(out, text),
         Ok(text) => text_or_json(out, text),

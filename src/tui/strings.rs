@@ -76,6 +76,13 @@ pub fn truncated(kept: usize, wire: u64) -> String {
     )
 }
 
+/// A gRPC body's bytes after its last whole message.
+pub fn grpc_left_over(len: usize) -> String {
+    format!("({len} bytes after the last whole message: the capture was cut, or this is not gRPC)")
+}
+
+pub const GRPC_NOT_DECOMPRESSED: &str = "(compressed with an encoding llmspy does not decode)";
+
 pub fn binary(len: usize) -> String {
     format!("(binary, {len} bytes)")
 }

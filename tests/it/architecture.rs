@@ -127,6 +127,11 @@ const RULES: &[(&str, &[&[&str]], &str)] = &[
         "parsers, analysers and exporters are IO-free",
     ),
     (
+        "grpc",
+        &[ABOVE_PURE, IO],
+        "parsers, analysers and exporters are IO-free",
+    ),
+    (
         "llm",
         &[ABOVE_PURE, IO],
         "parsers, analysers and exporters are IO-free",

@@ -70,11 +70,19 @@ fn scrolling_a_long_body() {
 }
 
 /// A failed gRPC call answers HTTP 200: the list shows its gRPC code, the
-/// detail names it, and Raw shows the trailers that carried it, a secret
-/// among them masked until revealed.
+/// detail names it, and Raw shows its messages read as protobuf and the
+/// trailers that carried the status, a secret among them masked until
+/// revealed.
 #[test]
 fn a_failed_grpc_call_shows_its_status_and_trailers() {
-    let mut resp = response(200, "application/grpc", b"");
+    // One message: field 1 "pong", field 2 { 1: 7 }.
+    let message = [
+        &[0u8, 0, 0, 0, 10, 0x0a, 4][..],
+        b"pong",
+        &[0x12, 2, 0x08, 7],
+    ]
+    .concat();
+    let mut resp = response(200, "application/grpc", &message);
     resp.version = "HTTP/2".into();
     resp.body.trailers.push("grpc-status", "5");
     resp.body.trailers.push("grpc-message", "no model %22x%22");
@@ -91,6 +99,10 @@ fn a_failed_grpc_call_shows_its_status_and_trailers() {
         "gRPC NOT_FOUND: no model \"x\"",
         "trailers (sent after the body):",
         "grpc-message: no model %22x%22",
+        "── message 1 (10 B)",
+        "1: \"pong\"",
+        "2 {",
+        "  1: 7",
     ] {
         assert!(screen.contains(shown), "{shown}: {screen}");
     }
@@ -102,6 +114,37 @@ fn a_failed_grpc_call_shows_its_status_and_trailers() {
         revealed.contains("x-api-key: sk-in-a-trailer"),
         "{revealed}"
     );
+}
+
+/// A compressed gRPC message is read through its `grpc-encoding`, and a
+/// body cut mid-message says how much was left over.
+#[test]
+fn grpc_messages_are_decompressed_and_a_cut_one_is_said() {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&[0x0a, 5])
+        .and_then(|_| gz.write_all(b"hello"))
+        .expect("gzip");
+    let packed = gz.finish().expect("gzip");
+    let len = u32::try_from(packed.len()).expect("small").to_be_bytes();
+    let body = [&[1u8][..], &len, &packed, &[0, 0, 0, 0, 50, 0x08]].concat();
+    let mut resp = response(200, "application/grpc+proto", &body);
+    resp.headers.push("grpc-encoding", "gzip");
+    let ex = exchange(
+        1,
+        request("POST", "https", "grpc.test", "/a.B/C"),
+        Some(resp),
+    );
+    let (mut app, _) = app_with(vec![ex]);
+    press(&mut app, "<enter>");
+    let screen = render(&mut app, 160, 48);
+    for shown in [
+        ", gzip)",
+        "1: \"hello\"",
+        "(6 bytes after the last whole message",
+    ] {
+        assert!(screen.contains(shown), "{shown}: {screen}");
+    }
 }
 
 /// A key in the query (Gemini's `?key=`) is masked in the list, the

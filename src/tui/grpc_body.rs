@@ -1,0 +1,94 @@
+//! A gRPC body in the Raw tab: each message on a line of its own (its
+//! size, whether it came compressed), then its protobuf fields read
+//! without a schema, indented by nesting. What does not read as protobuf
+//! is shown as bytes.
+
+use ratatui::text::Line;
+
+use crate::exchange::{Headers, header};
+use crate::grpc;
+
+use super::doc::DocBuilder;
+use super::{strings, theme};
+
+/// Lines of fields shown per body: a body of many large messages would
+/// otherwise lay out for seconds. Past it, messages show their size alone.
+const MAX_LINES: usize = 5_000;
+
+/// True for the content types whose bodies are gRPC's length-prefixed
+/// messages (`application/grpc`, `+proto`, gRPC-Web's binary form; not
+/// its base64 `-text` form).
+pub fn is_grpc(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        let ct = ct.trim_start().to_ascii_lowercase();
+        ct.starts_with("application/grpc") && !ct.starts_with("application/grpc-web-text")
+    })
+}
+
+/// Append the messages of `bytes` (a body that `is_grpc`) to `out`.
+pub fn body(out: &mut DocBuilder, headers: &Headers, bytes: &[u8]) {
+    let framed = grpc::messages(bytes);
+    let encoding = header(headers, "grpc-encoding");
+    let mut shown = 0;
+    for (i, message) in framed.messages.iter().enumerate() {
+        let kind = if message.trailers {
+            "trailers"
+        } else {
+            "message"
+        };
+        let how = if message.compressed {
+            format!(", {}", encoding.unwrap_or("compressed"))
+        } else {
+            String::new()
+        };
+        let size = strings::bytes(message.payload.len() as u64);
+        out.line(Line::styled(
+            format!("── {kind} {} ({size}{how})", i + 1),
+            theme::DIM,
+        ));
+        if shown >= MAX_LINES {
+            continue;
+        }
+        shown += payload(out, message, encoding);
+    }
+    if framed.left > 0 {
+        out.line(Line::styled(
+            strings::grpc_left_over(framed.left),
+            theme::WARN,
+        ));
+    }
+}
+
+/// One message's lines; how many it wrote.
+fn payload(out: &mut DocBuilder, message: &grpc::Message<'_>, encoding: Option<&str>) -> usize {
+    let decoded;
+    let mut bytes = message.payload;
+    if message.compressed {
+        decoded = crate::content::decode(encoding, bytes);
+        if decoded.applied.is_none() {
+            out.line(Line::styled(strings::GRPC_NOT_DECOMPRESSED, theme::WARN));
+            return 1;
+        }
+        bytes = &decoded.bytes;
+    }
+    if message.trailers {
+        let text = String::from_utf8_lossy(bytes);
+        text.lines()
+            .for_each(|l| out.line(Line::raw(l.to_string())));
+        return text.lines().count();
+    }
+    match grpc::outline(bytes) {
+        Some(lines) if !lines.is_empty() => {
+            for line in lines.iter().take(MAX_LINES) {
+                let indent = "  ".repeat(line.depth);
+                out.line(Line::raw(format!("{indent}{}", line.text)));
+            }
+            lines.len().min(MAX_LINES)
+        }
+        Some(_) => 0,
+        None => {
+            out.line(Line::styled(strings::binary(bytes.len()), theme::DIM));
+            1
+        }
+    }
+}
