@@ -14,7 +14,7 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(sniff socks5 sse llm mcp filter expectations har saved)
+  targets=(sniff socks5 sse grpc llm mcp filter expectations har saved)
 fi
 
 FUZZ_SEEDS_DIR="$PWD/fuzz/corpus" cargo test -q --test it fuzz::write_seed_corpus >/dev/null

@@ -17,6 +17,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sniff", sniff),
     ("socks5", socks5),
     ("sse", sse),
+    ("grpc", grpc),
     ("llm", llm),
     ("mcp", mcp),
     ("filter", filter),
@@ -61,6 +62,14 @@ pub fn socks5(data: &[u8]) {
 pub fn sse(data: &[u8]) {
     let _ = crate::sse::parse_sse(data);
     let _ = crate::sse::parse_ndjson(data);
+}
+
+/// gRPC's message framing, and each message read as protobuf.
+pub fn grpc(data: &[u8]) {
+    for message in crate::grpc::messages(data).messages {
+        let _ = crate::grpc::outline(message.payload);
+    }
+    let _ = crate::grpc::outline(data);
 }
 
 /// Paths and content types that reach each provider's parser.

@@ -47,6 +47,7 @@ macro_rules! fuzz_target {
 fuzz_target!(sniff);
 fuzz_target!(socks5);
 fuzz_target!(sse);
+fuzz_target!(grpc);
 fuzz_target!(llm);
 fuzz_target!(mcp);
 fuzz_target!(filter);

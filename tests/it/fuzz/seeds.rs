@@ -120,6 +120,28 @@ fn build_corpus() -> Corpus {
             ],
         ),
         ("sse", exchanges.iter().map(|ex| bodies(ex).1).collect()),
+        (
+            "grpc",
+            vec![
+                // 1: "pong", 2 { 1: 7 }; then a compressed empty message.
+                [
+                    &[0u8, 0, 0, 0, 10, 0x0a, 4][..],
+                    b"pong",
+                    &[0x12, 2, 0x08, 7],
+                    &[1, 0, 0, 0, 0],
+                ]
+                .concat(),
+                // A gRPC-Web trailers frame.
+                [&[0x80u8, 0, 0, 0, 15][..], b"grpc-status: 0\n"].concat(),
+                // Fixed32, fixed64 and a varint of ten bytes.
+                [
+                    &[0u8, 0, 0, 0, 25, 0x25, 1, 0, 0, 0, 0x29][..],
+                    &[0, 0, 0, 0, 0, 0, 0xf8, 0x3f, 0x08],
+                    &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+                ]
+                .concat(),
+            ],
+        ),
         ("llm", exchanges.iter().map(routed).collect()),
         (
             "mcp",
