@@ -423,10 +423,7 @@ mod tests {
                 .enumerate()
                 .all(|(i, c)| c.iter().all(|&b| b == i as u8))
         );
-        let mut msgs = Vec::new();
-        while let Ok(m) = rx.try_recv() {
-            msgs.push(m);
-        }
+        let msgs = drained(&mut rx);
         msgs
     }
 
@@ -453,14 +450,9 @@ mod tests {
         )
     }
 
-    /// A body that knows when it has ended (a declared length, the last
-    /// chunk): its last frame finishes the exchange, one message, and
-    /// hyper may drop it without polling again.
-    #[tokio::test]
-    async fn a_body_that_knows_its_end_finishes_with_its_last_frame() {
-        let (recorder, mut rx) = Recorder::bare(Limits::default());
-        let body = http_body_util::Full::new(Bytes::from_static(b"hello"));
-        let mut tee = Box::pin(Tee::new(
+    /// A response tee on exchange 7 with no idle limit.
+    fn response_tee<B: Body>(body: B, recorder: Recorder) -> Pin<Box<Tee<B>>> {
+        Box::pin(Tee::new(
             body,
             Side::Response,
             7,
@@ -468,15 +460,30 @@ mod tests {
             Instant::now(),
             CAP,
             None,
-        ));
-        let frame = tee.frame().await.expect("a frame").expect("data");
-        assert_eq!(frame.data_ref().map(|d| &d[..]), Some(&b"hello"[..]));
-        assert!(tee.is_end_stream());
-        drop(tee);
+        ))
+    }
+
+    fn drained(rx: &mut tokio::sync::mpsc::UnboundedReceiver<CaptureMsg>) -> Vec<CaptureMsg> {
         let mut msgs = Vec::new();
         while let Ok(m) = rx.try_recv() {
             msgs.push(m);
         }
+        msgs
+    }
+
+    /// A body that knows when it has ended (a declared length, the last
+    /// chunk): its last frame finishes the exchange, one message, and
+    /// hyper may drop it without polling again.
+    #[tokio::test]
+    async fn a_body_that_knows_its_end_finishes_with_its_last_frame() {
+        let (recorder, mut rx) = Recorder::bare(Limits::default());
+        let body = http_body_util::Full::new(Bytes::from_static(b"hello"));
+        let mut tee = response_tee(body, recorder);
+        let frame = tee.frame().await.expect("a frame").expect("data");
+        assert_eq!(frame.data_ref().map(|d| &d[..]), Some(&b"hello"[..]));
+        assert!(tee.is_end_stream());
+        drop(tee);
+        let msgs = drained(&mut rx);
         assert!(
             matches!(
                 msgs.as_slice(),
@@ -501,23 +508,12 @@ mod tests {
         fields.insert("grpc-status", http::HeaderValue::from_static("0"));
         let body = http_body_util::Full::new(Bytes::from_static(b"hi"))
             .with_trailers(async move { Some(Ok(fields)) });
-        let mut tee = Box::pin(Tee::new(
-            body,
-            Side::Response,
-            7,
-            recorder,
-            Instant::now(),
-            CAP,
-            None,
-        ));
+        let mut tee = response_tee(body, recorder);
         tee.frame().await.expect("a frame").expect("data");
         let frame = tee.frame().await.expect("a frame").expect("trailers");
         assert!(frame.is_trailers());
         drop(tee);
-        let mut msgs = Vec::new();
-        while let Ok(m) = rx.try_recv() {
-            msgs.push(m);
-        }
+        let msgs = drained(&mut rx);
         let [
             CaptureMsg::ResponseData { last: false, .. },
             CaptureMsg::Trailers {
