@@ -423,8 +423,7 @@ mod tests {
                 .enumerate()
                 .all(|(i, c)| c.iter().all(|&b| b == i as u8))
         );
-        let msgs = drained(&mut rx);
-        msgs
+        drained(&mut rx)
     }
 
     /// Each data message as (bytes handed over, length reported).
