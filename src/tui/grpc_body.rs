@@ -1,7 +1,7 @@
 //! A gRPC body in the Raw tab: each message on a line of its own (its
 //! size, whether it came compressed), then its protobuf fields read
 //! without a schema, indented by nesting. What does not read as protobuf
-//! is shown as bytes.
+//! is shown as its text, or as hex.
 
 use ratatui::text::Line;
 
@@ -86,9 +86,16 @@ fn payload(out: &mut DocBuilder, message: &grpc::Message<'_>, encoding: Option<&
             lines.len().min(MAX_LINES)
         }
         Some(_) => 0,
-        None => {
-            out.line(Line::styled(strings::binary(bytes.len()), theme::DIM));
-            1
-        }
+        // Not protobuf: its text, or its bytes as hex.
+        None => match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                super::pretty::text_or_json(out, text);
+                text.lines().count()
+            }
+            Err(_) => {
+                super::pretty::binary(out, bytes);
+                1 + bytes.len().min(super::pretty::HEX_PREVIEW) / 16
+            }
+        },
     }
 }

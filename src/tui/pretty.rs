@@ -11,7 +11,7 @@ use super::doc::{Colour, DocBuilder};
 use super::{json_text, strings, theme};
 
 /// Bytes of a binary body shown as hex.
-const HEX_PREVIEW: usize = 256;
+pub(super) const HEX_PREVIEW: usize = 256;
 
 /// Append a readable form of `body` to `out`.
 pub fn body(out: &mut DocBuilder, headers: &Headers, body: &Body) {
@@ -161,7 +161,7 @@ pub fn event_runs(line: &str) -> Vec<(std::ops::Range<usize>, Style)> {
     }
 }
 
-fn binary(out: &mut DocBuilder, bytes: &[u8]) {
+pub(super) fn binary(out: &mut DocBuilder, bytes: &[u8]) {
     out.line(Line::styled(strings::binary(bytes.len()), theme::DIM));
     for (row, chunk) in bytes[..bytes.len().min(HEX_PREVIEW)].chunks(16).enumerate() {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();

@@ -116,8 +116,9 @@ fn a_failed_grpc_call_shows_its_status_and_trailers() {
     );
 }
 
-/// A compressed gRPC message is read through its `grpc-encoding`, and a
-/// body cut mid-message says how much was left over.
+/// A compressed gRPC message is read through its `grpc-encoding`, one
+/// that is not protobuf shows as its text, and a body cut mid-message
+/// says how much was left over.
 #[test]
 fn grpc_messages_are_decompressed_and_a_cut_one_is_said() {
     use std::io::Write;
@@ -127,7 +128,8 @@ fn grpc_messages_are_decompressed_and_a_cut_one_is_said() {
         .expect("gzip");
     let packed = gz.finish().expect("gzip");
     let len = u32::try_from(packed.len()).expect("small").to_be_bytes();
-    let body = [&[1u8][..], &len, &packed, &[0, 0, 0, 0, 50, 0x08]].concat();
+    let text = [&[0u8, 0, 0, 0, 9][..], b"pong:ping"].concat();
+    let body = [&[1u8][..], &len, &packed, &text, &[0, 0, 0, 0, 50, 0x08]].concat();
     let mut resp = response(200, "application/grpc+proto", &body);
     resp.headers.push("grpc-encoding", "gzip");
     let ex = exchange(
@@ -141,6 +143,8 @@ fn grpc_messages_are_decompressed_and_a_cut_one_is_said() {
     for shown in [
         ", gzip)",
         "1: \"hello\"",
+        "── message 2 (9 B)",
+        "pong:ping",
         "(6 bytes after the last whole message",
     ] {
         assert!(screen.contains(shown), "{shown}: {screen}");
