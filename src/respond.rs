@@ -51,6 +51,8 @@ pub struct MockResponse {
     pub status: u16,
     pub headers: Headers,
     pub chunks: Vec<MockChunk>,
+    /// Fields sent after the body (a recorded gRPC call's status).
+    pub trailers: Headers,
 }
 
 /// One piece of a mocked body, sent after `delay`.
@@ -76,6 +78,7 @@ impl MockResponse {
                 delay: Duration::ZERO,
                 data: body.into(),
             }],
+            trailers: Headers::default(),
         }
     }
 }

@@ -6,6 +6,8 @@ and an error status as the server sent them (both travel in HTTP/2
 trailers, and grpc servers refuse a request without `te: trailers`), and
 that llmspy captured both calls, complete, each with the gRPC status it
 ended with (in the trailers, or in the head of a Trailers-Only answer).
+Then the calls' recorded expectations are loaded as mocks, the server is
+stopped, and the same calls get the same answers from llmspy.
 
     grpc_check.py --state DIR --llmspy http://127.0.0.1:PORT --ca FILE
 
@@ -80,6 +82,41 @@ def grpc_status(response: dict) -> tuple:
     return (fields.get("grpc-status"), message, fields.get("x-trail"))
 
 
+def control(llmspy: str, path: str, body=None):
+    """A control API call, its JSON answer."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    data = json.dumps(body).encode() if body is not None else b""
+    req = urllib.request.Request(llmspy + path, data=data, method="PUT")
+    req.add_header("content-type", "application/json")
+    with opener.open(req, timeout=10) as r:
+        text = r.read()
+    return json.loads(text) if text.strip() else None
+
+
+def calls(a, port: int, phase: str, problems: list) -> None:
+    """A reply with trailing metadata and an error status, as the server
+    sent them (or as llmspy replays them)."""
+    channel = grpc.secure_channel(
+        f"localhost:{port}",
+        grpc.ssl_channel_credentials(root_certificates=a.ca.read_bytes()),
+        options=[("grpc.http_proxy", a.llmspy), ("grpc.enable_http_proxy", 1)],
+    )
+    try:
+        reply, call = channel.unary_unary(f"/{SERVICE}/Ok").with_call(b"ping", timeout=10)
+        trailing = dict(call.trailing_metadata() or ())
+        if reply != b"pong:ping" or trailing.get("x-trail") != "kept":
+            problems.append(f"{phase} Ok: got {reply!r} with trailing metadata {trailing}")
+    except grpc.RpcError as e:
+        problems.append(f"{phase} Ok: {e.code()} {e.details()}")
+    try:
+        channel.unary_unary(f"/{SERVICE}/Bad")(b"x", timeout=10)
+        problems.append(f"{phase} Bad: answered, expected NOT_FOUND")
+    except grpc.RpcError as e:
+        if e.code() != grpc.StatusCode.NOT_FOUND or e.details() != "no such model":
+            problems.append(f"{phase} Bad: {e.code()} {e.details()}")
+    channel.close()
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--state", type=Path, required=True)
@@ -89,24 +126,7 @@ def main() -> int:
     server, port = serve(a.state)
     problems = []
     try:
-        channel = grpc.secure_channel(
-            f"localhost:{port}",
-            grpc.ssl_channel_credentials(root_certificates=a.ca.read_bytes()),
-            options=[("grpc.http_proxy", a.llmspy), ("grpc.enable_http_proxy", 1)],
-        )
-        try:
-            reply, call = channel.unary_unary(f"/{SERVICE}/Ok").with_call(b"ping", timeout=10)
-            trailing = dict(call.trailing_metadata() or ())
-            if reply != b"pong:ping" or trailing.get("x-trail") != "kept":
-                problems.append(f"Ok: got {reply!r} with trailing metadata {trailing}")
-        except grpc.RpcError as e:
-            problems.append(f"Ok: {e.code()} {e.details()}")
-        try:
-            channel.unary_unary(f"/{SERVICE}/Bad")(b"x", timeout=10)
-            problems.append("Bad: answered, expected NOT_FOUND")
-        except grpc.RpcError as e:
-            if e.code() != grpc.StatusCode.NOT_FOUND or e.details() != "no such model":
-                problems.append(f"Bad: {e.code()} {e.details()}")
+        calls(a, port, "live", problems)
         paths = sorted(
             (
                 e["request"]["path"],
@@ -124,12 +144,23 @@ def main() -> int:
         )
         if paths != want:
             problems.append(f"capture: {paths}, expected {want}")
+        recorded = [
+            e
+            for e in control(a.llmspy, "/llmspy/retrieve?type=RECORDED_EXPECTATIONS")
+            if e["httpRequest"]["path"].startswith(f"/{SERVICE}/")
+        ]
     finally:
         server.stop(None)
+    # The server is gone: the recorded calls answer, trailers and all.
+    control(a.llmspy, "/mockserver/expectation", recorded)
+    calls(a, port, "replayed", problems)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    print("grpc: a unary call and an error status through llmspy, trailers and capture as sent")
+    print(
+        "grpc: a unary call and an error status through llmspy, trailers and capture "
+        "as sent, then replayed from the recorded expectations with the server gone"
+    )
     return 0
 
 

@@ -104,6 +104,15 @@ fn http_response(resp: &Response, body: &BodyView) -> Value {
     if !body.is_empty() {
         out.insert("body".into(), response_body(resp, body));
     }
+    // llmspy's own field: a gRPC call's status replays with it.
+    let trailers = &resp.body.trailers;
+    if !trailers.is_empty() {
+        let pairs: Vec<(String, String)> = trailers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        out.insert("trailers".into(), multimap(&pairs));
+    }
     Value::Object(out)
 }
 

@@ -36,7 +36,7 @@ pub enum Action {
 /// `httpResponse`. `line_delay` (llmspy's `lineDelay`) sends the body line
 /// by line, as a recorded NDJSON stream arrived; `frame_delay`
 /// (`frameDelay`) sends an AWS event-stream body (Bedrock) one message at
-/// a time.
+/// a time; `trailers` follow the body.
 #[derive(Debug, Clone)]
 pub struct StaticResponse {
     pub status: u16,
@@ -45,6 +45,9 @@ pub struct StaticResponse {
     pub delay: Duration,
     pub line_delay: Option<Duration>,
     pub frame_delay: Option<Duration>,
+    /// llmspy's `trailers`, as `headers` are written: fields sent after
+    /// the body (how a recorded gRPC call replays its `grpc-status`).
+    pub trailers: Headers,
 }
 
 /// `httpSseResponse`.
@@ -136,6 +139,7 @@ fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, MockErro
 fn static_response(v: &Value, at: &str) -> Result<StaticResponse, MockError> {
     let obj = object(v, at)?;
     let mut headers = headers(obj.get("headers"), &format!("{at}.headers"))?;
+    let trailers = self::headers(obj.get("trailers"), &format!("{at}.trailers"))?;
     let (body, content_type) = body(obj.get("body"), &format!("{at}.body"))?;
     if let Some(ct) = content_type.filter(|_| !has(&headers, "content-type")) {
         headers.push("content-type", ct);
@@ -155,6 +159,7 @@ fn static_response(v: &Value, at: &str) -> Result<StaticResponse, MockError> {
         delay: delay(obj.get("delay"), &format!("{at}.delay"))?,
         line_delay,
         frame_delay,
+        trailers,
     })
 }
 

@@ -1082,6 +1082,7 @@ impl llmspy::engine::Responder for TestResponder {
             status: 200,
             headers: llmspy::exchange::Headers::from([("content-type", "text/event-stream")]),
             chunks: vec![chunk(0, "data: one\n\n"), chunk(20, "data: two\n\n")],
+            trailers: Default::default(),
         })
     }
 }

@@ -84,6 +84,57 @@ async fn a_mocked_answer_without_content_is_its_head_alone() {
     assert!(up.seen().is_empty(), "nothing went upstream");
 }
 
+/// A gRPC call recorded as a fixture replays with its trailers (llmspy's
+/// `trailers` beside `headers`): the status a gRPC client reads comes back,
+/// and the replayed exchange is captured with it, the upstream gone.
+#[tokio::test]
+async fn a_recorded_grpc_call_replays_with_its_trailers() {
+    let up = Upstream::start().await;
+    let grpc_call = |proxy: &TestProxy, url: String| {
+        let (proxy_url, ca) = (proxy.url(), proxy.ca_file.clone());
+        async move {
+            let args = [
+                "--http2",
+                "-X",
+                "POST",
+                "-H",
+                "te: trailers",
+                "-D",
+                "-",
+                "-o",
+                "/dev/null",
+            ];
+            let out = crate::support::client::curl(&proxy_url, &ca, &url, &args).await;
+            String::from_utf8_lossy(&out.stdout).to_lowercase()
+        }
+    };
+    let mut recording = TestProxy::start(&up.ca_file).await;
+    let live = grpc_call(&recording, up.https("/grpc")).await;
+    assert!(live.contains("grpc-status: 5"), "{live}");
+    let fixture = llmspy::mock::fixtures::record(&recording.finished(1).await, &Default::default());
+    let response = &fixture.doc["expectations"][0]["httpResponse"];
+    assert_eq!(
+        response["trailers"]["grpc-status"],
+        json!(["5"]),
+        "{response}"
+    );
+
+    let mock = Expectations::new();
+    mock.upsert_json(&fixture.doc["expectations"])
+        .expect("the fixture loads");
+    let mut replaying = proxy_with(&mock, None).await;
+    let replayed = grpc_call(&replaying, up.https("/grpc")).await;
+    drop(up);
+    for field in ["grpc-status: 5", "grpc-message: no model %22x%22"] {
+        assert!(replayed.contains(field), "{field}: {replayed}");
+    }
+    let done = replaying.finished(1).await;
+    let r = done[0].response.as_ref().expect("response");
+    assert!(mocked_by(&done[0]).is_some());
+    assert_eq!(r.body.bytes, b"\0\0\0\0\x02hi");
+    assert_eq!(r.grpc_status().expect("status").code, 5);
+}
+
 #[tokio::test]
 async fn matching_requests_are_answered_and_the_rest_forwarded() {
     let up = Upstream::start().await;

@@ -61,7 +61,16 @@ pub fn play(
         "HTTP/1.1".into(),
         mock.headers.clone(),
     );
-    if head_only || super::bodiless(status_of(&mock)) {
+    // Nothing to send after the head, and nothing to wait for: it goes
+    // out as the whole answer (over HTTP/2, a HEADERS frame that ends the
+    // stream, which is how a gRPC error without a message is sent; an empty
+    // DATA frame after it would turn it into a call with no status).
+    let head_is_all = mock.trailers.is_empty()
+        && mock
+            .chunks
+            .iter()
+            .all(|c| c.data.is_empty() && c.delay.is_zero());
+    if head_only || head_is_all || super::bodiless(status_of(&mock)) {
         // The answer to a HEAD, a 204, a 304: the head alone, and the
         // exchange is done.
         recorder.send(CaptureMsg::Finish {
@@ -73,6 +82,7 @@ pub fn play(
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(4);
     let chunks = std::mem::take(&mut mock.chunks);
+    let trailers = (!mock.trailers.is_empty()).then(|| header_map(&mock.trailers));
     tokio::spawn(async move {
         for chunk in chunks {
             if !chunk.delay.is_zero() {
@@ -81,6 +91,9 @@ pub fn play(
             if tx.send(Ok(Frame::data(chunk.data))).await.is_err() {
                 return; // the client went away; the tee records it
             }
+        }
+        if let Some(trailers) = trailers {
+            let _ = tx.send(Ok(Frame::trailers(trailers))).await;
         }
     });
     let body = StreamBody::new(ReceiverStream(rx));
@@ -103,13 +116,21 @@ fn status_of(mock: &MockResponse) -> StatusCode {
 /// `resp` with the mock's status and headers.
 fn mocked_head(mut resp: Response<UpstreamBody>, mock: &MockResponse) -> Response<UpstreamBody> {
     *resp.status_mut() = status_of(mock);
-    for (name, value) in &mock.headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
-            resp.headers_mut().append(n, v);
-        }
-    }
+    resp.headers_mut().extend(header_map(&mock.headers));
     strip_hop_by_hop(resp.headers_mut(), false);
     resp
+}
+
+/// A mock's fields as hyper sends them; a name or value HTTP cannot carry
+/// is left out (the expectation was checked when it was loaded).
+fn header_map(fields: &crate::exchange::Headers) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(fields.len());
+    for (name, value) in fields {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            out.append(n, v);
+        }
+    }
+    out
 }
 
 /// Apply an `httpForward` override to where and what the request carries.

@@ -38,6 +38,7 @@ impl StaticResponse {
             status: self.status,
             headers: self.headers.clone(),
             chunks,
+            trailers: self.trailers.clone(),
         }
     }
 }
@@ -90,6 +91,7 @@ impl SseResponse {
                     data: Bytes::from(sse_bytes(e)),
                 })
                 .collect(),
+            trailers: Default::default(),
         }
     }
 }
@@ -163,6 +165,7 @@ pub fn play_wire(id: &str, wire: Wire, gap: Duration) -> MockResponse {
                 data,
             })
             .collect(),
+        trailers: Default::default(),
     }
 }
 
