@@ -93,19 +93,7 @@ async fn a_recorded_grpc_call_replays_with_its_trailers() {
     let grpc_call = |proxy: &TestProxy, url: String| {
         let (proxy_url, ca) = (proxy.url(), proxy.ca_file.clone());
         async move {
-            let args = [
-                "--http2",
-                "-X",
-                "POST",
-                "-H",
-                "te: trailers",
-                "-D",
-                "-",
-                "-o",
-                "/dev/null",
-            ];
-            let out = crate::support::client::curl(&proxy_url, &ca, &url, &args).await;
-            String::from_utf8_lossy(&out.stdout).to_lowercase()
+            crate::support::client::curl_heads_and_trailers(&proxy_url, &ca, &url, "--http2").await
         }
     };
     let mut recording = TestProxy::start(&up.ca_file).await;

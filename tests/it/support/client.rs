@@ -38,3 +38,28 @@ pub async fn curl(proxy: &str, cacert: &Path, url: &str, extra: &[&str]) -> Outp
     .arg(url);
     cmd.output().await.expect("curl runs")
 }
+
+/// POST `url` through the proxy as a gRPC client would ask (`TE:
+/// trailers`) with curl over `version` (`--http2`, `--http1.1`): the
+/// response's head and trailers as curl prints them, lower-cased.
+pub async fn curl_heads_and_trailers(
+    proxy: &str,
+    cacert: &Path,
+    url: &str,
+    version: &str,
+) -> String {
+    let args = [
+        version,
+        "-X",
+        "POST",
+        "-H",
+        "te: trailers",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+    ];
+    let out = curl(proxy, cacert, url, &args).await;
+    let said = String::from_utf8_lossy(&out.stderr);
+    format!("{}{said}", String::from_utf8_lossy(&out.stdout)).to_lowercase()
+}
