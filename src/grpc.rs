@@ -17,6 +17,9 @@ pub struct Message<'a> {
     /// message.
     pub trailers: bool,
     pub payload: &'a [u8],
+    /// Where the message ends in the body: with the body's arrival
+    /// stamps, when it had all arrived.
+    pub end: usize,
 }
 
 /// The messages of a body, and how many bytes after the last whole one
@@ -41,6 +44,7 @@ pub fn messages(body: &[u8]) -> Framed<'_> {
             compressed: flag & 1 == 1,
             trailers: flag & 0x80 != 0,
             payload,
+            end: body.len() - next.len(),
         });
         rest = next;
     }
@@ -232,17 +236,17 @@ mod tests {
         ]
         .concat();
         let framed = messages(&body);
-        let got: Vec<(bool, bool, &[u8])> = framed
+        let got: Vec<(bool, bool, &[u8], usize)> = framed
             .messages
             .iter()
-            .map(|m| (m.compressed, m.trailers, m.payload))
+            .map(|m| (m.compressed, m.trailers, m.payload, m.end))
             .collect();
         assert_eq!(
             got,
             [
-                (false, false, &b"hi"[..]),
-                (true, false, &b""[..]),
-                (false, true, &b"x"[..])
+                (false, false, &b"hi"[..], 7),
+                (true, false, &b""[..], 12),
+                (false, true, &b"x"[..], 18)
             ]
         );
         assert_eq!(framed.left, 7, "a message declaring 9 bytes with 2 there");

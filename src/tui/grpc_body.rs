@@ -5,7 +5,7 @@
 
 use ratatui::text::Line;
 
-use crate::exchange::{Headers, header};
+use crate::exchange::{Chunk, Headers, header};
 use crate::grpc;
 
 use super::doc::DocBuilder;
@@ -25,8 +25,9 @@ pub fn is_grpc(content_type: Option<&str>) -> bool {
     })
 }
 
-/// Append the messages of `bytes` (a body that `is_grpc`) to `out`.
-pub fn body(out: &mut DocBuilder, headers: &Headers, bytes: &[u8]) {
+/// Append the messages of `bytes` (a body that `is_grpc`) to `out`, each
+/// with when it had all arrived when `chunks` stamp the body's frames.
+pub fn body(out: &mut DocBuilder, headers: &Headers, bytes: &[u8], chunks: &[Chunk]) {
     let framed = grpc::messages(bytes);
     let encoding = header(headers, "grpc-encoding");
     let mut shown = 0;
@@ -42,8 +43,11 @@ pub fn body(out: &mut DocBuilder, headers: &Headers, bytes: &[u8]) {
             String::new()
         };
         let size = strings::bytes(message.payload.len() as u64);
+        let at = arrived(chunks, message.end)
+            .map(|us| format!(", at {}", strings::duration_us(us)))
+            .unwrap_or_default();
         out.line(Line::styled(
-            format!("── {kind} {} ({size}{how})", i + 1),
+            format!("── {kind} {} ({size}{how}{at})", i + 1),
             theme::DIM,
         ));
         if shown >= MAX_LINES {
@@ -57,6 +61,16 @@ pub fn body(out: &mut DocBuilder, headers: &Headers, bytes: &[u8]) {
             theme::WARN,
         ));
     }
+}
+
+/// When the body's first `end` bytes had arrived, in µs since the request
+/// started: the stamp of the frame that brought the last of them.
+fn arrived(chunks: &[Chunk], end: usize) -> Option<u64> {
+    let end = end as u64;
+    chunks
+        .iter()
+        .find(|c| c.offset + c.len >= end)
+        .map(|c| c.at_us)
 }
 
 /// One message's lines; how many it wrote.

@@ -5,7 +5,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::content;
-use crate::exchange::{Body, Headers, header, is_event_stream};
+use crate::exchange::{Body, Chunk, Headers, header, is_event_stream};
 
 use super::doc::{Colour, DocBuilder};
 use super::{json_text, strings, theme};
@@ -15,6 +15,12 @@ pub(super) const HEX_PREVIEW: usize = 256;
 
 /// Append a readable form of `body` to `out`.
 pub fn body(out: &mut DocBuilder, headers: &Headers, body: &Body) {
+    body_arrived(out, headers, body, &[]);
+}
+
+/// [`body`], for a body whose frames' arrival `chunks` recorded (a
+/// response): gRPC messages then say when each had all arrived.
+pub fn body_arrived(out: &mut DocBuilder, headers: &Headers, body: &Body, chunks: &[Chunk]) {
     if body.is_empty() && body.wire_size == 0 {
         out.line(Line::styled(strings::NO_BODY, theme::DIM));
         return;
@@ -34,7 +40,13 @@ pub fn body(out: &mut DocBuilder, headers: &Headers, body: &Body) {
     }
     let ct = header(headers, "content-type");
     if super::grpc_body::is_grpc(ct) {
-        return super::grpc_body::body(out, headers, &decoded.bytes);
+        // Arrival stamps count wire bytes: of no use once decoded.
+        let chunks = if decoded.applied.is_some() {
+            &[]
+        } else {
+            chunks
+        };
+        return super::grpc_body::body(out, headers, &decoded.bytes, chunks);
     }
     match std::str::from_utf8(&decoded.bytes) {
         Ok(text) if is_event_stream(ct) => event_stream(out, text),

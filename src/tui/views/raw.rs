@@ -4,7 +4,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::exchange::{Exchange, Headers, Response, State};
+use crate::exchange::{Chunk, Exchange, Headers, Response, State};
 use crate::tui::doc::{Doc, DocBuilder};
 use crate::tui::{pretty, secrets, strings, theme};
 
@@ -19,7 +19,7 @@ pub fn build(ex: &Exchange, reveal: bool, width: u16) -> Doc {
     out.blank();
     section(&mut out, "Response");
     match &ex.response {
-        Some(resp) => response(&mut out, resp, reveal),
+        Some(resp) => response(&mut out, resp, &ex.chunks, reveal),
         None => out.line(Line::styled(strings::NO_RESPONSE, theme::DIM)),
     }
     if let State::Failed(f) = &ex.state {
@@ -80,7 +80,7 @@ fn request(out: &mut DocBuilder, ex: &Exchange, reveal: bool) {
     trailers(out, &r.body.trailers, reveal);
 }
 
-fn response(out: &mut DocBuilder, resp: &Response, reveal: bool) {
+fn response(out: &mut DocBuilder, resp: &Response, chunks: &[Chunk], reveal: bool) {
     out.line(Line::from(vec![
         Span::styled(resp.version.clone(), theme::DIM),
         Span::raw(" "),
@@ -98,7 +98,7 @@ fn response(out: &mut DocBuilder, resp: &Response, reveal: bool) {
     }
     headers(out, &resp.headers, reveal);
     out.blank();
-    pretty::body(out, &resp.headers, &resp.body);
+    pretty::body_arrived(out, &resp.headers, &resp.body, chunks);
     trailers(out, &resp.body.trailers, reveal);
 }
 

@@ -89,7 +89,15 @@ fn a_failed_grpc_call_shows_its_status_and_trailers() {
     resp.body.trailers.push("x-api-key", "sk-in-a-trailer");
     let mut req = request("POST", "https", "grpc.test", "/pkg.Svc/Get");
     req.version = "HTTP/2".into();
-    let (mut app, _) = app_with(vec![exchange(1, req, Some(resp))]);
+    let mut ex = exchange(1, req, Some(resp));
+    // The message arrived in two frames, the second 130 ms in.
+    let frame = |at_ms: u64, offset, len| llmspy::exchange::Chunk {
+        at_us: at_ms * 1000,
+        offset,
+        len,
+    };
+    ex.chunks = vec![frame(125, 0, 6), frame(130, 6, 9)];
+    let (mut app, _) = app_with(vec![ex]);
     let list = render(&mut app, 160, 48);
     assert!(list.contains(" g5 "), "{list}");
     press(&mut app, "<enter>");
@@ -99,7 +107,7 @@ fn a_failed_grpc_call_shows_its_status_and_trailers() {
         "gRPC NOT_FOUND: no model \"x\"",
         "trailers (sent after the body):",
         "grpc-message: no model %22x%22",
-        "── message 1 (10 B)",
+        "── message 1 (10 B, at 130ms)",
         "1: \"pong\"",
         "2 {",
         "  1: 7",
