@@ -45,7 +45,7 @@ use crate::llm::{self, Analysis, Summary};
 
 /// Listed in "unknown filter" errors.
 const KNOWN: &str = "known: ~h ~hq ~hs ~d ~m ~c ~u ~b ~bq ~bs ~t ~tq ~ts ~e ~q ~s ~all \
-                     ~p ~model ~tool ~app ~mcp ~stream ~ws";
+                     ~p ~model ~tool ~app ~mcp ~stream ~ws ~grpc ~grpcerr";
 
 /// A parse error: where in the expression (1-based column) and what was
 /// expected there. Displays as `at column 7: expected a value after ~m`.
@@ -246,6 +246,10 @@ enum Pred {
     Mcp,
     Stream,
     WebSocket,
+    Grpc,
+    /// A gRPC call that ended with a status other than OK (its HTTP
+    /// status is `200` all the same).
+    GrpcError,
 }
 
 /// A status code with optional `x` wildcards per digit (`4xx`, `20x`).
@@ -334,6 +338,8 @@ impl Pred {
             Pred::Mcp => a.is_some_and(|a| a.is_mcp()),
             Pred::Stream => a.is_some_and(|a| a.is_stream()) || streamed_response(ex),
             Pred::WebSocket => ex.is_websocket(),
+            Pred::Grpc => ex.is_grpc(),
+            Pred::GrpcError => ex.grpc_status().is_some_and(|s| !s.is_ok()),
         }
     }
 }

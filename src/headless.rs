@@ -188,7 +188,7 @@ pub fn json_line(record: &Record) -> String {
         "method": ex.request.method,
         "url": crate::redact::masked_url(ex),
         "status": ex.response.as_ref().map(|r| r.status),
-        "grpcStatus": ex.response.as_ref().and_then(|r| r.grpc_status()).map(|g| g.code),
+        "grpcStatus": ex.grpc_status().map(|g| g.code),
         "bytes": ex.response.as_ref().map_or(0, |r| r.body.wire_size),
         "durationMs": ex.duration_us().map(|u| u as f64 / 1000.0),
         "state": ex.state.label(),

@@ -4,7 +4,7 @@
 //! of its head when the server answers with no message at all
 //! ("Trailers-Only", the usual form of an error).
 
-use super::{Response, header};
+use super::{Exchange, Response, header};
 
 /// `grpc-status` and `grpc-message` of a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,23 @@ impl Response {
         let code = code.trim().parse().ok()?;
         let message = header(fields, "grpc-message").map_or_else(String::new, percent_decoded);
         Some(GrpcStatus { code, message })
+    }
+}
+
+impl Exchange {
+    /// A gRPC call: sent as one (`application/grpc…`), or answered with
+    /// a gRPC status.
+    pub fn is_grpc(&self) -> bool {
+        let sent_as_grpc = header(&self.request.headers, "content-type").is_some_and(|ct| {
+            let ct = ct.trim_start().as_bytes();
+            ct.len() >= 16 && ct[..16].eq_ignore_ascii_case(b"application/grpc")
+        });
+        sent_as_grpc || self.grpc_status().is_some()
+    }
+
+    /// The gRPC status its response carries, if any.
+    pub fn grpc_status(&self) -> Option<GrpcStatus> {
+        self.response.as_ref()?.grpc_status()
     }
 }
 

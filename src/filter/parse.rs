@@ -263,6 +263,8 @@ impl Parser {
             "mcp" => Pred::Mcp,
             "stream" => Pred::Stream,
             "ws" => Pred::WebSocket,
+            "grpc" => Pred::Grpc,
+            "grpcerr" => Pred::GrpcError,
             "c" => Pred::Status(self.status()?),
             _ => return self.regex_predicate(name, col),
         };

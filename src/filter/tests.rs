@@ -301,3 +301,34 @@ fn app_matches_the_program_that_sent_it() {
     assert!(f.matches(&ex, None));
     assert!(!parse("~app python").unwrap().matches(&ex, None));
 }
+
+#[test]
+fn grpc_calls_and_the_ones_that_failed() {
+    let call = |status: Option<&str>| {
+        let mut ex = Exchange::builder()
+            .method("POST")
+            .url("https://grpc.test/pkg.Svc/Get")
+            .header("content-type", "application/grpc")
+            .status(200)
+            .response_header("content-type", "application/grpc")
+            .build();
+        if let Some(code) = status {
+            let r = ex.response.as_mut().expect("response");
+            r.body.trailers.push("grpc-status", code);
+        }
+        ex
+    };
+    let (ok, failed, unfinished, plain) =
+        (call(Some("0")), call(Some("5")), call(None), exchange());
+    let table: &[(&str, [bool; 4])] = &[
+        ("~grpc", [true, true, true, false]),
+        ("~grpcerr", [false, true, false, false]),
+        ("~grpc & !~grpcerr", [true, false, true, false]),
+        ("~c 200 & ~grpcerr", [false, true, false, false]),
+    ];
+    for (expr, want) in table {
+        let f = parse(expr).expect(expr);
+        let got = [&ok, &failed, &unfinished, &plain].map(|ex| f.matches(ex, None));
+        assert_eq!(&got, want, "{expr}");
+    }
+}

@@ -322,7 +322,7 @@ fn status(ex: &Exchange) -> (String, Style) {
     let code = ex.response.as_ref().map(|r| r.status);
     let code_text = code.map_or("—".to_string(), |c| c.to_string());
     let grpc_failed = || {
-        let status = ex.response.as_ref()?.grpc_status()?;
+        let status = ex.grpc_status()?;
         (!status.is_ok()).then_some(status.code)
     };
     match (&ex.state, code) {
