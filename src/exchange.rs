@@ -12,7 +12,7 @@ mod grpc;
 mod headers;
 mod websocket;
 pub use builder::ExchangeBuilder;
-pub use grpc::GrpcStatus;
+pub use grpc::{GrpcStatus, is_grpc_content_type};
 pub use headers::Headers;
 pub use websocket::{Direction, MAX_LISTED, Payload, WebSocket, WsMessage, opcode};
 
@@ -65,6 +65,19 @@ impl Request {
         let mut out = String::with_capacity(self.host.len() + 8);
         let _ = self.write_authority(&mut out);
         out
+    }
+
+    /// The URL with `path` in place of the one sent (a path whose secret
+    /// query values are masked).
+    pub fn write_url_with_path(
+        &self,
+        out: &mut impl std::fmt::Write,
+        path: &str,
+    ) -> std::fmt::Result {
+        out.write_str(&self.scheme)?;
+        out.write_str("://")?;
+        self.write_authority(out)?;
+        out.write_str(path)
     }
 
     /// [`Request::authority`], written where it is wanted.
@@ -308,11 +321,7 @@ impl Exchange {
 
     /// [`Exchange::url`], written where it is wanted.
     pub fn write_url(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
-        let r = &self.request;
-        out.write_str(&r.scheme)?;
-        out.write_str("://")?;
-        r.write_authority(out)?;
-        out.write_str(&r.path)
+        self.request.write_url_with_path(out, &self.request.path)
     }
 
     /// Total duration, once finished.

@@ -8,6 +8,20 @@
 //! code: no IO, and it never panics on what it is given (a fuzz-style
 //! property test holds it to that).
 
+/// True for the content types whose bodies are length-prefixed messages:
+/// gRPC's and gRPC-Web's binary form, not gRPC-Web's base64 `-text` form.
+pub fn is_framed(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        let text_form = ct
+            .trim_start()
+            .get(..GRPC_WEB_TEXT.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(GRPC_WEB_TEXT));
+        crate::exchange::is_grpc_content_type(ct) && !text_form
+    })
+}
+
+const GRPC_WEB_TEXT: &str = "application/grpc-web-text";
+
 /// One frame of a gRPC body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message<'a> {
@@ -250,6 +264,20 @@ mod tests {
             ]
         );
         assert_eq!(framed.left, 7, "a message declaring 9 bytes with 2 there");
+    }
+
+    #[test]
+    fn framed_bodies_are_grpc_and_grpc_web_binary_not_its_text_form() {
+        for (ct, framed) in [
+            (Some("application/grpc"), true),
+            (Some("Application/GRPC+proto"), true),
+            (Some("application/grpc-web+proto"), true),
+            (Some("application/grpc-web-text+proto"), false),
+            (Some("application/json"), false),
+            (None, false),
+        ] {
+            assert_eq!(is_framed(ct), framed, "{ct:?}");
+        }
     }
 
     #[test]

@@ -142,12 +142,7 @@ fn write_text_line(record: &Record, out: &mut String) {
     // `{:<6}`: short methods padded, long ones whole.
     let width = method.chars().count();
     out.extend(std::iter::repeat_n(' ', 6usize.saturating_sub(width) + 1));
-    // Standard output ends up in CI logs: a key in the query is masked.
-    if crate::redact::clean_path(&ex.request.path) {
-        let _ = ex.write_url(out);
-    } else {
-        out.push_str(&crate::redact::masked_url(ex));
-    }
+    let _ = ex.request.write_url_with_path(out, &logged_path(ex));
     out.push_str("  ");
     match (&ex.state, &ex.response) {
         (State::Failed(f), _) => {
@@ -180,13 +175,21 @@ fn write_text_line(record: &Record, out: &mut String) {
     }
 }
 
+/// The path as the log shows it: standard output ends up in CI logs, so a
+/// key in the query is masked.
+fn logged_path(ex: &Exchange) -> std::borrow::Cow<'_, str> {
+    crate::redact::masked_path(&ex.request.path, crate::redact::MASK)
+}
+
 pub fn json_line(record: &Record) -> String {
     let ex: &Exchange = &record.exchange;
+    let mut url = String::new();
+    let _ = ex.request.write_url_with_path(&mut url, &logged_path(ex));
     let v = json!({
         "id": ex.id,
         "time": ex.started_at,
         "method": ex.request.method,
-        "url": crate::redact::masked_url(ex),
+        "url": url,
         "status": ex.response.as_ref().map(|r| r.status),
         "grpcStatus": ex.grpc_status().map(|g| g.code),
         "bytes": ex.response.as_ref().map_or(0, |r| r.body.wire_size),

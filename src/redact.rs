@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::exchange::{Exchange, ExchangeId};
 use body_fields::redact_body;
-pub use clean::clean_path;
+use clean::clean_path;
 use echoes::mask_echoes;
 use headers::redact_headers;
 pub use names::{is_secret_field, is_secret_header, is_secret_query};
@@ -119,22 +119,19 @@ pub fn masked(ex: &Exchange) -> std::borrow::Cow<'_, Exchange> {
     }
 }
 
-/// `ex`'s URL with the values of secret query parameters (`?key=` for
-/// Gemini) masked: what a log line shows.
-pub fn masked_url(ex: &Exchange) -> String {
-    if clean_path(&ex.request.path) {
-        return ex.url();
+/// `path` with the values of secret query parameters (`?key=` as
+/// Gemini's API takes it) replaced by `mask`, for showing: a log line
+/// (`MASK`), the UI (its own mask). `path` itself when none is secret.
+pub fn masked_path<'a>(path: &'a str, mask: &str) -> std::borrow::Cow<'a, str> {
+    if clean_path(path) {
+        return path.into();
     }
     let mut found = Found {
-        exchange: ex.id,
+        exchange: 0,
         list: Vec::new(),
         values: Vec::new(),
     };
-    let path = redact_path(&ex.request.path, &mut found);
-    let mut url = ex.url();
-    url.truncate(url.len() - ex.request.path.len());
-    url.push_str(&path);
-    url
+    pairs::masked_path(path, mask, &mut found)
 }
 
 /// Replace the secrets in `ex` with [`MASK`], copying nothing when it

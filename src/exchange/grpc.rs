@@ -72,14 +72,19 @@ impl Response {
     }
 }
 
+/// A gRPC content type: `application/grpc`, `+proto`, gRPC-Web's forms.
+pub fn is_grpc_content_type(content_type: &str) -> bool {
+    let ct = content_type.trim_start().as_bytes();
+    ct.len() >= GRPC.len() && ct[..GRPC.len()].eq_ignore_ascii_case(GRPC.as_bytes())
+}
+
+const GRPC: &str = "application/grpc";
+
 impl Exchange {
-    /// A gRPC call: sent as one (`application/grpc…`), or answered with
-    /// a gRPC status.
+    /// A gRPC call: sent as one, or answered with a gRPC status.
     pub fn is_grpc(&self) -> bool {
-        let sent_as_grpc = header(&self.request.headers, "content-type").is_some_and(|ct| {
-            let ct = ct.trim_start().as_bytes();
-            ct.len() >= 16 && ct[..16].eq_ignore_ascii_case(b"application/grpc")
-        });
+        let sent_as_grpc =
+            header(&self.request.headers, "content-type").is_some_and(is_grpc_content_type);
         sent_as_grpc || self.grpc_status().is_some()
     }
 

@@ -48,7 +48,7 @@ pub(super) fn set_content_length(headers: &mut Headers, len: usize) {
 /// (the caller then keeps the original bytes untouched).
 fn redact_text(text: &str, media: &str, part: Part, found: &mut Found) -> Option<String> {
     if media == "application/x-www-form-urlencoded" {
-        return redact_pairs(text.trim_end(), part, found, is_secret_field);
+        return redact_pairs(text.trim_end(), part, found, is_secret_field, MASK);
     }
     if let Ok(mut doc) = serde_json::from_str::<Value>(text) {
         if !redact_value(&mut doc, "", part, found) {

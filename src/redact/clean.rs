@@ -43,7 +43,7 @@ fn clean_headers(headers: &Headers) -> bool {
 
 /// True when `path` has no secret query parameter to mask. Mirrors
 /// `pairs::redact_path`: names are compared percent-decoded.
-pub fn clean_path(path: &str) -> bool {
+pub(super) fn clean_path(path: &str) -> bool {
     let Some((_, query)) = path.split_once('?') else {
         return true;
     };

@@ -15,17 +15,7 @@ use super::{strings, theme};
 /// otherwise lay out for seconds. Past it, messages show their size alone.
 const MAX_LINES: usize = 5_000;
 
-/// True for the content types whose bodies are gRPC's length-prefixed
-/// messages (`application/grpc`, `+proto`, gRPC-Web's binary form; not
-/// its base64 `-text` form).
-pub fn is_grpc(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|ct| {
-        let ct = ct.trim_start().to_ascii_lowercase();
-        ct.starts_with("application/grpc") && !ct.starts_with("application/grpc-web-text")
-    })
-}
-
-/// Append the messages of `bytes` (a body that `is_grpc`) to `out`, each
+/// Append the messages of `bytes` (a body that `grpc::is_framed`) to `out`, each
 /// with when it had all arrived when `chunks` stamp the body's frames.
 pub fn body(out: &mut DocBuilder, headers: &Headers, bytes: &[u8], chunks: &[Chunk]) {
     let framed = grpc::messages(bytes);

@@ -39,7 +39,7 @@ pub fn body_arrived(out: &mut DocBuilder, headers: &Headers, body: &Body, chunks
         ));
     }
     let ct = header(headers, "content-type");
-    if super::grpc_body::is_grpc(ct) {
+    if crate::grpc::is_framed(ct) {
         // Arrival stamps count wire bytes: of no use once decoded.
         let chunks = if decoded.applied.is_some() {
             &[]

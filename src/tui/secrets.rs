@@ -39,24 +39,10 @@ pub fn shown_value(name: &str, value: &str, reveal: bool) -> String {
 /// (`?key=`, as Gemini's API takes it) masked unless `reveal`, as secret
 /// headers are.
 pub fn shown_path(path: &str, reveal: bool) -> std::borrow::Cow<'_, str> {
-    if reveal || crate::redact::clean_path(path) {
-        return path.into();
+    match reveal {
+        true => path.into(),
+        false => crate::redact::masked_path(path, strings::SECRET_MASK),
     }
-    let Some((base, query)) = path.split_once('?') else {
-        return path.into();
-    };
-    let pairs: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _))
-                if crate::redact::is_secret_query(&crate::urlcodec::percent_decode(name)) =>
-            {
-                format!("{name}={}", strings::SECRET_MASK)
-            }
-            _ => pair.to_string(),
-        })
-        .collect();
-    format!("{base}?{}", pairs.join("&")).into()
 }
 
 #[cfg(test)]

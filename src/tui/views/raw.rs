@@ -60,18 +60,22 @@ fn section(out: &mut DocBuilder, title: &str) {
     out.section(title);
 }
 
+/// The URL, a secret in its query masked unless `reveal`.
+fn shown_url(ex: &Exchange, reveal: bool) -> String {
+    let mut url = String::new();
+    let _ = ex
+        .request
+        .write_url_with_path(&mut url, &secrets::shown_path(&ex.request.path, reveal));
+    url
+}
+
 fn request(out: &mut DocBuilder, ex: &Exchange, reveal: bool) {
     let r = &ex.request;
     section(out, "Request");
     out.line(Line::from(vec![
         Span::styled(r.method.clone(), theme::HEADER),
         Span::raw(" "),
-        Span::raw(format!(
-            "{}://{}{}",
-            r.scheme,
-            r.authority(),
-            secrets::shown_path(&r.path, reveal)
-        )),
+        Span::raw(shown_url(ex, reveal)),
         Span::styled(format!(" {}", r.version), theme::DIM),
     ]));
     headers(out, &r.headers, reveal);
