@@ -8,8 +8,9 @@
 //!   address the client connected to, or a name given with `--allow-host`):
 //!   a page on a rebinding domain (`evil.example` → 127.0.0.1) sends its own
 //!   name and is refused (DNS rebinding).
-//! - **Origin**, when sent, must be llmspy's own, and `Sec-Fetch-Site` must
-//!   not say the request came from another site (CSRF).
+//! - **Origin** must not be sent, and `Sec-Fetch-Site` must be `none` when
+//!   sent: a request a web page makes (CSRF), even a page base-URL mode
+//!   relayed under llmspy's own origin, is refused.
 //! - A **body** must be JSON: a page can POST `text/plain` or a form without
 //!   a CORS preflight, but not `application/json`.
 //! - Beyond loopback, or whenever `--control-token` is set, the caller must
@@ -155,25 +156,24 @@ fn check_origin(req: &RequestFacts<'_>) -> Result<(), Denied> {
         rule: RefusalRule::Origin,
         reason: why,
     };
+    // llmspy serves no page of its own, so no page may call it, not even
+    // one on llmspy's own origin: base-URL mode (`/via/…`, routes) relays
+    // any site's HTML under that origin, and a script there would be
+    // same-origin with the control API. Browsers send `Origin` on every
+    // request but a same-origin GET, which `Sec-Fetch-Site` then names.
     if let Some(origin) = req.headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("(not text)");
-        let own = req
-            .host
-            .is_some_and(|h| origin.eq_ignore_ascii_case(&format!("http://{h}")));
-        if !own {
-            return Err(refuse(format!(
-                "refused a control request from Origin {origin}: web pages may not drive llmspy"
-            )));
-        }
+        return Err(refuse(format!(
+            "refused a control request from Origin {origin}: web pages may not drive llmspy"
+        )));
     }
     let site = req
         .headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    // `same-site` too: a page on another port of localhost is another
-    // origin, and llmspy serves no page of its own.
-    if site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site") {
+        .unwrap_or("none");
+    // `none` is the user's own doing: a typed URL, a bookmark.
+    if !site.eq_ignore_ascii_case("none") {
         return Err(refuse(format!(
             "refused a control request sent by a web page (Sec-Fetch-Site: {site})"
         )));
@@ -374,11 +374,12 @@ mod tests {
     }
 
     #[test]
-    fn foreign_origins_and_cross_site_fetches_are_refused() {
+    fn every_origin_and_every_fetch_from_a_page_is_refused() {
         let p = ControlPolicy::default();
-        let own = headers(&[("origin", "http://127.0.0.1:1080")]);
-        assert_eq!(p.check(&facts(Some("127.0.0.1:1080"), &own, false)), Ok(()));
         for h in [
+            // llmspy's own origin: a page relayed by base-URL mode.
+            headers(&[("origin", "http://127.0.0.1:1080")]),
+            headers(&[("sec-fetch-site", "same-origin")]),
             headers(&[("origin", "http://evil.example")]),
             headers(&[("origin", "null")]),
             headers(&[("origin", "http://localhost:3000")]),

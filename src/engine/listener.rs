@@ -226,14 +226,24 @@ async fn base_url(
     };
     *req.uri_mut() = uri;
     name_client(&shared, &req, conn);
-    relay(
+    let mut response = relay(
         shared,
         req,
         Arc::new(target),
         Via::BaseUrl,
         Some(Peer::new(conn.peer)),
     )
-    .await
+    .await;
+    // What comes back is served under llmspy's own origin, the control
+    // API's. A page among it must not run as that origin: sandboxed, its
+    // scripts get an opaque one, which the control API's gate refuses.
+    // Only the client's copy carries it; the capture keeps what the
+    // upstream sent.
+    response.headers_mut().append(
+        http::header::CONTENT_SECURITY_POLICY,
+        http::HeaderValue::from_static("sandbox"),
+    );
+    response
 }
 
 /// Learn which program is on this connection: announced in the proxy

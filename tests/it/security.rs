@@ -183,10 +183,10 @@ async fn a_cross_origin_page_cannot_inject_answers_or_write_files() {
         .expect("json");
     assert_eq!(active, json!([]), "{active}");
 
-    // llmspy's own origin, with JSON, is the user and works.
+    // JSON from no page at all (the CLI, curl, an SDK) is the user.
     let (status, text) = raw(
         &proxy,
-        &format!("PUT /mockserver/expectation HTTP/1.1\r\n{host}\r\nOrigin: http://127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8"),
+        &format!("PUT /mockserver/expectation HTTP/1.1\r\n{host}\r\nContent-Type: application/json; charset=utf-8"),
         EXPECTATION,
     )
     .await;
@@ -198,6 +198,61 @@ async fn a_cross_origin_page_cannot_inject_answers_or_write_files() {
         (Some(2), Some(1)),
         "{counts}"
     );
+}
+
+/// Base-URL mode relays any site's page under llmspy's own origin, the
+/// control API's: neither what such a page's script sends nor the page
+/// itself may reach the control API as llmspy's own.
+#[tokio::test]
+async fn a_page_relayed_under_llmspys_origin_cannot_drive_it() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        ..Options::default()
+    })
+    .await;
+    let port = proxy.addr.port();
+    let host = format!("Host: 127.0.0.1:{port}");
+    let page = format!("/via/https/127.0.0.1:{}/echo", up.tls_addr.port());
+    let (status, text) = raw(
+        &proxy,
+        &format!(
+            "POST {page} HTTP/1.1\r\n{host}\r\nSec-Fetch-Mode: navigate\r\nContent-Type: text/html"
+        ),
+        "<script>fetch('/llmspy/retrieve?type=REQUESTS')</script>",
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let head = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    assert!(
+        head.contains("content-security-policy: sandbox"),
+        "the relayed page runs sandboxed: {head}"
+    );
+
+    // What the page's script would send: a same-origin GET (no Origin, but
+    // Sec-Fetch-Site), and a PUT with llmspy's own origin.
+    let (status, text) = raw(
+        &proxy,
+        &format!("GET /llmspy/retrieve?type=REQUESTS HTTP/1.1\r\n{host}\r\nSec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: cors"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("Sec-Fetch-Site: same-origin"), "{text}");
+    let (status, text) = raw(
+        &proxy,
+        &format!("PUT /mockserver/expectation HTTP/1.1\r\n{host}\r\nOrigin: http://127.0.0.1:{port}\r\nContent-Type: application/json"),
+        EXPECTATION,
+    )
+    .await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("web pages may not drive llmspy"), "{text}");
+    let counts = refused(&mut proxy, 2).await;
+    assert_eq!(counts["origin"].as_u64(), Some(2), "{counts}");
 }
 
 /// A directory outside the files root, a file in it, and a symlink from
