@@ -62,8 +62,15 @@ fn check_value(key: &str, prop: &Value, value: &Value) -> Result<(), String> {
             describe(value)
         ));
     }
+    // Words in any case, as the HTTP API takes them (`type=EXPECTATIONS`).
+    let listed = |allowed: &[Value]| match value.as_str() {
+        Some(word) => allowed
+            .iter()
+            .any(|a| a.as_str().is_some_and(|a| a.eq_ignore_ascii_case(word))),
+        None => allowed.contains(value),
+    };
     if let Some(allowed) = prop.get("enum").and_then(Value::as_array)
-        && !allowed.contains(value)
+        && !listed(allowed)
     {
         return Err(format!(
             "argument {key:?} must be one of {}, got {value}",

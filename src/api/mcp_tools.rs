@@ -207,10 +207,19 @@ fn list_traffic(ctx: &ApiContext, args: &Value) -> ToolResult {
     Ok(json!({ "count": rows.len(), "exchanges": rows[skip..] }))
 }
 
+/// A URL for an agent's context: secret query parameters masked (what a
+/// tool returns goes on to an LLM provider).
+fn masked_url(ex: &crate::exchange::Exchange) -> String {
+    let path = crate::redact::masked_path(&ex.request.path, crate::redact::MASK);
+    let mut url = String::new();
+    let _ = ex.request.write_url_with_path(&mut url, &path);
+    url
+}
+
 fn row(r: &Record) -> Value {
     let ex = &r.exchange;
     json!({
-        "id": ex.id, "method": ex.request.method, "url": ex.url(),
+        "id": ex.id, "method": ex.request.method, "url": masked_url(ex),
         "status": ex.response.as_ref().map(|r| r.status), "state": ex.state.label(),
         "provider": r.summary.as_ref().map(|s| s.provider),
         "model": r.summary.as_ref().and_then(|s| s.model.as_deref()),
@@ -227,6 +236,9 @@ fn get_exchange(ctx: &ApiContext, args: &Value) -> ToolResult {
         .store
         .exchange(id)
         .ok_or_else(|| format!("no exchange {id}; list_traffic shows the ids"))?;
+    // Masked as exports are, echoes of a key in the prompt included: the
+    // result goes into an agent's context, and on to its provider.
+    let ex = crate::redact::masked(&ex);
     let analysis = crate::analyses::analyse(&ex);
     let analysis = analysis.as_deref();
     Ok(json!({

@@ -331,9 +331,13 @@ pub struct ExportArgs {
 pub struct RetrieveArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Replace credentials with ***REDACTED*** (on by default only for
-    /// RECORDED_EXPECTATIONS).
-    #[arg(long)]
+    /// Keep credentials (Authorization, API keys, cookies, secret fields)
+    /// instead of replacing them with ***REDACTED***: what is printed often
+    /// ends up in a file, a terminal's scrollback or a chat.
+    #[arg(long, conflicts_with = "redact")]
+    pub no_redact: bool,
+    /// Mask credentials (the default; kept for scripts that ask for it).
+    #[arg(long, hide = true)]
     pub redact: bool,
 }
 

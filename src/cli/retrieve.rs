@@ -38,7 +38,9 @@ pub fn run(common: &CommonArgs, args: &RetrieveArgs) -> anyhow::Result<ExitCode>
     let question = Question {
         select: &args.select,
         format: Format::Json,
-        redact: args.redact.then_some(true),
+        // Masked unless asked: unlike the API's JSON (MockServer's
+        // retrieve, read by code that checks what it sent), this is printed.
+        redact: Some(!args.no_redact),
     };
     let mut out = std::io::stdout().lock();
     match ask(common, &question, Progress::for_terminal(false), &mut out) {

@@ -225,6 +225,17 @@ async fn export_and_retrieve_from_a_running_llmspy() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(v["request"]["messages"].as_array().map(Vec::len), Some(3));
 
+    // What is printed is masked unless asked (unlike the API's JSON).
+    let masked = llmspy(&["retrieve", "--server", &server]).await;
+    assert_eq!(code(&masked), 0, "{}", stderr(&masked));
+    let text = String::from_utf8_lossy(&masked.stdout);
+    assert!(
+        !text.contains(SECRET) && text.contains("***REDACTED***"),
+        "{text}"
+    );
+    let kept = llmspy(&["retrieve", "--server", &server, "--no-redact"]).await;
+    assert!(String::from_utf8_lossy(&kept.stdout).contains(SECRET));
+
     let out = llmspy(&["retrieve", "--server", &server, "--filter", "~zz"]).await;
     assert_eq!(code(&out), 2);
     assert!(

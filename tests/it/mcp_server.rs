@@ -565,6 +565,9 @@ async fn bad_arguments_are_tool_errors_that_name_the_argument() {
     // An optional argument given as null is absent, not wrong.
     let all = mcp.ok("list_traffic", json!({"filter": null})).await;
     assert_eq!(all["count"], 0);
+    // A listed word in any case, as the HTTP API takes it.
+    let cleared = mcp.ok("clear", json!({"type": "EXPECTATIONS"})).await;
+    assert_eq!(cleared["cleared"], 0, "{cleared}");
 }
 
 #[tokio::test]
@@ -652,4 +655,43 @@ async fn stdio_ingest_makes_mcp_traffic_appear() {
             .expect("post");
         assert_eq!(resp.status(), 400, "{bad}");
     }
+}
+
+/// What the traffic tools return goes into an agent's context and on to
+/// its provider: a key in the query string, in a header or quoted in the
+/// prompt is masked there as in exports.
+#[tokio::test]
+async fn the_traffic_tools_mask_secrets_for_the_agent() {
+    const QUERY_KEY: &str = "AIzaMcpQuerySecret0123456789";
+    let up = Upstream::start().await;
+    let mut proxy = proxy(Some(&up)).await;
+    let client = proxied(&proxy.url(), &proxy.ca_file);
+    let resp = client
+        .post(up.https(&format!("/v1/messages?key={QUERY_KEY}")))
+        .header("x-api-key", SECRET_KEY)
+        .json(
+            &json!({"model": "claude-test", "max_tokens": 5, "messages": [
+            {"role": "user", "content": format!("my key is {SECRET_KEY}, check it")}]}),
+        )
+        .send()
+        .await
+        .expect("call");
+    resp.bytes().await.expect("body");
+    proxy.finished(1).await;
+
+    let mut mcp = Session::open(&proxy).await;
+    let listed = mcp.ok("list_traffic", json!({})).await;
+    let id = listed["exchanges"][0]["id"].as_u64().expect("an id");
+    let url = listed["exchanges"][0]["url"].as_str().expect("a url");
+    assert!(url.contains("key=***REDACTED***"), "{url}");
+    let got = mcp.ok("get_exchange", json!({"id": id})).await;
+    let text = format!("{listed}{got}");
+    for secret in [QUERY_KEY, SECRET_KEY] {
+        assert!(!text.contains(secret), "{secret} reached the agent: {text}");
+    }
+    assert!(
+        got.to_string()
+            .contains("my key is ***REDACTED***, check it"),
+        "the prompt is there, its echo masked: {got}"
+    );
 }
