@@ -121,7 +121,22 @@ pub struct Body {
     /// whatever the cap.
     #[serde(default, skip_serializing_if = "Headers::is_empty")]
     pub trailers: Headers,
+    /// The last bytes of a stream of events (SSE, NDJSON) cut at the cap,
+    /// as they crossed the wire: a stream says its usage and why it
+    /// stopped at its end, which the cap would otherwise lose. Between
+    /// [`TAIL_BYTES`] and twice that; it may begin mid-event.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "bytes_as_base64"
+    )]
+    pub tail: Vec<u8>,
 }
+
+/// How much of a cut stream's end is kept, at least: a few final events
+/// (Anthropic's `message_delta`, OpenAI's usage chunk, Ollama's `done`
+/// line) with room to spare.
+pub const TAIL_BYTES: usize = 64 * 1024;
 
 impl Body {
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
@@ -131,6 +146,7 @@ impl Body {
             bytes,
             truncated: false,
             trailers: Headers::default(),
+            tail: Vec::new(),
         }
     }
 
@@ -142,6 +158,27 @@ impl Body {
             self.truncated = true;
         }
         self.bytes.extend_from_slice(&data[..data.len().min(room)]);
+    }
+
+    /// Append a frame of a stream of events: at most `cap` bytes in
+    /// order, and what passes the cap in [`Body::tail`].
+    pub fn append_keeping_tail(&mut self, data: &[u8], cap: usize) {
+        let room = cap.saturating_sub(self.bytes.len());
+        self.append_capped(data, cap);
+        if data.len() > room {
+            self.tail.extend_from_slice(&data[room..]);
+            // Trimmed only once twice the size: a memmove per frame of a
+            // token stream would copy the tail for every few bytes.
+            if self.tail.len() > 2 * TAIL_BYTES {
+                let from = self.tail.len() - TAIL_BYTES;
+                self.tail.drain(..from);
+            }
+        }
+    }
+
+    /// The bytes kept in memory: the body and its tail.
+    pub fn kept_len(&self) -> usize {
+        self.bytes.len() + self.tail.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -331,8 +368,8 @@ impl Exchange {
 
     /// Bytes kept in memory for this exchange's bodies.
     pub fn captured_bytes(&self) -> usize {
-        self.request.body.bytes.len()
-            + self.response.as_ref().map_or(0, |r| r.body.bytes.len())
+        self.request.body.kept_len()
+            + self.response.as_ref().map_or(0, |r| r.body.kept_len())
             + self.websocket.as_ref().map_or(0, |w| w.kept_bytes())
     }
 }
@@ -416,6 +453,34 @@ mod tests {
         assert!(b.truncated);
         assert_eq!(b.bytes, b"hellowor");
         assert_eq!(b.wire_size, 10);
+        assert!(
+            b.tail.is_empty(),
+            "a body that is not a stream keeps no tail"
+        );
+    }
+
+    #[test]
+    fn a_cut_stream_keeps_its_last_bytes() {
+        let mut b = Body::default();
+        b.append_keeping_tail(b"data: 1\n\n", 8);
+        assert_eq!(
+            (b.bytes.as_slice(), b.tail.as_slice()),
+            (&b"data: 1\n"[..], &b"\n"[..])
+        );
+        let frame = vec![b'x'; TAIL_BYTES];
+        for _ in 0..3 {
+            b.append_keeping_tail(&frame, 8);
+        }
+        b.append_keeping_tail(b"END", 8);
+        assert!(b.truncated);
+        assert!(
+            (TAIL_BYTES..=2 * TAIL_BYTES).contains(&b.tail.len()),
+            "{}",
+            b.tail.len()
+        );
+        assert!(b.tail.ends_with(b"xEND"));
+        assert_eq!(b.wire_size, 9 + 3 * TAIL_BYTES as u64 + 3);
+        assert_eq!(b.kept_len(), 8 + b.tail.len());
     }
 
     #[test]

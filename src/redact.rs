@@ -24,7 +24,7 @@ mod pairs;
 use serde::Serialize;
 
 use crate::exchange::{Exchange, ExchangeId};
-use body_fields::redact_body;
+use body_fields::{redact_body, redact_tail};
 use clean::clean_path;
 use echoes::mask_echoes;
 use headers::redact_headers;
@@ -172,6 +172,7 @@ pub fn redact(ex: &Exchange) -> Redacted {
             Part::ResponseBody,
             &mut found,
         );
+        redact_tail(&mut resp.body, Part::ResponseBody, &mut found);
     }
     mask_echoes(&mut copy, &mut found);
     Redacted {

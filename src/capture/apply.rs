@@ -170,26 +170,25 @@ fn response_data(store: &mut Store, id: ExchangeId, frame: Data, out: &mut Vec<S
         return;
     };
     let cap = limits.response_cap(&resp.headers);
-    let before = resp.body.bytes.len();
+    let before = resp.body.kept_len();
     let offset = resp.body.wire_size;
-    append(
-        &mut resp.body,
-        frame.data.as_deref(),
-        frame.len,
-        cap,
-        &resp.headers,
-    );
+    let stream = crate::exchange::is_event_stream(header(&resp.headers, "content-type"));
+    match frame.data.as_deref() {
+        // Past the cap a stream keeps its last bytes: its usage is there.
+        Some(d) if stream => resp.body.append_keeping_tail(d, cap),
+        data => append(&mut resp.body, data, frame.len, cap, &resp.headers),
+    }
     if resp.body.truncated && !has_header(&resp.headers, TRUNCATED_HEADER) {
         resp.headers.push(TRUNCATED_HEADER, "true");
     }
-    let grown = resp.body.bytes.len() - before;
+    let after = resp.body.kept_len();
     ex.timings.first_byte_us.get_or_insert(frame.at_us);
     ex.chunks.push(Chunk {
         at_us: frame.at_us,
         offset,
         len: frame.len as u64,
     });
-    store.grew(grown);
+    store.resized(before, after);
     push_updated(out, id);
 }
 

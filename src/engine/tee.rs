@@ -300,9 +300,9 @@ fn record_data<B>(this: &mut TeeProj<'_, B>, data: &Bytes, ends: bool) {
         }
         return;
     }
-    // Under the cap, hand over a refcounted clone; past it (a stream of
-    // events), only the length, stamped.
-    let copy = (*this.sent < *this.cap).then(|| data.clone());
+    // A refcounted clone: under the cap for the body, past it (a stream of
+    // events) for the tail capture keeps, where a stream says its usage.
+    let copy = Some(data.clone());
     *this.sent += len;
     let last = ends && *this.side == Side::Response;
     if last {
@@ -530,14 +530,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn past_the_cap_a_stream_of_events_reports_each_frame_by_length_alone() {
+    async fn past_the_cap_a_stream_of_events_hands_over_each_frame_for_its_tail() {
         let msgs = relay(10, false).await;
         let data = data(&msgs);
-        // Under the cap the frames themselves (a refcount each); past it a
-        // stamped length per frame, never the bytes.
-        let mut expected = vec![(Some(FRAME), FRAME); CAP / FRAME];
-        expected.extend(vec![(None, FRAME); 10 - CAP / FRAME]);
-        assert_eq!(data, expected);
+        // Every frame, stamped, a refcount each: past the cap capture keeps
+        // the stream's last bytes, where its usage is.
+        assert_eq!(data, vec![(Some(FRAME), FRAME); 10]);
         assert!(finished_well(&msgs));
     }
 

@@ -133,6 +133,10 @@ pub fn tls_config(trust: &UpstreamTrust) -> Result<rustls::ClientConfig, Upstrea
     })
 }
 
+/// HTTP/2 flow-control windows towards upstreams (see where they are set).
+const UPSTREAM_STREAM_WINDOW: u32 = 4 * 1024 * 1024;
+const UPSTREAM_CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
+
 /// A pooled client; `connect_timeout` bounds TCP connect and TLS handshake
 /// together.
 fn build(
@@ -156,7 +160,15 @@ fn build(
     // Spawns each connection's task in a cork scope (cork.rs).
     Client::builder(super::cork::ScopedExecutor)
         .pool_idle_timeout(Duration::from_secs(90))
-        .http2_adaptive_window(true)
+        // Fixed windows, not hyper's adaptive one: that starts at 64 KiB,
+        // and h2 budgets the overhead of small DATA frames it holds by half
+        // the connection's window, then closes the whole connection
+        // (GOAWAY ENHANCE_YOUR_CALM). An LLM stream is a small frame per
+        // event: a few hundred buffered while the client read slowly ended
+        // every stream on that connection. Throughput is the same either
+        // way (docs/benchmarks.md, "HTTP/2 writes gathered").
+        .http2_initial_stream_window_size(UPSTREAM_STREAM_WINDOW)
+        .http2_initial_connection_window_size(UPSTREAM_CONNECTION_WINDOW)
         .http2_max_header_list_size(super::serve::MAX_HEADER_LIST)
         .build(https)
 }

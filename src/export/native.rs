@@ -116,6 +116,9 @@ pub struct BodyJson {
     /// The body as received, when a content-encoding was removed above.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub wire_base64: Option<String>,
+    /// A stream cut at the cap: its last bytes, as received.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tail_base64: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -211,6 +214,7 @@ fn body_json(headers: &Headers, body: &Body) -> BodyJson {
         text,
         base64,
         wire_base64: parts.wire.map(|w| B64.encode(w)),
+        tail_base64: (!body.tail.is_empty()).then(|| B64.encode(&body.tail)),
     }
 }
 
@@ -222,11 +226,16 @@ fn body_from(b: BodyJson, trailers: Vec<HeaderJson>) -> Result<Body, String> {
     } else {
         b.text.unwrap_or_default().into_bytes()
     };
+    let tail = match b.tail_base64 {
+        Some(t) => B64.decode(t).map_err(|e| format!("tailBase64: {e}"))?,
+        None => Vec::new(),
+    };
     Ok(Body {
-        wire_size: b.size.max(bytes.len() as u64),
+        wire_size: b.size.max((bytes.len() + tail.len()) as u64),
         bytes,
         truncated: b.truncated,
         trailers: headers_from(trailers),
+        tail,
     })
 }
 

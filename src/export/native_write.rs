@@ -159,6 +159,10 @@ fn body(out: &mut Vec<u8>, headers: &Headers, body: &Body) {
         out.extend_from_slice(b",\"wireBase64\":");
         base64(out, wire);
     }
+    if !body.tail.is_empty() {
+        out.extend_from_slice(b",\"tailBase64\":");
+        base64(out, &body.tail);
+    }
     out.push(b'}');
 }
 

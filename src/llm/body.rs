@@ -119,13 +119,28 @@ impl<'a> Input<'a> {
                     ),
                 ));
             }
+            let content_type = header(&r.headers, "content-type")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let mut body = decoded.bytes;
+            // A cut stream read with its tail (an encoded one cannot be
+            // decoded from the middle): its usage and stop reason are there.
+            if r.body.truncated && !r.body.tail.is_empty() && decoded.applied.is_none() {
+                let sse = content_type.contains("event-stream");
+                body = super::stitch::stitched(&body, &r.body.tail, sse).into();
+                notes.push(Note::new(
+                    NoteKind::Truncated,
+                    format!(
+                        "the stream's last {} bytes were kept past the cap and read for its end",
+                        r.body.tail.len()
+                    ),
+                ));
+            }
             Resp {
                 status: r.status,
-                content_type: header(&r.headers, "content-type")
-                    .unwrap_or_default()
-                    .to_ascii_lowercase(),
+                content_type,
                 decoded: decoded.applied.is_some(),
-                body: decoded.bytes,
+                body,
                 wire_len: r.body.bytes.len() as u64,
             }
         });

@@ -32,6 +32,7 @@ mod realtime;
 mod responses_items;
 mod responses_stream;
 mod session_key;
+mod stitch;
 pub mod threads;
 mod timeline;
 mod value;

@@ -35,6 +35,25 @@ pub(super) fn redact_body(headers: &mut Headers, body: &mut Body, part: Part, fo
     }
 }
 
+/// Mask the secret fields of a cut stream's tail, line by line as its
+/// body's. Its first line, cut at its start, is dropped (its newline
+/// kept, so the events after it still read as events): a field there
+/// could not be recognised.
+pub(super) fn redact_tail(body: &mut Body, part: Part, found: &mut Found) {
+    if body.tail.is_empty() {
+        return;
+    }
+    let start = body
+        .tail
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(body.tail.len());
+    let text = String::from_utf8_lossy(&body.tail[start..]).into_owned();
+    body.tail = redact_lines(&text, part, found)
+        .unwrap_or(text)
+        .into_bytes();
+}
+
 /// Keep a `Content-Length` header true to the rewritten body, so a replay
 /// of the copy is framed correctly.
 pub(super) fn set_content_length(headers: &mut Headers, len: usize) {

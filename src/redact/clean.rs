@@ -65,7 +65,7 @@ fn clean_body(headers: &Headers, body: &Body) -> bool {
     {
         return false;
     }
-    !could_name_a_secret(&body.bytes)
+    !could_name_a_secret(&body.bytes) && !could_name_a_secret(&body.tail)
 }
 
 /// Whether `text` could hold a secret field's name, as a JSON key or a

@@ -63,6 +63,12 @@ pub(super) fn mask_echoes(copy: &mut Exchange, found: &mut Found) {
         {
             replace_body(&mut resp.headers, &mut resp.body, text);
         }
+        if let Some(text) = std::str::from_utf8(&resp.body.tail)
+            .ok()
+            .and_then(|t| scrub(t, "response body", found))
+        {
+            resp.body.tail = text.into_bytes();
+        }
     }
 }
 

@@ -324,6 +324,69 @@ async fn capture_is_truncated_at_the_cap_but_the_client_gets_everything() {
     assert_eq!(&r.body.bytes[..], &big[..3000]);
 }
 
+/// A streamed reply longer than the cap says its usage and why it stopped
+/// at its end: the capture keeps the stream's last bytes, so the analysis
+/// (and the cost, the log line, the spans, the history) reads them, and a
+/// native JSON round trip keeps them.
+#[tokio::test]
+async fn a_stream_cut_at_the_cap_still_has_its_usage_and_stop_reason() {
+    let up = Upstream::start().await;
+    let limits = Limits {
+        max_streaming_capture_bytes: 4096,
+        ..Limits::default()
+    };
+    let mut proxy = TestProxy::with_limits(&up.ca_file, limits).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    // About 3,000 events of ~130 bytes: far past the cap, and the tail's
+    // own trimming.
+    let got = client
+        .post(up.https("/v1/messages?deltas=3000&output=16000"))
+        .header("content-type", "application/json")
+        .body(r#"{"model":"claude-sonnet-4-5","max_tokens":16000,"stream":true,"messages":[{"role":"user","content":"write a lot"}]}"#)
+        .send()
+        .await
+        .expect("req")
+        .bytes()
+        .await
+        .expect("body");
+    assert!(
+        got.len() > 3 * llmspy::exchange::TAIL_BYTES,
+        "{}",
+        got.len()
+    );
+    let ex = proxy.only().await;
+    let body = &ex.response.as_ref().expect("response").body;
+    assert!(body.truncated);
+    assert_eq!(body.bytes.len(), 4096);
+    assert_eq!(body.wire_size as usize, got.len());
+    assert!(
+        body.tail.ends_with(&got[got.len() - 100..]),
+        "the tail is the stream's end"
+    );
+    assert!(body.tail.len() <= 2 * llmspy::exchange::TAIL_BYTES);
+
+    let analysed = |ex: &llmspy::exchange::Exchange| {
+        let a = llmspy::llm::analyse(ex).expect("an Anthropic call");
+        let usage = a.usage.clone().expect("usage");
+        let stop = a.reply.as_ref().and_then(|r| r.stop_reason.clone());
+        (
+            usage.input_tokens,
+            usage.output_tokens,
+            stop,
+            a.cost.is_some(),
+        )
+    };
+    let want = (1000, 16000, Some("max_tokens".to_string()), true);
+    assert_eq!(analysed(&ex), want);
+    let json = llmspy::export::native::to_json(&ex);
+    let back = llmspy::export::native::from_json(json).expect("round trip");
+    assert_eq!(
+        back.response.as_ref().expect("response").body.tail,
+        body.tail
+    );
+    assert_eq!(analysed(&back), want, "read back from a saved capture");
+}
+
 /// Past the cap, a body that is not a stream of events is counted in runs
 /// of a mebibyte, not stamped frame by frame (a 16 KiB frame each here):
 /// its size comes out exact, both ways.

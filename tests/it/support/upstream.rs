@@ -240,6 +240,10 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
             "text/event-stream",
         ),
         "/ndjson" => with_type(ndjson(), "application/x-ndjson"),
+        "/v1/messages" if query.contains("deltas=") => with_type(
+            anthropic_stream(num("deltas", 10), num("output", 10)),
+            "text/event-stream",
+        ),
         "/grpc" => {
             // Named up front, as an HTTP/1.1 server must for its trailers
             // to be sent.
@@ -430,6 +434,39 @@ fn sse(n: usize, size: usize) -> Body {
         for i in 0..n {
             let pad = "x".repeat(size.saturating_sub(24));
             let ev = format!("event: e\ndata: {{\"i\":{i},\"p\":\"{pad}\"}}\n\n");
+            if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
+                return;
+            }
+        }
+    });
+    body
+}
+
+/// A streamed Anthropic Messages reply: `deltas` text deltas, then the
+/// usage (`output` tokens) and the stop reason, at the stream's end as the
+/// real API sends them.
+fn anthropic_stream(deltas: usize, output: usize) -> Body {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let mut events = vec![concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_long\",",
+            "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[],",
+            "\"usage\":{\"input_tokens\":1000,\"output_tokens\":1}}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,",
+            "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+        )
+        .to_string()];
+        events.extend((0..deltas).map(|i| {
+            format!(
+                "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"word{i} \"}}}}\n\n"
+            )
+        }));
+        events.push(format!(
+            "event: content_block_stop\ndata: {{\"type\":\"content_block_stop\",\"index\":0}}\n\n\
+             event: message_delta\ndata: {{\"type\":\"message_delta\",\"delta\":{{\"stop_reason\":\"max_tokens\"}},\"usage\":{{\"output_tokens\":{output}}}}}\n\n\
+             event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
+        ));
+        for ev in events {
             if tx.send(Ok(Frame::data(Bytes::from(ev)))).await.is_err() {
                 return;
             }
