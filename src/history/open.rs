@@ -116,13 +116,20 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), HistoryError> {
 }
 
 /// Create the file with mode 0600 if it does not exist (SQLite gives its
-/// `-wal` and `-shm` files the same mode).
+/// `-wal` and `-shm` files the same mode), in directories of mode 0700 if
+/// they must be made; an existing file that others may read is made
+/// private: it holds what the agents said.
 fn create_private(path: &Path) -> Result<(), HistoryError> {
     if path.exists() {
+        tighten(path);
         return Ok(());
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| HistoryError::Create {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|source| HistoryError::Create {
             path: path.to_path_buf(),
             source,
         })?;
@@ -139,5 +146,53 @@ fn create_private(path: &Path) -> Result<(), HistoryError> {
             path: path.to_path_buf(),
             source,
         }),
+    }
+}
+
+/// Take group and other access off the database and its `-wal` and `-shm`
+/// files. Not ours to change (another user's file, a read-only mount): left
+/// as it is.
+fn tighten(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut files = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(name.into());
+        }
+        for file in files {
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                let mode = meta.permissions().mode() & !0o077;
+                let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn an_existing_readable_history_is_made_private_and_new_directories_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("shared.sqlite");
+        std::fs::write(&old, b"").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::writable(&old).expect("opens");
+        assert_eq!(mode(&old), 0o600);
+
+        let new = dir.path().join("a/b/history.sqlite");
+        super::writable(&new).expect("creates");
+        assert_eq!(mode(&new), 0o600);
+        assert_eq!(mode(&dir.path().join("a/b")), 0o700);
     }
 }

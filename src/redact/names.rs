@@ -28,11 +28,27 @@ const SECRET_FIELDS: [&str; 10] = [
     "secretaccesskey",
 ];
 
+/// How other credential headers end: gateways' and clouds' own keys
+/// (`x-portkey-api-key`, Azure API Management's
+/// `Ocp-Apim-Subscription-Key`, `x-auth-token`, …).
+const SECRET_HEADER_ENDINGS: [&str; 6] = [
+    "-api-key",
+    "-apikey",
+    "-auth-token",
+    "-access-token",
+    "-session-token",
+    "-subscription-key",
+];
+
 /// True for headers whose value is a credential (cookies included).
 pub fn is_secret_header(name: &str) -> bool {
     SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
         || is_cookie_header(name)
         || is_aws_credential(name)
+        || SECRET_HEADER_ENDINGS.iter().any(|end| {
+            name.len() > end.len()
+                && name.as_bytes()[name.len() - end.len()..].eq_ignore_ascii_case(end.as_bytes())
+        })
 }
 
 /// AWS SigV4 credentials in a header or a presigned URL's query:
@@ -77,7 +93,12 @@ pub fn is_secret_field(name: &str) -> bool {
     SECRET_FIELDS.iter().any(|s| s.as_bytes() == &buf[..len])
 }
 
-/// True for query parameters that carry credentials (Gemini's `key=`).
+/// True for query parameters that carry credentials (Gemini's `key=`, a
+/// bare `token=`, an Azure SAS URL's `sig=`).
 pub fn is_secret_query(name: &str) -> bool {
-    name.eq_ignore_ascii_case("key") || is_secret_field(name) || is_aws_credential(name)
+    ["key", "token", "sig"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(name))
+        || is_secret_field(name)
+        || is_aws_credential(name)
 }

@@ -28,8 +28,15 @@ fn json(bytes: &[u8]) -> serde_json::Value {
 
 #[test]
 fn secret_headers_are_masked_and_kept_present() {
-    let cases: [(&str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str); 14] = [
         ("Authorization", "Bearer sk-1", "Bearer ***REDACTED***"),
+        // Gateways' and clouds' own key headers.
+        ("x-portkey-api-key", "pk-1", MASK),
+        ("Ocp-Apim-Subscription-Key", "azure-apim", MASK),
+        ("x-auth-token", "t-1", MASK),
+        ("x-litellm-apikey", "sk-lite", MASK),
+        // Not a credential, though it ends in a word that could be.
+        ("x-request-id", "req-1", "req-1"),
         ("authorization", "sk-no-scheme", MASK),
         ("x-api-key", "sk-ant-1", MASK),
         ("api-key", "azure", MASK),
@@ -81,7 +88,16 @@ fn query_parameters() {
             "/x?access_token=***REDACTED***&api%5Fkey=***REDACTED***",
             2,
         ),
-        ("/x?keys=1&monkey=2", "/x?keys=1&monkey=2", 0),
+        (
+            "/blob?sv=2024&sig=abc%3D&page=1&token=t1",
+            "/blob?sv=2024&sig=***REDACTED***&page=1&token=***REDACTED***",
+            2,
+        ),
+        (
+            "/x?keys=1&monkey=2&tokens=5",
+            "/x?keys=1&monkey=2&tokens=5",
+            0,
+        ),
         ("/x", "/x", 0),
     ];
     for (path, want, n) in cases {
