@@ -25,16 +25,23 @@ pub fn run(
     };
     let addr = connectable(common.listen);
     let token = common.control_token.as_deref().filter(|t| !t.is_empty());
-    let probe = || llmspy_listening(addr, token);
-    let _background = if probe() {
-        None
-    } else if args.start || offer_to_start(addr) {
-        Some(Background::start(common, ca.dir(), &probe)?)
-    } else {
-        bail!(
+    let probe = || llmspy_listening(addr, token) == Probe::Llmspy;
+    let _background = match llmspy_listening(addr, token) {
+        Probe::Llmspy => None,
+        Probe::Refused(status) => bail!(
+            "llmspy on {addr} refused run's check ({status}): it wants its control token; \
+             set LLMSPY_CONTROL_TOKEN (or pass --control-token) to the value it was started with"
+        ),
+        Probe::Other => bail!(
+            "something other than llmspy listens on {addr}: pass the address llmspy uses with --listen"
+        ),
+        Probe::Nothing if args.start || offer_to_start(addr) => {
+            Some(Background::start(common, ca.dir(), &probe)?)
+        }
+        Probe::Nothing => bail!(
             "no llmspy is listening on {addr}: start it first in another terminal (`llmspy`, or `llmspy --no-tui`), \
              pass the address it uses with --listen, or add --start to run one in the background"
-        );
+        ),
     };
     let preload = ca.dir().join(NODE_PRELOAD_FILE);
     let preload = match write_private(&preload, NODE_PRELOAD) {
@@ -122,11 +129,22 @@ fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// What answered at llmspy's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    Llmspy,
+    /// llmspy, refusing the check (its control token): the status line.
+    Refused(String),
+    /// Something that is not llmspy.
+    Other,
+    Nothing,
+}
+
 /// Ask `PUT /llmspy/status` whether what listens there is llmspy.
-pub fn llmspy_listening(addr: SocketAddr, token: Option<&str>) -> bool {
+pub fn llmspy_listening(addr: SocketAddr, token: Option<&str>) -> Probe {
     use std::io::{Read, Write};
     let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return false;
+        return Probe::Nothing;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
@@ -134,9 +152,18 @@ pub fn llmspy_listening(addr: SocketAddr, token: Option<&str>) -> bool {
         "PUT /llmspy/status HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
     );
     if stream.write_all(request.as_bytes()).is_err() {
-        return false;
+        return Probe::Other;
     }
     let mut reply = String::new();
     let _ = stream.read_to_string(&mut reply);
-    reply.starts_with("HTTP/1.1 200") && reply.contains("\"ports\"")
+    let status = reply.lines().next().unwrap_or_default();
+    if status.starts_with("HTTP/1.1 200") && reply.contains("\"ports\"") {
+        Probe::Llmspy
+    } else if (status.starts_with("HTTP/1.1 401") || status.starts_with("HTTP/1.1 403"))
+        && reply.contains("control")
+    {
+        Probe::Refused(status.trim_start_matches("HTTP/1.1 ").to_string())
+    } else {
+        Probe::Other
+    }
 }

@@ -56,20 +56,21 @@ pub(super) fn span_exporter(
 pub(super) fn metric_exporter(
     settings: &OtlpSettings,
 ) -> Result<opentelemetry_otlp::MetricExporter, OtelError> {
+    let endpoint = settings.metrics_endpoint.clone().unwrap_or_default();
     let built = match settings.protocol {
         Protocol::HttpProtobuf => opentelemetry_otlp::MetricExporter::builder()
             .with_http()
-            .with_endpoint(settings.metrics_endpoint.clone())
+            .with_endpoint(endpoint)
             .with_headers(settings.headers.clone().into_iter().collect())
             .with_timeout(EXPORT_TIMEOUT)
             .build(),
         Protocol::Grpc => {
             let mut b = opentelemetry_otlp::MetricExporter::builder()
                 .with_tonic()
-                .with_endpoint(settings.metrics_endpoint.clone())
+                .with_endpoint(endpoint.clone())
                 .with_metadata(metadata(settings))
                 .with_timeout(EXPORT_TIMEOUT);
-            if settings.metrics_endpoint.starts_with("https://") {
+            if endpoint.starts_with("https://") {
                 b = b.with_tls_config(tls());
             }
             b.build()

@@ -113,7 +113,8 @@ pub(super) fn build_error(settings: &OtlpSettings, message: String) -> OtelError
 
 struct Pipeline {
     spans: opentelemetry_otlp::SpanExporter,
-    metrics: Metrics,
+    /// None when no endpoint for metrics could be told (module settings).
+    metrics: Option<Metrics>,
     traces: Traces,
     content: bool,
     status: Arc<ExporterStatus>,
@@ -124,7 +125,10 @@ impl Pipeline {
         let resource = resource(settings);
         let mut spans = span_exporter(settings)?;
         spans.set_resource(&resource);
-        let metrics = Metrics::new(metric_exporter(settings)?, resource);
+        let metrics = match settings.metrics_endpoint {
+            Some(_) => Some(Metrics::new(metric_exporter(settings)?, resource)),
+            None => None,
+        };
         Ok(Pipeline {
             spans,
             metrics,
@@ -170,9 +174,11 @@ impl Pipeline {
             }
         }
         self.flush(&mut queue).await;
-        let meters = self.metrics.provider.clone();
-        // The reader's shutdown waits on its task: not on this thread.
-        let _ = tokio::task::spawn_blocking(move || meters.shutdown()).await;
+        if let Some(metrics) = &self.metrics {
+            let meters = metrics.provider.clone();
+            // The reader's shutdown waits on its task: not on this thread.
+            let _ = tokio::task::spawn_blocking(move || meters.shutdown()).await;
+        }
     }
 
     /// Send one batch; on failure it goes back to the front of the queue.
@@ -207,7 +213,9 @@ impl Pipeline {
                 break;
             }
         }
-        let _ = self.metrics.provider.force_flush();
+        if let Some(metrics) = &self.metrics {
+            let _ = metrics.provider.force_flush();
+        }
     }
 
     /// The spans of one finished exchange (none for other traffic), and its
@@ -230,7 +238,9 @@ impl Pipeline {
             .then(|| crate::llm::analyse(&crate::redact::masked(ex)))
             .flatten();
         let model = request_model(ex);
-        self.metrics.measure(ex, &analysis, model.as_deref());
+        if let Some(metrics) = &self.metrics {
+            metrics.measure(ex, &analysis, model.as_deref());
+        }
         vec![span::llm_span(
             ex,
             &analysis,

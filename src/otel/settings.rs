@@ -22,7 +22,9 @@ pub struct OtlpSettings {
     /// Full URL spans go to (`…/v1/traces` for HTTP).
     pub traces_endpoint: String,
     /// Full URL metrics go to (`…/v1/metrics` for HTTP).
-    pub metrics_endpoint: String,
+    /// None when only a traces endpoint was given, over HTTP, at a path
+    /// other than `/v1/traces`: nothing says where metrics would go.
+    pub metrics_endpoint: Option<String>,
     /// Extra request headers (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. an API key.
     pub headers: BTreeMap<String, String>,
     pub service_name: String,
@@ -70,10 +72,16 @@ pub fn resolve(
     };
     let traces_endpoint = signal("v1/traces", traces_var.clone())?;
     let metrics_endpoint = match (var("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"), &base) {
-        (Some(url), _) => check_url(&url)?,
-        (None, Some(_)) => signal("v1/metrics", None)?,
-        // Only a traces endpoint was given: send metrics beside it.
-        (None, None) => traces_endpoint.replace("/v1/traces", "/v1/metrics"),
+        (Some(url), _) => Some(check_url(&url)?),
+        (None, Some(_)) => Some(signal("v1/metrics", None)?),
+        // Only a traces endpoint was given. gRPC names the service, not a
+        // path: the same endpoint takes both. Over HTTP, metrics go beside
+        // a standard traces path; a custom one says nothing of where
+        // metrics belong (the traces URL would get them, and refuse them).
+        (None, None) if protocol == Protocol::Grpc => Some(traces_endpoint.clone()),
+        (None, None) => traces_endpoint
+            .strip_suffix("/v1/traces")
+            .map(|base| format!("{base}/v1/metrics")),
     };
     Ok(Some(OtlpSettings {
         protocol,
@@ -152,7 +160,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(s.traces_endpoint, "http://collector:4318/v1/traces");
-        assert_eq!(s.metrics_endpoint, "http://collector:4318/v1/metrics");
+        assert_eq!(
+            s.metrics_endpoint.as_deref(),
+            Some("http://collector:4318/v1/metrics")
+        );
         assert_eq!(
             (s.protocol, s.service_name.as_str()),
             (Protocol::HttpProtobuf, "llmspy")
@@ -190,7 +201,30 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(s.traces_endpoint, "https://traces.example/custom");
-        assert_eq!(s.metrics_endpoint, "http://flag:4318/v1/metrics");
+        assert_eq!(
+            s.metrics_endpoint.as_deref(),
+            Some("http://flag:4318/v1/metrics")
+        );
+    }
+
+    #[test]
+    fn metrics_follow_a_lone_traces_endpoint_only_where_they_can() {
+        let only = |url: &str, protocol: &str| {
+            let e = env(&[
+                ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            ]);
+            resolve(None, false, &e).unwrap().unwrap().metrics_endpoint
+        };
+        assert_eq!(
+            only("http://c:4318/v1/traces", "http/protobuf").as_deref(),
+            Some("http://c:4318/v1/metrics")
+        );
+        assert_eq!(only("http://c:4318/custom/traces", "http/protobuf"), None);
+        assert_eq!(
+            only("http://c:4317", "grpc").as_deref(),
+            Some("http://c:4317")
+        );
     }
 
     #[test]

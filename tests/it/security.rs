@@ -695,5 +695,29 @@ async fn the_cli_passes_the_control_token() {
     );
     let listed: Value = serde_json::from_slice(&with.stdout).expect("JSON");
     assert_eq!(listed, json!([]));
+
+    // `run` says what it needs, and does not try to start a second llmspy.
+    let run = |token: Option<&str>| {
+        let mut c = llmspy(&ca_dir);
+        c.args(["run", "--start", "--listen", &running.addr, "--", "true"]);
+        match token {
+            Some(t) => c.env("LLMSPY_CONTROL_TOKEN", t),
+            None => c.env_remove("LLMSPY_CONTROL_TOKEN"),
+        };
+        c.output().expect("run runs")
+    };
+    let without = run(None);
+    let err = String::from_utf8_lossy(&without.stderr);
+    assert_eq!(without.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("refused run's check (401") && err.contains("LLMSPY_CONTROL_TOKEN"),
+        "{err}"
+    );
+    let with = run(Some("s3cret-token"));
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
     assert!(running.terminate().success());
 }

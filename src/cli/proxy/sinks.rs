@@ -106,7 +106,14 @@ fn otlp_exporter(args: &ProxyArgs) -> anyhow::Result<Option<crate::otel::Exporte
     } else {
         "without message content (--otlp-content adds it)"
     };
+    let metrics = match &settings.metrics_endpoint {
+        Some(url) if *url == endpoint => String::new(),
+        Some(url) => format!(", metrics to {url}"),
+        None => ", no metrics (set OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: the traces URL is not \
+                 .../v1/traces, so where metrics go cannot be told)"
+            .to_string(),
+    };
     let exporter = crate::otel::spawn(settings)?;
-    crate::note!("llmspy: exporting spans to {endpoint} over OTLP {protocol}, {content}");
+    crate::note!("llmspy: exporting spans to {endpoint} over OTLP {protocol}, {content}{metrics}");
     Ok(Some(exporter))
 }
