@@ -34,15 +34,19 @@ const CURL_SKIP: [&str; 5] = [
     "accept-encoding",
 ];
 
-/// The request as a curl command. Secret headers stay masked unless
-/// `reveal`, so a pasted command never leaks a key by accident.
+/// The request as a curl command. Secrets (headers, query parameters,
+/// body fields) stay masked unless `reveal`, as the Raw tab shows them, so
+/// a pasted command never leaks a key by accident.
 pub fn curl(ex: &Exchange, reveal: bool) -> String {
+    let shown = secrets::shown_exchange(ex, reveal);
     let r = &ex.request;
     let mut parts = vec!["curl".to_string()];
     if r.method != "GET" || !r.body.is_empty() {
         parts.push(format!("-X {}", r.method));
     }
-    parts.push(quote(&ex.url()));
+    let mut url = String::new();
+    let _ = r.write_url_with_path(&mut url, &secrets::shown_path(&r.path, reveal));
+    parts.push(quote(&url));
     for (name, value) in &r.headers {
         let lower = name.to_ascii_lowercase();
         if CURL_SKIP.contains(&lower.as_str()) || name.starts_with(':') {
@@ -51,7 +55,7 @@ pub fn curl(ex: &Exchange, reveal: bool) -> String {
         let value = secrets::shown_value(name, value, reveal);
         parts.push(format!("-H {}", quote(&format!("{name}: {value}"))));
     }
-    if let Some(body) = request_body(ex) {
+    if let Some(body) = request_body(&shown) {
         parts.push(format!("--data-raw {}", quote(&body)));
     }
     parts.join(" \\\n  ")
@@ -89,5 +93,25 @@ mod tests {
              --data-raw '{\"a\":\"it'\\''s\"}'"
         );
         assert!(curl(&post(), true).contains("x-api-key: sk-123"));
+    }
+
+    #[test]
+    fn curl_masks_query_keys_body_fields_and_aws_tokens_until_revealed() {
+        let ex = Exchange::builder()
+            .path("/v1/m?key=AIzaSECRET&alt=sse")
+            .header("x-amz-security-token", "session-secret")
+            .header("content-type", "application/json")
+            .body(&b"{\"api_key\":\"BODYSECRET\",\"q\":1}"[..])
+            .state(State::InFlight)
+            .build();
+        let masked = curl(&ex, false);
+        for secret in ["AIzaSECRET", "session-secret", "BODYSECRET"] {
+            assert!(!masked.contains(secret), "{secret}: {masked}");
+        }
+        assert!(masked.contains("key=••••••••&alt=sse"), "{masked}");
+        let revealed = curl(&ex, true);
+        for secret in ["AIzaSECRET", "session-secret", "BODYSECRET"] {
+            assert!(revealed.contains(secret), "{secret}: {revealed}");
+        }
     }
 }

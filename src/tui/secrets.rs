@@ -3,20 +3,25 @@
 
 use super::strings;
 
-/// Header names (lower case) whose values are masked in the UI and in copied
-/// curl commands until the user reveals them.
-pub const SECRET_HEADERS: [&str; 7] = [
-    "authorization",
-    "proxy-authorization",
-    "x-api-key",
-    "api-key",
-    "x-goog-api-key",
-    "cookie",
-    "set-cookie",
-];
-
+/// Whether a header's value is masked in the UI and in copied curl
+/// commands until the user reveals it: the same headers exports, the
+/// history and `--save` mask (`crate::redact`).
 pub fn is_secret(name: &str) -> bool {
-    SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
+    crate::redact::is_secret_header(name)
+}
+
+/// `ex` as the UI shows it: itself when revealed (or when it holds
+/// nothing to mask), else with secret body fields, query parameters and
+/// echoes masked as exports mask them. Headers are masked where they are
+/// drawn ([`shown_value`]), which keeps an authorization's scheme.
+pub fn shown_exchange(
+    ex: &crate::exchange::Exchange,
+    reveal: bool,
+) -> std::borrow::Cow<'_, crate::exchange::Exchange> {
+    match reveal {
+        true => std::borrow::Cow::Borrowed(ex),
+        false => crate::redact::masked(ex),
+    }
 }
 
 /// The value to display: masked for secret headers unless `reveal`. An

@@ -15,12 +15,15 @@ pub fn build(ex: &Exchange, reveal: bool, width: u16) -> Doc {
         out.line(line);
         out.blank();
     }
-    request(&mut out, ex, reveal);
+    // Bodies come from the masked copy until revealed (a secret field, a
+    // key quoted in a prompt); heads from the exchange, masked as drawn.
+    let shown = secrets::shown_exchange(ex, reveal);
+    request(&mut out, ex, &shown.request, reveal);
     out.blank();
     section(&mut out, "Response");
-    match &ex.response {
-        Some(resp) => response(&mut out, resp, &ex.chunks, reveal),
-        None => out.line(Line::styled(strings::NO_RESPONSE, theme::DIM)),
+    match (&ex.response, &shown.response) {
+        (Some(resp), Some(body_of)) => response(&mut out, resp, body_of, &ex.chunks, reveal),
+        _ => out.line(Line::styled(strings::NO_RESPONSE, theme::DIM)),
     }
     if let State::Failed(f) = &ex.state {
         out.blank();
@@ -69,7 +72,8 @@ fn shown_url(ex: &Exchange, reveal: bool) -> String {
     url
 }
 
-fn request(out: &mut DocBuilder, ex: &Exchange, reveal: bool) {
+/// `body_of`: where the body is read from (see [`build`]).
+fn request(out: &mut DocBuilder, ex: &Exchange, body_of: &crate::exchange::Request, reveal: bool) {
     let r = &ex.request;
     section(out, "Request");
     out.line(Line::from(vec![
@@ -80,11 +84,18 @@ fn request(out: &mut DocBuilder, ex: &Exchange, reveal: bool) {
     ]));
     headers(out, &r.headers, reveal);
     out.blank();
-    pretty::body(out, &r.headers, &r.body);
+    let (h, b) = body_source((&r.headers, &r.body), (&body_of.headers, &body_of.body));
+    pretty::body(out, h, b);
     trailers(out, &r.body.trailers, reveal);
 }
 
-fn response(out: &mut DocBuilder, resp: &Response, chunks: &[Chunk], reveal: bool) {
+fn response(
+    out: &mut DocBuilder,
+    resp: &Response,
+    body_of: &Response,
+    chunks: &[Chunk],
+    reveal: bool,
+) {
     out.line(Line::from(vec![
         Span::styled(resp.version.clone(), theme::DIM),
         Span::raw(" "),
@@ -102,8 +113,31 @@ fn response(out: &mut DocBuilder, resp: &Response, chunks: &[Chunk], reveal: boo
     }
     headers(out, &resp.headers, reveal);
     out.blank();
-    pretty::body_arrived(out, &resp.headers, &resp.body, chunks);
+    let (h, b) = body_source(
+        (&resp.headers, &resp.body),
+        (&body_of.headers, &body_of.body),
+    );
+    pretty::body_arrived(out, h, b, chunks);
     trailers(out, &resp.body.trailers, reveal);
+}
+
+/// The body to draw: the masked one only where masking changed what it
+/// says. Masking decodes a compressed body; when that was all it did, the
+/// original is drawn, with its "decoded gzip" note.
+fn body_source<'a>(
+    original: (&'a Headers, &'a crate::exchange::Body),
+    masked: (&'a Headers, &'a crate::exchange::Body),
+) -> (&'a Headers, &'a crate::exchange::Body) {
+    if std::ptr::eq(original.1, masked.1) || original.1.bytes == masked.1.bytes {
+        return original;
+    }
+    let encoding = crate::exchange::header(original.0, "content-encoding");
+    let decoded = crate::content::decode(encoding, &original.1.bytes);
+    if decoded.applied.is_some() && *decoded.bytes == *masked.1.bytes {
+        original
+    } else {
+        masked
+    }
 }
 
 /// The fields sent after a body, under the body, as they crossed the wire.

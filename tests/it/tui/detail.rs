@@ -183,6 +183,35 @@ fn a_secret_query_parameter_is_masked_until_revealed() {
     );
 }
 
+/// The Raw tab masks what exports mask, not a list of its own: an AWS
+/// session token, a secret body field; a compressed answer to an
+/// authenticated request still says it was decoded.
+#[test]
+fn raw_masks_what_exports_mask_until_revealed() {
+    use std::io::Write;
+    let mut req = request("POST", "https", "bedrock.test", "/model/m/converse");
+    req.headers
+        .push("x-amz-security-token", "aws-session-secret");
+    req.headers.push("content-type", "application/json");
+    req.body = llmspy::exchange::Body::from_bytes(&br#"{"api_key":"body-field-secret","q":1}"#[..]);
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(br#"{"answer":"zipped"}"#).expect("gzip");
+    let mut resp = response(200, "application/json", &enc.finish().expect("gzip"));
+    resp.headers.push("content-encoding", "gzip");
+    let (mut app, _) = app_with(vec![exchange(1, req, Some(resp))]);
+    press(&mut app, "<enter>4");
+    let screen = render(&mut app, 160, 48);
+    for secret in ["aws-session-secret", "body-field-secret"] {
+        assert!(!screen.contains(secret), "{secret}: {screen}");
+    }
+    assert!(screen.contains("[decoded gzip]"), "{screen}");
+    press(&mut app, "R");
+    let revealed = render(&mut app, 160, 48);
+    for secret in ["aws-session-secret", "body-field-secret"] {
+        assert!(revealed.contains(secret), "{secret}: {revealed}");
+    }
+}
+
 #[test]
 fn next_and_previous_exchange_from_the_detail() {
     let mut app = app();
