@@ -9,6 +9,7 @@
 mod heads;
 mod mocked;
 mod reply;
+mod unsent;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -131,6 +132,7 @@ async fn forward(
     let (mut parts, body) = req.into_parts();
     let cap = recorder.limits().max_body_capture_bytes;
     let (request_sent, sent) = tokio::sync::oneshot::channel();
+    let (body, unsent) = unsent::wrap(body);
     let body = Tee::new(
         body,
         Side::Request,
@@ -187,7 +189,12 @@ async fn forward(
     let upstream_req = Request::from_parts(parts, body);
     match send(&shared, upstream_req, sent, &target, http1).await {
         Ok(resp) => respond(shared, id, started, resp, upgrade).await,
-        Err((status, failure)) => fail(&shared, id, started, status, failure),
+        Err((status, failure)) => {
+            // Not sent (the upstream was never reached): what the client
+            // sent is still the record of the call.
+            unsent::capture(unsent, id, &shared.recorder, started).await;
+            fail(&shared, id, started, status, failure)
+        }
     }
 }
 

@@ -57,7 +57,7 @@ pub mod opcode {
 #[serde(rename_all = "snake_case")]
 pub enum Payload {
     Text(String),
-    Binary(#[serde(with = "super::bytes_as_base64")] Vec<u8>),
+    Binary(#[serde(with = "super::body::bytes_as_base64")] Vec<u8>),
 }
 
 impl Payload {

@@ -923,6 +923,54 @@ async fn untrusted_upstream_certificate_is_an_upstream_tls_failure() {
     );
 }
 
+/// A call whose upstream was never reached (refused over HTTP/1.1 and
+/// HTTP/2, an untrusted certificate) is still the record of what was
+/// sent: its body is captured, so it reads as the LLM call it was.
+#[tokio::test]
+async fn a_call_that_never_reached_its_upstream_keeps_its_body() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::with(Options::default()).await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("a")
+        .port();
+    let body = r#"{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"never sent"}]}"#;
+    let h1 = crate::support::client::reqwest_http1(&proxy.url(), &proxy.ca_file);
+    let h2 = reqwest(&proxy.url(), &proxy.ca_file);
+    let calls = [
+        (
+            &h1,
+            format!("https://127.0.0.1:{dead}/v1/messages"),
+            FailureKind::UpstreamConnect,
+        ),
+        (
+            &h2,
+            format!("https://127.0.0.1:{dead}/v1/messages"),
+            FailureKind::UpstreamConnect,
+        ),
+        // No --upstream-ca: the test upstream's certificate is refused.
+        (&h2, up.https("/v1/messages"), FailureKind::UpstreamTls),
+    ];
+    for (client, url, _) in &calls {
+        let resp = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(resp.status(), 502);
+    }
+    let done = proxy.finished(calls.len()).await;
+    for (ex, (_, _, kind)) in done.iter().zip(&calls) {
+        assert_eq!(ex.state.failure().expect("failed").kind, *kind);
+        assert_eq!(ex.request.body.bytes, body.as_bytes(), "{kind:?}");
+        let a = llmspy::llm::analyse(ex).expect("read as an LLM call");
+        assert_eq!(a.model.as_deref(), Some("claude-sonnet-4-5"));
+    }
+}
+
 /// An upstream that answers with something other than HTTP, or closes in
 /// the middle of its head, is named for what it did, not as "closed the
 /// connection" alone.

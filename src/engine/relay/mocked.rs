@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 
 use super::Target;
 use super::heads::{record_response_head, strip_hop_by_hop};
@@ -25,7 +25,7 @@ use crate::respond::{Decision, ForwardOverride, MockResponse, Responder};
 /// responder what to do. Only runs while expectations exist.
 pub async fn decide(
     responder: &dyn Responder,
-    body: Tee<Incoming>,
+    body: Tee<super::unsent::Unsent>,
     mut head: ReqHead,
 ) -> Result<(UpstreamBody, Decision), Failure> {
     let bytes = body.collect().await.map(|b| b.to_bytes()).map_err(|e| {

@@ -7,6 +7,18 @@ pub fn reqwest(proxy: &str, ca_file: &Path) -> reqwest::Client {
     reqwest_with(reqwest::Proxy::all(proxy).expect("proxy"), ca_file, false)
 }
 
+/// [`reqwest`], speaking HTTP/1.1 inside the tunnel.
+pub fn reqwest_http1(proxy: &str, ca_file: &Path) -> reqwest::Client {
+    let pem = std::fs::read(ca_file).expect("CA file");
+    reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(proxy).expect("proxy"))
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("CA PEM"))
+        .tls_built_in_root_certs(false)
+        .http1_only()
+        .build()
+        .expect("client")
+}
+
 pub fn reqwest_with(proxy: reqwest::Proxy, ca_file: &Path, http2_only: bool) -> reqwest::Client {
     let pem = std::fs::read(ca_file).expect("CA file");
     let cert = reqwest::Certificate::from_pem(&pem).expect("CA PEM");
