@@ -49,6 +49,10 @@ impl FileError {
             FileError::Outside { .. } => StatusCode::FORBIDDEN,
             FileError::Exists { .. } => StatusCode::CONFLICT,
             FileError::NotRegular { .. } | FileError::TooLarge { .. } => StatusCode::BAD_REQUEST,
+            // An empty path: the caller's mistake, not the machine's.
+            FileError::Io { source, .. } if source.kind() == std::io::ErrorKind::InvalidInput => {
+                StatusCode::BAD_REQUEST
+            }
             FileError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -95,8 +99,11 @@ impl FilesRoot {
         let asked = Path::new(requested);
         if requested.is_empty() {
             return Err(FileError::Io {
-                path: PathBuf::new(),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty path"),
+                path: PathBuf::from("\"\""),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "the path is empty: name a file inside llmspy's files root",
+                ),
             });
         }
         if asked.components().any(|c| c == Component::ParentDir) {

@@ -65,6 +65,20 @@ pub fn record(ctx: &ApiContext, call: &Call) -> Response<UpstreamBody> {
             }
         }
     }
+    // A misspelt option would record everything, or answer inline instead
+    // of writing the file asked for.
+    let known = ["requestPath", "host", "path", "overwrite", "keepTiming"];
+    if let Some(key) = args.keys().find(|k| !known.contains(&k.as_str())) {
+        let hint = crate::similar::closest(key, known, 3)
+            .map_or_else(String::new, |m| format!(" (did you mean {m}?)"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "unknown record option {key:?}{hint}; the options are {}",
+                known.join(", ")
+            ),
+        );
+    }
     match record_fixture(ctx, &RecordRequest::from_json(&Value::Object(args))) {
         Ok(summary) => json_response(StatusCode::OK, &summary),
         Err(e) => error(e.status, &e.message),

@@ -138,6 +138,22 @@ fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, MockErro
 
 fn static_response(v: &Value, at: &str) -> Result<StaticResponse, MockError> {
     let obj = object(v, at)?;
+    super::fields::only(
+        obj,
+        &[
+            "statusCode",
+            // Written by llmspy's recordings, as MockServer does; not sent
+            // (HTTP/2 has no reason phrase, and hyper writes its own).
+            "reasonPhrase",
+            "headers",
+            "trailers",
+            "body",
+            "delay",
+            "lineDelay",
+            "frameDelay",
+        ],
+        at,
+    )?;
     let mut headers = headers(obj.get("headers"), &format!("{at}.headers"))?;
     let trailers = self::headers(obj.get("trailers"), &format!("{at}.trailers"))?;
     let (body, content_type) = body(obj.get("body"), &format!("{at}.body"))?;
@@ -233,6 +249,10 @@ fn body(v: Option<&Value>, at: &str) -> Result<(Bytes, Option<&'static str>), Mo
 
 fn sse_response(v: &Value, at: &str) -> Result<SseResponse, MockError> {
     let obj = object(v, at)?;
+    // `closeConnection`: MockServer's, and what llmspy does anyway (the
+    // stream ends after its events).
+    let known = ["statusCode", "headers", "events", "closeConnection"];
+    super::fields::only(obj, &known, at)?;
     let events = obj
         .get("events")
         .and_then(Value::as_array)
@@ -251,6 +271,7 @@ fn sse_response(v: &Value, at: &str) -> Result<SseResponse, MockError> {
 
 fn sse_event(v: &Value, at: &str) -> Result<SseEventOut, MockError> {
     let obj = object(v, at)?;
+    super::fields::only(obj, &["event", "data", "id", "retry", "delay"], at)?;
     let text = |k: &str| obj.get(k).and_then(Value::as_str).map(String::from);
     let data = match obj.get("data") {
         Some(Value::String(s)) => s.clone(),
@@ -268,6 +289,7 @@ fn sse_event(v: &Value, at: &str) -> Result<SseEventOut, MockError> {
 
 fn forward(v: &Value, at: &str) -> Result<ForwardOverride, MockError> {
     let obj = object(v, at)?;
+    super::fields::only(obj, &["scheme", "host", "port"], at)?;
     Ok(ForwardOverride {
         scheme: obj
             .get("scheme")
@@ -285,6 +307,7 @@ fn forward(v: &Value, at: &str) -> Result<ForwardOverride, MockError> {
 /// `{"httpRequest"|"requestOverride": {path, headers, body, socketAddress}}`.
 fn override_forward(v: &Value, at: &str) -> Result<ForwardOverride, MockError> {
     let obj = object(v, at)?;
+    super::fields::only(obj, &["requestOverride", "httpRequest"], at)?;
     let (inner, p) = match obj.get("requestOverride") {
         Some(r) => (r, format!("{at}.requestOverride")),
         None => (
@@ -293,6 +316,7 @@ fn override_forward(v: &Value, at: &str) -> Result<ForwardOverride, MockError> {
         ),
     };
     let req = object(inner, &p)?;
+    super::fields::only(req, &["socketAddress", "path", "headers", "body"], &p)?;
     let mut out = match req.get("socketAddress") {
         Some(addr) => forward(addr, &format!("{p}.socketAddress"))?,
         None => ForwardOverride::default(),

@@ -56,6 +56,7 @@ impl LlmResponse {
         let obj = v
             .as_object()
             .ok_or_else(|| MockError::invalid(at, "an object"))?;
+        super::fields::only(obj, &["provider", "model", "completion"], at)?;
         let provider = match obj.get("provider") {
             None | Some(Value::Null) => None,
             Some(p) => Some(provider(p, &format!("{at}.provider"))?),
@@ -94,7 +95,21 @@ pub fn completion(v: Option<&Value>, at: &str) -> Result<Completion, MockError> 
     let obj = v
         .as_object()
         .ok_or_else(|| MockError::invalid(at, "an object"))?;
+    super::fields::only(
+        obj,
+        &[
+            "text",
+            "toolCalls",
+            "stopReason",
+            "usage",
+            "streamingPhysics",
+        ],
+        at,
+    )?;
     let usage = obj.get("usage").and_then(Value::as_object);
+    if let Some(u) = usage {
+        super::fields::only(u, &["inputTokens", "outputTokens"], &format!("{at}.usage"))?;
+    }
     let tokens = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
     Ok(Completion {
         text: obj

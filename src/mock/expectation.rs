@@ -44,6 +44,12 @@ impl Expectation {
         let obj = v
             .as_object()
             .ok_or_else(|| MockError::invalid(at, "an expectation object"))?;
+        let known: Vec<&str> = EXPECTATION_FIELDS
+            .iter()
+            .chain(&super::action::ACTION_KEYS)
+            .copied()
+            .collect();
+        super::fields::only(obj, &known, at)?;
         let id = match obj.get("id") {
             None | Some(Value::Null) => fallback_id.to_string(),
             Some(Value::String(s)) => s.clone(),
@@ -66,6 +72,18 @@ impl Expectation {
     }
 }
 
+/// An expectation's fields besides its action.
+const EXPECTATION_FIELDS: [&str; 8] = [
+    "id",
+    "priority",
+    "httpRequest",
+    "times",
+    "timeToLive",
+    "scenarioName",
+    "scenarioState",
+    "newScenarioState",
+];
+
 fn integer(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<i64>, MockError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -84,6 +102,7 @@ fn times(v: Option<&Value>, at: &str) -> Result<Option<u64>, MockError> {
     let obj = v.as_object().ok_or_else(|| {
         MockError::invalid(at, "{\"remainingTimes\": n} or {\"unlimited\": true}")
     })?;
+    super::fields::only(obj, &["remainingTimes", "unlimited"], at)?;
     if obj.get("unlimited").and_then(Value::as_bool) == Some(true) {
         return Ok(None);
     }
@@ -101,6 +120,7 @@ fn time_to_live(v: Option<&Value>, at: &str) -> Result<Option<Duration>, MockErr
     let Some(obj) = v.and_then(Value::as_object) else {
         return Ok(None);
     };
+    super::fields::only(obj, &["timeUnit", "timeToLive", "unlimited"], at)?;
     if obj.get("unlimited").and_then(Value::as_bool) == Some(true) {
         return Ok(None);
     }
@@ -142,7 +162,13 @@ pub fn delay(v: Option<&Value>, at: &str) -> Result<Duration, MockError> {
     let Some(obj) = v.and_then(Value::as_object) else {
         return Ok(Duration::ZERO);
     };
-    let n = obj.get("value").and_then(Value::as_u64).unwrap_or(0);
+    super::fields::only(obj, &["timeUnit", "value"], at)?;
+    let n = match obj.get("value") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| MockError::invalid(&format!("{at}.value"), "a whole number"))?,
+    };
     let unit = obj
         .get("timeUnit")
         .and_then(Value::as_str)

@@ -65,6 +65,10 @@ pub fn differences(m: &RequestMatcher, facts: &RequestFacts) -> Vec<Difference> 
             actual,
         });
     };
+    let https = req.scheme.eq_ignore_ascii_case("https");
+    if let Some(want) = m.secure.filter(|s| *s != https) {
+        diff("secure", want.to_string(), https.to_string());
+    }
     if let Some(want) = m.method.as_ref().filter(|w| !w.matches(&req.method)) {
         diff("method", want.describe(), req.method.to_string());
     }
@@ -126,6 +130,7 @@ fn describe_body(b: &BodyMatcher) -> String {
         }
         BodyMatcher::JsonPath(p) => format!("JSON selected by {p:?}"),
         BodyMatcher::Llm(_) => "an LLM call".into(),
+        BodyMatcher::Binary(bytes) => format!("{} bytes exactly", bytes.len()),
     }
 }
 

@@ -45,6 +45,7 @@ pub struct Fixture {
 pub fn record(exchanges: &[Exchange], opts: &RecordOptions) -> Fixture {
     let path = opts.path.as_deref().map(StringMatcher::new);
     let host = opts.host.as_deref().map(StringMatcher::new);
+    let mut warnings = Vec::new();
     let picked: Vec<Exchange> = exchanges
         .iter()
         .filter(|e| e.state.is_finished() && e.response.is_some())
@@ -57,10 +58,25 @@ pub fn record(exchanges: &[Exchange], opts: &RecordOptions) -> Fixture {
                 .is_none_or(|m| m.matches(path_only(&e.request.path)))
         })
         .filter(|e| host.as_ref().is_none_or(|m| m.matches(&e.request.host)))
+        // A failed exchange holds llmspy's own error answer, or a cut one:
+        // replayed, it would pass for what the upstream said.
+        .filter(|e| match e.state.failure() {
+            Some(f) => {
+                warnings.push(format!(
+                    "exchange {} ({} {}): not recorded: it failed ({}: {})",
+                    e.id,
+                    e.request.method,
+                    path_only(&e.request.path),
+                    f.kind.label(),
+                    f.message
+                ));
+                false
+            }
+            None => true,
+        })
         .cloned()
         .collect();
     let (clean, redactions) = redact::redact_all(&picked);
-    let mut warnings = Vec::new();
     let mut list: Vec<Value> = clean
         .iter()
         .filter_map(|ex| fixture_expectation(ex, opts, &mut warnings))
@@ -167,4 +183,47 @@ fn sequence_repeats(list: &mut [Value]) {
 /// The fixture's own notes (`redacted`, `warnings`), if `doc` is one.
 pub fn notes(doc: &Value) -> Option<&Map<String, Value>> {
     doc.get("llmspy").and_then(Value::as_object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::{Failure, FailureKind, State};
+
+    fn call(id: u64, state: State) -> Exchange {
+        Exchange::builder()
+            .id(id)
+            .method("POST")
+            .url("https://api.anthropic.com/v1/messages")
+            .body(&br#"{"model":"m"}"#[..])
+            .status(if matches!(state, State::Failed(_)) {
+                502
+            } else {
+                200
+            })
+            .state(state)
+            .build()
+    }
+
+    /// llmspy's own 502 (or a cut answer) must not replay as the
+    /// upstream's: a failed exchange is left out, and said so.
+    #[test]
+    fn failed_exchanges_are_left_out_with_a_warning() {
+        let failed = State::Failed(Failure::new(
+            FailureKind::UpstreamConnect,
+            "cannot connect to api.anthropic.com:443",
+        ));
+        let fixture = record(
+            &[call(1, State::Complete), call(2, failed)],
+            &RecordOptions::default(),
+        );
+        assert_eq!(fixture.count, 1);
+        assert_eq!(fixture.warnings.len(), 1, "{:?}", fixture.warnings);
+        let warning = &fixture.warnings[0];
+        assert!(
+            warning.starts_with("exchange 2 (POST /v1/messages): not recorded: it failed")
+                && warning.contains("cannot connect"),
+            "{warning}"
+        );
+    }
 }

@@ -81,6 +81,9 @@ pub enum BodyMatcher {
     JsonPath(JsonPath),
     /// `{"type":"LLM","model":…,"stream":…,"conversation":…}`.
     Llm(LlmBody),
+    /// `{"type":"BINARY","base64Bytes":"…"}`: these bytes exactly (how a
+    /// recorded body that is not text is written).
+    Binary(Vec<u8>),
 }
 
 /// The replay matcher for LLM calls; absent fields are not compared.
@@ -100,6 +103,8 @@ pub struct RequestMatcher {
     pub query: Vec<(String, Vec<StringMatcher>)>,
     pub headers: Vec<(String, Vec<StringMatcher>)>,
     pub body: Option<BodyMatcher>,
+    /// MockServer's `secure`: HTTPS (true) or plain HTTP (false) only.
+    pub secure: Option<bool>,
 }
 
 impl RequestMatcher {
@@ -114,12 +119,29 @@ impl RequestMatcher {
         if let Some(inner) = obj.get("httpRequest") {
             return Self::from_json(inner);
         }
+        // A field not read here would match everything it meant to narrow.
+        let known = [
+            "method",
+            "path",
+            "queryStringParameters",
+            "headers",
+            "body",
+            "secure",
+        ];
+        if let Some((key, problem)) = super::fields::unknown(obj, &known) {
+            return Err(invalid(key, problem));
+        }
         Ok(RequestMatcher {
             method: string_field(obj.get("method"), "method")?,
             path: string_field(obj.get("path"), "path")?,
             query: multi_map(obj.get("queryStringParameters"), "queryStringParameters")?,
             headers: multi_map(obj.get("headers"), "headers")?,
             body: obj.get("body").map(body_matcher).transpose()?,
+            secure: match obj.get("secure") {
+                None | Some(Value::Null) => None,
+                Some(Value::Bool(b)) => Some(*b),
+                Some(_) => return Err(invalid("secure", "expected true or false")),
+            },
         })
     }
 
@@ -139,7 +161,9 @@ impl RequestMatcher {
 
     /// Everything but the body.
     pub fn matches_head(&self, req: &Request) -> bool {
-        self.method.as_ref().is_none_or(|m| m.matches(&req.method))
+        self.secure
+            .is_none_or(|s| s == req.scheme.eq_ignore_ascii_case("https"))
+            && self.method.as_ref().is_none_or(|m| m.matches(&req.method))
             && self
                 .path
                 .as_ref()
@@ -225,6 +249,10 @@ fn body_matcher(v: &Value) -> Result<BodyMatcher, MatcherError> {
             text: s.clone(),
             sub_string: false,
         }),
+        Value::Object(o) if o.contains_key("type") && body_fields(o).is_some() => {
+            let (key, problem) = body_fields(o).unwrap_or_default();
+            Err(invalid(&format!("body.{key}"), problem))
+        }
         Value::Object(o) => match o.get("type").and_then(Value::as_str).unwrap_or("JSON") {
             "STRING" => Ok(BodyMatcher::String {
                 text: o
@@ -253,6 +281,17 @@ fn body_matcher(v: &Value) -> Result<BodyMatcher, MatcherError> {
                     .map(BodyMatcher::JsonPath)
                     .map_err(|e| invalid("body.jsonPath", format!("expected {e}")))
             }
+            "BINARY" => {
+                use base64::Engine;
+                let b64 = o
+                    .get("base64Bytes")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map(BodyMatcher::Binary)
+                    .map_err(|_| invalid("body.base64Bytes", "expected base64"))
+            }
             "LLM" => Ok(BodyMatcher::Llm(LlmBody {
                 model: o.get("model").and_then(Value::as_str).map(String::from),
                 stream: o.get("stream").and_then(Value::as_bool),
@@ -260,7 +299,7 @@ fn body_matcher(v: &Value) -> Result<BodyMatcher, MatcherError> {
             })),
             other => Err(invalid(
                 "body.type",
-                format!("{other:?} is not one of STRING, REGEX, JSON, JSON_PATH, LLM"),
+                format!("{other:?} is not one of STRING, REGEX, JSON, JSON_PATH, BINARY, LLM"),
             )),
         },
         other => Ok(BodyMatcher::Json {
@@ -268,6 +307,22 @@ fn body_matcher(v: &Value) -> Result<BodyMatcher, MatcherError> {
             strict: false,
         }),
     }
+}
+
+/// A typed body matcher's field that its type does not read (an untyped
+/// object is the JSON expected, whatever its fields).
+fn body_fields(o: &serde_json::Map<String, Value>) -> Option<(String, String)> {
+    let own: &[&str] = match o.get("type").and_then(Value::as_str).unwrap_or_default() {
+        "STRING" => &["string", "subString"],
+        "REGEX" => &["regex"],
+        "JSON" => &["json", "matchType"],
+        "JSON_PATH" => &["jsonPath"],
+        "BINARY" => &["base64Bytes"],
+        "LLM" => &["model", "stream", "conversation"],
+        _ => return None,
+    };
+    let known: Vec<&str> = ["type", "not"].iter().chain(own).copied().collect();
+    super::fields::unknown(o, &known).map(|(k, p)| (k.to_string(), p))
 }
 
 pub(crate) fn path_only(path: &str) -> &str {
@@ -322,6 +377,7 @@ pub(crate) fn body_matches(m: &BodyMatcher, body: &[u8]) -> bool {
         // Without the request head there is nothing to analyse; callers
         // holding the whole request use `matches_facts`.
         BodyMatcher::Llm(_) => false,
+        BodyMatcher::Binary(bytes) => body == bytes.as_slice(),
         BodyMatcher::Json { expected, strict } => {
             serde_json::from_slice::<Value>(body).is_ok_and(|actual| {
                 if *strict {
@@ -401,6 +457,18 @@ mod tests {
                 .collect(),
             body: Body::default(),
         }
+    }
+
+    #[test]
+    fn secure_tells_https_from_plain_http() {
+        let m = |secure: bool| RequestMatcher::from_json(&json!({"secure": secure})).unwrap();
+        let https = req("GET", "/", &[]);
+        let mut plain = https.clone();
+        plain.scheme = "http".into();
+        assert!(m(true).matches(&https, b"") && !m(true).matches(&plain, b""));
+        assert!(m(false).matches(&plain, b"") && !m(false).matches(&https, b""));
+        let err = RequestMatcher::from_json(&json!({"secure": "yes"})).unwrap_err();
+        assert!(err.to_string().contains("true or false"), "{err}");
     }
 
     #[test]

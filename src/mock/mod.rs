@@ -13,6 +13,7 @@ pub mod completion;
 pub mod expectation;
 pub mod explain;
 pub mod facts;
+mod fields;
 pub mod fixtures;
 pub mod jsonpath;
 pub mod loader;
@@ -31,6 +32,10 @@ pub use store::{Expectations, STRICT_MISS_ID};
 pub enum MockError {
     #[error("{path}: expected {expected}")]
     Invalid { path: String, expected: String },
+    /// A field llmspy does not read (a typo, or one of MockServer's it
+    /// does not implement).
+    #[error("{path}: {problem}")]
+    Field { path: String, problem: String },
 }
 
 impl MockError {
@@ -47,6 +52,10 @@ impl MockError {
             MockError::Invalid { path, expected } => MockError::Invalid {
                 path: format!("{prefix}{}", path.trim_start_matches('$')),
                 expected,
+            },
+            MockError::Field { path, problem } => MockError::Field {
+                path: format!("{prefix}{}", path.trim_start_matches('$')),
+                problem,
             },
         }
     }

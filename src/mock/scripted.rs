@@ -93,8 +93,14 @@ impl Script {
         let obj = v
             .as_object()
             .ok_or_else(|| MockError::invalid(at, "an object"))?;
-        let mut head = obj.clone();
+        super::fields::only(obj, &["provider", "model", "turns", "isolateBy"], at)?;
         // The shared provider/model parse like an httpLlmResponse's.
+        let mut head = serde_json::Map::new();
+        for key in ["provider", "model"] {
+            if let Some(v) = obj.get(key) {
+                head.insert(key.into(), v.clone());
+            }
+        }
         head.insert("completion".into(), serde_json::json!({}));
         let llm = LlmResponse::from_json(&Value::Object(head), at)?;
         let turns = obj
@@ -154,6 +160,15 @@ fn isolation(v: Option<&Value>, at: &str) -> Result<Option<Isolation>, MockError
 }
 
 fn turn(v: &Value, position: usize, at: &str) -> Result<Turn, MockError> {
+    if let Some(obj) = v.as_object() {
+        let known = [
+            "whenTurnIndex",
+            "whenContainsToolResultFor",
+            "whenMessageContains",
+            "completion",
+        ];
+        super::fields::only(obj, &known, at)?;
+    }
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
     let when = if let Some(n) = v.get("whenTurnIndex").and_then(Value::as_u64) {
         When::TurnIndex(n)

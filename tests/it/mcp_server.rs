@@ -461,6 +461,16 @@ async fn the_rest_twin_records_to_a_file_or_inline() {
         .await
         .expect("put");
     assert_eq!(bad.status(), 400);
+    // A misspelt option, an empty path: said, nothing recorded inline.
+    for (options, says) in [
+        (json!({"pth": "typo.json"}), "(did you mean path?)"),
+        (json!({"path": ""}), "the path is empty"),
+    ] {
+        let resp = http.put(&url).json(&options).send().await.expect("put");
+        assert_eq!(resp.status(), 400, "{options}");
+        let msg = resp.text().await.expect("body");
+        assert!(msg.contains(says), "{options}: {msg}");
+    }
     // The file exists now: replacing it must be asked for.
     let again = http
         .put(&url)
