@@ -64,6 +64,9 @@ struct Turn {
     user_id: Option<String>,
     session: Option<String>,
     client: Option<String>,
+    /// It got a reply: the same request again is a new conversation (or
+    /// a regeneration), not a retry of this one.
+    answered: bool,
 }
 
 #[derive(Debug)]
@@ -265,6 +268,10 @@ fn turn_of(a: &Analysis, client_addr: Option<&str>) -> Turn {
         user_id: a.request.hints.user_id.clone(),
         session: a.request.hints.session.clone(),
         client: client_addr.map(str::to_string),
+        answered: a
+            .reply
+            .as_ref()
+            .is_some_and(|r| r.error.is_none() && (r.stop_reason.is_some() || !r.parts.is_empty())),
     }
 }
 
@@ -285,7 +292,11 @@ fn hash_of<T: Serialize>(v: &T) -> u64 {
 }
 
 /// True when `new` continues `prev`: same API, no conflicting user id, a
-/// related system prompt, and `prev`'s messages are a prefix of `new`'s.
+/// related system prompt, and `prev`'s messages are a prefix of `new`'s,
+/// with more after them unless `prev` went unanswered (a retry). The same
+/// request as an answered turn is the same conversation begun again: the
+/// agent run a second time, whose next turn would otherwise join the
+/// first run's thread.
 fn extends(new: &Turn, prev: &Turn) -> bool {
     let agree = |a: &Option<String>, b: &Option<String>| match (a, b) {
         (Some(a), Some(b)) => a == b,
@@ -296,6 +307,7 @@ fn extends(new: &Turn, prev: &Turn) -> bool {
         && agree(&new.session, &prev.session)
         && !prev.messages.is_empty()
         && new.messages.starts_with(&prev.messages)
+        && (new.messages.len() > prev.messages.len() || !prev.answered)
         && related(new.system.as_deref(), prev.system.as_deref())
 }
 

@@ -212,3 +212,55 @@ fn the_agents_session_key_keeps_a_compacted_history_and_parts_sub_agents() {
     other.request.hints.session = Some("claude:s2".into());
     assert_ne!(t.observe(4, &other, None).thread_id, first.thread_id);
 }
+
+/// An agent run twice with the same prompt: the second run's turns form a
+/// conversation of their own, not a continuation of the first run's
+/// (whose last turn they repeat). A retry of an unanswered turn still
+/// joins it.
+#[test]
+fn the_same_conversation_run_again_is_a_thread_of_its_own() {
+    let answered = |mut a: Analysis| {
+        a.reply = Some(Reply {
+            stop_reason: Some("end_turn".into()),
+            ..Reply::default()
+        });
+        a
+    };
+    let first = || {
+        answered(analysis(
+            Kind::Anthropic,
+            Some(PARENT),
+            &[("user", "weather?")],
+        ))
+    };
+    let second = || {
+        answered(analysis(
+            Kind::Anthropic,
+            Some(PARENT),
+            &[
+                ("user", "weather?"),
+                ("assistant", "calling"),
+                ("user", "sunny"),
+            ],
+        ))
+    };
+    let mut t = ThreadTracker::new();
+    let run1 = [t.observe(1, &first(), None), t.observe(2, &second(), None)];
+    let run2 = [t.observe(3, &first(), None), t.observe(4, &second(), None)];
+    let run3 = [t.observe(5, &first(), None), t.observe(6, &second(), None)];
+    for run in [&run1, &run2, &run3] {
+        assert_eq!(run[0].thread_id, run[1].thread_id, "{run:?}");
+        assert_eq!((run[0].turn_index, run[1].turn_index), (0, 1), "{run:?}");
+    }
+    assert_ne!(run1[0].thread_id, run2[0].thread_id);
+    assert_ne!(run2[0].thread_id, run3[0].thread_id);
+
+    // Unanswered (an overloaded API), the same request again is a retry.
+    let unanswered = analysis(Kind::Anthropic, Some(PARENT), &[("user", "retry me")]);
+    let a = t.observe(7, &unanswered, None);
+    let b = t.observe(8, &answered(unanswered.clone()), None);
+    assert_eq!(
+        (a.thread_id, b.thread_id, b.turn_index),
+        (a.thread_id, a.thread_id, 1)
+    );
+}
