@@ -103,7 +103,7 @@ fn offer_to_start(addr: SocketAddr) -> bool {
 }
 
 /// Write a file only its owner can read (it sits beside the CA key).
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub(super) fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     if std::fs::read_to_string(path).is_ok_and(|t| t == text) {
         return Ok(());

@@ -26,6 +26,38 @@ pub fn agent_vars(listen: SocketAddr, ca: &CertificateAuthority) -> Vec<(&'stati
     vars
 }
 
+/// What `llmspy env` prints: what `llmspy run` sets for one program
+/// (Node's preload and `NODE_USE_ENV_PROXY` included, without which Node
+/// 20's `fetch` ignores the proxy), for a whole shell. `NODE_OPTIONS` is
+/// added to the shell's own; `NO_PROXY` is left as the shell has it.
+pub fn shell_lines(listen: SocketAddr, ca: &CertificateAuthority) -> String {
+    use super::child_env::{Inputs, NODE_PRELOAD, NODE_PRELOAD_FILE, Plan};
+    let preload = ca.dir().join(NODE_PRELOAD_FILE);
+    let preload = super::child::write_private(&preload, NODE_PRELOAD)
+        .ok()
+        .map(|()| preload);
+    let plan = Plan::build(&Inputs {
+        listen,
+        ca,
+        app: None,
+        proxy_auth: None,
+        keep_no_proxy: true,
+        control_token: None,
+        preload: preload.as_deref(),
+        current: &|_| None,
+    });
+    plan.set
+        .iter()
+        .map(|s| match s.name {
+            "NODE_OPTIONS" => format!(
+                "export NODE_OPTIONS=\"${{NODE_OPTIONS:+$NODE_OPTIONS }}{}\"\n",
+                s.value.replace('"', "\\\"")
+            ),
+            name => format!("export {name}={}\n", shell_quote(&s.value)),
+        })
+        .collect()
+}
+
 /// Variables that replace a client's trusted set (rather than add to it),
 /// so they point at the bundle: the system roots plus llmspy's CA. With
 /// who reads each.

@@ -44,10 +44,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
         None => proxy::run(&cli.common, &cli.proxy),
         Some(Command::Env) => {
             let ca = env::prepare_ca(&ca_dir(&cli.common)?)?;
-            print!(
-                "{}",
-                env::export_lines(&env::agent_vars(cli.common.listen, &ca))
-            );
+            print!("{}", env::shell_lines(cli.common.listen, &ca));
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ca { pem }) => {

@@ -26,9 +26,30 @@ fn env_and_ca_print_what_an_agent_needs() {
             dir.path().join("llmspy-ca-bundle.pem").display()
         ),
         "export REQUESTS_CA_BUNDLE=".to_string(),
+        // Node 20's fetch ignores the proxy variables without these.
+        "export NODE_USE_ENV_PROXY=1".to_string(),
+        "export LLMSPY_LISTEN=127.0.0.1:1234".to_string(),
     ] {
         assert!(text.contains(&want), "missing {want:?} in:\n{text}");
     }
+    // NODE_OPTIONS is added to the shell's own, with the preload written.
+    let preload = dir.path().join("llmspy-node-preload.cjs");
+    let shell = std::process::Command::new("bash")
+        .args([
+            "-c",
+            "NODE_OPTIONS=--no-warnings; eval \"$0\"; printf %s \"$NODE_OPTIONS\"",
+        ])
+        .arg(text.as_ref())
+        .output()
+        .expect("bash");
+    assert_eq!(
+        String::from_utf8_lossy(&shell.stdout),
+        format!("--no-warnings --require \"{}\"", preload.display())
+    );
+    assert!(
+        std::fs::metadata(&preload).is_ok(),
+        "the preload is written"
+    );
     let path = llmspy(dir.path()).arg("ca").output().expect("ca");
     assert_eq!(
         String::from_utf8_lossy(&path.stdout).trim(),
