@@ -109,7 +109,7 @@ impl Layered {
 }
 
 /// `LLMSPY_…` variables llmspy reads that are not settings.
-const OTHER_VARS: [&str; 7] = [
+const OTHER_VARS: [&str; 8] = [
     "LLMSPY_LISTEN",
     "LLMSPY_CA_DIR",
     "LLMSPY_LOG",
@@ -117,6 +117,7 @@ const OTHER_VARS: [&str; 7] = [
     "LLMSPY_CONTROL_TOKEN",
     "LLMSPY_FILES_ROOT",
     "LLMSPY_PROXY_AUTH",
+    "LLMSPY_UPSTREAM_CA",
 ];
 
 /// For each `LLMSPY_…` name in `vars` that llmspy does not read, a warning

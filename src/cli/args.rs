@@ -110,8 +110,10 @@ pub struct ProxyArgs {
     /// (`/via/https/HOST/…` needs no route); repeatable.
     #[arg(long = "route", value_name = "NAME=URL")]
     pub routes: Vec<String>,
-    /// Also trust this CA (PEM) for upstream servers; repeatable.
-    #[arg(long = "upstream-ca", value_name = "FILE")]
+    /// Also trust this CA (PEM) for upstream servers; repeatable. The
+    /// variable names one file (a PEM may hold several certificates); it
+    /// reaches a llmspy that `llmspy run --start` starts.
+    #[arg(long = "upstream-ca", env = "LLMSPY_UPSTREAM_CA", value_name = "FILE")]
     pub upstream_ca: Vec<PathBuf>,
     /// DANGEROUS: accept any upstream certificate.
     #[arg(long)]

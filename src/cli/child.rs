@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use super::args::{CommonArgs, RunArgs};
 use super::background::Background;
@@ -80,9 +80,19 @@ pub fn run(
     for (name, _) in &plan.cleared {
         command.env_remove(name);
     }
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {program}"))?;
+    let status = match command.status() {
+        Ok(status) => status,
+        // As a shell says it: 127 not found, 126 found but not runnable.
+        Err(e) => {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            eprintln!("llmspy run: cannot start {program}: {e}");
+            return Ok(ExitCode::from(code));
+        }
+    };
     Ok(exit_code(status))
 }
 

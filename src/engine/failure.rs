@@ -82,7 +82,7 @@ fn tls_hint(e: &(dyn StdError + 'static), detail: &str) -> Option<&'static str> 
 const TLS_HINTS: [(&str, &str); 5] = [
     (
         "UnknownIssuer",
-        "a private CA can be trusted with --upstream-ca FILE",
+        "a private CA can be trusted with --upstream-ca FILE (or LLMSPY_UPSTREAM_CA)",
     ),
     (
         "NotValidForName",

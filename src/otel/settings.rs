@@ -65,7 +65,16 @@ pub fn resolve(
             (Some(url), _) => url,
             // gRPC takes the base as it is; HTTP appends the signal's path.
             (None, Some(b)) if protocol == Protocol::Grpc => b.clone(),
-            (None, Some(b)) => format!("{}/{path}", b.trim_end_matches('/')),
+            // A base given with a signal's path already (`…/v1/traces`, as
+            // `--otlp` often is) is the collector's base plus that path.
+            (None, Some(b)) => {
+                let b = b.trim_end_matches('/');
+                let b = ["/v1/traces", "/v1/metrics"]
+                    .iter()
+                    .find_map(|p| b.strip_suffix(p))
+                    .unwrap_or(b);
+                format!("{b}/{path}")
+            }
             (None, None) => String::new(),
         };
         check_url(&url)
@@ -204,6 +213,18 @@ mod tests {
         assert_eq!(
             s.metrics_endpoint.as_deref(),
             Some("http://flag:4318/v1/metrics")
+        );
+    }
+
+    #[test]
+    fn a_base_given_with_the_traces_path_is_not_doubled() {
+        let s = resolve(Some("http://c:4318/v1/traces/"), false, &env(&[]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.traces_endpoint, "http://c:4318/v1/traces");
+        assert_eq!(
+            s.metrics_endpoint.as_deref(),
+            Some("http://c:4318/v1/metrics")
         );
     }
 

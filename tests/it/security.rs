@@ -719,5 +719,13 @@ async fn the_cli_passes_the_control_token() {
         "{}",
         String::from_utf8_lossy(&with.stderr)
     );
+    // A program that is not there exits as a shell says it: 127.
+    let missing = llmspy(&ca_dir)
+        .args(["run", "--listen", &running.addr, "--", "/nonexistent/agent"])
+        .env("LLMSPY_CONTROL_TOKEN", "s3cret-token")
+        .output()
+        .expect("run runs");
+    assert_eq!(missing.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot start /nonexistent/agent"));
     assert!(running.terminate().success());
 }
