@@ -165,10 +165,17 @@ async fn route(
             if let Some(refused) = proxy_auth::check(&shared, req.headers(), peer, &target) {
                 return refused;
             }
-            let scheme = if scheme.eq_ignore_ascii_case("https") {
-                "https"
-            } else {
-                "http"
+            let scheme = match scheme.to_ascii_lowercase().as_str() {
+                "https" | "wss" => "https",
+                "http" | "ws" => "http",
+                // `ftp://…` and the like: not something to relay as HTTP.
+                _ => {
+                    return error_response(
+                        StatusCode::BAD_REQUEST,
+                        "malformed_request",
+                        format!("llmspy: cannot relay {target}: only http:// and https:// URLs\n"),
+                    );
+                }
             };
             let port = uri
                 .port_u16()
@@ -264,15 +271,20 @@ fn announced_client(shared: &Shared, req: &Request<Incoming>, peer: SocketAddr) 
 
 fn connect(shared: Arc<Shared>, req: Request<Incoming>, info: ConnInfo) -> Response<UpstreamBody> {
     let peer = info.peer;
+    // RFC 9110 §9.3.6: a CONNECT names a host and a port, both; a port
+    // that is missing or out of range is refused, not guessed.
     let Some((host, port)) = req
         .uri()
         .authority()
-        .map(|a| (trim_brackets(a.host()), a.port_u16().unwrap_or(443)))
+        .and_then(|a| Some((trim_brackets(a.host()), a.port_u16().filter(|p| *p != 0)?)))
     else {
         return error_response(
             StatusCode::BAD_REQUEST,
             "malformed_request",
-            "llmspy: CONNECT needs host:port\n".into(),
+            format!(
+                "llmspy: CONNECT needs host:port with a port from 1 to 65535, got {:?}\n",
+                req.uri().to_string()
+            ),
         );
     };
     // The tunnel outlives this request's connection future: keep the

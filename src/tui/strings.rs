@@ -63,7 +63,15 @@ pub const FILTER_SYNTAX: &[(&str, &str)] = &[
     ),
     ("~p RE  ~model RE", "LLM provider, model"),
     ("~tool RE", "a tool called or defined"),
-    ("~mcp  ~stream", "MCP traffic, streamed response"),
+    ("~app RE", "the program that sent it"),
+    (
+        "~mcp  ~stream  ~ws",
+        "MCP traffic, streamed response, WebSocket",
+    ),
+    (
+        "~grpc  ~grpcerr",
+        "gRPC call, one that ended with an error status",
+    ),
     ("!  &  |  ( )", "not, and (or just a space), or, grouping"),
     ("\"…\"  '…'", "quote values with spaces or ( ) | &"),
 ];
@@ -140,6 +148,10 @@ pub fn cost(usd: f64) -> String {
     let usd = if usd.abs() < 1e-9 { 0.0 } else { usd };
     if usd >= 1.0 {
         format!("${usd:.2}")
+    } else if usd > 0.0 && usd < 0.00005 {
+        // A cost too small for four places is not free (a local model is):
+        // "$0.0000" would say it was.
+        "<$.0001".to_string()
     } else {
         format!("${usd:.4}")
     }
@@ -179,3 +191,15 @@ pub const NOT_SCRIPTED: &str = "No scripted conversation answered this exchange.
 pub const SCRIPT_GONE: &str = "The expectation that scripted this turn is no longer active.";
 pub const STRICT_MISS: &str = "strict replay: no expectation matched this request.";
 pub const FILTER_ERROR_HINT: &str = "(not applied; Esc keeps the previous filter)";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cost_too_small_to_show_is_not_shown_as_free() {
+        assert_eq!(super::cost(0.000_008), "<$.0001");
+        assert_eq!(super::cost(0.0), "$0.0000");
+        assert_eq!(super::cost(-0.0), "$0.0000");
+        assert_eq!(super::cost(0.00012), "$0.0001");
+        assert_eq!(super::cost(1.234), "$1.23");
+    }
+}

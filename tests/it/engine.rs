@@ -1360,6 +1360,29 @@ async fn bad_input_is_refused_and_everyone_else_is_still_served() {
     let connect = raw_exchange(&proxy, b"CONNECT /nothing HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let text = String::from_utf8_lossy(&connect);
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    // A port out of range or missing is refused, not taken as 443; a URL
+    // that is not HTTP is not relayed as HTTP.
+    for (head, says) in [
+        (
+            &b"CONNECT example.test:99999 HTTP/1.1\r\nHost: example.test:99999\r\n\r\n"[..],
+            "a port from 1 to 65535",
+        ),
+        (
+            &b"CONNECT example.test HTTP/1.1\r\nHost: example.test\r\n\r\n"[..],
+            "a port from 1 to 65535",
+        ),
+        (
+            &b"GET ftp://127.0.0.1/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"[..],
+            "only http:// and https://",
+        ),
+    ] {
+        let answer = raw_exchange(&proxy, head).await;
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with("HTTP/1.1 400") && text.contains(says),
+            "{text}"
+        );
+    }
     // And a real client right after is relayed as usual.
     let client = reqwest(&proxy.url(), &proxy.ca_file);
     let resp = client

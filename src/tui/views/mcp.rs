@@ -76,7 +76,9 @@ fn details(call: &McpCall) -> String {
             Transport::Json => "json reply",
             Transport::Sse => "sse reply",
             Transport::LegacySse => "legacy sse stream",
-            Transport::Accepted => "202 accepted",
+            // 202 to a notification; also a 200 to a DELETE, or a GET
+            // stream that carried nothing.
+            Transport::Accepted => "reply without a body",
             Transport::Pending => "no reply yet",
         }
         .to_string(),
