@@ -46,7 +46,10 @@ impl App {
         let result = export::write(self.library.format, self.library.redact, &exchanges, &path);
         self.library.result = Some(result.clone());
         match result {
-            Ok(msg) => self.say(msg),
+            Ok(msg) => {
+                self.library.written();
+                self.say(msg)
+            }
             Err(msg) => self.complain(msg),
         }
     }
@@ -114,7 +117,10 @@ impl App {
         };
         self.library.result = Some(result.clone());
         match result {
-            Ok(msg) => self.say(msg),
+            Ok(msg) => {
+                self.library.written();
+                self.say(msg)
+            }
             Err(msg) => self.complain(msg),
         }
     }

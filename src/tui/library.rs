@@ -194,13 +194,27 @@ impl Library {
         !self.path_edited && self.default_for != Some(self.format)
     }
 
-    /// Set the default path for the format (unless the user edited it).
+    /// Set the default path for the format (unless the user edited it):
+    /// a name no file has yet, so an export never replaces an earlier one
+    /// unasked.
     pub fn default_path(&mut self, dir: &Path, stamp: &str) {
         if !self.path_edited {
-            let name = format!("llmspy-{stamp}.{}", self.format.file_extension());
-            self.path = dir.join(name).display().to_string();
+            let ext = self.format.file_extension();
+            let free = (1..)
+                .map(|n| match n {
+                    1 => dir.join(format!("llmspy-{stamp}.{ext}")),
+                    n => dir.join(format!("llmspy-{stamp}-{n}.{ext}")),
+                })
+                .find(|p| !p.exists())
+                .unwrap_or_else(|| dir.join(format!("llmspy-{stamp}.{ext}")));
+            self.path = free.display().to_string();
             self.default_for = Some(self.format);
         }
+    }
+
+    /// The file was written: the next export gets a name of its own.
+    pub fn written(&mut self) {
+        self.default_for = None;
     }
 
     /// Where `R` writes a replay fixture: next to the exports.

@@ -52,6 +52,35 @@ fn export_writes_json_and_says_where() {
     assert!(screen.contains("Wrote 6 exchange(s)"), "{screen}");
 }
 
+/// Writing again with the suggested name makes a new file: an earlier
+/// export is never replaced unasked.
+#[test]
+fn a_second_export_never_replaces_the_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut info = info();
+    info.export_dir = dir.path().to_path_buf();
+    let mut app = llmspy::tui::App::new(
+        store_of(sample()),
+        info,
+        Box::new(llmspy::tui::clipboard::Recorder::default()),
+    );
+    press(&mut app, "ejjjj<enter>");
+    render(&mut app, 160, 48);
+    press(&mut app, "<enter>");
+    let screen = render(&mut app, 160, 48);
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}\n{screen}");
+    assert!(
+        files[1].ends_with("-2.json") || files[0].ends_with("-2.json"),
+        "{files:?}"
+    );
+}
+
 #[test]
 fn screens_switch_and_q_goes_back() {
     let mut app = app();
