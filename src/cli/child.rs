@@ -25,24 +25,7 @@ pub fn run(
     };
     let addr = connectable(common.listen);
     let token = common.control_token.as_deref().filter(|t| !t.is_empty());
-    let probe = || llmspy_listening(addr, token) == Probe::Llmspy;
-    let _background = match llmspy_listening(addr, token) {
-        Probe::Llmspy => None,
-        Probe::Refused(status) => bail!(
-            "llmspy on {addr} refused run's check ({status}): it wants its control token; \
-             set LLMSPY_CONTROL_TOKEN (or pass --control-token) to the value it was started with"
-        ),
-        Probe::Other => bail!(
-            "something other than llmspy listens on {addr}: pass the address llmspy uses with --listen"
-        ),
-        Probe::Nothing if args.start || offer_to_start(addr) => {
-            Some(Background::start(common, ca.dir(), &probe)?)
-        }
-        Probe::Nothing => bail!(
-            "no llmspy is listening on {addr}: start it first in another terminal (`llmspy`, or `llmspy --no-tui`), \
-             pass the address it uses with --listen, or add --start to run one in the background"
-        ),
-    };
+    let _background = reach_llmspy(common, ca, args, addr, token)?;
     let preload = ca.dir().join(NODE_PRELOAD_FILE);
     let preload = match write_private(&preload, NODE_PRELOAD) {
         Ok(()) => Some(preload),
@@ -94,6 +77,35 @@ pub fn run(
         }
     };
     Ok(exit_code(status))
+}
+
+/// The llmspy the program will go through: the one listening, or one
+/// started in the background (dropped when the program ends).
+fn reach_llmspy(
+    common: &CommonArgs,
+    ca: &CertificateAuthority,
+    args: &RunArgs,
+    addr: SocketAddr,
+    token: Option<&str>,
+) -> anyhow::Result<Option<Background>> {
+    let probe = || llmspy_listening(addr, token) == Probe::Llmspy;
+    Ok(match llmspy_listening(addr, token) {
+        Probe::Llmspy => None,
+        Probe::Refused(status) => bail!(
+            "llmspy on {addr} refused run's check ({status}): it wants its control token; \
+             set LLMSPY_CONTROL_TOKEN (or pass --control-token) to the value it was started with"
+        ),
+        Probe::Other => bail!(
+            "something other than llmspy listens on {addr}: pass the address llmspy uses with --listen"
+        ),
+        Probe::Nothing if args.start || offer_to_start(addr) => {
+            Some(Background::start(common, ca.dir(), &probe)?)
+        }
+        Probe::Nothing => bail!(
+            "no llmspy is listening on {addr}: start it first in another terminal (`llmspy`, or `llmspy --no-tui`), \
+             pass the address it uses with --listen, or add --start to run one in the background"
+        ),
+    })
 }
 
 /// Ask on a terminal whether to start llmspy; never when not interactive.

@@ -187,7 +187,20 @@ async fn forward(
         return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
     }
     let upstream_req = Request::from_parts(parts, body);
-    match send(&shared, upstream_req, sent, &target, http1).await {
+    let sending = send(&shared, upstream_req, sent, &target, http1).await;
+    answer(shared, id, started, sending, unsent, upgrade).await
+}
+
+/// Relay the upstream's answer, or say why there is none.
+async fn answer(
+    shared: Arc<Shared>,
+    id: u64,
+    started: Instant,
+    sending: Result<Response<Incoming>, (StatusCode, Failure)>,
+    unsent: Option<tokio::sync::oneshot::Receiver<Incoming>>,
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> Response<UpstreamBody> {
+    match sending {
         Ok(resp) => respond(shared, id, started, resp, upgrade).await,
         Err((status, failure)) => {
             // Not sent (the upstream was never reached): what the client

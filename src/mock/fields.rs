@@ -149,7 +149,16 @@ mod tests {
             let err = parse(doc.clone()).unwrap_or_else(|| panic!("{doc} loaded"));
             assert!(err.contains(says), "{doc}: {err}");
         }
-        // What llmspy's recordings write, MockServer's fields among them.
+    }
+
+    #[test]
+    fn what_llmspys_recordings_write_loads() {
+        let parse = |v: serde_json::Value| {
+            crate::mock::expectation::parse_document(&v, "t")
+                .err()
+                .map(|e| e.to_string())
+        };
+        // MockServer's fields among them.
         let recorded = json!({
             "httpRequest": {"method": "POST", "path": "/x", "secure": true,
                 "headers": {"Host": ["h"]}, "body": {"type": "BINARY", "base64Bytes": "AAE="}},

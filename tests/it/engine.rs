@@ -367,7 +367,7 @@ async fn a_stream_cut_at_the_cap_still_has_its_usage_and_stop_reason() {
 
     let analysed = |ex: &llmspy::exchange::Exchange| {
         let a = llmspy::llm::analyse(ex).expect("an Anthropic call");
-        let usage = a.usage.clone().expect("usage");
+        let usage = a.usage.expect("usage");
         let stop = a.reply.as_ref().and_then(|r| r.stop_reason.clone());
         (
             usage.input_tokens,

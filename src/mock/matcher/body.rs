@@ -72,17 +72,7 @@ pub(super) fn body_matcher(v: &Value) -> Result<BodyMatcher, MatcherError> {
                     .map(BodyMatcher::JsonPath)
                     .map_err(|e| invalid("body.jsonPath", format!("expected {e}")))
             }
-            "BINARY" => {
-                use base64::Engine;
-                let b64 = o
-                    .get("base64Bytes")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .map(BodyMatcher::Binary)
-                    .map_err(|_| invalid("body.base64Bytes", "expected base64"))
-            }
+            "BINARY" => binary(o),
             "LLM" => Ok(BodyMatcher::Llm(LlmBody {
                 model: o.get("model").and_then(Value::as_str).map(String::from),
                 stream: o.get("stream").and_then(Value::as_bool),
@@ -192,4 +182,17 @@ fn json_equal(actual: &Value, expected: &Value) -> bool {
         }
         _ => actual == expected,
     }
+}
+
+/// `{"type": "BINARY", "base64Bytes": "…"}`.
+fn binary(o: &serde_json::Map<String, Value>) -> Result<BodyMatcher, MatcherError> {
+    use base64::Engine;
+    let b64 = o
+        .get("base64Bytes")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map(BodyMatcher::Binary)
+        .map_err(|_| invalid("body.base64Bytes", "expected base64"))
 }
