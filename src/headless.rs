@@ -169,6 +169,11 @@ fn write_text_line(record: &Record, out: &mut String) {
     if ex.response.as_ref().is_some_and(|r| r.body.truncated) {
         out.push_str("  [capture truncated]");
     }
+    // Answered by a mock, not the upstream: the UI marks it ◇.
+    if let crate::exchange::Source::Mock { expectation_id } = &ex.source {
+        out.push_str("  ◇ mock ");
+        out.push_str(expectation_id);
+    }
     if let Some(app) = &ex.client_app {
         out.push_str("  ← ");
         out.push_str(app);
@@ -200,6 +205,10 @@ pub fn json_line(record: &Record) -> String {
         "llm": record.summary,
         "thread": record.thread.as_ref().map(|t| t.thread_id),
         "clientApp": ex.client_app,
+        "mockedBy": match &ex.source {
+            crate::exchange::Source::Mock { expectation_id } => Some(expectation_id),
+            _ => None,
+        },
     });
     v.to_string()
 }
@@ -317,6 +326,20 @@ mod tests {
                 "{time}  POST   https://api.example.com/v1/messages  FAILED (upstream reset): the stream broke  0 B  -"
             )
         );
+        let mocked = Exchange::builder()
+            .started_at(at)
+            .url("https://api.example.com/v1/messages")
+            .status(200)
+            .source(crate::exchange::Source::Mock {
+                expectation_id: "weather-1".into(),
+            })
+            .build();
+        assert!(
+            text_line(&record(mocked.clone())).ends_with("  ◇ mock weather-1"),
+            "{}",
+            text_line(&record(mocked.clone()))
+        );
+        assert!(json_line(&record(mocked)).contains(r#""mockedBy":"weather-1""#));
     }
 
     /// Standard output lands in CI logs: a key in the query never does,

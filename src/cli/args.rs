@@ -37,6 +37,7 @@ pub struct CommonArgs {
     pub ca_dir: Option<PathBuf>,
     /// The control API's token: the proxy requires it on every control
     /// request (`Authorization: Bearer TOKEN`); the other commands send it.
+    /// Prefer the variable: a flag's value is visible to every user in `ps`.
     #[arg(
         long,
         env = "LLMSPY_CONTROL_TOKEN",

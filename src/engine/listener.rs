@@ -328,8 +328,12 @@ fn is_self(shared: &Shared, host: &str, port: Option<u16>) -> bool {
         return false;
     }
     let host = trim_brackets(host);
+    // Every spelling of this machine: `::ffff:127.0.0.1` is 127.0.0.1, and
+    // connecting to 0.0.0.0 or :: reaches the local host.
     host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback() || ip == shared.local_addr.ip())
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| {
+            let ip = ip.to_canonical();
+            ip.is_loopback() || ip.is_unspecified() || ip == shared.local_addr.ip().to_canonical()
+        })
 }

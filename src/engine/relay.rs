@@ -285,7 +285,7 @@ async fn send(
         }
         Err(limit) => Err((
             StatusCode::GATEWAY_TIMEOUT,
-            failure::no_response(&target.host, limit),
+            failure::no_response(&target.authority(), limit),
         )),
     }
 }

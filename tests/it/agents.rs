@@ -83,6 +83,20 @@ async fn base_url_mode_refuses_loops_and_leaves_the_api_alone() {
         .await
         .expect("loop");
     assert_eq!(looped.status(), 508);
+    // Other spellings of this machine loop as well.
+    let port = proxy.addr.port();
+    for host in [
+        format!("[::ffff:127.0.0.1]:{port}"),
+        format!("0.0.0.0:{port}"),
+        format!("me.localhost:{port}"),
+    ] {
+        let looped = client
+            .get(format!("{}/via/http/{host}/llmspy/status", proxy.url()))
+            .send()
+            .await
+            .expect("loop");
+        assert_eq!(looped.status(), 508, "{host}");
+    }
     let status = client
         .put(format!("{}/llmspy/status", proxy.url()))
         .send()

@@ -171,7 +171,10 @@ async fn an_upstream_that_never_answers_gets_a_504_naming_the_limit() {
     assert_eq!(kind, FailureKind::UpstreamTimeout);
     assert_eq!(
         message,
-        "no response headers from 127.0.0.1 within 0.3 s (upstreamResponseTimeoutSeconds)"
+        format!(
+            "no response headers from 127.0.0.1:{} within 0.3 s (upstreamResponseTimeoutSeconds)",
+            up.tls_addr.port()
+        )
     );
     assert_eq!(ex.response.expect("the 504 is recorded").status, 504);
     tokio::time::timeout(Duration::from_secs(10), up.cancelled.notified())
