@@ -11,7 +11,6 @@ mod play;
 
 use std::time::Duration;
 
-use base64::Engine;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
@@ -231,16 +230,9 @@ fn body(v: Option<&Value>, at: &str) -> Result<(Bytes, Option<&'static str>), Mo
                 Ok((Bytes::from(s.to_string()), None))
             }
             Some("JSON") => Ok(json_body(o.get("json").unwrap_or(&Value::Null))),
-            Some("BINARY") => {
-                let b64 = o
-                    .get("base64Bytes")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .map(|b| (Bytes::from(b), None))
-                    .map_err(|_| MockError::invalid(&format!("{at}.base64Bytes"), "base64"))
-            }
+            Some("BINARY") => super::base64_bytes(o)
+                .map(|b| (Bytes::from(b), None))
+                .ok_or_else(|| MockError::invalid(&format!("{at}.base64Bytes"), "base64")),
             _ => Ok(json_body(v)),
         },
         other => Ok(json_body(other)),

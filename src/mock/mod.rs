@@ -60,3 +60,14 @@ impl MockError {
         }
     }
 }
+
+/// The bytes of a `{"type": "BINARY", "base64Bytes": "…"}` body, as a
+/// matcher and a response write it; `None` when they are not base64.
+pub(crate) fn base64_bytes(obj: &serde_json::Map<String, serde_json::Value>) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let b64 = obj
+        .get("base64Bytes")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}

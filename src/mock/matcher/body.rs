@@ -186,13 +186,7 @@ fn json_equal(actual: &Value, expected: &Value) -> bool {
 
 /// `{"type": "BINARY", "base64Bytes": "…"}`.
 fn binary(o: &serde_json::Map<String, Value>) -> Result<BodyMatcher, MatcherError> {
-    use base64::Engine;
-    let b64 = o
-        .get("base64Bytes")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
+    super::super::base64_bytes(o)
         .map(BodyMatcher::Binary)
-        .map_err(|_| invalid("body.base64Bytes", "expected base64"))
+        .ok_or_else(|| invalid("body.base64Bytes", "expected base64"))
 }

@@ -178,13 +178,7 @@ fn sessions_draw_a_lane_per_scenario_and_isolation_key() {
 #[test]
 fn r_in_the_library_records_a_fixture_without_secrets() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut info = info();
-    info.export_dir = dir.path().to_path_buf();
-    let mut app = llmspy::tui::App::new(
-        store_of(sample()),
-        info,
-        Box::new(llmspy::tui::clipboard::Recorder::default()),
-    );
+    let mut app = app_exporting_to(dir.path());
     press(&mut app, "LR");
     let text = render(&mut app, 160, 48);
     assert!(text.contains("Recorded 3 expectation(s)"), "{text}");

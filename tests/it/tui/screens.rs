@@ -57,13 +57,7 @@ fn export_writes_json_and_says_where() {
 #[test]
 fn a_second_export_never_replaces_the_first() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut info = info();
-    info.export_dir = dir.path().to_path_buf();
-    let mut app = llmspy::tui::App::new(
-        store_of(sample()),
-        info,
-        Box::new(llmspy::tui::clipboard::Recorder::default()),
-    );
+    let mut app = app_exporting_to(dir.path());
     press(&mut app, "ejjjj<enter>");
     render(&mut app, 160, 48);
     press(&mut app, "<enter>");

@@ -173,6 +173,17 @@ pub fn app_with(exchanges: Vec<Exchange>) -> (App, Recorder) {
     (app, clip)
 }
 
+/// An app over the sample traffic whose exports and fixtures go to `dir`.
+pub fn app_exporting_to(dir: &std::path::Path) -> App {
+    let mut info = info();
+    info.export_dir = dir.to_path_buf();
+    App::new(
+        store_of(sample()),
+        info,
+        Box::new(llmspy::tui::clipboard::Recorder::default()),
+    )
+}
+
 pub fn app() -> App {
     app_with(sample()).0
 }
