@@ -343,7 +343,7 @@ mod hint_tests {
     fn an_event_stream_replays_one_message_per_chunk() {
         let frame = |p: &str| crate::eventstream::encode(&[(":event-type", "chunk")], p.as_bytes());
         let body: Vec<u8> = [frame("{}"), frame("{\"a\":1}"), frame("{}")].concat();
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &body);
         let v = serde_json::json!({
             "statusCode": 200,
             "headers": {"content-type": ["application/vnd.amazon.eventstream"]},
