@@ -85,10 +85,14 @@ def check_sdk(case: dict, got: dict) -> list[str]:
 def expected_cost(case: dict, prices: dict) -> float | None:
     """USD by the documented rule: uncached input, cache reads, cache writes
     and output each at their own per-million price (a missing cache price
-    falls back to the input price); local Ollama is free."""
+    falls back to the input price); local Ollama is free, and so is a call
+    the API refused (an error status and no usage)."""
     if case["family"] == "ollama":
         return 0.0
     u = case["expect"]["usage"]
+    error = case["expect"].get("error")
+    if u is None and error and error.get("status", 0) >= 400:
+        return 0.0
     p = prices.get(case.get("price_as", case["model"]))
     if u is None or p is None:
         return None

@@ -17,6 +17,9 @@ pub enum CostSource {
     /// A local server (Ollama, vLLM, llama.cpp on a loopback address)
     /// running a model the price list does not know: it costs nothing.
     Local,
+    /// The call was refused (an error status and no usage: overloaded,
+    /// rate-limited, unreachable): providers bill nothing for it.
+    Unbilled,
 }
 
 impl CostSource {
@@ -26,6 +29,7 @@ impl CostSource {
             CostSource::Reported => Some("reported by the gateway"),
             CostSource::Estimate => None,
             CostSource::Local => Some("local model"),
+            CostSource::Unbilled => Some("not billed: the call was refused"),
         }
     }
 }
@@ -50,6 +54,11 @@ pub(crate) fn choose(
     }
     if has_usage && is_local(&input.ex.request.host) {
         return (Some(0.0), Some(CostSource::Local));
+    }
+    // Refused without a token counted (a 529, a 429, llmspy's own 502):
+    // known to cost nothing, not unknown.
+    if !has_usage && input.response.as_ref().is_some_and(|r| r.status >= 400) {
+        return (Some(0.0), Some(CostSource::Unbilled));
     }
     (None, None)
 }
