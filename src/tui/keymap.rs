@@ -224,6 +224,8 @@ pub const BINDINGS: &[Binding] = &[
     b(S::List, &[K::Tab], A::NextPane, "to the detail pane", None),
     b(S::List, &[K::BackTab], A::PrevPane, "to the detail pane's last tab", None),
     b(S::List, &[K::Digit], A::SelectTab(0), "show tab 1–9 of the detail pane", None),
+    // Where a list has no text to search, `/` narrows it, as in most lists.
+    b(S::List, &[K::Char('/')], A::Filter, "filter the list (as f)", None),
     b(S::List, &[K::Char('F')], A::Follow, "follow: keep the newest exchange selected", Some("follow")),
     b(S::List, &[K::Char('m')], A::Mark, "mark or unmark the exchange", Some("mark")),
     b(S::List, &[K::Char('M')], A::MarkedOnly, "show only marked exchanges (toggle)", None),

@@ -51,6 +51,15 @@ fn empty_store() {
 }
 
 #[test]
+fn slash_in_the_list_filters_it() {
+    let mut app = app();
+    press(&mut app, "/~m GET<enter>");
+    assert_eq!(app.filter.source(), "~m GET");
+    render(&mut app, 80, 24);
+    assert_eq!(app.list.len(), 5);
+}
+
+#[test]
 fn escape_restores_the_filter_from_before_editing() {
     let mut app = app();
     press(&mut app, "f~m GET<enter>");
