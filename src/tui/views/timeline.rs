@@ -51,7 +51,8 @@ pub fn build(a: &Analysis, width: u16) -> Doc {
 /// `42 events · ttft 612ms · 54.2 tok/s · largest gap 380ms at +0.95s`
 fn stats(t: &Timeline) -> String {
     let ms = |v: f64| strings::duration_us((v * 1000.0).round() as u64);
-    let mut parts = vec![format!("{} events", t.events.len())];
+    let n = t.events.len();
+    let mut parts = vec![format!("{n} event{}", if n == 1 { "" } else { "s" })];
     if let Some(v) = t.ttft_ms {
         parts.push(format!("ttft {}", ms(v)));
     }
@@ -137,7 +138,9 @@ fn event_row(e: &TimelineEvent, stall: Option<f64>, width: usize) -> Line<'stati
     ];
     match stall {
         Some(g) => {
-            let text = format!("◂ {g:.0}ms gap · {}", e.summary);
+            // Written as the header's "largest gap" is, so the two agree.
+            let gap = strings::duration_us((g * 1000.0).round() as u64);
+            let text = format!("◂ {gap} gap · {}", e.summary);
             spans.push(Span::styled(cut(&text, room), theme::WARN));
         }
         None => spans.push(Span::raw(cut(&e.summary, room))),
