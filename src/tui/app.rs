@@ -79,6 +79,9 @@ pub struct App {
     pub(super) generation: u64,
     /// When the Library last redrew the expectations (see `wake_in`).
     expectations_polled: Option<Instant>,
+    /// The sinks' status bar words when last drawn, and when they were
+    /// read: the history and the exporter change with no store event.
+    sinks_seen: (String, Option<Instant>),
     /// Browsing an earlier run from the history: its id, and the live
     /// store to go back to.
     pub(super) viewing: Option<(i64, StoreReader)>,
@@ -108,6 +111,7 @@ impl App {
             clipboard,
             generation: 0,
             expectations_polled: None,
+            sinks_seen: (String::new(), None),
             viewing: None,
         }
     }
@@ -196,6 +200,7 @@ impl App {
     }
 
     fn on_tick(&mut self, now: Instant) -> bool {
+        let sinks_changed = self.sinks_changed(now);
         if self.polls_expectations()
             && self
                 .expectations_polled
@@ -205,7 +210,28 @@ impl App {
             self.expire_flash(now);
             return true;
         }
-        self.expire_flash(now)
+        self.expire_flash(now) | sinks_changed
+    }
+
+    /// Whether the sinks' status words changed since last read (read at
+    /// most every [`EXPECTATIONS_POLL`]): "history 29 saved" must not stay
+    /// on screen once 32 are.
+    fn sinks_changed(&mut self, now: Instant) -> bool {
+        if self.info.sink_status.is_empty()
+            || self
+                .sinks_seen
+                .1
+                .is_some_and(|at| now.duration_since(at) < EXPECTATIONS_POLL)
+        {
+            return false;
+        }
+        let words: String = self.info.sink_status.iter().map(|s| s()).collect();
+        self.sinks_seen.1 = Some(now);
+        if words == self.sinks_seen.0 {
+            return false;
+        }
+        self.sinks_seen.0 = words;
+        true
     }
 
     fn expire_flash(&mut self, now: Instant) -> bool {
@@ -237,7 +263,12 @@ impl App {
                 EXPECTATIONS_POLL.saturating_sub(now.duration_since(at))
             })
         });
-        flash.into_iter().chain(poll).min()
+        let sinks = (!self.info.sink_status.is_empty()).then(|| {
+            self.sinks_seen.1.map_or(Duration::ZERO, |at| {
+                EXPECTATIONS_POLL.saturating_sub(now.duration_since(at))
+            })
+        });
+        flash.into_iter().chain(poll).chain(sinks).min()
     }
 
     /// The Library's expectations change through the API, which sends the

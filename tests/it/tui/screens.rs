@@ -121,3 +121,35 @@ fn tiny_and_odd_terminals_never_panic() {
         }
     }
 }
+
+/// The history and the exporter change their words with no store event:
+/// the status bar is read again every second and redrawn when they moved.
+#[test]
+fn the_status_bar_follows_the_history_without_a_keypress() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+    let saved = Arc::new(AtomicU64::new(29));
+    let mut info = info();
+    let words = saved.clone();
+    info.sink_status = vec![Arc::new(move || {
+        format!("history {} saved", words.load(Ordering::Relaxed))
+    })];
+    let mut app = llmspy::tui::App::new(
+        store_of(sample()),
+        info,
+        Box::new(llmspy::tui::clipboard::Recorder::default()),
+    );
+    let t0 = Instant::now();
+    assert!(app.update(llmspy::tui::Msg::Tick(t0)), "first read draws");
+    assert!(render(&mut app, 160, 48).contains("history 29 saved"));
+    saved.store(32, Ordering::Relaxed);
+    assert!(
+        app.wake_in(t0).is_some(),
+        "a tick is due while sinks report"
+    );
+    let later = t0 + Duration::from_millis(1100);
+    assert!(app.update(llmspy::tui::Msg::Tick(later)), "moved: redraw");
+    assert!(render(&mut app, 160, 48).contains("history 32 saved"));
+    assert!(!app.update(llmspy::tui::Msg::Tick(later + Duration::from_millis(1100))));
+}
