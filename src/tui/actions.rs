@@ -166,7 +166,7 @@ impl App {
     fn pane(&mut self, forward: bool) {
         match self.ctx() {
             Ctx::List if self.detail_visible() || self.list.selected().is_some() => {
-                self.focus_detail_edge(forward);
+                self.focus_detail();
             }
             Ctx::Detail if !self.detail.step_tab(forward) => self.wrap_tabs(forward),
             Ctx::Library => self.switch_library_tab(),
@@ -174,19 +174,13 @@ impl App {
         }
     }
 
-    fn focus_detail_edge(&mut self, first: bool) {
+    /// Into the detail pane from the list: onto the tab it shows (picked
+    /// with a digit, say), not back to the first.
+    fn focus_detail(&mut self) {
         if !self.wide() {
             return;
         }
         self.focus = Focus::Detail;
-        let edge = if first {
-            self.detail.tabs.first()
-        } else {
-            self.detail.tabs.last()
-        };
-        if let Some(tab) = edge.copied() {
-            self.detail.set_tab(tab);
-        }
     }
 
     fn wrap_tabs(&mut self, forward: bool) {

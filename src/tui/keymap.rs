@@ -221,8 +221,7 @@ pub const BINDINGS: &[Binding] = &[
     b(S::List, &[K::PageDown, K::Ctrl('f')], A::PageDown, "page down", None),
     b(S::List, &[K::PageUp, K::Ctrl('b')], A::PageUp, "page up", None),
     b(S::List, &[K::Enter], A::Open, "open the exchange (full screen when narrow)", Some("open")),
-    b(S::List, &[K::Tab], A::NextPane, "to the detail pane", None),
-    b(S::List, &[K::BackTab], A::PrevPane, "to the detail pane's last tab", None),
+    b(S::List, &[K::Tab, K::BackTab], A::NextPane, "to the detail pane, on the tab it shows", None),
     b(S::List, &[K::Digit], A::SelectTab(0), "show tab 1–9 of the detail pane", None),
     // Where a list has no text to search, `/` narrows it, as in most lists.
     b(S::List, &[K::Char('/')], A::Filter, "filter the list (as f)", None),

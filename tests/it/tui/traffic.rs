@@ -134,3 +134,15 @@ fn empty_live_list_shows_the_agent_setup() {
     let mut app = llmspy::tui::App::new(store_of(vec![]), info, Box::new(clip));
     snap("empty_setup_80x24", render(&mut app, 80, 24));
 }
+
+/// Tab from the list lands on the tab the detail pane shows, not the first.
+#[test]
+fn tab_from_the_list_keeps_the_tab_a_digit_chose() {
+    let (mut app, _) = app_with(super::llm_samples::sample());
+    render(&mut app, 160, 48);
+    press(&mut app, "2");
+    let chosen = app.detail.tab;
+    press(&mut app, "<tab>");
+    assert_eq!(app.focus, llmspy::tui::app::Focus::Detail);
+    assert_eq!(app.detail.tab, chosen);
+}
