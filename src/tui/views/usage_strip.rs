@@ -1,6 +1,6 @@
 //! The usage strip above an LLM exchange's tabs: who answered, how much it
 //! cost and how fast it came. Items that do not fit are left out whole
-//! rather than cut mid-word.
+//! rather than cut mid-word, and a `…` says so.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -16,6 +16,8 @@ use crate::tui::rows::{RowInfo, UsageExtras};
 use crate::tui::{strings, theme};
 
 const SEP: &str = " · ";
+/// Ends the strip when items did not fit.
+const MORE: &str = " …";
 
 pub fn render(
     frame: &mut Frame<'_>,
@@ -29,9 +31,15 @@ pub fn render(
     // What does not fit on the first line (a long model name in a narrow
     // pane pushes out the speed) moves to the end of the second.
     let (first, rest) = line(who(ex, info, &extras), width);
-    let mut second = usage(info, &extras);
-    second.extend(rest);
-    let (second, _) = line(second, width);
+    let mut items = usage(info, &extras);
+    items.extend(rest);
+    let (mut second, left) = line(items.clone(), width);
+    if !left.is_empty() {
+        // Say that something was left out (widen the pane, or `Enter` for
+        // the detail alone, to read it), in room kept for the mark.
+        (second, _) = line(items, width.saturating_sub(text_width(MORE)));
+        second.spans.push(Span::styled(MORE, theme::DIM));
+    }
     frame.render_widget(Paragraph::new(vec![first, second]), area);
 }
 

@@ -242,3 +242,32 @@ fn the_chosen_tab_survives_a_visit_to_an_exchange_without_it() {
     let back = render(&mut app, 160, 48);
     assert!(back.contains("╭─ user"), "back on Conversation: {back}");
 }
+
+/// Items of the usage strip that do not fit are left out whole, and a `…`
+/// says so; in the full-width detail they are all there.
+#[test]
+fn a_usage_strip_too_narrow_says_it_left_something_out() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/anthropic/messages_cached.json"
+    );
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    doc.as_object_mut().expect("object").remove("expect");
+    let ex = llmspy::export::native::parse_exchange(doc).expect("exchange");
+    let (mut app, _) = app_with(vec![ex]);
+    press(&mut app, "g");
+    let strip = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains("│in ") || l.starts_with("\"in "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let narrow = render(&mut app, 120, 30);
+    let cut = strip(&narrow);
+    assert!(cut.trim_end_matches(['"', ' ']).ends_with('…'), "{narrow}");
+    press(&mut app, "<enter>");
+    let wide = render(&mut app, 240, 30);
+    assert!(!strip(&wide).contains('…'), "{wide}");
+}
