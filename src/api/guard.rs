@@ -167,16 +167,15 @@ fn check_origin(req: &RequestFacts<'_>) -> Result<(), Denied> {
             "refused a control request from Origin {origin}: web pages may not drive llmspy"
         )));
     }
-    let site = req
-        .headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("none");
-    // `none` is the user's own doing: a typed URL, a bookmark.
-    if !site.eq_ignore_ascii_case("none") {
-        return Err(refuse(format!(
-            "refused a control request sent by a web page (Sec-Fetch-Site: {site})"
-        )));
+    // `none` is the user's own doing: a typed URL, a bookmark. Every copy
+    // of the header is read (browsers send one; a second must not hide it).
+    for site in req.headers.get_all("sec-fetch-site") {
+        let site = site.to_str().unwrap_or("(not text)");
+        if !site.eq_ignore_ascii_case("none") {
+            return Err(refuse(format!(
+                "refused a control request sent by a web page (Sec-Fetch-Site: {site})"
+            )));
+        }
     }
     Ok(())
 }
@@ -331,7 +330,7 @@ mod tests {
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(*k, header::HeaderValue::from_static(v));
+            h.append(*k, header::HeaderValue::from_static(v));
         }
         h
     }
@@ -394,6 +393,11 @@ mod tests {
                 (StatusCode::FORBIDDEN, RefusalRule::Origin)
             );
         }
+        let twice = headers(&[("sec-fetch-site", "none"), ("sec-fetch-site", "cross-site")]);
+        assert!(
+            p.check(&facts(Some("127.0.0.1:1080"), &twice, false))
+                .is_err()
+        );
         let typed = headers(&[("sec-fetch-site", "none")]);
         assert_eq!(
             p.check(&facts(Some("127.0.0.1:1080"), &typed, false)),

@@ -91,6 +91,10 @@ fn reach_llmspy(
     let probe = || llmspy_listening(addr, token) == Probe::Llmspy;
     Ok(match llmspy_listening(addr, token) {
         Probe::Llmspy => None,
+        Probe::Refused(status) if token.is_some() => bail!(
+            "llmspy on {addr} refused run's check ({status}): the control token given \
+             (LLMSPY_CONTROL_TOKEN or --control-token) is not the one it was started with"
+        ),
         Probe::Refused(status) => bail!(
             "llmspy on {addr} refused run's check ({status}): it wants its control token; \
              set LLMSPY_CONTROL_TOKEN (or pass --control-token) to the value it was started with"

@@ -6,26 +6,6 @@ use std::path::Path;
 
 use crate::ca::CertificateAuthority;
 
-/// (name, value) pairs for an agent's environment.
-pub fn agent_vars(listen: SocketAddr, ca: &CertificateAuthority) -> Vec<(&'static str, String)> {
-    let proxy = format!("http://{}", connectable(listen));
-    let cert = ca.cert_path().display().to_string();
-    let bundle = ca.bundle_path().display().to_string();
-    let mut vars = vec![
-        ("HTTPS_PROXY", proxy.clone()),
-        ("HTTP_PROXY", proxy.clone()),
-        // curl and some others read only the lower-case forms.
-        ("https_proxy", proxy.clone()),
-        ("http_proxy", proxy),
-        ("NODE_EXTRA_CA_CERTS", cert),
-    ];
-    // The same bundle variables `llmspy run` sets: a shell that evals
-    // `llmspy env` must trust llmspy's CA in curl, git and the AWS CLI too,
-    // not only in Python.
-    vars.extend(BUNDLE_READERS.map(|(name, _)| (name, bundle.clone())));
-    vars
-}
-
 /// What `llmspy env` prints: what `llmspy run` sets for one program
 /// (Node's preload and `NODE_USE_ENV_PROXY` included, without which Node
 /// 20's `fetch` ignores the proxy), for a whole shell. `NODE_OPTIONS` is
@@ -81,13 +61,6 @@ pub fn connectable(listen: SocketAddr) -> SocketAddr {
         });
     }
     addr
-}
-
-/// `export NAME='value'` lines, shell-quoted.
-pub fn export_lines(vars: &[(&str, String)]) -> String {
-    vars.iter()
-        .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
-        .collect()
 }
 
 pub fn shell_quote(v: &str) -> String {

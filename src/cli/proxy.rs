@@ -18,7 +18,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::args::{CommonArgs, ProxyArgs};
-use super::env::{agent_vars, connectable, export_lines, prepare_ca};
+use super::env::{connectable, prepare_ca, shell_lines};
 use crate::capture::{self, CaptureMsg, Recorder, StoreEvent, StoreReader};
 use crate::engine::{ApiHandler, Engine, EngineConfig, RelaySettings, UpstreamTrust, Workers};
 use banner::print_banner;
@@ -245,10 +245,7 @@ fn ui_info(
 ) -> crate::tui::UiInfo {
     let addr = engine.local_addr();
     let mut info = crate::tui::UiInfo::live(connectable(addr).to_string());
-    info.setup = export_lines(&agent_vars(addr, ca))
-        .lines()
-        .map(str::to_string)
-        .collect();
+    info.setup = shell_lines(addr, ca).lines().map(str::to_string).collect();
     let recorder = recorder.clone();
     info.on_clear = Some(Box::new(move || recorder.send(CaptureMsg::Clear(None))));
     let mock = mock.clone();

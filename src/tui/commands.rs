@@ -15,15 +15,16 @@ impl App {
             self.complain(strings::NOTHING_TO_COPY);
             return;
         };
+        // What leaves for the clipboard is masked as the screen shows it,
+        // until `R` reveals it.
+        let reveal = self.detail.reveal;
+        let shown = super::secrets::shown_exchange(&ex, reveal);
         let (what, text) = match action {
-            Action::CopyRequestBody => ("the request body", copy::request_body(&ex)),
-            Action::CopyCurl => (
-                "the curl command",
-                Some(copy::curl(&ex, self.detail.reveal)),
-            ),
+            Action::CopyRequestBody => ("the request body", copy::request_body(&shown)),
+            Action::CopyCurl => ("the curl command", Some(copy::curl(&ex, reveal))),
             Action::CopyAssistant => ("the assistant's text", analysis::assistant_text(&ex)),
-            Action::CopyUrl => ("the URL", Some(ex.url())),
-            _ => ("the response body", copy::response_body(&ex)),
+            Action::CopyUrl => ("the URL", Some(super::secrets::shown_url(&ex, reveal))),
+            _ => ("the response body", copy::response_body(&shown)),
         };
         match text {
             Some(text) => self.put_on_clipboard(what, &text),

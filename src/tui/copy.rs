@@ -44,9 +44,7 @@ pub fn curl(ex: &Exchange, reveal: bool) -> String {
     if r.method != "GET" || !r.body.is_empty() {
         parts.push(format!("-X {}", r.method));
     }
-    let mut url = String::new();
-    let _ = r.write_url_with_path(&mut url, &secrets::shown_path(&r.path, reveal));
-    parts.push(quote(&url));
+    parts.push(quote(&secrets::shown_url(ex, reveal)));
     for (name, value) in &r.headers {
         let lower = name.to_ascii_lowercase();
         if CURL_SKIP.contains(&lower.as_str()) || name.starts_with(':') {

@@ -223,6 +223,8 @@ pub const BINDINGS: &[Binding] = &[
     b(S::List, &[K::Enter], A::Open, "open the exchange (full screen when narrow)", Some("open")),
     b(S::List, &[K::Tab, K::BackTab], A::NextPane, "to the detail pane, on the tab it shows", None),
     b(S::List, &[K::Digit], A::SelectTab(0), "show tab 1–9 of the detail pane", None),
+    // The detail pane beside the list says "R reveals": so it does here.
+    b(S::List, &[K::Char('R')], A::Reveal, "reveal or mask secrets in the detail pane", None),
     // Where a list has no text to search, `/` narrows it, as in most lists.
     b(S::List, &[K::Char('/')], A::Filter, "filter the list (as f)", None),
     b(S::List, &[K::Char('F')], A::Follow, "follow: keep the newest exchange selected", Some("follow")),

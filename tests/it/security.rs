@@ -713,6 +713,9 @@ async fn the_cli_passes_the_control_token() {
         err.contains("refused run's check (401") && err.contains("LLMSPY_CONTROL_TOKEN"),
         "{err}"
     );
+    let wrong = run(Some("not-the-token"));
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("is not the one it was started with"), "{err}");
     let with = run(Some("s3cret-token"));
     assert!(
         with.status.success(),

@@ -3,7 +3,7 @@
 //! into the agent's shell.
 
 use crate::cli::args::{CommonArgs, ProxyArgs};
-use crate::cli::env::{agent_vars, connectable, export_lines};
+use crate::cli::env::{connectable, shell_lines};
 use crate::engine::Engine;
 
 pub fn print_banner(
@@ -48,7 +48,9 @@ pub fn print_banner(
     crate::note!(
         "In the agent's shell (or: eval \"$(llmspy env{flags})\", or: llmspy run{flags} -- CMD):\n"
     );
-    eprint!("{}", export_lines(&agent_vars(addr, ca)));
+    // What `llmspy env` prints, Node's settings included: a shell that
+    // takes these lines captures Node's fetch too.
+    eprint!("{}", shell_lines(addr, ca));
     crate::note!();
 }
 

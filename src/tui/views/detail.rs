@@ -26,7 +26,8 @@ pub fn render(frame: &mut Frame<'_>, areas: DetailAreas, app: &App, store: &dyn 
         frame.render_widget(Paragraph::new(msg), areas.head);
         return;
     };
-    frame.render_widget(Paragraph::new(head(ex, areas.head.width)), areas.head);
+    let head = head(ex, app.detail.reveal, areas.head.width);
+    frame.render_widget(Paragraph::new(head), areas.head);
     let info = record.and_then(|r| app.rows.get(r));
     if let (Some(area), Some(info)) = (areas.usage, info) {
         usage_strip::render(frame, area, ex, info, app.detail.analysis());
@@ -36,7 +37,7 @@ pub fn render(frame: &mut Frame<'_>, areas: DetailAreas, app: &App, store: &dyn 
 }
 
 /// `#12 POST api.anthropic.com/v1/messages → 200 · 1.2s`
-fn head(ex: &Exchange, width: u16) -> Line<'static> {
+fn head(ex: &Exchange, reveal: bool, width: u16) -> Line<'static> {
     let outcome = match (&ex.response, ex.state.failure()) {
         (_, Some(f)) => format!("✗ {}", f.kind.label()),
         (Some(r), None) => match r.grpc_status() {
@@ -54,7 +55,7 @@ fn head(ex: &Exchange, width: u16) -> Line<'static> {
         ex.id,
         ex.request.method,
         ex.request.authority(),
-        crate::tui::secrets::shown_path(&ex.request.path, false)
+        crate::tui::secrets::shown_path(&ex.request.path, reveal)
     );
     Line::styled(cut(&text, usize::from(width)), theme::HEADER)
 }

@@ -63,15 +63,6 @@ fn section(out: &mut DocBuilder, title: &str) {
     out.section(title);
 }
 
-/// The URL, a secret in its query masked unless `reveal`.
-fn shown_url(ex: &Exchange, reveal: bool) -> String {
-    let mut url = String::new();
-    let _ = ex
-        .request
-        .write_url_with_path(&mut url, &secrets::shown_path(&ex.request.path, reveal));
-    url
-}
-
 /// `body_of`: where the body is read from (see [`build`]).
 fn request(out: &mut DocBuilder, ex: &Exchange, body_of: &crate::exchange::Request, reveal: bool) {
     let r = &ex.request;
@@ -79,7 +70,7 @@ fn request(out: &mut DocBuilder, ex: &Exchange, body_of: &crate::exchange::Reque
     out.line(Line::from(vec![
         Span::styled(r.method.clone(), theme::HEADER),
         Span::raw(" "),
-        Span::raw(shown_url(ex, reveal)),
+        Span::raw(secrets::shown_url(ex, reveal)),
         Span::styled(format!(" {}", r.version), theme::DIM),
     ]));
     headers(out, &r.headers, reveal);

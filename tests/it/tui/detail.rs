@@ -212,6 +212,31 @@ fn raw_masks_what_exports_mask_until_revealed() {
     }
 }
 
+/// What the copy menu copies leaves masked as the screen shows it, until
+/// `R` (which works from the list too, the detail pane beside it).
+#[test]
+fn every_copy_is_masked_until_revealed() {
+    let mut req = request(
+        "POST",
+        "https",
+        "api.test",
+        "/v1/x?key=AIza-copy-secret&alt=sse",
+    );
+    req.headers.push("content-type", "application/json");
+    req.body = llmspy::exchange::Body::from_bytes(&br#"{"api_key":"body-copy-secret"}"#[..]);
+    let resp = response(200, "application/json", b"{}");
+    let (mut app, clip) = app_with(vec![exchange(1, req, Some(resp))]);
+    render(&mut app, 160, 48);
+    press(&mut app, "gyryuyc");
+    press(&mut app, "Ryryu");
+    let copied = clip.copied.borrow();
+    assert_eq!(copied.len(), 5, "{copied:?}");
+    for masked in &copied[..3] {
+        assert!(!masked.contains("copy-secret"), "{masked}");
+    }
+    assert!(copied[3].contains("body-copy-secret") && copied[4].contains("AIza-copy-secret"));
+}
+
 #[test]
 fn next_and_previous_exchange_from_the_detail() {
     let mut app = app();
