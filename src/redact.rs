@@ -134,6 +134,12 @@ pub fn masked_path<'a>(path: &'a str, mask: &str) -> std::borrow::Cow<'a, str> {
     pairs::masked_path(path, mask, &mut found)
 }
 
+/// Whether a key from the request's head is quoted in a body (a prompt
+/// pasting it): the UI then draws the conversation from a masked copy.
+pub fn quotes_a_secret(ex: &Exchange) -> bool {
+    echoes::quotes_a_secret(ex)
+}
+
 /// Replace the secrets in `ex` with [`MASK`], copying nothing when it
 /// holds none.
 pub fn mask(ex: &mut Exchange) {

@@ -10,6 +10,34 @@ use crate::exchange::{Body, Exchange, Headers};
 /// `1` or `abc` would garble bodies, and such values guard nothing.
 const MIN_ECHO_LEN: usize = 8;
 
+/// Whether a secret of the request's head (a header's key, a `?key=`) is
+/// quoted in either body, as text: a prompt pasting the key. Cheap enough
+/// to ask before drawing (the head is copied, not the bodies).
+pub(super) fn quotes_a_secret(ex: &Exchange) -> bool {
+    let mut found = Found {
+        exchange: ex.id,
+        list: Vec::new(),
+        values: Vec::new(),
+    };
+    let mut headers = ex.request.headers.clone();
+    super::headers::redact_headers(&mut headers, Part::RequestHeader, &mut found);
+    let _ = super::pairs::redact_path(&ex.request.path, &mut found);
+    let bodies = [
+        Some(ex.request.body.bytes.as_slice()),
+        ex.response.as_ref().map(|r| r.body.bytes.as_slice()),
+    ];
+    found
+        .values
+        .iter()
+        .filter(|v| v.len() >= MIN_ECHO_LEN && *v != MASK)
+        .any(|v| {
+            bodies
+                .iter()
+                .flatten()
+                .any(|b| memchr::memmem::find(b, v.as_bytes()).is_some())
+        })
+}
+
 /// Mask verbatim copies of the secrets already found wherever else they
 /// appear as text: response headers and trailers (a `grpc-message`
 /// quoting a rejected key), and both bodies.

@@ -240,6 +240,16 @@ impl Detail {
             thinking: key.thinking,
             width: key.width,
         };
+        // A prompt that pastes the request's key shows it masked until
+        // `R`, as Raw does: drawn from an analysis of the masked copy
+        // (asked only when the key is quoted, which is rare).
+        let masked = (!key.reveal
+            && !matches!(key.tab, Tab::Raw | Tab::WebSocket)
+            && a.is_some()
+            && crate::redact::quotes_a_secret(ex))
+        .then(|| crate::llm::analyse(&crate::redact::masked(ex)))
+        .flatten();
+        let a = masked.as_ref().or(a);
         let doc = views::build_tab(key.tab, ex, info, a, opts);
         self.docs.insert(0, (key, doc));
         self.docs.truncate(DOCS_KEPT);

@@ -237,6 +237,39 @@ fn every_copy_is_masked_until_revealed() {
     assert!(copied[3].contains("body-copy-secret") && copied[4].contains("AIza-copy-secret"));
 }
 
+/// A prompt pasting the request's key shows it masked in the Messages and
+/// Conversation tabs too, until `R`.
+#[test]
+fn a_key_quoted_in_the_prompt_is_masked_in_every_tab() {
+    const KEY: &str = "sk-ant-api03-quoted-secret-123";
+    let mut req = request("POST", "https", "api.anthropic.com", "/v1/messages");
+    req.headers.push("x-api-key", KEY);
+    req.headers.push("content-type", "application/json");
+    let body = format!(
+        r#"{{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{{"role":"user","content":"my key {KEY} fails"}}]}}"#
+    );
+    req.body = llmspy::exchange::Body::from_bytes(body.into_bytes());
+    let reply = br#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":9,"output_tokens":1}}"#;
+    let resp = response(200, "application/json", reply);
+    let (mut app, _) = app_with(vec![exchange(1, req, Some(resp))]);
+    for tab in ["1", "2"] {
+        press(&mut app, &format!("g<enter>{tab}"));
+        let screen = render(&mut app, 160, 48);
+        assert!(!screen.contains(KEY), "tab {tab}: {screen}");
+        assert!(
+            screen.contains("my key ***REDACTED*** fails"),
+            "tab {tab}: {screen}"
+        );
+        press(&mut app, "R");
+        let revealed = render(&mut app, 160, 48);
+        assert!(
+            revealed.contains(&format!("my key {KEY} fails")),
+            "tab {tab}: {revealed}"
+        );
+        press(&mut app, "Rq");
+    }
+}
+
 #[test]
 fn next_and_previous_exchange_from_the_detail() {
     let mut app = app();
