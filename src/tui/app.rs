@@ -3,7 +3,7 @@
 //! detail document, sessions) up to date for the next frame, and the views
 //! only read.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 use ratatui::layout::Rect;
@@ -24,10 +24,7 @@ use super::msg::Msg;
 use super::rows::{Kind, RowCache};
 use super::sessions::Sessions;
 
-/// How long a status message stays.
-/// How often the Library redraws the active expectations.
-const EXPECTATIONS_POLL: Duration = Duration::from_secs(1);
-const FLASH_FOR: Duration = Duration::from_secs(4);
+mod ticks;
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -197,86 +194,6 @@ impl App {
         self.generation += 1;
         self.list.invalidate();
         true
-    }
-
-    fn on_tick(&mut self, now: Instant) -> bool {
-        let sinks_changed = self.sinks_changed(now);
-        if self.polls_expectations()
-            && self
-                .expectations_polled
-                .is_none_or(|at| now.duration_since(at) >= EXPECTATIONS_POLL)
-        {
-            self.expectations_polled = Some(now);
-            self.expire_flash(now);
-            return true;
-        }
-        self.expire_flash(now) | sinks_changed
-    }
-
-    /// Whether the sinks' status words changed since last read (read at
-    /// most every [`EXPECTATIONS_POLL`]): "history 29 saved" must not stay
-    /// on screen once 32 are.
-    fn sinks_changed(&mut self, now: Instant) -> bool {
-        if self.info.sink_status.is_empty()
-            || self
-                .sinks_seen
-                .1
-                .is_some_and(|at| now.duration_since(at) < EXPECTATIONS_POLL)
-        {
-            return false;
-        }
-        let words: String = self.info.sink_status.iter().map(|s| s()).collect();
-        self.sinks_seen.1 = Some(now);
-        if words == self.sinks_seen.0 {
-            return false;
-        }
-        self.sinks_seen.0 = words;
-        true
-    }
-
-    fn expire_flash(&mut self, now: Instant) -> bool {
-        let Some(flash) = self.flash.as_mut() else {
-            return false;
-        };
-        match flash.since {
-            None => {
-                flash.since = Some(now);
-                false
-            }
-            Some(since) if now.duration_since(since) >= FLASH_FOR => {
-                self.flash = None;
-                true
-            }
-            Some(_) => false,
-        }
-    }
-
-    /// How long the loop may sleep before a tick is due (None: until input).
-    pub fn wake_in(&self, now: Instant) -> Option<Duration> {
-        let flash = self
-            .flash
-            .as_ref()
-            .and_then(|f| f.since)
-            .map(|since| FLASH_FOR.saturating_sub(now.duration_since(since)));
-        let poll = self.polls_expectations().then(|| {
-            self.expectations_polled.map_or(Duration::ZERO, |at| {
-                EXPECTATIONS_POLL.saturating_sub(now.duration_since(at))
-            })
-        });
-        let sinks = (!self.info.sink_status.is_empty()).then(|| {
-            self.sinks_seen.1.map_or(Duration::ZERO, |at| {
-                EXPECTATIONS_POLL.saturating_sub(now.duration_since(at))
-            })
-        });
-        flash.into_iter().chain(poll).chain(sinks).min()
-    }
-
-    /// The Library's expectations change through the API, which sends the
-    /// UI no event: while they are on screen, redraw them every so often.
-    fn polls_expectations(&self) -> bool {
-        self.screen == Screen::Library
-            && self.library.tab == super::library::LibraryTab::Expectations
-            && self.info.expectations.is_some()
     }
 
     pub(super) fn say(&mut self, text: impl Into<String>) {
