@@ -1,8 +1,10 @@
 //! A body that forwards every frame at once and hands a copy to capture.
 //!
-//! The copy is a refcount bump on the frame's `Bytes`; past the capture cap
-//! only the length is reported. End of stream, errors, the idle timeout and
-//! an early drop (the client went away) each end the exchange in the store.
+//! The copy is a refcount bump on the frame's `Bytes`. Past the capture cap
+//! a bulk body reports only its length, in runs; a stream of events still
+//! hands over each frame, for the tail capture keeps (its usage is at its
+//! end). End of stream, errors, the idle timeout and an early drop (the
+//! client went away) each end the exchange in the store.
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
