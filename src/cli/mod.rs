@@ -79,6 +79,13 @@ pub fn main() -> anyhow::Result<ExitCode> {
 /// `llmspy open FILE`: load a capture into a store nothing writes and show it.
 fn open(file: &std::path::Path, run: Option<i64>) -> anyhow::Result<ExitCode> {
     let exchanges = history::load_capture(file, run, None, false)?;
+    if let Some(n) = run.filter(|_| exchanges.is_empty()) {
+        anyhow::bail!(
+            "run {n} of {} holds no exchanges, or there is no such run: `llmspy history --history {}` lists them",
+            file.display(),
+            file.display()
+        );
+    }
     let reader =
         crate::capture::StoreReader::detached(retrieve::loaded_noting_renumbering(exchanges));
     // SIGTERM, or SIGHUP from a closed terminal, ends the viewer as `Q`

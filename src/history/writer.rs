@@ -240,9 +240,9 @@ impl Writer {
             let _ = self.conn.execute_batch("PRAGMA incremental_vacuum");
             self.status.note_pruned();
             tracing::warn!(
-                "history: removed run {id} (started {started}, {count} exchanges) to keep {} under {} MiB (--history-max-bytes)",
+                "history: removed run {id} (started {started}, {count} exchanges) to keep {} under {:.1} MiB (--history-max-bytes)",
                 self.path.display(),
-                self.max_bytes / (1024 * 1024)
+                self.max_bytes as f64 / (1024.0 * 1024.0)
             );
             size = used_bytes(&self.conn).unwrap_or(0);
         }

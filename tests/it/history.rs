@@ -183,6 +183,13 @@ fn runs_survive_sigterm_sighup_and_kill_9_and_export_together() {
     let run_one = cli(&ca_dir, &["retrieve", "--history", h, "--run", "1"]);
     let run_one: Vec<Value> = serde_json::from_slice(&run_one.stdout).expect("JSON");
     assert_eq!(run_one.len(), 3);
+    // A run that is not there is said, not shown as an empty screen.
+    let no_run = cli(&ca_dir, &["open", h, "--run", "99"]);
+    let err = String::from_utf8_lossy(&no_run.stderr);
+    assert!(
+        !no_run.status.success() && err.contains("run 99 of"),
+        "{err}"
+    );
 
     let stats = cli(&ca_dir, &["history", "--history", h, "--stats", "--json"]);
     let stats: Vec<Value> = serde_json::from_slice(&stats.stdout).expect("stats JSON");
