@@ -188,8 +188,7 @@ fn logged_path(ex: &Exchange) -> std::borrow::Cow<'_, str> {
 
 pub fn json_line(record: &Record) -> String {
     let ex: &Exchange = &record.exchange;
-    let mut url = String::new();
-    let _ = ex.request.write_url_with_path(&mut url, &logged_path(ex));
+    let url = crate::redact::masked_url(ex, crate::redact::MASK);
     let v = json!({
         "id": ex.id,
         "time": ex.started_at,

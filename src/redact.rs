@@ -140,6 +140,15 @@ pub fn quotes_a_secret(ex: &Exchange) -> bool {
     echoes::quotes_a_secret(ex)
 }
 
+/// `ex`'s URL with its secret query values replaced by `mask`: what a log
+/// line, an agent's tool result or the UI shows of it.
+pub fn masked_url(ex: &Exchange, mask: &str) -> String {
+    let r = &ex.request;
+    let mut url = String::with_capacity(r.scheme.len() + r.host.len() + r.path.len() + 12);
+    let _ = r.write_url_with_path(&mut url, &masked_path(&r.path, mask));
+    url
+}
+
 /// Replace the secrets in `ex` with [`MASK`], copying nothing when it
 /// holds none.
 pub fn mask(ex: &mut Exchange) {

@@ -207,19 +207,10 @@ fn list_traffic(ctx: &ApiContext, args: &Value) -> ToolResult {
     Ok(json!({ "count": rows.len(), "exchanges": rows[skip..] }))
 }
 
-/// A URL for an agent's context: secret query parameters masked (what a
-/// tool returns goes on to an LLM provider).
-fn masked_url(ex: &crate::exchange::Exchange) -> String {
-    let path = crate::redact::masked_path(&ex.request.path, crate::redact::MASK);
-    let mut url = String::new();
-    let _ = ex.request.write_url_with_path(&mut url, &path);
-    url
-}
-
 fn row(r: &Record) -> Value {
     let ex = &r.exchange;
     json!({
-        "id": ex.id, "method": ex.request.method, "url": masked_url(ex),
+        "id": ex.id, "method": ex.request.method, "url": crate::redact::masked_url(ex, crate::redact::MASK),
         "status": ex.response.as_ref().map(|r| r.status), "state": ex.state.label(),
         "provider": r.summary.as_ref().map(|s| s.provider),
         "model": r.summary.as_ref().and_then(|s| s.model.as_deref()),

@@ -169,10 +169,11 @@ fn response_data(store: &mut Store, id: ExchangeId, frame: Data, out: &mut Vec<S
     let Some(resp) = ex.response.as_mut() else {
         return;
     };
-    let cap = limits.response_cap(&resp.headers);
+    // One look at the head per frame: the cap and the tail both follow it.
+    let stream = crate::exchange::is_event_stream(header(&resp.headers, "content-type"));
+    let cap = limits.cap_for(stream);
     let before = resp.body.kept_len();
     let offset = resp.body.wire_size;
-    let stream = crate::exchange::is_event_stream(header(&resp.headers, "content-type"));
     match frame.data.as_deref() {
         // Past the cap a stream keeps its last bytes: its usage is there.
         Some(d) if stream => resp.body.append_keeping_tail(d, cap),

@@ -25,7 +25,12 @@ impl Limits {
     /// responses (SSE, NDJSON) get the streaming cap, others the body cap.
     pub fn response_cap(&self, headers: &crate::exchange::Headers) -> usize {
         let content_type = crate::exchange::header(headers, "content-type");
-        if crate::exchange::is_event_stream(content_type) {
+        self.cap_for(crate::exchange::is_event_stream(content_type))
+    }
+
+    /// The cap for a stream of events (SSE, NDJSON), or another body.
+    pub fn cap_for(&self, stream: bool) -> usize {
+        if stream {
             self.max_streaming_capture_bytes
         } else {
             self.max_body_capture_bytes

@@ -130,20 +130,11 @@ async fn forward(
 
     let upgrade = is_upgrade(&req).then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
-    let cap = recorder.limits().max_body_capture_bytes;
     let (request_sent, sent) = tokio::sync::oneshot::channel();
     let (body, unsent) = unsent::wrap(body);
-    let body = Tee::new(
-        body,
-        Side::Request,
-        id,
-        recorder.clone(),
-        started,
-        cap,
-        shared.settings.client_idle_timeout,
-    )
-    .lengths_in_runs_past_cap()
-    .signal_end(request_sent);
+    let idle = shared.settings.client_idle_timeout;
+    let body =
+        unsent::request_tee(body, id, recorder.clone(), started, idle).signal_end(request_sent);
     let (mut body, decision) = match mocking {
         Some((r, head)) => match decide(r.as_ref(), body, head).await {
             Ok(v) => v,

@@ -52,10 +52,10 @@ pub fn shown_path(path: &str, reveal: bool) -> std::borrow::Cow<'_, str> {
 
 /// A request's URL as shown: [`shown_path`] after the scheme and host.
 pub fn shown_url(ex: &crate::exchange::Exchange, reveal: bool) -> String {
-    let r = &ex.request;
-    let mut url = String::new();
-    let _ = r.write_url_with_path(&mut url, &shown_path(&r.path, reveal));
-    url
+    match reveal {
+        true => ex.url(),
+        false => crate::redact::masked_url(ex, strings::SECRET_MASK),
+    }
 }
 
 #[cfg(test)]

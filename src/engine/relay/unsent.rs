@@ -84,6 +84,19 @@ impl Drop for Unsent {
     }
 }
 
+/// A request body's tee: past the cap, its length in runs (a request is
+/// not a stream of events whose frames' times anyone reads).
+pub(super) fn request_tee<B: Body>(
+    body: B,
+    id: ExchangeId,
+    recorder: Recorder,
+    started: Instant,
+    idle_limit: Option<Duration>,
+) -> Tee<B> {
+    let cap = recorder.limits().max_body_capture_bytes;
+    Tee::new(body, Side::Request, id, recorder, started, cap, idle_limit).lengths_in_runs_past_cap()
+}
+
 /// Record the body the upstream never took, up to the capture cap and for
 /// at most [`READ_LIMIT`]; past the cap nothing more is read.
 pub async fn capture(
@@ -96,16 +109,7 @@ pub async fn capture(
         return;
     };
     let cap = recorder.limits().max_body_capture_bytes;
-    let tee = Tee::new(
-        body,
-        Side::Request,
-        id,
-        recorder.clone(),
-        started,
-        cap,
-        None,
-    )
-    .lengths_in_runs_past_cap();
+    let tee = request_tee(body, id, recorder.clone(), started, None);
     let mut tee = std::pin::pin!(tee);
     let read = async {
         let mut seen = 0usize;
