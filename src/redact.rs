@@ -149,6 +149,41 @@ pub fn masked_url(ex: &Exchange, mask: &str) -> String {
     url
 }
 
+/// The secret values an exchange's request carries (a header's key, a
+/// `?key=` value, a secret body field), to mask text made from the
+/// request that is not an exchange: a mismatch's explanation quoting it.
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    pub fn of(ex: &Exchange) -> Secrets {
+        let mut copy = ex.request.clone();
+        let mut found = Found {
+            exchange: ex.id,
+            list: Vec::new(),
+            values: Vec::new(),
+        };
+        redact_headers(&mut copy.headers, Part::RequestHeader, &mut found);
+        redact_headers(&mut copy.body.trailers, Part::RequestTrailer, &mut found);
+        let _ = redact_path(&copy.path, &mut found);
+        redact_body(
+            &mut copy.headers,
+            &mut copy.body,
+            Part::RequestBody,
+            &mut found,
+        );
+        Secrets(echoes::worth_hunting(found.values))
+    }
+
+    /// `text` with every copy of a secret replaced by [`MASK`].
+    pub fn mask<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for v in self.0.iter().filter(|v| text.contains(v.as_str())) {
+            out = out.replace(v.as_str(), MASK).into();
+        }
+        out
+    }
+}
+
 /// Replace the secrets in `ex` with [`MASK`], copying nothing when it
 /// holds none.
 pub fn mask(ex: &mut Exchange) {

@@ -300,20 +300,35 @@ fn export(ctx: &ApiContext, args: &Value) -> ToolResult {
 }
 
 fn mismatch(ctx: &ApiContext, args: &Value) -> ToolResult {
-    let request = match (
+    let explained = match (
         args.get("exchangeId").and_then(Value::as_u64),
         args.get("request"),
     ) {
         (Some(id), _) => {
-            ctx.store
+            let ex = ctx
+                .store
                 .exchange(id)
-                .ok_or_else(|| format!("no exchange {id}"))?
-                .request
+                .ok_or_else(|| format!("no exchange {id}"))?;
+            // The answer goes into an agent's context, and on to its
+            // provider: it quotes the request masked, and masks a key of
+            // the request that an expectation quotes too.
+            let secrets = crate::redact::Secrets::of(&ex);
+            let shown = crate::redact::masked(&ex);
+            mock(ctx)?
+                .explain_shown(&ex.request, &shown.request)
+                .map(|mut x| {
+                    for d in &mut x.differences {
+                        d.expected = secrets.mask(&d.expected).into_owned();
+                        d.actual = secrets.mask(&d.actual).into_owned();
+                    }
+                    x
+                })
         }
-        (None, Some(r)) => request_from(r),
+        // The agent's own description of a request: nothing to hide from it.
+        (None, Some(r)) => mock(ctx)?.explain(&request_from(r)),
         (None, None) => return Err("pass exchangeId or request".into()),
     };
-    match mock(ctx)?.explain(&request) {
+    match explained {
         Some(x) if x.differences.is_empty() => Ok(
             json!({ "matches": x.expectation_id, "explanation": "the request matches this expectation" }),
         ),

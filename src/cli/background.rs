@@ -64,7 +64,7 @@ impl Background {
             }
             std::thread::sleep(PROBE_EVERY);
         }
-        eprintln!(
+        crate::note!(
             "llmspy run: started llmspy on {} for this run (log: {}; `llmspy export` and the API work while it runs)",
             common.listen,
             log_path.display()

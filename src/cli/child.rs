@@ -2,7 +2,7 @@
 //! listening, or (`--start`) one started headless for the program's
 //! lifetime.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -30,7 +30,7 @@ pub fn run(
     let preload = match write_private(&preload, NODE_PRELOAD) {
         Ok(()) => Some(preload),
         Err(e) => {
-            eprintln!(
+            crate::note!(
                 "llmspy run: cannot write {} ({e}); Node's fetch is set up by NODE_USE_ENV_PROXY only",
                 preload.display()
             );
@@ -51,9 +51,9 @@ pub fn run(
         preload: preload.as_deref(),
         current: &current,
     });
-    eprintln!("{}", plan.summary(program, addr));
+    crate::note!("{}", plan.summary(program, addr));
     if args.explain {
-        eprint!("{}", plan.explain());
+        crate::note!("{}", plan.explain().trim_end_matches('\n'));
     }
     let mut command = std::process::Command::new(program);
     command.args(rest);
@@ -72,7 +72,7 @@ pub fn run(
             } else {
                 126
             };
-            eprintln!("llmspy run: cannot start {program}: {e}");
+            crate::note!("llmspy run: cannot start {program}: {e}");
             return Ok(ExitCode::from(code));
         }
     };
@@ -117,9 +117,12 @@ fn offer_to_start(addr: SocketAddr) -> bool {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         return false;
     }
-    eprint!(
+    let mut stderr = std::io::stderr();
+    let _ = write!(
+        stderr,
         "llmspy run: no llmspy is listening on {addr}. Start one in the background for this run? [Y/n] "
     );
+    let _ = stderr.flush();
     let mut answer = String::new();
     if std::io::stdin().read_line(&mut answer).is_err() {
         return false;

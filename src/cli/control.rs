@@ -38,7 +38,7 @@ impl Progress {
 
     pub fn note(self, text: &str) {
         if self.0 {
-            eprintln!("llmspy: {text}");
+            crate::note!("llmspy: {text}");
         }
     }
 }

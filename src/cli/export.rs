@@ -33,7 +33,7 @@ pub fn run(common: &CommonArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             let answer = ask(common, &question, progress, &mut file.writer)?;
             file.commit()?;
             if !args.quiet {
-                eprintln!(
+                crate::note!(
                     "llmspy: wrote {} item(s) as {} to {} ({} bytes)",
                     answer.count,
                     args.format,

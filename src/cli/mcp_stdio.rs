@@ -36,7 +36,7 @@ pub fn run(
     // The wrapped server must run either way (the agent depends on it), but
     // say at once when its messages will not be recorded.
     if !control.is_listening() {
-        eprintln!(
+        crate::note!(
             "llmspy mcp-stdio: no llmspy is listening at {}; the server runs, but its messages are not recorded (start `llmspy`, or pass --server URL)",
             control.authority()
         );
@@ -152,7 +152,9 @@ fn post_all(control: &Control, rx: mpsc::Receiver<Value>) {
         if let Err(e) = control.json(Method::POST, "mcp-stdio/ingest", &doc)
             && !warned
         {
-            eprintln!("llmspy mcp-stdio: cannot report to llmspy ({e:#}); the server still runs");
+            crate::note!(
+                "llmspy mcp-stdio: cannot report to llmspy ({e:#}); the server still runs"
+            );
             warned = true;
         }
     }

@@ -19,7 +19,7 @@ pub fn load(args: &ProxyArgs) -> anyhow::Result<Expectations> {
     };
     let list = crate::mock::loader::load(&path)
         .with_context(|| format!("loading expectations (--init {})", path.display()))?;
-    eprintln!(
+    crate::note!(
         "llmspy: loaded {} expectations from {}",
         list.len(),
         path.display()

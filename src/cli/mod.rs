@@ -37,6 +37,20 @@ pub fn ca_dir(common: &CommonArgs) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// Write a one-shot command's answer to stdout. A reader that left
+/// (`llmspy env | head -1`) ends it quietly; a failed write (a full disk
+/// behind `>`) is an error, not a panic as `print!`'s.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     init_tracing(&cli);
@@ -44,15 +58,15 @@ pub fn main() -> anyhow::Result<ExitCode> {
         None => proxy::run(&cli.common, &cli.proxy),
         Some(Command::Env) => {
             let ca = env::prepare_ca(&ca_dir(&cli.common)?)?;
-            print!("{}", env::shell_lines(cli.common.listen, &ca));
+            print_out(&env::shell_lines(cli.common.listen, &ca))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ca { pem }) => {
             let ca = env::prepare_ca(&ca_dir(&cli.common)?)?;
             if *pem {
-                print!("{}", ca.cert_pem());
+                print_out(ca.cert_pem())?;
             } else {
-                println!("{}", ca.cert_path().display());
+                print_out(&format!("{}\n", ca.cert_path().display()))?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -40,7 +40,7 @@ pub fn run(common: &CommonArgs, args: &RecordArgs) -> anyhow::Result<ExitCode> {
         } else {
             format!("no finished exchange matches {}", filters.join(" "))
         };
-        eprintln!("llmspy record: {why}");
+        crate::note!("llmspy record: {why}");
     }
     Ok(if count > 0 {
         ExitCode::SUCCESS
@@ -54,7 +54,7 @@ fn report(answer: &Value, path: &std::path::Path) {
         .get("expectations")
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    eprintln!(
+    crate::note!(
         "llmspy record: {count} expectations written to {}",
         path.display()
     );
@@ -70,9 +70,9 @@ fn report(answer: &Value, path: &std::path::Path) {
     };
     let redacted = list("redacted");
     if !redacted.is_empty() {
-        eprintln!("  redacted: {}", redacted.join(", "));
+        crate::note!("  redacted: {}", redacted.join(", "));
     }
     for w in list("warnings") {
-        eprintln!("  warning: {w}");
+        crate::note!("  warning: {w}");
     }
 }

@@ -62,7 +62,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// 0 when something matched, 1 when nothing did.
 pub fn exit_code(count: usize) -> ExitCode {
     if count == 0 {
-        eprintln!("llmspy: nothing matched");
+        crate::note!("llmspy: nothing matched");
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -196,7 +196,7 @@ impl Write for Counted<'_> {
 pub fn loaded_noting_renumbering(exchanges: Vec<Exchange>) -> Store {
     let loaded = crate::capture::loaded(exchanges);
     if loaded.renumbered {
-        eprintln!("llmspy: {}", crate::capture::RENUMBERED_NOTE);
+        crate::note!("llmspy: {}", crate::capture::RENUMBERED_NOTE);
     }
     loaded.store
 }

@@ -54,6 +54,30 @@ pub fn closest(expectations: &[Expectation], facts: &RequestFacts) -> Option<Exp
         .min_by_key(|x| x.differences.len())
 }
 
+/// As [`closest`], quoting `shown` (the same request with its secrets
+/// masked): the expectation and the fields that differ are decided on
+/// the request as sent, the values quoted come from `shown`, so an
+/// explanation that leaves llmspy (an agent's tool result) quotes no key.
+pub fn closest_shown(
+    expectations: &[Expectation],
+    facts: &RequestFacts,
+    shown: &RequestFacts,
+) -> Option<Explanation> {
+    let mut x = closest(expectations, facts)?;
+    let e = expectations.iter().find(|e| e.id == x.expectation_id)?;
+    let quoted = differences(&e.matcher, shown);
+    for d in &mut x.differences {
+        d.actual = quoted
+            .iter()
+            .find(|q| q.field == d.field)
+            .map_or_else(|| MASKED.to_string(), |q| q.actual.clone());
+    }
+    Some(x)
+}
+
+/// What an explanation quotes of a value that differs only as sent.
+const MASKED: &str = "(masked)";
+
 /// Every way the request fails `m`.
 pub fn differences(m: &RequestMatcher, facts: &RequestFacts) -> Vec<Difference> {
     let req = facts.request;
@@ -81,7 +105,16 @@ pub fn differences(m: &RequestMatcher, facts: &RequestFacts) -> Vec<Difference> 
         .iter()
         .filter(|(k, ms)| !matcher::query_matches(&req.path, k, ms))
     {
-        diff(&format!("query {name}"), describe_all(ms), req.path.clone());
+        let values: Vec<String> = matcher::query_values(&req.path, name)
+            .into_iter()
+            .map(|(decoded, _)| decoded)
+            .collect();
+        let actual = if values.is_empty() {
+            "absent".to_string()
+        } else {
+            values.join(", ")
+        };
+        diff(&format!("query {name}"), describe_all(ms), actual);
     }
     for (name, ms) in m
         .headers
@@ -164,7 +197,7 @@ fn llm_differences(want: &LlmBody, facts: &RequestFacts) -> Vec<Difference> {
     if let Some(conv) = want
         .conversation
         .as_ref()
-        .filter(|c| **c != got.conversation)
+        .filter(|c| !matcher::json_equal(&got.conversation, c))
     {
         out.extend(conversation_differences(conv, &got.conversation));
     }
@@ -173,7 +206,11 @@ fn llm_differences(want: &LlmBody, facts: &RequestFacts) -> Vec<Difference> {
 
 fn conversation_differences(want: &Value, got: &Value) -> Vec<Difference> {
     let mut out = Vec::new();
-    if want.get("system") != got.get("system") {
+    let same = |w: Option<&Value>, g: Option<&Value>| match (w, g) {
+        (Some(w), Some(g)) => matcher::json_equal(g, w),
+        (w, g) => w == g,
+    };
+    if !same(want.get("system"), got.get("system")) {
         out.push(Difference {
             field: "body.system".into(),
             expected: preview(&want["system"].to_string()),
@@ -190,7 +227,7 @@ fn conversation_differences(want: &Value, got: &Value) -> Vec<Difference> {
             actual: g.len().to_string(),
         });
     }
-    if let Some(i) = (0..w.len().min(g.len())).find(|i| w[*i] != g[*i]) {
+    if let Some(i) = (0..w.len().min(g.len())).find(|i| !matcher::json_equal(&g[*i], &w[*i])) {
         out.push(Difference {
             field: format!("body.messages[{i}]"),
             expected: preview(&w[i].to_string()),

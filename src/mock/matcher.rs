@@ -13,9 +13,9 @@ use super::facts::RequestFacts;
 use crate::exchange::Request;
 
 mod body;
-pub(crate) use body::body_matches;
 pub use body::{BodyMatcher, LlmBody, json_contains};
 use body::{body_matcher, llm_matches};
+pub(crate) use body::{body_matches, json_equal};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MatcherError {
@@ -44,9 +44,13 @@ impl StringMatcher {
             Some(rest) => (true, rest),
             None => (false, raw),
         };
-        // A redacted recording still matches the live value it replaced.
+        // A redacted recording still matches the live value it replaced
+        // (a value with a masked span, `Bearer ***REDACTED***`, is matched
+        // by `masked_text_matches`; as a regex it would not compile).
         let pattern = if text == crate::redact::MASK {
             ".*".to_string()
+        } else if text.contains(crate::redact::MASK) {
+            "$^".to_string()
         } else {
             format!("^(?:{text})$")
         };
@@ -67,9 +71,39 @@ impl StringMatcher {
     }
 
     pub fn matches(&self, value: &str) -> bool {
-        let hit = value == self.raw || self.regex.as_ref().is_some_and(|r| r.is_match(value));
+        let hit = value == self.raw
+            || self.regex.as_ref().is_some_and(|r| r.is_match(value))
+            || masked_text_matches(value, &self.raw);
         hit != self.negate
     }
+}
+
+/// Whether `actual` reads as `expected` where each [`MASK`] in `expected`
+/// stands for a secret the recording masked (any text of at least one
+/// character): a prompt that quoted the key, recorded as `my key
+/// ***REDACTED***`, matches the same prompt sent again. False when
+/// `expected` masks nothing.
+///
+/// [`MASK`]: crate::redact::MASK
+pub(crate) fn masked_text_matches(actual: &str, expected: &str) -> bool {
+    let mut parts = expected.split(crate::redact::MASK);
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    let (Some((last, middle)), Some(mut left)) = (rest.split_last(), actual.strip_prefix(first))
+    else {
+        return false;
+    };
+    for part in middle {
+        // One character at least for the mask before `part`.
+        let Some(skip) = left.chars().next().map(char::len_utf8) else {
+            return false;
+        };
+        match left[skip..].find(part) {
+            Some(at) => left = &left[skip + at + part.len()..],
+            None => return false,
+        }
+    }
+    left.len() > last.len() && left.ends_with(last)
 }
 
 /// A parsed request matcher.
@@ -224,15 +258,28 @@ pub(crate) fn path_only(path: &str) -> &str {
     path.split_once('?').map_or(path, |(p, _)| p)
 }
 
-pub(crate) fn query_matches(path: &str, key: &str, ms: &[StringMatcher]) -> bool {
+/// The values of query parameter `key` in `path`, each decoded (`+` and
+/// `%20` are spaces: what MockServer matches, and what llmspy's recorder
+/// writes) and as written (what older expectations may hold).
+pub(crate) fn query_values<'a>(path: &'a str, key: &str) -> Vec<(String, &'a str)> {
     let query = path.split_once('?').map_or("", |(_, q)| q);
-    let values: Vec<&str> = query
+    query
         .split('&')
-        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
-        .filter(|(k, _)| *k == key)
-        .map(|(_, v)| v)
-        .collect();
-    !values.is_empty() && ms.iter().all(|m| values.iter().any(|v| m.matches(v)))
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+        .filter(|(k, _)| *k == key || crate::urlcodec::percent_decode(k) == key)
+        .map(|(_, v)| (crate::urlcodec::percent_decode(v), v))
+        .collect()
+}
+
+pub(crate) fn query_matches(path: &str, key: &str, ms: &[StringMatcher]) -> bool {
+    let values = query_values(path, key);
+    !values.is_empty()
+        && ms.iter().all(|m| {
+            values
+                .iter()
+                .any(|(decoded, raw)| m.matches(decoded) || m.matches(raw))
+        })
 }
 
 pub(crate) fn header_matches(req: &Request, name: &str, ms: &[StringMatcher]) -> bool {
@@ -274,6 +321,35 @@ mod tests {
                 .collect(),
             body: Body::default(),
         }
+    }
+
+    #[test]
+    fn a_masked_span_matches_the_text_that_was_there() {
+        let m = crate::redact::MASK;
+        for (actual, expected, hit) in [
+            ("Bearer sk-live-1", format!("Bearer {m}"), true),
+            ("Bearer ", format!("Bearer {m}"), false),
+            ("Basic sk-live-1", format!("Bearer {m}"), false),
+            ("my key is K123, ok", format!("my key is {m}, ok"), true),
+            ("my key is K123, no", format!("my key is {m}, ok"), false),
+            ("a X b Y c", format!("a {m} b {m} c"), true),
+            ("a X b c", format!("a {m} b {m} c"), false),
+            ("a  b Y c", format!("a {m} b {m} c"), false),
+            ("a ! b Y c", format!("a {m} b {m} c"), true),
+            ("K1K2", format!("{m}{m}"), true),
+            ("K", format!("{m}{m}"), false),
+            ("plain", "plain".to_string(), false),
+            ("naïve ✓ key é", format!("naïve ✓ {m} é"), true),
+        ] {
+            assert_eq!(
+                masked_text_matches(actual, &expected),
+                hit,
+                "{actual:?} against {expected:?}"
+            );
+        }
+        let header = StringMatcher::new(&format!("Bearer {m}"));
+        assert!(header.matches("Bearer sk-live-1"));
+        assert!(!header.matches("Basic x"));
     }
 
     #[test]

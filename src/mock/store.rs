@@ -138,17 +138,31 @@ impl Expectations {
         self.remove_where(&|_| true)
     }
 
-    /// Why `req` matches none of the active expectations.
-    pub fn explain(&self, req: &Request) -> Option<Explanation> {
+    /// The live expectations, in the order they are tried.
+    fn in_order(&self) -> Vec<Expectation> {
         let now = Instant::now();
         let state = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        let live: Vec<Expectation> = order(&state.entries)
+        order(&state.entries)
             .into_iter()
             .map(|i| &state.entries[i])
             .filter(|e| e.live(now))
             .map(|e| e.exp.clone())
-            .collect();
-        explain::closest(&live, &RequestFacts::new(req))
+            .collect()
+    }
+
+    /// Why `req` matches none of the active expectations.
+    pub fn explain(&self, req: &Request) -> Option<Explanation> {
+        explain::closest(&self.in_order(), &RequestFacts::new(req))
+    }
+
+    /// As [`Expectations::explain`], quoting `shown`'s values: see
+    /// [`explain::closest_shown`].
+    pub fn explain_shown(&self, req: &Request, shown: &Request) -> Option<Explanation> {
+        explain::closest_shown(
+            &self.in_order(),
+            &RequestFacts::new(req),
+            &RequestFacts::new(shown),
+        )
     }
 
     /// Decide for `req` at `now`.

@@ -38,18 +38,24 @@ pub(super) fn quotes_a_secret(ex: &Exchange) -> bool {
         })
 }
 
+/// The secrets worth looking for elsewhere: long enough to mean
+/// something, not already a mask, each once, longest first (so a secret
+/// containing another is masked whole).
+pub(super) fn worth_hunting(mut values: Vec<String>) -> Vec<String> {
+    values.retain(|v| v.len() >= MIN_ECHO_LEN && v != MASK);
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    values
+}
+
 /// Mask verbatim copies of the secrets already found wherever else they
 /// appear as text: response headers and trailers (a `grpc-message`
 /// quoting a rejected key), and both bodies.
 pub(super) fn mask_echoes(copy: &mut Exchange, found: &mut Found) {
-    let mut values = std::mem::take(&mut found.values);
-    values.retain(|v| v.len() >= MIN_ECHO_LEN && v != MASK);
+    let values = worth_hunting(std::mem::take(&mut found.values));
     if values.is_empty() {
         return;
     }
-    // Longest first, so a secret containing another is masked whole.
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    values.dedup();
     let scrub = |text: &str, place: &str, found: &mut Found| -> Option<String> {
         let hits: Vec<&String> = values
             .iter()

@@ -330,7 +330,13 @@ struct Named {
 #[derive(Default)]
 struct Collector {
     found: Vec<Named>,
+    /// Lines calling `print!`, `println!`, `eprint!` or `eprintln!`.
+    printing: Vec<usize>,
 }
+
+/// std's printing macros panic when their stream is a closed pipe
+/// (`llmspy --no-tui 2>&1 | head`): a log line would stop the proxy.
+const PANICKING_PRINTS: [&str; 4] = ["print", "println", "eprint", "eprintln"];
 
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
@@ -460,6 +466,11 @@ impl<'ast> Visit<'ast> for Collector {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let Some(name) = m.path.get_ident()
+            && PANICKING_PRINTS.contains(&name.to_string().as_str())
+        {
+            self.printing.push(name.span().start().line);
+        }
         self.tokens(m.tokens.clone());
         syn::visit::visit_macro(self, m);
     }
@@ -564,6 +575,13 @@ fn violations(root: &Path) -> Vec<String> {
                 ));
             }
         }
+        if module != "main" {
+            for line in &c.printing {
+                found.push(format!(
+                    "{rel}:{line} prints with std's macros, which panic on a closed pipe: use llmspy::note! or a write whose error is ignored"
+                ));
+            }
+        }
         if module == "capture" && !rel.ends_with("capture/save.rs") {
             for named in c.found.iter().filter(|n| within(&n.path, "std::fs")) {
                 found.push(format!(
@@ -640,6 +658,11 @@ fn the_checker_reports_every_kind_of_violation() {
         "pub fn e() -> anyhow::Result<()> { Ok(()) }\n",
     );
     write("src/gadget.rs", "pub fn z() {}\n");
+    // A printing macro outside main.
+    write(
+        "src/headless.rs",
+        "pub fn say() {\n    eprintln!(\"x\");\n}\n",
+    );
     // Allowed: its own layer's imports, and a test-only function.
     write(
         "src/export/fine.rs",
@@ -672,6 +695,7 @@ fn the_checker_reports_every_kind_of_violation() {
         "src/pricing.rs:3 uses tokio::time::sleep",
         "src/mcp.rs:1 uses anyhow::Result",
         "src/gadget.rs: module `gadget` has no row",
+        "src/headless.rs:2 prints with std's macros",
     ] {
         assert!(text.contains(expected), "not reported: {expected}\n{text}");
     }

@@ -450,3 +450,72 @@ async fn a_request_llmspy_cannot_read_is_logged() {
     let line = running.stderr_containing("could not read");
     assert!(line.contains("too large"), "{line}");
 }
+
+/// A log reader that went away (`llmspy --no-tui 2>&1 | head -1`) must not
+/// stop the proxy: std's printing macros panic on a closed pipe, and the
+/// banner printed its shell lines with one. Both streams here are pipes
+/// whose reading ends are closed before llmspy starts, so every line it
+/// writes meets a broken pipe; it must still serve, log, and stop cleanly.
+#[tokio::test]
+async fn closed_stdout_and_stderr_do_not_stop_llmspy() {
+    let up = Upstream::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let (out_reader, out_writer) = std::io::pipe().expect("pipe");
+    let (err_reader, err_writer) = std::io::pipe().expect("pipe");
+    drop((out_reader, err_reader));
+    let mut child = crate::support::binary::Reaped::new(
+        llmspy(&dir.path().join("ca"))
+            .args(["--no-tui", "--no-history", "--listen", &addr])
+            .arg("--upstream-ca")
+            .arg(&up.ca_file)
+            .stdout(out_writer)
+            .stderr(err_writer)
+            .spawn()
+            .expect("llmspy starts"),
+    );
+    // No banner to read: its status answering is the sign it listens.
+    let status_url = format!("http://{addr}/llmspy/status");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let mut listening = false;
+    for _ in 0..200 {
+        if client.get(&status_url).send().await.is_ok() {
+            listening = true;
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("llmspy exited before listening: {status:?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(listening, "llmspy never answered on {addr}");
+    let proxied = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(format!("http://{addr}")).expect("proxy"))
+        .build()
+        .expect("client");
+    for i in 0..3 {
+        let body = proxied
+            .get(up.http(&format!("/after-{i}")))
+            .send()
+            .await
+            .expect("served with nobody reading its log")
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(body, "ok");
+    }
+    assert_eq!(child.try_wait().expect("wait"), None, "llmspy still runs");
+    crate::support::binary::kill(&child, "TERM");
+    let status = child.wait().expect("exit");
+    assert!(
+        status.success(),
+        "stopped cleanly, not by a panic: {status:?}"
+    );
+}

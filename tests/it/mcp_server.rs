@@ -705,3 +705,70 @@ async fn the_traffic_tools_mask_secrets_for_the_agent() {
         "the prompt is there, its echo masked: {got}"
     );
 }
+
+/// `debug_request_mismatch` quotes the request it explains: its header
+/// values, its prompt. Quoted into an agent's context, they are masked as
+/// the traffic tools mask them, and so is a key of the request that the
+/// expectation itself quotes; the fields that differ are still named.
+#[tokio::test]
+async fn debug_request_mismatch_quotes_no_key_to_the_agent() {
+    let up = Upstream::start().await;
+    let mut proxy = proxy(Some(&up)).await;
+    let mut mcp = Session::open(&proxy).await;
+    mcp.ok(
+        "create_expectation",
+        json!({"expectation": {"id": "needs-auth", "httpRequest": {
+            "method": "POST", "path": "/v1/messages",
+            "headers": {"authorization": ["Bearer sk-expected-key-000"]},
+            "body": {"type": "STRING", "string": "nothing like it"}},
+            "httpResponse": {"body": "ok"}}}),
+    )
+    .await;
+    let client = proxied(&proxy.url(), &proxy.ca_file);
+    let resp = client
+        .post(up.https("/v1/messages"))
+        .header("authorization", format!("Bearer {SECRET_BEARER}"))
+        .json(&json!({"model": "m", "messages": [
+            {"role": "user", "content": format!("the key is {SECRET_BEARER}")}]}))
+        .send()
+        .await
+        .expect("call");
+    resp.bytes().await.expect("body");
+    proxy.finished(1).await;
+    let listed = mcp.ok("list_traffic", json!({})).await;
+    let id = listed["exchanges"][0]["id"].as_u64().expect("an id");
+
+    let got = mcp
+        .ok("debug_request_mismatch", json!({"exchangeId": id}))
+        .await;
+    assert_no_secrets(&got.to_string());
+    assert_eq!(got["closestExpectation"], "needs-auth", "{got}");
+    let fields: Vec<&str> = got["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .filter_map(|d| d["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["header authorization", "body"], "{got}");
+    let text = got.to_string();
+    assert!(text.contains("Bearer ***REDACTED***"), "{got}");
+    assert!(text.contains("the key is ***REDACTED***"), "{got}");
+
+    // An expectation asking for the very key the request sent: it matches,
+    // and the answer says so without quoting it.
+    mcp.ok("clear", json!({"type": "expectations"})).await;
+    mcp.ok(
+        "create_expectation",
+        json!({"expectation": {"id": "same-key", "httpRequest": {
+            "path": "/v1/messages",
+            "headers": {"authorization": [format!("Bearer {SECRET_BEARER}")]},
+            "body": {"type": "STRING", "string": "no"}},
+            "httpResponse": {"body": "ok"}}}),
+    )
+    .await;
+    let got = mcp
+        .ok("debug_request_mismatch", json!({"exchangeId": id}))
+        .await;
+    assert_no_secrets(&got.to_string());
+    assert_eq!(got["differences"][0]["field"], "body", "{got}");
+}

@@ -247,6 +247,43 @@ async fn strict_replay_explains_the_closest_expectation() {
     assert_eq!(mocked_by(&ex).as_deref(), Some("llmspy-strict-replay"));
 }
 
+/// Query values match decoded, as MockServer matches them (`+` and `%20`
+/// are spaces), or as written; a value that differs is quoted alone.
+#[tokio::test]
+async fn query_values_match_decoded_and_a_difference_quotes_the_value() {
+    let mock = Expectations::new();
+    mock.set_strict(true);
+    mock.upsert_json(&json!([
+        {"id": "space", "httpRequest": {"path": "/search", "queryStringParameters": {"q": ["llm spy"], "who": ["José & co"]}},
+         "httpResponse": {"body": "decoded"}},
+        {"id": "plus", "httpRequest": {"path": "/raw", "queryStringParameters": {"q": ["llm+spy"]}},
+         "httpResponse": {"body": "as written"}},
+    ]))
+    .expect("expectations");
+    let mut proxy = proxy_with(&mock, None).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    let get = |path: &str| client.get(format!("https://127.0.0.1:9{path}")).send();
+    for path in [
+        "/search?q=llm+spy&who=Jos%C3%A9+%26+co",
+        "/search?who=Jos%C3%A9%20%26%20co&q=llm%20spy",
+    ] {
+        let resp = get(path).await.expect("send");
+        assert_eq!(resp.text().await.expect("text"), "decoded", "{path}");
+    }
+    let resp = get("/raw?q=llm+spy").await.expect("send");
+    assert_eq!(resp.text().await.expect("text"), "as written");
+
+    let resp = get("/search?q=other+thing&who=Jos%C3%A9+%26+co&page=2")
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 404);
+    let doc: Value = resp.json().await.expect("json");
+    assert_eq!(doc["closestExpectation"], "space", "{doc}");
+    assert_eq!(doc["differences"][0]["field"], "query q", "{doc}");
+    assert_eq!(doc["differences"][0]["actual"], "other thing", "{doc}");
+    proxy.finished(4).await;
+}
+
 #[test]
 fn a_broken_file_is_rejected_with_file_and_json_path() {
     let dir = tempfile::tempdir().expect("dir");

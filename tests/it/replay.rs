@@ -36,6 +36,10 @@ async fn send_all(client: &reqwest::Client, up: &Upstream) -> Vec<(u16, String)>
             .header("cookie", format!("session={}", SECRETS[3]))
             .header("content-type", "application/json")
             .body(json!({"password": SECRETS[4], "q": 1}).to_string()),
+        // A query with a space written both ways, an `&` and a non-ASCII
+        // letter: the fixture holds the values decoded, and the replay
+        // must match them against the query as sent.
+        client.get(up.https("/hello?q=llm+spy&name=Jos%C3%A9+%26+co&sp=a%20b")),
     ];
     for r in requests {
         let resp = r.send().await.expect("send");
@@ -50,7 +54,7 @@ async fn recorded_traffic_replays_without_the_upstream_and_without_secrets() {
     let mut recording = TestProxy::start(&up.ca_file).await;
     let client = reqwest(&recording.url(), &recording.ca_file);
     let original = send_all(&client, &up).await;
-    let captured = recording.finished(3).await;
+    let captured = recording.finished(4).await;
     let fixture = fixtures::record(&captured, &RecordOptions::default());
     let text = serde_json::to_string_pretty(&fixture.doc).expect("json");
     for secret in SECRETS {
@@ -101,8 +105,9 @@ async fn recorded_traffic_replays_without_the_upstream_and_without_secrets() {
         again[2].1,
         original[2].1.replace(SECRETS[4], "***REDACTED***")
     );
+    assert_eq!(again[3], original[3], "a decoded query matches as sent");
     assert_eq!(up.seen().len(), seen_before, "nothing reached the upstream");
-    let replayed = replay.finished(3).await;
+    let replayed = replay.finished(4).await;
     assert!(
         replayed[0].chunks.len() >= 4,
         "SSE replayed event by event: {:?}",
@@ -205,4 +210,55 @@ async fn an_agent_conversation_replays_turn_by_turn_and_repeats_in_order() {
             "It is sunny in Oslo."
         ]
     );
+}
+
+/// An agent whose conversation quotes its own key (a tool result showing
+/// a `.env`): the fixture holds the prompt with the key masked, and the
+/// same request sent again still replays: a masked span matches the text
+/// that was there, not only a whole masked value.
+#[tokio::test]
+async fn a_prompt_that_quoted_the_key_still_replays() {
+    const KEY: &str = "sk-ant-api03-quoted-0123456789";
+    let up = Upstream::start().await;
+    let send = |client: reqwest::Client, url: String| async move {
+        let resp = client
+            .post(url)
+            .header("x-api-key", KEY)
+            .json(
+                &json!({"model": "claude-q", "max_tokens": 5, "stream": true,
+                "system": format!("deploy with {KEY} only"),
+                "messages": [{"role": "user", "content": format!("why is {KEY} refused?")}]}),
+            )
+            .send()
+            .await
+            .expect("send");
+        (resp.status().as_u16(), resp.text().await.expect("text"))
+    };
+    let url = up.https("/v1/messages?deltas=3&output=5");
+    let mut recording = TestProxy::start(&up.ca_file).await;
+    let original = send(reqwest(&recording.url(), &recording.ca_file), url.clone()).await;
+    assert_eq!(original.0, 200);
+    let captured = recording.finished(1).await;
+    let fixture = fixtures::record(&captured, &RecordOptions::default());
+    let text = serde_json::to_string(&fixture.doc).expect("json");
+    assert!(
+        !text.contains(KEY),
+        "the key leaked into the fixture: {text}"
+    );
+    assert!(text.contains("why is ***REDACTED*** refused?"), "{text}");
+
+    let mock = Expectations::new();
+    mock.set_strict(true);
+    mock.upsert_json(&fixture.doc).expect("the fixture loads");
+    let mut replay = TestProxy::with(Options {
+        responder: Some(Arc::new(mock)),
+        ..Options::default()
+    })
+    .await;
+    let again = send(reqwest(&replay.url(), &replay.ca_file), url).await;
+    assert_eq!(
+        again, original,
+        "the same request replays the recorded answer"
+    );
+    replay.finished(1).await;
 }

@@ -50,7 +50,7 @@ pub fn print_banner(
     );
     // What `llmspy env` prints, Node's settings included: a shell that
     // takes these lines captures Node's fetch too.
-    eprint!("{}", shell_lines(addr, ca));
+    crate::note!("{}", shell_lines(addr, ca).trim_end_matches('\n'));
     crate::note!();
 }
 

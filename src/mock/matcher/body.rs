@@ -148,15 +148,19 @@ pub(super) fn llm_matches(want: &LlmBody, facts: &RequestFacts) -> bool {
         && want
             .conversation
             .as_ref()
-            .is_none_or(|c| c == &got.conversation)
+            .is_none_or(|c| json_equal(&got.conversation, c))
 }
 
 /// Partial JSON match: every field in `expected` is present and equal in
 /// `actual`; arrays must contain matching elements in order. A redacted
-/// value (`***REDACTED***`) matches whatever value is there.
+/// value (`***REDACTED***`) matches whatever value is there, as a masked
+/// span of a text matches the text that was there.
 pub fn json_contains(actual: &Value, expected: &Value) -> bool {
     match (actual, expected) {
         (_, Value::String(mask)) if mask == crate::redact::MASK => true,
+        (Value::String(a), Value::String(e)) if e.contains(crate::redact::MASK) => {
+            super::masked_text_matches(a, e)
+        }
         (Value::Object(a), Value::Object(e)) => e
             .iter()
             .all(|(k, ev)| a.get(k).is_some_and(|av| json_contains(av, ev))),
@@ -168,10 +172,14 @@ pub fn json_contains(actual: &Value, expected: &Value) -> bool {
     }
 }
 
-/// Strict JSON equality, with redacted values matching anything.
-fn json_equal(actual: &Value, expected: &Value) -> bool {
+/// Strict JSON equality, with redacted values matching anything, and a
+/// text with a masked span whatever text has the rest around it.
+pub(crate) fn json_equal(actual: &Value, expected: &Value) -> bool {
     match (actual, expected) {
         (_, Value::String(mask)) if mask == crate::redact::MASK => true,
+        (Value::String(a), Value::String(e)) if e.contains(crate::redact::MASK) => {
+            super::masked_text_matches(a, e)
+        }
         (Value::Object(a), Value::Object(e)) => {
             a.len() == e.len()
                 && e.iter()

@@ -22,6 +22,12 @@ pub fn llmspy(ca_dir: &std::path::Path) -> Command {
 /// process behind.
 pub struct Reaped(Child);
 
+impl Reaped {
+    pub fn new(child: Child) -> Reaped {
+        Reaped(child)
+    }
+}
+
 impl std::ops::Deref for Reaped {
     type Target = Child;
     fn deref(&self) -> &Child {
@@ -198,7 +204,7 @@ impl Running {
 /// Send `child` the signal named (`TERM`, `HUP`, `INT`) with kill(2), at
 /// once: a `kill` process takes milliseconds to start, long enough to hide
 /// a window in which llmspy is not yet listening for stop signals.
-fn kill(child: &Child, name: &str) {
+pub fn kill(child: &Child, name: &str) {
     let signal = match name {
         "TERM" => libc::SIGTERM,
         "HUP" => libc::SIGHUP,
