@@ -34,6 +34,7 @@ mod routes;
 pub mod select;
 pub mod sessions;
 pub mod streamed;
+mod verify;
 
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use super::call::Call;
 use super::context::ApiContext;
 use super::reply::error;
-use super::{control, events, expectations, fixtures, mcp_server, retrieve};
+use super::{control, events, expectations, fixtures, mcp_server, retrieve, verify};
 use crate::engine::UpstreamBody;
 
 /// A handler that answers after awaiting something (the capture task).
@@ -103,6 +103,13 @@ const ROUTES: &[Route] = &[
         Family::Mock,
         Run::Now(fixtures::record),
     ),
+    route("verify", &["PUT"], Family::Mock, Run::Now(verify::verify)),
+    route(
+        "verifySequence",
+        &["PUT"],
+        Family::Mock,
+        Run::Now(verify::verify_sequence),
+    ),
     route("mcp", &[], Family::Mock, Run::Now(mcp_server::serve)),
     route(
         "mcp-stdio/ingest",
@@ -127,6 +134,7 @@ pub async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<Upstre
         return not_proxied(ctx, path);
     };
     let route = route.to_string();
+    let path_of_call = path.to_string();
     let call = match Call::read(route, req).await {
         Ok(call) => call,
         Err(answer) => return answer,
@@ -135,7 +143,12 @@ pub async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<Upstre
         .iter()
         .find(|r| r.path == call.route && (r.family == Family::Capture || ctx.mock.is_some()));
     let Some(found) = served else {
-        return not_found(&call.route);
+        let prefix = if path_of_call.starts_with("/mockserver/") {
+            "/mockserver/"
+        } else {
+            "/llmspy/"
+        };
+        return not_found(prefix, &call.route, ctx.mock.is_some());
     };
     if !found.methods.is_empty() && !found.methods.contains(&call.method.as_str()) {
         return wrong_method(found);
@@ -157,21 +170,23 @@ fn wrong_method(route: &Route) -> Response<UpstreamBody> {
     )
 }
 
-/// 404 listing the capture routes (the mock routes are MockServer's, and
-/// documented with it).
-fn not_found(route: &str) -> Response<UpstreamBody> {
+/// 404 naming the route as asked (under the prefix it was asked under)
+/// and listing the routes this llmspy serves.
+fn not_found(prefix: &str, route: &str, mock: bool) -> Response<UpstreamBody> {
     let routes: Vec<&str> = ROUTES
         .iter()
-        .filter(|r| r.family == Family::Capture)
+        .filter(|r| r.family == Family::Capture || mock)
         .map(|r| r.path)
         .collect();
-    error(
-        StatusCode::NOT_FOUND,
-        &format!(
-            "no control API route /llmspy/{route}; routes: {}",
-            routes.join(", ")
-        ),
-    )
+    let routes = routes.join(", ");
+    let message = if mock {
+        format!("no control API route {prefix}{route}; routes: {routes}")
+    } else {
+        format!(
+            "no control API route {prefix}{route}; routes: {routes} (mock routes such as expectation and verify need llmspy to serve mocks)"
+        )
+    };
+    error(StatusCode::NOT_FOUND, &message)
 }
 
 /// A request in origin form that isn't for the API: someone pointed a client

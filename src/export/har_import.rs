@@ -101,33 +101,34 @@ fn request(req: &Value) -> Result<Request, String> {
             .to_owned()
             .into(),
         headers: headers(req),
-        body: Body::from_bytes(
-            req.pointer("/postData/text")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .as_bytes()
-                .to_vec(),
-        ),
+        // A binary request body is base64 under `_encoding` (HAR 1.2 has
+        // no field for it; the export writes that extension).
+        body: Body::from_bytes(text_bytes(req.get("postData"), "_encoding")),
     })
 }
 
-fn response(r: &Value) -> Response {
-    let content = r.get("content");
+/// The bytes of a HAR `content` or `postData`: its `text`, decoded from
+/// base64 when its `encoding_field` says so.
+fn text_bytes(content: Option<&Value>, encoding_field: &str) -> Vec<u8> {
     let text = content
         .and_then(|c| c.get("text"))
         .and_then(Value::as_str)
         .unwrap_or("");
     let base64 = content
-        .and_then(|c| c.get("encoding"))
+        .and_then(|c| c.get(encoding_field))
         .and_then(Value::as_str)
         == Some("base64");
-    let bytes = if base64 {
+    if base64 {
         base64::engine::general_purpose::STANDARD
             .decode(text)
             .unwrap_or_else(|_| text.as_bytes().to_vec())
     } else {
         text.as_bytes().to_vec()
-    };
+    }
+}
+
+fn response(r: &Value) -> Response {
+    let bytes = text_bytes(r.get("content"), "encoding");
     // HAR holds the decoded body: drop the encoding header so it isn't decoded twice.
     let headers = headers(r)
         .into_iter()
@@ -195,5 +196,29 @@ mod tests {
                 .unwrap_err()
                 .contains("entries[0]")
         );
+    }
+
+    /// A binary request body leaves as base64 under `_encoding` and comes
+    /// back as the same bytes, as a binary response body does.
+    #[test]
+    fn binary_bodies_survive_a_round_trip() {
+        let bytes: Vec<u8> = (0..=255u8).rev().collect();
+        let ex = crate::exchange::Exchange::builder()
+            .url("https://example.test/upload")
+            .method("POST")
+            .headers([("content-type", "application/octet-stream")])
+            .body(bytes.clone())
+            .response_headers([("content-type", "application/octet-stream")])
+            .response_body(bytes.clone())
+            .build();
+        let har = crate::export::render(
+            crate::export::Format::Har,
+            &[ex],
+            &crate::export::Options::default(),
+        )
+        .unwrap();
+        let back = exchanges(&serde_json::from_slice(&har).unwrap()).unwrap();
+        assert_eq!(back[0].request.body.bytes, bytes);
+        assert_eq!(back[0].response.as_ref().unwrap().body.bytes, bytes);
     }
 }

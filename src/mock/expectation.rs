@@ -201,7 +201,18 @@ pub fn parse_document(v: &Value, id_prefix: &str) -> Result<Vec<Expectation>, Mo
     let (items, at): (Vec<&Value>, &str) = match v {
         Value::Array(items) => (items.iter().collect(), "$"),
         Value::Object(o) => match o.get("expectations") {
-            Some(Value::Array(items)) => (items.iter().collect(), "$.expectations"),
+            Some(Value::Array(items)) => {
+                // A fixture: its notes are read back (`redacted`), so a
+                // misspelt one is a mistake as anywhere else.
+                super::fields::only(o, &["llmspy", "expectations"], "$")?;
+                if let Some(notes) = o.get("llmspy") {
+                    let notes = notes
+                        .as_object()
+                        .ok_or_else(|| MockError::invalid("$.llmspy", "an object"))?;
+                    super::fields::only(notes, &["fixture", "redacted", "warnings"], "$.llmspy")?;
+                }
+                (items.iter().collect(), "$.expectations")
+            }
             Some(_) => return Err(MockError::invalid("$.expectations", "an array")),
             None => {
                 return Expectation::from_json(v, "$", &format!("{id_prefix}0")).map(|e| vec![e]);

@@ -13,7 +13,7 @@ pub mod completion;
 pub mod expectation;
 pub mod explain;
 pub mod facts;
-mod fields;
+pub(crate) mod fields;
 pub mod fixtures;
 pub mod jsonpath;
 pub mod loader;

@@ -3,6 +3,7 @@
 
 mod events;
 mod retrieve;
+mod verify;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

@@ -284,6 +284,34 @@ async fn query_values_match_decoded_and_a_difference_quotes_the_value() {
     proxy.finished(4).await;
 }
 
+/// A fixture's notes are checked as its expectations are: a misspelt
+/// field is named with its path and the field meant.
+#[test]
+fn a_fixtures_notes_with_a_typo_are_rejected() {
+    let exps = json!([{"httpRequest": {"path": "/a"}, "httpResponse": {"body": "a"}}]);
+    let mock = Expectations::new();
+    for (doc, path, hint) in [
+        (
+            json!({"llmspy": {"fixtrue": 1}, "expectations": exps}),
+            "$.llmspy.fixtrue",
+            "fixture",
+        ),
+        (
+            json!({"llmsyp": {"fixture": 1}, "expectations": exps}),
+            "$.llmsyp",
+            "llmspy",
+        ),
+    ] {
+        let err = mock.upsert_json(&doc).expect_err("a typo").to_string();
+        assert!(err.contains(path) && err.contains(hint), "{err}");
+    }
+    assert!(mock.list().is_empty(), "nothing kept");
+    mock.upsert_json(
+        &json!({"llmspy": {"fixture": 1, "redacted": [], "warnings": []}, "expectations": exps}),
+    )
+    .expect("a fixture as written loads");
+}
+
 #[test]
 fn a_broken_file_is_rejected_with_file_and_json_path() {
     let dir = tempfile::tempdir().expect("dir");
