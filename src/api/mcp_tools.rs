@@ -61,7 +61,7 @@ fn file_and_traffic_tools() -> Vec<Value> {
         ),
         tool(
             "get_exchange",
-            "One exchange decoded: request, response status, LLM conversation, reply, usage, stream timeline or MCP call.",
+            "One exchange decoded: request, response status, LLM conversation, reply, usage, stream timeline or MCP call; for other traffic its headers and body text (secrets masked).",
             s(json!({"id": {"type": "integer"}}), &["id"]),
         ),
     ]
@@ -232,13 +232,42 @@ fn get_exchange(ctx: &ApiContext, args: &Value) -> ToolResult {
     let ex = crate::redact::masked(&ex);
     let analysis = crate::analyses::analyse(&ex);
     let analysis = analysis.as_deref();
-    Ok(json!({
+    let mut out = json!({
         "id": ex.id, "method": ex.request.method, "url": ex.url(), "state": ex.state.label(),
         "status": ex.response.as_ref().map(|r| r.status),
         "failure": ex.state.failure().map(|f| f.message.clone()),
         "source": ex.source,
         "analysis": analysis,
-    }))
+    });
+    // Not an LLM or MCP call: no analysis to read, so the messages
+    // themselves (an agent looking into a failing API wants its answer).
+    if analysis.is_none() {
+        out["request"] = message(&ex.request.headers, &ex.request.body);
+        if let Some(r) = &ex.response {
+            out["response"] = message(&r.headers, &r.body);
+        }
+    }
+    Ok(out)
+}
+
+/// How much of a body `get_exchange` quotes: enough for an error answer
+/// or a small document, little enough for an agent's context.
+const BODY_QUOTED: usize = 16 * 1024;
+
+/// Headers as `name: value` lines and the body's text, decoded, up to
+/// [`BODY_QUOTED`] bytes (a binary body by its size only).
+fn message(headers: &crate::exchange::Headers, body: &crate::exchange::Body) -> Value {
+    let view = crate::export::view::BodyView::of(headers, body);
+    let lines: Vec<String> = headers.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+    let body = match &view.text {
+        Some(text) => {
+            let cut = text.floor_char_boundary(BODY_QUOTED);
+            json!({ "text": &text[..cut], "bytes": view.bytes.len(),
+                "cut": cut < text.len() || view.truncated })
+        }
+        None => json!({ "binary": true, "bytes": view.bytes.len() }),
+    };
+    json!({ "headers": lines, "body": body })
 }
 
 fn create(ctx: &ApiContext, args: &Value) -> ToolResult {

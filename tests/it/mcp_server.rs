@@ -772,3 +772,30 @@ async fn debug_request_mismatch_quotes_no_key_to_the_agent() {
     assert_no_secrets(&got.to_string());
     assert_eq!(got["differences"][0]["field"], "body", "{got}");
 }
+
+/// Traffic that is not an LLM or MCP call has no analysis: `get_exchange`
+/// quotes its headers and body text instead, masked, so an agent can read
+/// why an API refused it.
+#[tokio::test]
+async fn get_exchange_quotes_other_traffic_masked() {
+    let up = Upstream::start().await;
+    let mut proxy = proxy(Some(&up)).await;
+    secret_traffic(&mut proxy, &up).await;
+    let mut mcp = Session::open(&proxy).await;
+    let listed = mcp.ok("list_traffic", json!({})).await;
+    let id = listed["exchanges"][0]["id"].as_u64().expect("an id");
+    let got = mcp.ok("get_exchange", json!({"id": id})).await;
+    assert_no_secrets(&got.to_string());
+    let headers: Vec<&str> = got["request"]["headers"]
+        .as_array()
+        .expect("request headers")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(headers.contains(&"x-api-key: ***REDACTED***"), "{got}");
+    let echoed = got["response"]["body"]["text"]
+        .as_str()
+        .expect("response text");
+    assert!(echoed.contains("hello"), "{got}");
+    assert_eq!(got["response"]["body"]["cut"], false, "{got}");
+}
