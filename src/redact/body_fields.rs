@@ -66,8 +66,11 @@ pub(super) fn set_content_length(headers: &mut Headers, len: usize) {
 /// The body text with secret fields masked, or `None` when it held none
 /// (the caller then keeps the original bytes untouched).
 fn redact_text(text: &str, media: &str, part: Part, found: &mut Found) -> Option<String> {
+    // A form is a query in a body: its secret names are a query's
+    // (`token=` of an OAuth revocation, `key=`), which a JSON field named
+    // `token` is not (a log-probability's token is text).
     if media == "application/x-www-form-urlencoded" {
-        return redact_pairs(text.trim_end(), part, found, is_secret_field, MASK);
+        return redact_pairs(text.trim_end(), part, found, super::is_secret_query, MASK);
     }
     if let Ok(mut doc) = serde_json::from_str::<Value>(text) {
         if !redact_value(&mut doc, "", part, found) {

@@ -168,6 +168,22 @@ fn form_bodies_and_event_streams() {
         String::from_utf8_lossy(&r.exchange.request.body.bytes),
         "grant_type=refresh_token&refresh_token=***REDACTED***&client_secret=***REDACTED***"
     );
+    // A form's `token=` (an OAuth revocation) is a secret as in a query;
+    // a JSON `token` field is not (a log-probability's text).
+    let revoke = exchange(
+        "/oauth/revoke",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        "token=tok-form-123&token_type_hint=access_token",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&redact(&revoke).exchange.request.body.bytes),
+        "token=***REDACTED***&token_type_hint=access_token"
+    );
+    let logprobs = exchange("/v1/chat", &[], r#"{"token":"Hello","logprob":-0.1}"#);
+    assert_eq!(
+        redact(&logprobs).exchange.request.body.bytes,
+        br#"{"token":"Hello","logprob":-0.1}"#
+    );
 
     let sse = "event: x\ndata: {\"access_token\":\"t\"}\n\ndata: [DONE]\n\n";
     let ex = with_response(
