@@ -14,7 +14,7 @@
 //! | `~m RE` | the method |
 //! | `~c CODE` | the response status: `200`, or with wildcards `4xx`, `50x` |
 //! | `~u RE`, or a bare word | the full URL |
-//! | `~b RE`, `~bq RE`, `~bs RE` | a body, decoded, or a WebSocket message (either side, sent, received) |
+//! | `~b RE`, `~bq RE`, `~bs RE` | a body, decoded (an SSE or NDJSON stream also as the text its events spell), or a WebSocket message (either side, sent, received) |
 //! | `~t RE`, `~tq RE`, `~ts RE` | a `content-type` (either side, request, response) |
 //! | `~e` | the exchange failed |
 //! | `~q` | no response yet; `~s` has a response; `~all` everything |
@@ -32,6 +32,7 @@
 //! [`Summary`], or [`Facts`]; without one they match nothing.
 
 mod parse;
+mod stream_text;
 #[cfg(test)]
 mod tests;
 
@@ -365,9 +366,12 @@ fn header_matches(re: &Regex, headers: &Headers) -> bool {
         .any(|(n, v)| re.is_match(format!("{n}: {v}").as_bytes()))
 }
 
+/// A body, decoded; for a stream of events, also the text its events
+/// spell out (a streamed reply's phrase is split across deltas).
 fn body_matches(re: &Regex, headers: &Headers, body: &[u8]) -> bool {
     let decoded = content::decode(header(headers, "content-encoding"), body);
     re.is_match(&decoded.bytes)
+        || stream_text::stream_text(headers, body).is_some_and(|t| re.is_match(t.as_bytes()))
 }
 
 /// WebSocket messages: sent ones count as the request side, received

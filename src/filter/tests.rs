@@ -111,6 +111,25 @@ fn analysis_filters_match_nothing_without_analysis() {
 }
 
 #[test]
+fn body_filter_finds_a_phrase_split_across_stream_events() {
+    let mut ex = exchange();
+    let resp = ex.response.as_mut().unwrap();
+    resp.headers = [("content-type", "text/event-stream")].into();
+    resp.body = Body::from_bytes(
+        &b"data: {\"delta\":{\"text\":\"It is sunny in Pa\"}}\n\ndata: {\"delta\":{\"text\":\"ris, \\u6771\"}}\n\n"[..],
+    );
+    for (expr, hit) in [
+        (r#"~bs "in Paris""#, true),
+        ("~bs 東", true),
+        ("~b Paris", true),
+        ("~bq Paris", false),
+        (r#"~bs "in London""#, false),
+    ] {
+        assert_eq!(parse(expr).unwrap().matches(&ex, None), hit, "{expr}");
+    }
+}
+
+#[test]
 fn body_filter_sees_through_content_encoding() {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -1,7 +1,8 @@
 //! Which MCP calls a turn caused: each `tool_use` of an MCP tool in a
 //! turn's reply (`mcp__SERVER__TOOL` in Claude Code, or the bare tool
-//! name) is matched to the first unclaimed `tools/call` of that tool that
-//! started after the turn and before the lane's next turn.
+//! name) is matched to a `tools/call` of that tool that started after the
+//! turn and before the lane's next turn; a call goes to the latest such
+//! turn.
 
 use std::collections::HashMap;
 
@@ -29,26 +30,43 @@ pub struct McpToolCall {
 }
 
 /// Turn id → the MCP calls it caused, in time order.
+///
+/// Each call, oldest first, goes to the latest turn before it that asked
+/// for its tool and has a `tool_use` of it left: a lane's last turn has no
+/// end to its window, so an agent stopped on a tool call (a loop limit, an
+/// interrupt) would otherwise claim every later call of that tool, made
+/// by other agents, for the rest of the run.
 pub fn link(turns: &[TurnCalls], calls: &[McpToolCall]) -> HashMap<ExchangeId, Vec<ExchangeId>> {
     let mut calls: Vec<&McpToolCall> = calls.iter().collect();
     calls.sort_by_key(|c| (c.started_at, c.id));
-    let mut turns: Vec<&TurnCalls> = turns.iter().collect();
-    turns.sort_by_key(|t| (t.started_at, t.id));
-    let mut claimed = vec![false; calls.len()];
-    let mut out: HashMap<ExchangeId, Vec<ExchangeId>> = HashMap::new();
-    for turn in turns {
-        for name in &turn.tool_uses {
-            let tool = mcp_tool_name(name);
-            let found = calls.iter().enumerate().position(|(i, c)| {
-                !claimed[i]
-                    && c.tool == tool
-                    && c.started_at >= turn.started_at
-                    && turn.next_at.is_none_or(|next| c.started_at <= next)
-            });
-            if let Some(i) = found {
-                claimed[i] = true;
-                out.entry(turn.id).or_default().push(calls[i].id);
+    // Per turn, how many calls of each tool it may still claim.
+    let mut left: Vec<HashMap<&str, usize>> = turns
+        .iter()
+        .map(|t| {
+            let mut counts = HashMap::new();
+            for name in &t.tool_uses {
+                *counts.entry(mcp_tool_name(name)).or_default() += 1;
             }
+            counts
+        })
+        .collect();
+    let mut out: HashMap<ExchangeId, Vec<ExchangeId>> = HashMap::new();
+    for call in calls {
+        let owner = turns
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| {
+                t.started_at <= call.started_at
+                    && t.next_at.is_none_or(|next| call.started_at <= next)
+                    && left[*i].get(call.tool.as_str()).is_some_and(|n| *n > 0)
+            })
+            .max_by_key(|(_, t)| (t.started_at, t.id))
+            .map(|(i, _)| i);
+        if let Some(i) = owner {
+            if let Some(n) = left[i].get_mut(call.tool.as_str()) {
+                *n -= 1;
+            }
+            out.entry(turns[i].id).or_default().push(call.id);
         }
     }
     for ids in out.values_mut() {
@@ -115,6 +133,41 @@ mod tests {
         assert_eq!(links[&5], vec![7], "one call per tool_use");
         assert_eq!(mcp_tool_name("mcp__my__server__t"), "server__t");
         assert_eq!(mcp_tool_name("plain"), "plain");
+    }
+
+    /// An agent that stopped on a tool call leaves its lane's last turn
+    /// open: a later agent's call of the same tool is the later turn's.
+    #[test]
+    fn a_call_goes_to_the_latest_turn_that_asked_for_it() {
+        let turns = [
+            TurnCalls {
+                id: 3,
+                started_at: at(0),
+                next_at: None,
+                tool_uses: vec!["get_weather".into()],
+            },
+            TurnCalls {
+                id: 7,
+                started_at: at(20),
+                next_at: Some(at(30)),
+                tool_uses: vec!["mcp__w__get_weather".into()],
+            },
+        ];
+        let calls = [
+            McpToolCall {
+                id: 8,
+                started_at: at(21),
+                tool: "get_weather".into(),
+            },
+            McpToolCall {
+                id: 12,
+                started_at: at(40),
+                tool: "get_weather".into(),
+            },
+        ];
+        let links = link(&turns, &calls);
+        assert_eq!(links[&7], vec![8]);
+        assert_eq!(links[&3], vec![12], "the open turn still takes a call");
     }
 
     #[test]

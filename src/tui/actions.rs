@@ -271,10 +271,18 @@ impl App {
         self.generation += 1;
         self.list.scope.marked.clear();
         self.list.invalidate();
-        if let Some(clear) = &self.info.on_clear {
-            clear();
-        }
-        self.say(strings::CLEARED);
+        let said = match &self.info.on_clear {
+            Some(clear) => {
+                clear();
+                if self.info.history.is_some() {
+                    strings::CLEARED_HISTORY_KEEPS
+                } else {
+                    strings::CLEARED
+                }
+            }
+            None => strings::LIST_CLEARED,
+        };
+        self.say(said);
     }
 
     fn sort(&mut self, reverse: bool) {

@@ -230,7 +230,7 @@ pub const BINDINGS: &[Binding] = &[
     b(S::List, &[K::Char('F')], A::Follow, "follow: keep the newest exchange selected", Some("follow")),
     b(S::List, &[K::Char('m')], A::Mark, "mark or unmark the exchange", Some("mark")),
     b(S::List, &[K::Char('M')], A::MarkedOnly, "show only marked exchanges (toggle)", None),
-    b(S::List, &[K::Char('z')], A::Clear, "clear the list", None),
+    b(S::List, &[K::Char('z')], A::Clear, "clear the capture (a file's list only)", None),
     b(S::List, &[K::Char('o')], A::Sort, "sort by the next column", None),
     b(S::List, &[K::Char('O')], A::Reverse, "reverse the sort order", None),
     b(S::List, &[K::Char('y')], A::Copy, "copy… (body, curl, assistant text, URL)", Some("copy")),

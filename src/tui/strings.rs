@@ -24,7 +24,13 @@ pub const NOTHING_TO_COPY: &str = "Nothing to copy here.";
 pub const NO_ASSISTANT_TEXT: &str = "This exchange has no assistant text.";
 pub const FOLLOW_ON: &str = "Following the newest exchange.";
 pub const FOLLOW_OFF: &str = "Follow off.";
-pub const CLEARED: &str = "List cleared (the capture itself is kept; the API still sees it).";
+/// `z` in a live llmspy: the capture itself is dropped, not only the list.
+pub const CLEARED: &str =
+    "Capture cleared: the list, exports and the API start afresh (not kept anywhere else).";
+/// As [`CLEARED`], with a history that saved what was captured.
+pub const CLEARED_HISTORY_KEEPS: &str = "Capture cleared: the list, exports and the API start afresh (the history keeps what it saved).";
+/// `z` over a file or a history run: only the list is emptied.
+pub const LIST_CLEARED: &str = "List cleared (what it shows is unchanged on disk).";
 pub const NO_MATCHES: &str = "No matches.";
 pub const MARKED_ONLY: &str = "marked only";
 pub const FOLLOW_BADGE: &str = "FOLLOW";

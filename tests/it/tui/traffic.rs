@@ -27,6 +27,44 @@ fn clear_hides_everything_so_far() {
     snap_both("list_cleared", "z");
 }
 
+/// In a live llmspy `z` drops the capture itself (the store the API and
+/// exports read), and says so; over a file it only empties the list.
+#[test]
+fn clear_in_a_live_llmspy_drops_the_capture_and_says_so() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for history in [false, true] {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let mut info = info();
+        let flag = dropped.clone();
+        info.on_clear = Some(Box::new(move || flag.store(true, Ordering::SeqCst)));
+        if history {
+            info.history = Some(llmspy::tui::HistorySource {
+                runs: Arc::new(|| Ok(Vec::new())),
+                open: Arc::new(|_| Err("none".into())),
+            });
+        }
+        let mut app = llmspy::tui::App::new(
+            store_of(sample()),
+            info,
+            Box::new(llmspy::tui::clipboard::Recorder::default()),
+        );
+        resize(&mut app, 160, 48);
+        press(&mut app, "z");
+        assert!(dropped.load(Ordering::SeqCst), "the capture was cleared");
+        let screen = render(&mut app, 160, 48);
+        let said = if history {
+            "the history keeps what it saved"
+        } else {
+            "not kept anywhere else"
+        };
+        assert!(
+            screen.contains("Capture cleared") && screen.contains(said),
+            "{screen}"
+        );
+    }
+}
+
 #[test]
 fn filter_typed_live() {
     snap_both("filter_live", "f~m POST | ~c 404");
