@@ -79,6 +79,16 @@ fn log_engine_panics() {
     }));
 }
 
+/// Record where this run listens, and say where its history goes.
+fn announce_history(h: &crate::history::History, addr: std::net::SocketAddr) {
+    h.set_listen(&connectable(addr).to_string());
+    crate::note!(
+        "llmspy: history in {} (run {}; `llmspy history` lists runs, --no-history keeps nothing)",
+        h.status.path.display(),
+        h.status.run_id()
+    );
+}
+
 async fn serve(
     common: &CommonArgs,
     args: &ProxyArgs,
@@ -114,12 +124,7 @@ async fn serve(
     let history = sinks.history.take().and_then(sinks::opened);
     print_banner(&engine, &ca, common, args);
     if let Some(h) = &history {
-        h.set_listen(&connectable(engine.local_addr()).to_string());
-        crate::note!(
-            "llmspy: history in {} (run {}; `llmspy history` lists runs, --no-history keeps nothing)",
-            h.status.path.display(),
-            h.status.run_id()
-        );
+        announce_history(h, engine.local_addr());
     }
     let (logger, ui) = match sinks.log.take() {
         Some(log) => {
@@ -128,7 +133,15 @@ async fn serve(
             (Some(logger), Ok(()))
         }
         None => {
-            let info = ui_info(&engine, &ca, &recorder, &mock, &sinks, history.as_ref());
+            let info = ui_info(
+                &engine,
+                &ca,
+                &recorder,
+                &mock,
+                &sinks,
+                history.as_ref(),
+                common,
+            );
             (None, run_ui(&store, &events, info, signals))
         }
     };
@@ -242,10 +255,15 @@ fn ui_info(
     mock: &crate::mock::Expectations,
     sinks: &Sinks,
     history: Option<&crate::history::History>,
+    common: &CommonArgs,
 ) -> crate::tui::UiInfo {
     let addr = engine.local_addr();
     let mut info = crate::tui::UiInfo::live(connectable(addr).to_string());
-    info.setup = shell_lines(addr, ca).lines().map(str::to_string).collect();
+    // The intro first: its one command fits a narrow pane whole, where
+    // the lines after it may be cut.
+    info.setup = std::iter::once(banner::setup_intro(addr, common))
+        .chain(shell_lines(addr, ca).lines().map(str::to_string))
+        .collect();
     let recorder = recorder.clone();
     info.on_clear = Some(Box::new(move || recorder.send(CaptureMsg::Clear(None))));
     let mock = mock.clone();

@@ -44,6 +44,12 @@ pub enum HistoryError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot create the history's directory {dir}")]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Open { path: PathBuf, message: String },
     #[error("no history at {path}")]

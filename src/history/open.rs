@@ -129,10 +129,12 @@ fn create_private(path: &Path) -> Result<(), HistoryError> {
         builder.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir).map_err(|source| HistoryError::Create {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        builder
+            .create(dir)
+            .map_err(|source| HistoryError::CreateDir {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -230,7 +230,13 @@ impl App {
             FieldKind::ExportPath => self.library.path.clone(),
         };
         self.overlay = None;
-        self.field = Some(Field::new(kind, &initial));
+        let mut field = Field::new(kind, &initial);
+        // A new search usually looks for something else: the last query
+        // stays (Enter repeats it) but typing replaces it.
+        if kind == FieldKind::Search {
+            field.select_all();
+        }
+        self.field = Some(field);
     }
 
     fn step_hit(&mut self, forward: bool) {

@@ -45,6 +45,9 @@ impl Clipboard for SystemClipboard {
         if !remote && self.native(text).is_ok() {
             return Ok("to the clipboard");
         }
+        if text.len() > OSC52_MAX {
+            return Err(too_big_for_osc52(text.len()));
+        }
         let tmux = std::env::var_os("TMUX").is_some();
         let mut out = std::io::stdout().lock();
         out.write_all(osc52(text, tmux).as_bytes())
@@ -52,6 +55,19 @@ impl Clipboard for SystemClipboard {
             .map_err(|e| e.to_string())?;
         Ok("via OSC 52")
     }
+}
+
+/// The most text sent through OSC 52. Terminals drop longer sequences
+/// without a word (tmux past 1 MiB of input, and many terminals far
+/// sooner), so a copy that big would be reported done and paste nothing;
+/// 512 KiB is about 700 KB once base64-encoded.
+pub const OSC52_MAX: usize = 512 * 1024;
+
+/// Why a copy of `len` bytes is not sent through OSC 52, and what to do.
+pub fn too_big_for_osc52(len: usize) -> String {
+    format!(
+        "{len} bytes is more than a terminal takes through OSC 52 (at most {OSC52_MAX}); export it instead (e)"
+    )
 }
 
 /// The escape sequence that asks the terminal to set its clipboard. Inside
@@ -85,6 +101,19 @@ impl Clipboard for Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text too long for OSC 52 is refused with the reason, not written
+    /// and reported done (this runs without a display: no native clipboard).
+    #[test]
+    fn a_copy_too_big_for_osc52_is_refused() {
+        if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+            return;
+        }
+        let err = SystemClipboard::new()
+            .copy(&"x".repeat(OSC52_MAX + 1))
+            .expect_err("too big");
+        assert!(err.contains("OSC 52") && err.contains("export"), "{err}");
+    }
 
     #[test]
     fn osc52_plain_and_tmux() {

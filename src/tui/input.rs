@@ -37,6 +37,16 @@ impl Field {
         }
     }
 
+    /// Select the whole text, shown reversed: the first key typed replaces
+    /// it, Enter keeps it, an arrow key edits it (a find bar's way with
+    /// the last query).
+    pub fn select_all(&mut self) {
+        self.text.set_selection_style(
+            ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED),
+        );
+        self.text.select_all();
+    }
+
     /// The field's text (one line).
     pub fn value(&self) -> String {
         self.text.lines().join("")
@@ -51,6 +61,11 @@ impl Field {
             // The shell's "kill to start of line", which people reach for.
             (KeyCode::Char('u'), true) => {
                 self.text.delete_line_by_head();
+            }
+            // Moving the cursor edits a selected query, not selects more.
+            (KeyCode::Left | KeyCode::Right | KeyCode::Home | KeyCode::End, _) => {
+                self.text.cancel_selection();
+                self.text.input(key);
             }
             _ => {
                 self.text.input(key);

@@ -36,6 +36,11 @@ pub const MARKED_ONLY: &str = "marked only";
 pub const FOLLOW_BADGE: &str = "FOLLOW";
 pub const LIVE_BADGE: &str = "live";
 pub const OPENED_BADGE: &str = "file";
+
+/// The title's badge while a history run is shown instead of live traffic.
+pub fn run_badge(run: i64) -> String {
+    format!("history run {run}")
+}
 pub const NO_EXPECTATIONS: &str = "No expectations yet. Load a file with `llmspy --init FILE` or add them through the control API (PUT /llmspy/expectation); they will be listed here.";
 pub const NOTHING_TO_RECORD: &str = "Nothing to record: no finished exchange in the selection was answered by a real upstream (mocked answers are not recorded again).";
 /// The Runs tab's first row.

@@ -9,6 +9,9 @@ use crate::sessions::diff::{TurnDiff, between};
 
 use super::analysis;
 
+/// The panel over a selection that is not a conversation's turn.
+const NO_TURN: &str = "Not a turn of a conversation: nothing to compare";
+
 #[derive(Debug, Default)]
 pub struct TurnDiffPanel {
     pub shown: bool,
@@ -29,7 +32,14 @@ impl TurnDiffPanel {
         turn: Option<ExchangeId>,
         prev: Option<ExchangeId>,
     ) {
-        let Some(turn) = turn.filter(|_| self.shown) else {
+        if !self.shown {
+            return;
+        }
+        let Some(turn) = turn else {
+            // No turn selected (the unscoped requests): say so rather than
+            // keep another lane's diff on screen.
+            self.built_for = None;
+            self.lines = vec![NO_TURN.to_string()];
             return;
         };
         if self.built_for == Some((turn, prev)) {

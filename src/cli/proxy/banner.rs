@@ -44,10 +44,7 @@ pub fn print_banner(
         connectable(addr)
     );
     crate::note!("CA certificate: {}", ca.cert_path().display());
-    let flags = client_flags(&connectable(addr).to_string(), common.ca_dir.as_deref());
-    crate::note!(
-        "In the agent's shell (or: eval \"$(llmspy env{flags})\", or: llmspy run{flags} -- CMD):\n"
-    );
+    crate::note!("{}\n", setup_intro(addr, common));
     // What `llmspy env` prints, Node's settings included: a shell that
     // takes these lines captures Node's fetch too.
     crate::note!("{}", shell_lines(addr, ca).trim_end_matches('\n'));
@@ -58,6 +55,15 @@ pub fn print_banner(
 /// this llmspy: its address unless the default, its CA directory if given,
 /// each quoted for the shell where it needs it (an IPv6 address's brackets
 /// are a glob: zsh refuses `--listen [::1]:1080` with "no matches found").
+/// The line before the shell lines: the one command that sets them all,
+/// and `llmspy run`, with the flags this llmspy needs.
+pub fn setup_intro(addr: std::net::SocketAddr, common: &CommonArgs) -> String {
+    let flags = client_flags(&connectable(addr).to_string(), common.ca_dir.as_deref());
+    format!(
+        "In the agent's shell (or: eval \"$(llmspy env{flags})\", or: llmspy run{flags} -- CMD):"
+    )
+}
+
 fn client_flags(listen: &str, ca_dir: Option<&std::path::Path>) -> String {
     use crate::cli::env::shell_quote;
     let mut flags = String::new();

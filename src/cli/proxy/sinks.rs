@@ -85,7 +85,11 @@ pub fn opened(starting: crate::history::Starting) -> Option<crate::history::Hist
 }
 
 fn warn_no_history(e: crate::history::HistoryError) {
-    crate::note!("llmspy: warning: no history this run (traffic is still relayed and shown): {e}");
+    // With its causes: "cannot create the history file …: Read-only file system".
+    let e = anyhow::Error::new(e);
+    crate::note!(
+        "llmspy: warning: no history this run (traffic is still relayed and shown): {e:#}"
+    );
 }
 
 /// The OpenTelemetry exporter, when `--otlp` or the `OTEL_*` variables ask

@@ -72,9 +72,10 @@ fn badges(app: &App) -> String {
     if app.list.follow {
         parts.push(strings::FOLLOW_BADGE.to_string());
     }
-    parts.push(match &app.info.source {
-        Some(path) => format!("{} {}", strings::OPENED_BADGE, path.display()),
-        None => strings::LIVE_BADGE.to_string(),
+    parts.push(match (&app.info.source, app.viewing_run()) {
+        (_, Some(run)) => strings::run_badge(run),
+        (Some(path), None) => format!("{} {}", strings::OPENED_BADGE, path.display()),
+        (None, None) => strings::LIVE_BADGE.to_string(),
     });
     format!("{} ", parts.join(" │ "))
 }

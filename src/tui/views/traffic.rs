@@ -143,7 +143,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &dyn Records)
             height: area.height.saturating_sub(2),
             ..area
         };
-        frame.render_widget(empty(app, store), below);
+        frame.render_widget(empty(app, store, below.width), below);
     }
     for row in window {
         let Some(id) = app.list.id_at(row) else {
@@ -166,15 +166,20 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, store: &dyn Records)
 }
 
 /// What an empty list says, and (before any traffic) how to send some.
-fn empty<'a>(app: &'a App, store: &dyn Records) -> Paragraph<'a> {
+fn empty<'a>(app: &'a App, store: &dyn Records, width: u16) -> Paragraph<'a> {
     let mut lines = vec![Line::styled(empty_text(app, store), theme::DIM)];
     if store.is_empty() && !app.info.setup.is_empty() {
         lines.push(Line::default());
+        // A shell line wrapped at a space would paste as two broken
+        // commands (`export` alone, then `VAR=…`): each stays on its row,
+        // cut with `…` when the pane is narrower (the intro's one command
+        // sets them all).
+        let width = usize::from(width);
         lines.extend(
             app.info
                 .setup
                 .iter()
-                .map(|l| Line::styled(l.as_str(), theme::KEY)),
+                .map(|l| Line::styled(super::text::cut(l, width), theme::KEY)),
         );
         return Paragraph::new(lines).wrap(Wrap { trim: false });
     }
@@ -214,7 +219,12 @@ fn header(cols: &[(Col, usize)], app: &App) -> Line<'static> {
         .iter()
         .map(|(col, w)| {
             let mut t = title(*col).to_string();
-            if Some(*col) == sorted && (app.list.sort != SortKey::Arrival || app.list.reverse) {
+            let shown =
+                Some(*col) == sorted && (app.list.sort != SortKey::Arrival || app.list.reverse);
+            // The arrow follows the title; where the title fills its
+            // column, it takes the gap after it instead of cutting it.
+            let arrow_in_gap = shown && crate::tui::doc::text_width(&t) >= *w;
+            if shown && !arrow_in_gap {
                 t.push_str(arrow);
             }
             let text = if right_aligned(*col) {
@@ -222,7 +232,8 @@ fn header(cols: &[(Col, usize)], app: &App) -> Line<'static> {
             } else {
                 fit(&t, *w)
             };
-            Span::styled(format!("{text} "), theme::HEADER)
+            let gap = if arrow_in_gap { arrow } else { " " };
+            Span::styled(format!("{text}{gap}"), theme::HEADER)
         })
         .collect();
     Line::from(spans)

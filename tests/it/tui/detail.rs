@@ -17,6 +17,24 @@ fn search_highlights_and_counts() {
     snap_both("detail_search", "gj<enter>/widget<enter>n");
 }
 
+/// `/` again shows the last query selected: typing replaces it, Enter
+/// repeats it, Esc keeps it.
+#[test]
+fn a_new_search_replaces_the_last_query() {
+    let (mut app, _) = app_with(sample());
+    resize(&mut app, 160, 48);
+    press(&mut app, "gj<enter>/widget<enter>");
+    assert_eq!(app.detail.search.query, "widget");
+    press(&mut app, "/gad<enter>");
+    assert_eq!(app.detail.search.query, "gad", "typed over, not appended");
+    press(&mut app, "/<enter>");
+    assert_eq!(app.detail.search.query, "gad", "Enter repeats");
+    press(&mut app, "/x<esc>");
+    assert_eq!(app.detail.search.query, "gad", "Esc keeps the last");
+    press(&mut app, "/<right>s<enter>");
+    assert_eq!(app.detail.search.query, "gads", "an arrow edits it");
+}
+
 #[test]
 fn failed_exchange_says_why() {
     snap_both("detail_failed", "kk<enter>");

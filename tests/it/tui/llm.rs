@@ -81,6 +81,27 @@ fn sessions_back_from_a_turn() {
     assert!(!app.detail_full());
 }
 
+/// The "what changed" panel follows the selection down to the unscoped
+/// requests, which have no turn to compare, instead of keeping the last
+/// lane's diff.
+#[test]
+fn the_turn_diff_leaves_with_its_lane() {
+    let (mut app, _) = app_with(sample());
+    resize(&mut app, 160, 48);
+    press(&mut app, "Sld");
+    let screen = render(&mut app, 160, 48);
+    assert!(
+        screen.contains("changed since") || screen.contains("starts the conversation"),
+        "{screen}"
+    );
+    press(&mut app, "G");
+    let screen = render(&mut app, 160, 48);
+    assert!(
+        screen.contains("Not a turn of a conversation") && !screen.contains("changed since"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn an_opened_file_is_analysed_and_threaded_by_the_ui() {
     use llmspy::tui::clipboard::Recorder;

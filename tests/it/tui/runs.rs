@@ -60,6 +60,11 @@ fn an_earlier_run_replaces_the_live_traffic_until_the_way_back() {
         screen.contains("history run 2"),
         "status bar names the run:\n{screen}"
     );
+    let title = screen.lines().next().unwrap_or_default();
+    assert!(
+        title.contains("history run 2") && !title.contains("live"),
+        "the title says which run, not live:\n{screen}"
+    );
 
     press(&mut app, "L");
     press(&mut app, "k<enter>");
@@ -67,6 +72,10 @@ fn an_earlier_run_replaces_the_live_traffic_until_the_way_back() {
     let screen = render(&mut app, 120, 20);
     assert!(!screen.contains("/from-history-run-2"), "{screen}");
     assert!(screen.contains("127.0.0.1:1080"), "{screen}");
+    assert!(
+        screen.lines().next().unwrap_or_default().contains("live"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -17,6 +17,19 @@ fn list_sorted_by_method_then_reversed() {
     snap_both("list_sorted", "ooO");
 }
 
+/// A column title that fills its column keeps every letter when it is
+/// the sort key: the arrow takes the gap after it.
+#[test]
+fn the_sort_arrow_never_cuts_a_title() {
+    let (mut app, _) = app_with(sample());
+    for presses in 1..=8 {
+        let screen = render(&mut app, 80, 24);
+        let header = screen.lines().nth(1).unwrap_or_default().to_string();
+        assert!(!header.contains('…'), "after {presses} o: {header}");
+        press(&mut app, "o");
+    }
+}
+
 #[test]
 fn marks_and_marked_only() {
     snap_both("list_marked", "gmjjmM");
@@ -166,11 +179,22 @@ fn empty_live_list_shows_the_agent_setup() {
     let clip = llmspy::tui::clipboard::Recorder::default();
     let mut info = info();
     info.setup = vec![
+        "In the agent's shell (or: eval \"$(llmspy env)\", or: llmspy run -- CMD):".into(),
         "export HTTPS_PROXY=http://127.0.0.1:1080".into(),
         "export NODE_EXTRA_CA_CERTS=/home/me/.local/share/llmspy/ca.pem".into(),
+        "export GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=/home/me/.local/share/llmspy/llmspy-ca-bundle.pem"
+            .into(),
     ];
     let mut app = llmspy::tui::App::new(store_of(vec![]), info, Box::new(clip));
-    snap("empty_setup_80x24", render(&mut app, 80, 24));
+    let screen = render(&mut app, 80, 24);
+    // A line too wide is cut on its row, never wrapped into a bare `export`.
+    assert!(
+        !screen
+            .lines()
+            .any(|l| l.trim_matches(|c| c == '"' || c == ' ') == "export"),
+        "{screen}"
+    );
+    snap("empty_setup_80x24", screen);
 }
 
 /// Tab from the list lands on the tab the detail pane shows, not the first.
