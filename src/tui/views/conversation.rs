@@ -44,6 +44,20 @@ pub fn build(ex: &Exchange, a: &Analysis, thinking: bool, width: u16) -> Doc {
         }
     }
     reply(&mut out, ex, a, thinking, &names);
+    // A body cut at the capture cap shows partial text above: say so here,
+    // not only in Raw.
+    let cut: Vec<&str> = a
+        .notes
+        .iter()
+        .filter(|n| n.kind == crate::llm::NoteKind::Truncated)
+        .map(|n| n.message.as_str())
+        .collect();
+    if !cut.is_empty() {
+        out.blank();
+        for message in cut {
+            out.line(Line::styled(format!("⚠ {message}"), theme::WARN));
+        }
+    }
     out.finish()
 }
 

@@ -26,6 +26,24 @@ fn conversation_bubbles_with_thinking_collapsed() {
     llm("llm_conversation", "gj<enter>2");
 }
 
+/// A streamed reply cut at the capture cap: the Conversation tab shows
+/// the partial text and says it was cut, not only Raw.
+#[test]
+fn conversation_says_when_the_reply_was_cut_at_the_cap() {
+    let mut ex = super::llm_samples::anthropic_stream(2);
+    let resp = ex.response.as_mut().expect("a reply");
+    resp.body.wire_size = resp.body.bytes.len() as u64 * 10;
+    resp.body.truncated = true;
+    let (mut app, _) = app_with(vec![ex]);
+    resize(&mut app, 160, 48);
+    press(&mut app, "g<enter>2");
+    let screen = render(&mut app, 160, 48);
+    assert!(
+        screen.contains("⚠ response body cut at the capture cap"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn conversation_with_thinking_expanded() {
     llm("llm_conversation_thinking", "gj<enter>2t");
