@@ -261,7 +261,7 @@ fn validity() -> (time::OffsetDateTime, time::OffsetDateTime) {
 }
 
 fn create(dir: &Path, cert_path: &Path, key_path: &Path) -> Result<(String, KeyPair), CaError> {
-    fs::create_dir_all(dir).map_err(|source| CaError::CreateDir {
+    crate::private::create_dirs(dir).map_err(|source| CaError::CreateDir {
         path: dir.to_path_buf(),
         source,
     })?;

@@ -16,6 +16,17 @@ pub fn open(options: &mut OpenOptions, path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
+/// Create `dir` and any missing parents owner-only (0700), as the XDG
+/// spec asks of data directories: what they hold is the owner's business.
+/// Directories that exist keep their mode.
+pub fn create_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 /// Write `bytes` to `path`, replacing what was there, owner-only.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = OpenOptions::new();

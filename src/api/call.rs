@@ -13,6 +13,7 @@ use crate::engine::UpstreamBody;
 pub const MAX_API_BODY: usize = 64 * 1024 * 1024;
 
 /// One control request, routed and read.
+#[derive(Clone)]
 pub struct Call {
     pub method: Method,
     /// The path under `/llmspy/` or `/mockserver/`, without trailing `/`.

@@ -136,7 +136,7 @@ impl FilesRoot {
             return Err(FileError::NotRegular { path });
         }
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+            crate::private::create_dirs(parent).map_err(io_error(parent))?;
             // A directory created just now may be a link placed in a race;
             // check the real parent once more.
             let real = parent.canonicalize().map_err(io_error(parent))?;

@@ -165,7 +165,9 @@ fn load(ctx: &ApiContext, args: &Value) -> ToolResult {
             .map_err(|e| crate::mock::loader::LoadError::Refused(e.to_string()))
     };
     let list = crate::mock::loader::load_with(&path, &read).map_err(|e| error_chain(&e))?;
-    let stored = mock(ctx)?.upsert(list);
+    let stored = mock(ctx)?
+        .upsert_within(list, crate::mock::MAX_EXPECTATIONS)
+        .map_err(|e| e.to_string())?;
     Ok(json!({ "loaded": stored.len(), "path": path.display().to_string() }))
 }
 

@@ -22,6 +22,11 @@ type Later<'a> = Pin<Box<dyn Future<Output = Response<UpstreamBody>> + Send + 'a
 enum Run {
     Now(fn(&ApiContext, &Call) -> Response<UpstreamBody>),
     Later(for<'a> fn(&'a ApiContext, &'a Call) -> Later<'a>),
+    /// Work that grows with what the caller sent or what is held (parsing
+    /// a batch of expectations, matching every captured exchange): run on
+    /// a blocking thread, so the relay worker serving this connection
+    /// keeps relaying everyone else's traffic meanwhile.
+    Blocking(fn(&ApiContext, &Call) -> Response<UpstreamBody>),
 }
 
 /// Which family a route belongs to: it says which method hint a 405 gives
@@ -95,22 +100,27 @@ const ROUTES: &[Route] = &[
         "expectation",
         &["PUT"],
         Family::Mock,
-        Run::Now(expectations::put_expectation),
+        Run::Blocking(expectations::put_expectation),
     ),
     route(
         "fixtures/record",
         &["PUT"],
         Family::Mock,
-        Run::Now(fixtures::record),
+        Run::Blocking(fixtures::record),
     ),
-    route("verify", &["PUT"], Family::Mock, Run::Now(verify::verify)),
+    route(
+        "verify",
+        &["PUT"],
+        Family::Mock,
+        Run::Blocking(verify::verify),
+    ),
     route(
         "verifySequence",
         &["PUT"],
         Family::Mock,
-        Run::Now(verify::verify_sequence),
+        Run::Blocking(verify::verify_sequence),
     ),
-    route("mcp", &[], Family::Mock, Run::Now(mcp_server::serve)),
+    route("mcp", &[], Family::Mock, Run::Blocking(mcp_server::serve)),
     route(
         "mcp-stdio/ingest",
         &["POST"],
@@ -156,6 +166,17 @@ pub async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<Upstre
     match found.run {
         Run::Now(run) => run(ctx, &call),
         Run::Later(run) => run(ctx, &call).await,
+        Run::Blocking(run) => {
+            let ctx = ctx.clone();
+            tokio::task::spawn_blocking(move || run(&ctx, &call))
+                .await
+                .unwrap_or_else(|e| {
+                    error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &format!("the control request failed: {e}"),
+                    )
+                })
+        }
     }
 }
 

@@ -135,7 +135,7 @@ fn init_tracing(cli: &Cli) {
         .then(|| ca_dir(&cli.common).ok())
         .flatten()
         .and_then(|dir| {
-            std::fs::create_dir_all(&dir).ok()?;
+            crate::private::create_dirs(&dir).ok()?;
             let mut options = std::fs::OpenOptions::new();
             options.create(true).append(true);
             // The log names hosts and refused callers: the owner's alone.

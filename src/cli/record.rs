@@ -22,7 +22,7 @@ pub fn run(common: &CommonArgs, args: &RecordArgs) -> anyhow::Result<ExitCode> {
     let mut text = serde_json::to_string_pretty(fixture)?;
     text.push('\n');
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::private::create_dirs(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     super::export::write_file(&args.output, text.as_bytes())?;
     report(&answer, &args.output);

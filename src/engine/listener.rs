@@ -323,7 +323,7 @@ fn trim_brackets(host: &str) -> String {
 }
 
 /// Does an absolute URL point at llmspy itself?
-fn is_self(shared: &Shared, host: &str, port: Option<u16>) -> bool {
+pub(super) fn is_self(shared: &Shared, host: &str, port: Option<u16>) -> bool {
     if port.unwrap_or(80) != shared.local_addr.port() {
         return false;
     }

@@ -67,6 +67,23 @@ pub async fn tunnel<S>(
         Err(e) => return tracing::debug!("tunnel to {host}:{port} closed early: {e}"),
     };
     let io = Rewind::new(prefix, io);
+    // A tunnel back to llmspy's own port: relayed, its requests would reach
+    // the control API on a fresh loopback connection, which the gate trusts,
+    // whoever opened the tunnel (a remote client of `--listen 0.0.0.0`).
+    // Plain HTTP in it is served by the API as from the tunnel's client;
+    // anything else (a nested tunnel, TLS the port does not speak) is not
+    // passed on.
+    if super::listener::is_self(&shared, &host, Some(port)) {
+        return match (verdict, client) {
+            (Verdict::Known(Protocol::Http), Some(peer)) => {
+                serve_api(shared, io, peer, conn).await;
+            }
+            _ => tracing::warn!(
+                "{}: a tunnel to llmspy itself ({host}:{port}) carried no plain HTTP; closed",
+                client.map_or_else(|| "a client".to_string(), |c| c.to_string())
+            ),
+        };
+    }
     match verdict {
         Verdict::Known(Protocol::Tls) => tls(shared, io, host, port, via, client, conn).await,
         Verdict::Known(Protocol::Http) => {
@@ -142,6 +159,20 @@ async fn serve<S>(
     let peer = client.map(Peer::new);
     let answer = move |req| relay(relaying.clone(), req, target.clone(), via, peer.clone());
     super::serve::http(io, conn, who, answer).await;
+}
+
+/// The control API over a tunnel to llmspy itself, each request judged by
+/// the client that opened the tunnel, as if it had come straight.
+async fn serve_api<S>(shared: Arc<Shared>, io: S, peer: SocketAddr, conn: Arc<Conn>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let local = shared.local_addr;
+    let answer = move |mut req: http::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(super::ConnInfo { peer, local });
+        (shared.api)(req)
+    };
+    super::serve::http(io, conn, format!("{peer}: tunnel to llmspy itself"), answer).await;
 }
 
 /// A client that aborts the handshake becomes a failed exchange saying why.

@@ -125,16 +125,10 @@ fn create_private(path: &Path) -> Result<(), HistoryError> {
         return Ok(());
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(dir)
-            .map_err(|source| HistoryError::CreateDir {
-                dir: dir.to_path_buf(),
-                source,
-            })?;
+        crate::private::create_dirs(dir).map_err(|source| HistoryError::CreateDir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -47,16 +47,18 @@ impl StringMatcher {
         // A redacted recording still matches the live value it replaced
         // (a value with a masked span, `Bearer ***REDACTED***`, is matched
         // by `masked_text_matches`; as a regex it would not compile).
+        // Plain text (most paths, header values) needs no regex: equality
+        // is the same test, and a compiled regex costs kilobytes each.
         let pattern = if text == crate::redact::MASK {
-            ".*".to_string()
-        } else if text.contains(crate::redact::MASK) {
-            "$^".to_string()
+            Some(".*".to_string())
+        } else if text.contains(crate::redact::MASK) || regex::escape(text) == text {
+            None
         } else {
-            format!("^(?:{text})$")
+            Some(format!("^(?:{text})$"))
         };
         StringMatcher {
             raw: text.to_string(),
-            regex: regex::Regex::new(&pattern).ok(),
+            regex: pattern.and_then(|p| regex::Regex::new(&p).ok()),
             negate,
         }
     }
@@ -321,6 +323,19 @@ mod tests {
                 .collect(),
             body: Body::default(),
         }
+    }
+
+    /// Plain text compiles no regex (kilobytes each, for 100,000 paths);
+    /// a pattern still does, and both match as before.
+    #[test]
+    fn plain_text_needs_no_regex() {
+        let plain = StringMatcher::new("/v1/messages");
+        assert!(plain.regex.is_none());
+        assert!(plain.matches("/v1/messages") && !plain.matches("/v1/messages/x"));
+        let pattern = StringMatcher::new("/v1/.*");
+        assert!(pattern.regex.is_some() && pattern.matches("/v1/x"));
+        let negated = StringMatcher::new("!/health");
+        assert!(negated.regex.is_none() && negated.matches("/v1") && !negated.matches("/health"));
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod store;
 pub use expectation::Expectation;
 pub use explain::{Difference, Explanation};
 pub use scripted::ScriptedTurn;
-pub use store::{Expectations, STRICT_MISS_ID};
+pub use store::{Expectations, MAX_EXPECTATIONS, STRICT_MISS_ID};
 
 /// A problem with an expectation, located by its JSON path.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -36,6 +36,15 @@ pub enum MockError {
     /// does not implement).
     #[error("{path}: {problem}")]
     Field { path: String, problem: String },
+    /// Adding them would pass the cap on expectations held at once.
+    #[error(
+        "llmspy holds at most {max} expectations at once ({held} now, {adding} more asked); clear some first (PUT /mockserver/clear?type=EXPECTATIONS)"
+    )]
+    TooMany {
+        max: usize,
+        held: usize,
+        adding: usize,
+    },
 }
 
 impl MockError {
@@ -57,6 +66,7 @@ impl MockError {
                 path: format!("{prefix}{}", path.trim_start_matches('$')),
                 problem,
             },
+            too_many @ MockError::TooMany { .. } => too_many,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! none applies — the request goes upstream, or, under strict replay, gets
 //! an error naming the closest expectation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
 use std::time::Instant;
@@ -24,6 +24,11 @@ use crate::respond::{Decision, MockResponse, Responder};
 
 /// Expectation id marking strict replay's "nothing matched" answers.
 pub const STRICT_MISS_ID: &str = "llmspy-strict-replay";
+
+/// The most expectations the control API and the MCP tools may leave held
+/// at once: any local process can add them, and each costs memory and a
+/// look on every mocked request.
+pub const MAX_EXPECTATIONS: usize = 100_000;
 
 /// The shared set of expectations. Cheap to clone (one store).
 #[derive(Debug, Clone, Default)]
@@ -79,26 +84,44 @@ impl Expectations {
     }
 
     /// Parse a document (object, array or fixture) and add or replace its
-    /// expectations (same `id` replaces). Nothing is added on error.
+    /// expectations (same `id` replaces), within [`MAX_EXPECTATIONS`]:
+    /// what the control API and the MCP tools add. Nothing is added on
+    /// error.
     pub fn upsert_json(&self, doc: &Value) -> Result<Vec<Value>, MockError> {
         let prefix = format!("exp-{}-", self.next.fetch_add(1, Ordering::Relaxed));
         let list = expectation::parse_document(doc, &prefix)?;
-        Ok(self.upsert(list))
+        self.upsert_within(list, MAX_EXPECTATIONS)
     }
 
-    /// Add or replace (by id) `list`; returns them as stored.
-    pub fn upsert(&self, list: Vec<Expectation>) -> Vec<Value> {
-        let now = Instant::now();
+    /// Add or replace (by id) `list`, unless the expectations held would
+    /// then pass `max`; returns them as stored.
+    pub fn upsert_within(
+        &self,
+        list: Vec<Expectation>,
+        max: usize,
+    ) -> Result<Vec<Value>, MockError> {
         let mut state = self.write();
-        let out = list.iter().map(|e| e.raw.clone()).collect();
-        for exp in list {
-            let entry = Entry { exp, added: now };
-            match state.entries.iter().position(|e| e.exp.id == entry.exp.id) {
-                Some(i) => state.entries[i] = entry,
-                None => state.entries.push(entry),
-            }
+        let held: HashSet<&str> = state.entries.iter().map(|e| e.exp.id.as_str()).collect();
+        let adding = list
+            .iter()
+            .map(|e| e.id.as_str())
+            .filter(|id| !held.contains(id))
+            .collect::<HashSet<_>>()
+            .len();
+        if state.entries.len() + adding > max {
+            return Err(MockError::TooMany {
+                max,
+                held: state.entries.len(),
+                adding,
+            });
         }
-        out
+        Ok(apply(&mut state, list))
+    }
+
+    /// Add or replace (by id) `list`; returns them as stored. Not capped:
+    /// files the user loads (`--init`, `--replay`) hold what they hold.
+    pub fn upsert(&self, list: Vec<Expectation>) -> Vec<Value> {
+        apply(&mut self.write(), list)
     }
 
     /// The active expectations' JSON, in the order they are tried.
@@ -206,6 +229,31 @@ impl Expectations {
 }
 
 /// Indices by priority (highest first), then age.
+/// Add or replace (by id) `list` in one pass: an index of the ids held,
+/// not a search of every entry for each one (a batch of 100,000 took
+/// minutes, holding the lock every mocked request waits for).
+fn apply(state: &mut State, list: Vec<Expectation>) -> Vec<Value> {
+    let now = Instant::now();
+    let out = list.iter().map(|e| e.raw.clone()).collect();
+    let mut at: HashMap<String, usize> = state
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.exp.id.clone(), i))
+        .collect();
+    for exp in list {
+        let entry = Entry { exp, added: now };
+        match at.get(&entry.exp.id) {
+            Some(&i) => state.entries[i] = entry,
+            None => {
+                at.insert(entry.exp.id.clone(), state.entries.len());
+                state.entries.push(entry);
+            }
+        }
+    }
+    out
+}
+
 fn order(entries: &[Entry]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..entries.len()).collect();
     idx.sort_by_key(|i| std::cmp::Reverse(entries[*i].exp.priority));

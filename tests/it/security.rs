@@ -549,6 +549,8 @@ async fn the_binary_saves_privately_and_logs_refusals() {
     let dir = tempfile::tempdir().expect("tmp");
     let save = dir.path().join("capture.jsonl");
     let upstream_ca = up.ca_file.display().to_string();
+    let files = dir.path().join("files");
+    std::fs::create_dir(&files).expect("files root");
     let running = Running::start(
         &dir.path().join("ca"),
         &[
@@ -556,6 +558,8 @@ async fn the_binary_saves_privately_and_logs_refusals() {
             save.to_str().expect("utf8"),
             "--upstream-ca",
             &upstream_ca,
+            "--files-root",
+            files.to_str().expect("utf8"),
         ],
     );
     let api = format!("http://{}/llmspy", running.addr);
@@ -629,8 +633,29 @@ async fn the_binary_saves_privately_and_logs_refusals() {
     let warning = running.stderr_containing("Host evil.example");
     assert!(warning.contains("refused a control request"), "{warning}");
 
+    // Directories llmspy makes are its owner's alone, as XDG asks: the CA
+    // directory, and a fixture's new folders under the files root.
+    let recorded = curl(&[
+        "-X",
+        "PUT",
+        &format!("{api}/fixtures/record"),
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"path": "fx/sub/fixture.json"}"#,
+        "-w",
+        "%{http_code}",
+        "-o",
+        "/dev/null",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&recorded.stdout), "200");
+
     assert!(running.terminate().success());
     assert_eq!(mode_of(&save), 0o600);
+    assert_eq!(mode_of(&dir.path().join("ca")), 0o700, "the CA directory");
+    assert_eq!(mode_of(&files.join("fx")), 0o700);
+    assert_eq!(mode_of(&files.join("fx/sub")), 0o700);
+    assert_eq!(mode_of(&files.join("fx/sub/fixture.json")), 0o600);
     let saved = std::fs::read_to_string(&save).expect("save file");
     assert!(!saved.contains(SECRET_KEY), "--save masks secrets: {saved}");
     assert!(saved.contains("REDACTED"), "{saved}");
@@ -731,4 +756,69 @@ async fn the_cli_passes_the_control_token() {
     assert_eq!(missing.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot start /nonexistent/agent"));
     assert!(running.terminate().success());
+}
+
+/// A tunnel (CONNECT) to llmspy's own port: relayed, its requests reached
+/// the control API on a fresh loopback connection, which the gate trusts
+/// whoever opened the tunnel (a remote client of `--listen 0.0.0.0` read
+/// every captured key that way). Now plain HTTP in such a tunnel is served
+/// by the API as from the tunnel's own client (so a local client that
+/// tunnels everything, as undici's proxy agent does, still reaches it), no
+/// relayed exchange is made of it, and anything else in it is closed.
+#[tokio::test]
+async fn a_tunnel_to_llmspy_itself_is_judged_by_who_opened_it() {
+    let mut proxy = TestProxy::with(Options::default()).await;
+    let port = proxy.addr.port();
+    let open_tunnel = || async {
+        let mut s = tokio::net::TcpStream::connect(proxy.addr)
+            .await
+            .expect("connect");
+        s.write_all(
+            format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .expect("write");
+        let mut head = [0u8; 64];
+        let n = s.read(&mut head).await.expect("read");
+        assert!(
+            String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&head[..n])
+        );
+        s
+    };
+
+    let mut s = open_tunnel().await;
+    s.write_all(
+        format!(
+            "GET /llmspy/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.expect("read");
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.starts_with("HTTP/1.1 200") && text.contains("\"ports\""),
+        "{text}"
+    );
+    assert_eq!(
+        proxy.store.read().count(),
+        0,
+        "answered by the API, not relayed to it as an exchange"
+    );
+
+    // A SOCKS5 greeting inside the tunnel would open a second tunnel from
+    // llmspy's own loopback socket: closed instead.
+    let mut s = open_tunnel().await;
+    s.write_all(&[5, 1, 0]).await.expect("write");
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut rest))
+        .await
+        .expect("closed, not left open");
+    assert!(read.is_err() || rest.is_empty(), "{rest:?}");
+    let _ = proxy.events.try_recv();
 }

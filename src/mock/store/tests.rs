@@ -169,3 +169,41 @@ fn a_bad_document_adds_nothing_and_names_the_path() {
     );
     assert!(store.is_empty());
 }
+
+/// Ids are looked up in an index: a large batch is one pass, same ids
+/// replace (also within one batch), and the cap counts only new ids,
+/// leaving everything as it was when a batch would pass it.
+#[test]
+fn batches_replace_by_id_and_stop_at_the_cap() {
+    let doc = |ids: std::ops::Range<usize>| -> Vec<Expectation> {
+        let list: Vec<Value> = ids
+            .map(|i| json!({"id": format!("e{i}"), "httpRequest": {"path": format!("/p{i}")}, "httpResponse": {"body": format!("{i}")}}))
+            .collect();
+        expectation::parse_document(&Value::Array(list), "x-").expect("parses")
+    };
+    let store = Expectations::new();
+    store
+        .upsert_within(doc(0..20_000), 20_000)
+        .expect("within the cap");
+    assert_eq!(store.list().len(), 20_000);
+    // Replacing held ids adds nothing, so the cap is not in the way.
+    store
+        .upsert_within(doc(10_000..20_000), 20_000)
+        .expect("replaces");
+    let err = store
+        .upsert_within(doc(19_999..20_001), 20_000)
+        .expect_err("one new id too many");
+    assert_eq!(
+        err,
+        MockError::TooMany {
+            max: 20_000,
+            held: 20_000,
+            adding: 1
+        }
+    );
+    assert_eq!(store.list().len(), 20_000, "nothing added");
+    assert_eq!(
+        answered(store.decide_at(&req("/p19999", &[], &json!({})), Instant::now())),
+        "e19999:19999"
+    );
+}
