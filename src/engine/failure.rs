@@ -34,6 +34,9 @@ pub fn upstream(authority: &str, e: &(dyn StdError + 'static)) -> Failure {
     if let Some(stalled) = find::<super::tee::ClientStalled>(e) {
         return Failure::new(FailureKind::ClientTimeout, stalled.to_string());
     }
+    if let Some(broke) = find::<super::tee::ClientBodyBroke>(e) {
+        return broke.0.clone();
+    }
     let detail = chain(e);
     let kind = upstream_kind(e, &detail);
     let message = match kind {
@@ -131,11 +134,13 @@ pub fn no_response(host: &str, limit: std::time::Duration) -> Failure {
 }
 
 /// What a proxy answers for a failure: 504 for an upstream that did not
-/// answer in time, 408 for a client that stalled, 502 for the rest.
+/// answer in time, 408 for a client that stalled, 400 for a client whose
+/// request body was malformed or broke off, 502 for the rest.
 pub fn status(failure: &Failure) -> http::StatusCode {
     match failure.kind {
         FailureKind::UpstreamTimeout => http::StatusCode::GATEWAY_TIMEOUT,
         FailureKind::ClientTimeout => http::StatusCode::REQUEST_TIMEOUT,
+        FailureKind::MalformedRequest | FailureKind::ClientGone => http::StatusCode::BAD_REQUEST,
         _ => http::StatusCode::BAD_GATEWAY,
     }
 }

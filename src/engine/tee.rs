@@ -36,6 +36,40 @@ pub struct IdleTimeout(pub Duration);
 #[error("the client sent no request body data for {} (clientIdleTimeoutSeconds)", super::guard::seconds(*.0))]
 pub struct ClientStalled(pub Duration);
 
+/// The error a request tee yields when the client's own body broke (a
+/// malformed chunk, a connection closed mid-upload): it travels through
+/// the upstream client's error, so the failure blames the client, not
+/// the upstream that only stopped receiving.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.message)]
+pub struct ClientBodyBroke(pub Failure);
+
+impl ClientBodyBroke {
+    fn of(e: &(dyn std::error::Error + 'static)) -> ClientBodyBroke {
+        let detail = super::failure::chain(e);
+        // hyper reports a bad chunk as invalid input or data read from the
+        // socket, a body cut short as an unexpected end of file.
+        let malformed = super::failure::find::<hyper::Error>(e).is_some_and(hyper::Error::is_parse)
+            || super::failure::find::<std::io::Error>(e).is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
+                )
+            });
+        ClientBodyBroke(if malformed {
+            Failure::new(
+                FailureKind::MalformedRequest,
+                format!("the client sent a malformed request body: {detail}"),
+            )
+        } else {
+            Failure::new(
+                FailureKind::ClientGone,
+                format!("the client's request body broke off before its end: {detail}"),
+            )
+        })
+    }
+}
+
 pin_project! {
     #[project = TeeProj]
     pub struct Tee<B> {
@@ -219,6 +253,11 @@ where
             }
             Some(Err(e)) => {
                 let e: BoxError = e.into();
+                if *this.side == Side::Request {
+                    let broke = ClientBodyBroke::of(&*e);
+                    finish(&mut this, Some(broke.0.clone()));
+                    return Poll::Ready(Some(Err(Box::new(broke))));
+                }
                 let failure = Failure::new(
                     FailureKind::UpstreamReset,
                     format!("the stream broke: {}", super::failure::chain(&*e)),

@@ -1395,3 +1395,78 @@ async fn bad_input_is_refused_and_everyone_else_is_still_served() {
     assert_eq!(resp.text().await.expect("body"), "still here");
     assert_eq!(proxy.only().await.state, State::Complete);
 }
+
+/// A request body the client itself broke (a malformed chunk, a declared
+/// length never sent) is the client's failure, answered 400: it was
+/// reported as the upstream resetting, sending users to debug the wrong
+/// server.
+#[tokio::test]
+async fn a_request_body_the_client_broke_is_blamed_on_the_client() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let url = up.http("/echo");
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("authority")
+        .to_string();
+
+    let mut s = tokio::net::TcpStream::connect(proxy.addr)
+        .await
+        .expect("connect");
+    s.write_all(
+        format!(
+            "POST {url} HTTP/1.1\r\nHost: {authority}\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("x-llmspy-error: malformed_request"), "{text}");
+    assert!(
+        text.contains("the client sent a malformed request body"),
+        "{text}"
+    );
+
+    let mut s = tokio::net::TcpStream::connect(proxy.addr)
+        .await
+        .expect("connect");
+    s.write_all(
+        format!(
+            "POST {url} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 100\r\n\r\n0123456789"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("write");
+    s.shutdown().await.expect("half-close");
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await;
+
+    let done = proxy.finished(2).await;
+    let kinds: Vec<FailureKind> = done
+        .iter()
+        .map(|ex| ex.state.failure().expect("failed").kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [FailureKind::MalformedRequest, FailureKind::ClientGone],
+        "{done:?}"
+    );
+    assert!(
+        done[1]
+            .state
+            .failure()
+            .expect("failed")
+            .message
+            .contains("before its end"),
+        "{:?}",
+        done[1].state
+    );
+}
