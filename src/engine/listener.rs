@@ -18,6 +18,7 @@ use super::rewind::{Rewind, sniff};
 use super::sniff::{Protocol, Verdict};
 use super::unwind::CatchUnwind;
 use super::upstream::UpstreamBody;
+use super::write_deadline::WriteDeadline;
 use super::{ConnInfo, Shared, clients, mitm, proxy_auth, reverse, serve, socks5};
 use crate::exchange::Via;
 
@@ -68,6 +69,10 @@ fn hand_over(per_thread: &[Arc<Shared>], stream: TcpStream, peer: SocketAddr) {
     });
 }
 
+/// A client's connection as served: what sniffing read put back, drained
+/// on close, and closed when the client reads nothing for the idle limit.
+type ClientIo = Rewind<Lingering<WriteDeadline<TcpStream>>>;
+
 async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let conn = shared.conns.open();
     let limit = shared.settings.client_idle_timeout;
@@ -93,7 +98,8 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
         peer,
         local: stream.local_addr().unwrap_or(shared.local_addr),
     };
-    let io = Rewind::new(prefix.clone(), Lingering::new(stream));
+    let deadline = WriteDeadline::new(stream, shared.settings.client_idle_timeout);
+    let io = Rewind::new(prefix.clone(), Lingering::new(deadline));
     let _hold = shared.clients.hold(peer);
     match verdict {
         Verdict::Known(Protocol::Http) => serve_http(shared, io, info, conn).await,
@@ -110,23 +116,13 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
     }
 }
 
-async fn serve_http(
-    shared: Arc<Shared>,
-    io: Rewind<Lingering<TcpStream>>,
-    info: ConnInfo,
-    conn: Arc<Conn>,
-) {
+async fn serve_http(shared: Arc<Shared>, io: ClientIo, info: ConnInfo, conn: Arc<Conn>) {
     let routing = shared.clone();
     let answer = move |req| route(routing.clone(), req, info);
     serve::http(io, conn, info.peer.to_string(), answer).await;
 }
 
-async fn serve_socks(
-    shared: Arc<Shared>,
-    mut io: Rewind<Lingering<TcpStream>>,
-    info: ConnInfo,
-    conn: Arc<Conn>,
-) {
+async fn serve_socks(shared: Arc<Shared>, mut io: ClientIo, info: ConnInfo, conn: Arc<Conn>) {
     let peer = info.peer;
     match socks5::handshake(&mut io, shared.proxy_auth.as_ref()).await {
         // The tunnel runs inside this connection's task, which `connection`

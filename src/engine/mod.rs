@@ -33,6 +33,7 @@ mod unwind;
 pub mod upstream;
 mod upstream_io;
 pub mod workers;
+mod write_deadline;
 mod ws_tap;
 
 use std::future::Future;

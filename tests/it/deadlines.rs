@@ -388,3 +388,37 @@ async fn max_exchanges_keeps_exactly_n_counting_failures_and_status_adds_up() {
     assert_eq!(n("failed"), 2, "{status}");
     assert_eq!(n("complete") + n("failed") + n("open"), n("kept"));
 }
+
+/// A client that asks for a large answer and reads none of it is closed
+/// at the client idle limit (nginx's `send_timeout`): it held its
+/// connection, the upstream's and the buffers between them for as long as
+/// it liked. The exchange fails as the client's doing.
+#[tokio::test]
+async fn a_client_that_reads_nothing_is_closed_at_the_idle_limit() {
+    let up = Upstream::start().await;
+    let mut proxy = proxy_with(
+        &up,
+        RelaySettings {
+            client_idle_timeout: Some(SHORT),
+            ..RelaySettings::default()
+        },
+    )
+    .await;
+    let plain = up.plain_addr;
+    // 64 MiB: more than the sockets and buffers between can hold.
+    let mut s = tokio::net::TcpStream::connect(proxy.addr)
+        .await
+        .expect("connect");
+    s.write_all(
+        format!("GET http://{plain}/bytes?n=67108864 HTTP/1.1\r\nHost: {plain}\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
+    // Never read: wait (bounded) for llmspy to give up on the client.
+    let ex = tokio::time::timeout(Duration::from_secs(30), proxy.only())
+        .await
+        .expect("the exchange ends without the client reading");
+    let (kind, message) = failure_of(&ex);
+    assert_eq!(kind, FailureKind::ClientGone, "{message}");
+    drop(s);
+}
