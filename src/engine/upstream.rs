@@ -160,6 +160,11 @@ fn build(
     // Spawns each connection's task in a cork scope (cork.rs).
     Client::builder(super::cork::ScopedExecutor)
         .pool_idle_timeout(Duration::from_secs(90))
+        // Without a timer the pool never reaps: an idle connection was only
+        // noticed expired when next checked out, so a burst's connections
+        // stayed open for as long as llmspy ran.
+        .pool_timer(hyper_util::rt::TokioTimer::new())
+        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
         // Fixed windows, not hyper's adaptive one: that starts at 64 KiB,
         // and h2 budgets the overhead of small DATA frames it holds by half
         // the connection's window, then closes the whole connection
@@ -172,6 +177,11 @@ fn build(
         .http2_max_header_list_size(super::serve::MAX_HEADER_LIST)
         .build(https)
 }
+
+/// Idle connections kept per upstream host for reuse: more than the
+/// concurrency an agent or a bench keeps, few enough that a burst of a
+/// hundred requests does not leave a hundred sockets open.
+const MAX_IDLE_PER_HOST: usize = 32;
 
 /// `--insecure-upstream`: accepts every certificate, still checks signatures
 /// are well-formed so the handshake itself completes.

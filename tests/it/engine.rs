@@ -1470,3 +1470,65 @@ async fn a_request_body_the_client_broke_is_blamed_on_the_client() {
         done[1].state
     );
 }
+
+/// Established TCP connections (IPv4) from this process's sockets to
+/// `port`: the relay's side of its upstream connections.
+fn connections_to(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let want = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.len() > 3 && cols[2].ends_with(&want) && cols[3] == "01"
+        })
+        .count()
+}
+
+/// A burst of requests leaves at most a pool's worth of idle upstream
+/// connections open (it left every one, for as long as llmspy ran).
+#[tokio::test]
+async fn a_burst_leaves_a_bounded_pool_of_idle_upstream_connections() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::start(&up.ca_file).await;
+    let client = reqwest(&proxy.url(), &proxy.ca_file);
+    // The upstream holds each answer until all 48 have arrived, so the
+    // relay needs 48 connections at once.
+    let sends = (0..48).map(|i| {
+        let client = client.clone();
+        let url = up.http(&format!("/sse/gated?burst={i}"));
+        async move { client.get(url).send().await.expect("send").bytes().await }
+    });
+    // Once all 48 are in, the gate is opened until every stream ended (a
+    // stream still sending its first event is not waiting on it yet).
+    let seen_before = up.seen().len();
+    let release = async {
+        while up.seen().len() < seen_before + 48 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        loop {
+            up.gate.notify_waiters();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let answers = tokio::select! {
+        answers = futures_util::future::join_all(sends) => answers,
+        () = release => unreachable!("releases until the answers are in"),
+    };
+    assert!(answers.iter().all(Result::is_ok));
+    proxy.finished(48).await;
+    let port = up.plain_addr.port();
+    let mut open = connections_to(port);
+    for _ in 0..100 {
+        if open <= 32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        open = connections_to(port);
+    }
+    assert!(
+        open <= 32,
+        "{open} upstream connections left open after the burst"
+    );
+}
