@@ -19,7 +19,7 @@ use super::sniff::{Protocol, Verdict};
 use super::unwind::CatchUnwind;
 use super::upstream::UpstreamBody;
 use super::write_deadline::WriteDeadline;
-use super::{ConnInfo, Shared, clients, mitm, proxy_auth, reverse, serve, socks5};
+use super::{ConnInfo, Shared, clients, mitm, noisy, proxy_auth, reverse, serve, socks5};
 use crate::exchange::Via;
 
 /// Accept connections and hand each to a thread with `per_thread[i]`, the
@@ -104,15 +104,19 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
     match verdict {
         Verdict::Known(Protocol::Http) => serve_http(shared, io, info, conn).await,
         Verdict::Known(Protocol::Socks5) => serve_socks(shared, io, info, conn).await,
-        Verdict::Known(Protocol::Tls) => tracing::warn!(
-            "{peer}: TLS sent straight to the proxy port; use it as an HTTP proxy (HTTPS_PROXY=http://{}) — closed",
-            shared.local_addr
-        ),
+        Verdict::Known(Protocol::Tls) => noisy::warn("tls-to-proxy-port", || {
+            format!(
+                "{peer}: TLS sent straight to the proxy port; use it as an HTTP proxy (HTTPS_PROXY=http://{}) — closed",
+                shared.local_addr
+            )
+        }),
         Verdict::NeedMore => tracing::debug!("{peer}: closed during sniffing"),
-        Verdict::Unknown => tracing::warn!(
-            "{peer}: not HTTP, CONNECT or SOCKS5 (first bytes {:02x?}); closed",
-            &prefix[..prefix.len().min(8)]
-        ),
+        Verdict::Unknown => noisy::warn("unknown-protocol", || {
+            format!(
+                "{peer}: not HTTP, CONNECT or SOCKS5 (first bytes {:02x?}); closed",
+                &prefix[..prefix.len().min(8)]
+            )
+        }),
     }
 }
 
@@ -135,7 +139,7 @@ async fn serve_socks(shared: Arc<Shared>, mut io: ClientIo, info: ConnInfo, conn
         Err(e @ (socks5::SocksError::BadCredentials | socks5::SocksError::NeedsCredentials)) => {
             proxy_auth::refuse(&shared, format!("refused SOCKS5 client {peer}: {e}"));
         }
-        Err(e) => tracing::warn!("{peer}: SOCKS5: {e}"),
+        Err(e) => noisy::warn("socks5", || format!("{peer}: SOCKS5: {e}")),
     }
 }
 

@@ -187,7 +187,7 @@ fn record_tls_failure(
 ) {
     let ca_path = shared.ca.cert_path().display().to_string();
     let failure = failure::client_tls(host, e, &ca_path);
-    tracing::warn!("{}", failure.message);
+    super::noisy::warn("client-tls", || failure.message.clone());
     let id = shared.recorder.next_id();
     let at = super::tee::elapsed_us(started);
     let exchange = Exchange {

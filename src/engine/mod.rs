@@ -16,6 +16,7 @@ mod guard;
 mod linger;
 mod listener;
 mod mitm;
+mod noisy;
 mod procfs;
 mod proxy_auth;
 mod relay;

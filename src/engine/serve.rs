@@ -82,9 +82,11 @@ where
         match super::failure::find::<hyper::Error>(&*e).filter(|h| h.is_parse()) {
             // hyper has answered it (400, 431) and closed: no exchange was
             // recorded, so the log is where the user learns of it.
-            Some(why) => tracing::warn!(
-                "{who}: a request llmspy could not read ({why}); the client was answered with an error"
-            ),
+            Some(why) => super::noisy::warn("unreadable-request", || {
+                format!(
+                    "{who}: a request llmspy could not read ({why}); the client was answered with an error"
+                )
+            }),
             None => tracing::debug!("{who}: connection ended: {e}"),
         }
     }
