@@ -519,25 +519,3 @@ async fn closed_stdout_and_stderr_do_not_stop_llmspy() {
         "stopped cleanly, not by a panic: {status:?}"
     );
 }
-
-/// A history that cannot be created says why (the OS's reason), and the
-/// proxy still starts.
-#[test]
-fn a_history_that_cannot_be_created_says_why() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let file = dir.path().join("a-file");
-    std::fs::write(&file, "").expect("write");
-    let history = file.join("history.sqlite");
-    let running = Running::start(
-        &dir.path().join("ca"),
-        &["--history", history.to_str().expect("utf8")],
-    );
-    let said = running.early.join("\n");
-    assert!(
-        said.contains("no history this run")
-            && said.contains("cannot create the history's directory")
-            && said.contains("(os error"),
-        "{said}"
-    );
-    assert!(running.terminate().success());
-}

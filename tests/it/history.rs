@@ -258,7 +258,13 @@ fn a_corrupt_or_unwritable_history_is_one_warning_and_the_proxy_still_relays() {
         run.running
             .early
             .join("\n")
-            .contains("cannot create the history file"),
+            .contains("cannot create the history's directory"),
+        "{:?}",
+        run.running.early
+    );
+    // With the OS's reason: the source used to be left out.
+    assert!(
+        run.running.early.join("\n").contains("(os error"),
         "{:?}",
         run.running.early
     );
