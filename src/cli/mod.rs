@@ -126,9 +126,14 @@ fn open(file: &std::path::Path, run: Option<i64>) -> anyhow::Result<ExitCode> {
 fn init_tracing(cli: &Cli) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LLMSPY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("llmspy=warn"));
+    // A log line that cannot be written (stderr a closed pipe, the disk
+    // full) is dropped: tracing's own report of it uses `eprintln!`, which
+    // panics on that same pipe, and inside the engine's panic hook (which
+    // logs) that panic became an abort.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .log_internal_errors(false);
     let tui = (cli.command.is_none() && !cli.proxy.headless())
         || matches!(cli.command, Some(Command::Open { .. }));
     let log_file = tui

@@ -511,6 +511,31 @@ async fn closed_stdout_and_stderr_do_not_stop_llmspy() {
             .expect("body");
         assert_eq!(body, "ok");
     }
+    // Warnings too (a refused control request, TLS sent to the proxy
+    // port): tracing reported its failed write with `eprintln!`, which
+    // panicked inside the panic hook, an abort.
+    let refused = client
+        .get(&status_url)
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status(), 403);
+    let mut tls = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    tokio::io::AsyncWriteExt::write_all(&mut tls, b"\x16\x03\x01\x00\x05hello")
+        .await
+        .expect("write");
+    let mut sink = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut sink).await;
+    let body = proxied
+        .get(up.http("/after-warnings"))
+        .send()
+        .await
+        .expect("served after the warnings")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(body, "ok");
     assert_eq!(child.try_wait().expect("wait"), None, "llmspy still runs");
     crate::support::binary::kill(&child, "TERM");
     let status = child.wait().expect("exit");
