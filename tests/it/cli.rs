@@ -521,7 +521,9 @@ async fn closed_stdout_and_stderr_do_not_stop_llmspy() {
         .await
         .expect("answered");
     assert_eq!(refused.status(), 403);
-    let mut tls = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut tls = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
     tokio::io::AsyncWriteExt::write_all(&mut tls, b"\x16\x03\x01\x00\x05hello")
         .await
         .expect("write");
