@@ -152,16 +152,17 @@ pub async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<Upstre
     let served = ROUTES
         .iter()
         .find(|r| r.path == call.route && (r.family == Family::Capture || ctx.mock.is_some()));
+    // Named back under the prefix it was asked under.
+    let prefix = if path_of_call.starts_with("/mockserver/") {
+        "/mockserver/"
+    } else {
+        "/llmspy/"
+    };
     let Some(found) = served else {
-        let prefix = if path_of_call.starts_with("/mockserver/") {
-            "/mockserver/"
-        } else {
-            "/llmspy/"
-        };
         return not_found(prefix, &call.route, ctx.mock.is_some());
     };
     if !found.methods.is_empty() && !found.methods.contains(&call.method.as_str()) {
-        return wrong_method(found);
+        return wrong_method(prefix, found);
     }
     match found.run {
         Run::Now(run) => run(ctx, &call),
@@ -180,14 +181,14 @@ pub async fn handle(ctx: &ApiContext, req: Request<Incoming>) -> Response<Upstre
     }
 }
 
-fn wrong_method(route: &Route) -> Response<UpstreamBody> {
+fn wrong_method(prefix: &str, route: &Route) -> Response<UpstreamBody> {
     let others = match route.family {
         Family::Capture => "GET for ca.pem and events",
         Family::Mock => "POST for mcp and mcp-stdio/ingest",
     };
     error(
         StatusCode::METHOD_NOT_ALLOWED,
-        &format!("use PUT for /llmspy/{} ({others})", route.path),
+        &format!("use PUT for {prefix}{} ({others})", route.path),
     )
 }
 

@@ -35,22 +35,35 @@ enum Test {
 }
 
 impl Wanted {
-    fn parse(obj: &Map<String, Value>, at: &str) -> Result<Wanted, String> {
+    /// `obj` holds `httpRequest` or `expectationId`; errors name them at
+    /// `request_at` and `id_at` (the item itself in a sequence's list).
+    fn parse(obj: &Map<String, Value>, request_at: &str, id_at: &str) -> Result<Wanted, String> {
+        let at = "$";
         match (obj.get("httpRequest"), obj.get("expectationId")) {
             (Some(m), None) => RequestMatcher::from_json(m)
                 .map(|parsed| Wanted {
                     shown: m.clone(),
                     test: Test::Matcher(Box::new(Selection::new(Some(parsed), None))),
                 })
-                .map_err(|e| format!("{at}.httpRequest: {e}")),
-            (None, Some(id)) => id
-                .get("id")
-                .and_then(Value::as_str)
-                .map(|id| Wanted {
-                    shown: serde_json::json!({ "expectationId": id }),
-                    test: Test::AnsweredBy(id.to_string()),
-                })
-                .ok_or_else(|| format!("{at}.expectationId: expected {{\"id\": \"…\"}}")),
+                .map_err(|e| format!("{request_at}: {e}")),
+            (None, Some(id)) => {
+                let at = id_at;
+                let fields = id
+                    .as_object()
+                    .ok_or_else(|| format!("{at}: expected {{\"id\": \"…\"}}"))?;
+                // A misplaced `times` inside would pass silently.
+                if let Some((key, problem)) = crate::mock::fields::unknown(fields, &["id"]) {
+                    return Err(format!("{at}.{key}: {problem}"));
+                }
+                fields
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(|id| Wanted {
+                        shown: serde_json::json!({ "expectationId": id }),
+                        test: Test::AnsweredBy(id.to_string()),
+                    })
+                    .ok_or_else(|| format!("{at}.id: expected a string"))
+            }
             (Some(_), Some(_)) => Err(format!("{at}: give httpRequest or expectationId, not both")),
             (None, None) => Err(format!("{at}: missing httpRequest (or expectationId)")),
         }
@@ -73,7 +86,7 @@ pub fn verify(ctx: &ApiContext, call: &Call) -> Response<UpstreamBody> {
         Ok(parsed) => parsed,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
-    let wanted = match Wanted::parse(&obj, "$") {
+    let wanted = match Wanted::parse(&obj, "$.httpRequest", "$.expectationId") {
         Ok(w) => w,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
@@ -147,7 +160,8 @@ fn sequence(obj: &Map<String, Value>) -> Result<Vec<Wanted>, String> {
         .map(|(i, item)| {
             let mut one = Map::new();
             one.insert(wrap.into(), item.clone());
-            Wanted::parse(&one, &format!("$.{field}[{i}]"))
+            let item = format!("$.{field}[{i}]");
+            Wanted::parse(&one, &item, &item)
         })
         .collect()
 }

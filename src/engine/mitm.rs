@@ -95,7 +95,7 @@ pub async fn tunnel<S>(
             tracing::info!("passing an unrecognised protocol to {host}:{port} through untouched");
             // Opaque bytes both ways: llmspy cannot tell idle from busy.
             let _busy = conn.request();
-            super::tunnel::raw(io, &format!("{host}:{port}")).await;
+            super::tunnel::raw(io, &format!("{host}:{port}"), shared.local_addr).await;
         }
     }
 }

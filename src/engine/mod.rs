@@ -17,6 +17,7 @@ mod linger;
 mod listener;
 mod mitm;
 mod noisy;
+mod not_itself;
 mod procfs;
 mod proxy_auth;
 mod relay;
@@ -206,9 +207,6 @@ impl Engine {
     pub async fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         let threads = 1 + config.workers.as_ref().map_or(0, |w| w.len());
         let tls = upstream::tls_config(&config.trust)?;
-        let upstreams: Arc<[upstream::Pools]> = (0..threads)
-            .map(|_| upstream::Pools::new(&tls, config.settings.upstream_connect_timeout))
-            .collect();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| EngineError::Bind {
@@ -219,6 +217,12 @@ impl Engine {
             addr: config.listen,
             source,
         })?;
+        // Built once the address is known: they refuse to connect to it.
+        let upstreams: Arc<[upstream::Pools]> = (0..threads)
+            .map(|_| {
+                upstream::Pools::new(&tls, config.settings.upstream_connect_timeout, local_addr)
+            })
+            .collect();
         let budget = config
             .settings
             .max_client_connections

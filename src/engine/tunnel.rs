@@ -61,11 +61,16 @@ pub fn spawn_upgrade(
 }
 
 /// Pass bytes between the client and `authority` untouched.
-pub async fn raw<S>(mut client: S, authority: &str)
+pub async fn raw<S>(mut client: S, authority: &str, itself: std::net::SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     match tokio::net::TcpStream::connect(authority).await {
+        // Opaque bytes into llmspy's own port would arrive from its own
+        // loopback socket (not_itself.rs): not passed on.
+        Ok(upstream) if super::not_itself::check(&upstream, itself).is_err() => {
+            tracing::warn!("tunnel to {authority} refused: it is llmspy itself");
+        }
         Ok(mut upstream) => {
             let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
         }

@@ -19,7 +19,9 @@ use super::BoxError;
 pub type UpstreamBody = BoxBody<bytes::Bytes, BoxError>;
 pub type UpstreamClient = Client<
     super::timed_connect::TimedConnector<
-        super::upstream_io::UpstreamIoConnector<hyper_rustls::HttpsConnector<HttpConnector>>,
+        super::upstream_io::UpstreamIoConnector<
+            hyper_rustls::HttpsConnector<super::not_itself::NotItself<HttpConnector>>,
+        >,
     >,
     UpstreamBody,
 >;
@@ -104,13 +106,17 @@ pub struct Pools {
 impl Pools {
     /// Pools for one thread; `tls` is built once ([`tls_config`]) and
     /// shared, so the roots are parsed once however many threads relay.
-    pub fn new(tls: &rustls::ClientConfig, connect_timeout: Option<Duration>) -> Pools {
+    pub fn new(
+        tls: &rustls::ClientConfig,
+        connect_timeout: Option<Duration>,
+        itself: std::net::SocketAddr,
+    ) -> Pools {
         Pools {
-            any: build(tls.clone(), connect_timeout, true),
+            any: build(tls.clone(), connect_timeout, true, itself),
             // HTTP/1.1 only: a pooled connection per request in flight, as
             // the client asked for, and protocol upgrades (WebSocket),
             // since over HTTP/2 the `Upgrade` header means nothing.
-            http1: build(tls.clone(), connect_timeout, false),
+            http1: build(tls.clone(), connect_timeout, false, itself),
         }
     }
 }
@@ -143,10 +149,15 @@ fn build(
     config: rustls::ClientConfig,
     connect_timeout: Option<Duration>,
     http2: bool,
+    itself: std::net::SocketAddr,
 ) -> UpstreamClient {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
+    let http = super::not_itself::NotItself {
+        inner: http,
+        itself,
+    };
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_or_http();

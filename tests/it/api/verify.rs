@@ -118,13 +118,29 @@ async fn verify_answers_as_mockserver_does() {
         (
             &sequence,
             json!({"httpRequests": [{"path": "/a"}, {"methd": "GET"}]}),
-            "httpRequests[1]",
+            "$.httpRequests[1]: ",
+        ),
+        // A `times` misplaced inside the id would pass whatever the count.
+        (
+            &verify,
+            json!({"expectationId": {"id": "hello", "times": {"atLeast": 5}}}),
+            "$.expectationId.times",
+        ),
+        (
+            &sequence,
+            json!({"expectationIds": [{"id": "hello", "id2": "x"}]}),
+            "$.expectationIds[0].id2",
         ),
     ] {
         let (status, text) = put(&api, url, body.clone()).await;
         assert_eq!(status, 400, "{body}: {text}");
         assert!(text.contains(named), "{body}: {text}");
     }
+
+    let resp = api.post(&verify).send().await.expect("post");
+    assert_eq!(resp.status(), 405);
+    let text = resp.text().await.expect("text");
+    assert!(text.contains("use PUT for /mockserver/verify"), "{text}");
 
     let resp = api.put(format!("{base}/nope")).send().await.expect("put");
     assert_eq!(resp.status(), 404);
