@@ -106,6 +106,8 @@ pub struct RelaySettings {
     /// Most client connections held at once; past it the longest-idle ones
     /// are shed. None: derived from the open-file limit at start.
     pub max_client_connections: Option<usize>,
+    /// How long an idle upstream connection is kept for reuse.
+    pub upstream_idle_timeout: Duration,
 }
 
 impl Default for RelaySettings {
@@ -117,6 +119,7 @@ impl Default for RelaySettings {
             upstream_connect_timeout: Some(Duration::from_secs(10)),
             upstream_response_timeout: Some(Duration::from_secs(600)),
             max_client_connections: None,
+            upstream_idle_timeout: Duration::from_secs(90),
         }
     }
 }
@@ -219,9 +222,7 @@ impl Engine {
         })?;
         // Built once the address is known: they refuse to connect to it.
         let upstreams: Arc<[upstream::Pools]> = (0..threads)
-            .map(|_| {
-                upstream::Pools::new(&tls, config.settings.upstream_connect_timeout, local_addr)
-            })
+            .map(|_| upstream::Pools::new(&tls, &config.settings, local_addr))
             .collect();
         let budget = config
             .settings

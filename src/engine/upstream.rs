@@ -108,15 +108,17 @@ impl Pools {
     /// shared, so the roots are parsed once however many threads relay.
     pub fn new(
         tls: &rustls::ClientConfig,
-        connect_timeout: Option<Duration>,
+        settings: &super::RelaySettings,
         itself: std::net::SocketAddr,
     ) -> Pools {
+        let connect_timeout = settings.upstream_connect_timeout;
+        let idle = settings.upstream_idle_timeout;
         Pools {
-            any: build(tls.clone(), connect_timeout, true, itself),
+            any: build(tls.clone(), connect_timeout, idle, true, itself),
             // HTTP/1.1 only: a pooled connection per request in flight, as
             // the client asked for, and protocol upgrades (WebSocket),
             // since over HTTP/2 the `Upgrade` header means nothing.
-            http1: build(tls.clone(), connect_timeout, false, itself),
+            http1: build(tls.clone(), connect_timeout, idle, false, itself),
         }
     }
 }
@@ -148,6 +150,7 @@ const UPSTREAM_CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
 fn build(
     config: rustls::ClientConfig,
     connect_timeout: Option<Duration>,
+    idle: Duration,
     http2: bool,
     itself: std::net::SocketAddr,
 ) -> UpstreamClient {
@@ -170,12 +173,14 @@ fn build(
     let https = super::timed_connect::TimedConnector::new(https, connect_timeout);
     // Spawns each connection's task in a cork scope (cork.rs).
     Client::builder(super::cork::ScopedExecutor)
-        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_idle_timeout(idle)
         // Without a timer the pool never reaps: an idle connection was only
         // noticed expired when next checked out, so a burst's connections
-        // stayed open for as long as llmspy ran.
+        // stayed open for as long as llmspy ran. No cap on how many: a
+        // thousand streams at once keep their warm connections (capped at
+        // 32, each new burst paid a TLS handshake per stream, a second at
+        // p99 for the first byte in the streams bench).
         .pool_timer(hyper_util::rt::TokioTimer::new())
-        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
         // Fixed windows, not hyper's adaptive one: that starts at 64 KiB,
         // and h2 budgets the overhead of small DATA frames it holds by half
         // the connection's window, then closes the whole connection
@@ -188,11 +193,6 @@ fn build(
         .http2_max_header_list_size(super::serve::MAX_HEADER_LIST)
         .build(https)
 }
-
-/// Idle connections kept per upstream host for reuse: more than the
-/// concurrency an agent or a bench keeps, few enough that a burst of a
-/// hundred requests does not leave a hundred sockets open.
-const MAX_IDLE_PER_HOST: usize = 32;
 
 /// `--insecure-upstream`: accepts every certificate, still checks signatures
 /// are well-formed so the handshake itself completes.

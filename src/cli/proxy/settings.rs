@@ -85,6 +85,7 @@ pub fn resolve(args: &ProxyArgs) -> anyhow::Result<Resolved> {
             600,
         )?,
         max_client_connections: None,
+        ..RelaySettings::default()
     };
     Ok(Resolved { limits, relay })
 }
