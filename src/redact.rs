@@ -126,11 +126,7 @@ pub fn masked_path<'a>(path: &'a str, mask: &str) -> std::borrow::Cow<'a, str> {
     if clean_path(path) {
         return path.into();
     }
-    let mut found = Found {
-        exchange: 0,
-        list: Vec::new(),
-        values: Vec::new(),
-    };
+    let mut found = Found::new(0);
     pairs::masked_path(path, mask, &mut found)
 }
 
@@ -157,20 +153,8 @@ pub struct Secrets(Vec<String>);
 impl Secrets {
     pub fn of(ex: &Exchange) -> Secrets {
         let mut copy = ex.request.clone();
-        let mut found = Found {
-            exchange: ex.id,
-            list: Vec::new(),
-            values: Vec::new(),
-        };
-        redact_headers(&mut copy.headers, Part::RequestHeader, &mut found);
-        redact_headers(&mut copy.body.trailers, Part::RequestTrailer, &mut found);
-        let _ = redact_path(&copy.path, &mut found);
-        redact_body(
-            &mut copy.headers,
-            &mut copy.body,
-            Part::RequestBody,
-            &mut found,
-        );
+        let mut found = Found::new(ex.id);
+        redact_request(&mut copy, &mut found);
         Secrets(echoes::worth_hunting(found.values))
     }
 
@@ -195,24 +179,8 @@ pub fn mask(ex: &mut Exchange) {
 /// A copy of `ex` with its secrets replaced by [`MASK`].
 pub fn redact(ex: &Exchange) -> Redacted {
     let mut copy = ex.clone();
-    let mut found = Found {
-        exchange: ex.id,
-        list: Vec::new(),
-        values: Vec::new(),
-    };
-    redact_headers(&mut copy.request.headers, Part::RequestHeader, &mut found);
-    redact_headers(
-        &mut copy.request.body.trailers,
-        Part::RequestTrailer,
-        &mut found,
-    );
-    copy.request.path = redact_path(&copy.request.path, &mut found);
-    redact_body(
-        &mut copy.request.headers,
-        &mut copy.request.body,
-        Part::RequestBody,
-        &mut found,
-    );
+    let mut found = Found::new(ex.id);
+    redact_request(&mut copy.request, &mut found);
     if let Some(resp) = copy.response.as_mut() {
         redact_headers(&mut resp.headers, Part::ResponseHeader, &mut found);
         redact_headers(&mut resp.body.trailers, Part::ResponseTrailer, &mut found);
@@ -231,6 +199,14 @@ pub fn redact(ex: &Exchange) -> Redacted {
     }
 }
 
+/// Mask a request's secrets in place: head, trailers, query, body.
+fn redact_request(req: &mut crate::exchange::Request, found: &mut Found) {
+    redact_headers(&mut req.headers, Part::RequestHeader, found);
+    redact_headers(&mut req.body.trailers, Part::RequestTrailer, found);
+    req.path = redact_path(&req.path, found);
+    redact_body(&mut req.headers, &mut req.body, Part::RequestBody, found);
+}
+
 /// Collects redactions for one exchange.
 struct Found {
     exchange: ExchangeId,
@@ -240,6 +216,14 @@ struct Found {
 }
 
 impl Found {
+    fn new(exchange: ExchangeId) -> Found {
+        Found {
+            exchange,
+            list: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
     fn remember(&mut self, value: impl Into<String>) {
         self.values.push(value.into());
     }

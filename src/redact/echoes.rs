@@ -14,11 +14,7 @@ const MIN_ECHO_LEN: usize = 8;
 /// quoted in either body, as text: a prompt pasting the key. Cheap enough
 /// to ask before drawing (the head is copied, not the bodies).
 pub(super) fn quotes_a_secret(ex: &Exchange) -> bool {
-    let mut found = Found {
-        exchange: ex.id,
-        list: Vec::new(),
-        values: Vec::new(),
-    };
+    let mut found = Found::new(ex.id);
     let mut headers = ex.request.headers.clone();
     super::headers::redact_headers(&mut headers, Part::RequestHeader, &mut found);
     let _ = super::pairs::redact_path(&ex.request.path, &mut found);
