@@ -94,6 +94,19 @@ load() { # requests
         jq '[.statusCodeDistribution[]] | add // 0'
 }
 
+# Until llmspy has closed every client connection (none established or
+# waiting for it to close): under valgrind it takes a while, and a client
+# connection keeps its upstream connection until it ends (pinned.rs), so
+# the counted run would otherwise open new upstream connections where the
+# warm-up's are about to be parked.
+settled() {
+    for _ in $(seq 1 600); do
+        [ "$(ss -Htn state established state close-wait "( sport = :$SPY_PORT )" | wc -l)" = 0 ] && return
+        sleep 0.1
+    done
+    say "llmspy still holds client connections after the warm-up"
+}
+
 count() { # binary -> instructions per request
     local bin=$1 out="$DIR/callgrind.$2"
     # LLMSPY_BIN is the bench's, not llmspy's (it warns of it).
@@ -106,6 +119,7 @@ count() { # binary -> instructions per request
     for _ in $(seq 1 600); do listening "$SPY_PORT" && break; sleep 0.1; done
     listening "$SPY_PORT" || { say "llmspy did not listen; see $DIR/llmspy-$2.log"; exit 1; }
     load "$WARM" >/dev/null
+    settled
     callgrind_control -z "$pid" >/dev/null 2>&1
     local ok
     ok=$(load "$N")

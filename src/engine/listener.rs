@@ -188,6 +188,7 @@ async fn route(
                 Arc::new(target),
                 Via::HttpProxy,
                 Some(Peer::new(peer)),
+                None,
             )
             .await
         }
@@ -239,6 +240,7 @@ async fn base_url(
         Arc::new(target),
         Via::BaseUrl,
         Some(Peer::new(conn.peer)),
+        None,
     )
     .await;
     // What comes back is served under llmspy's own origin, the control

@@ -157,7 +157,20 @@ async fn serve<S>(
     let relaying = shared.clone();
     let target = Arc::new(target);
     let peer = client.map(Peer::new);
-    let answer = move |req| relay(relaying.clone(), req, target.clone(), via, peer.clone());
+    // The upstream connection this client connection keeps (pinned.rs).
+    let idle = shared.upstream_pools().pinned.clone();
+    let pinned = super::pinned::Pinned::new(target.clone(), idle);
+    let answer = move |req| {
+        let pinned = Some(pinned.clone());
+        relay(
+            relaying.clone(),
+            req,
+            target.clone(),
+            via,
+            peer.clone(),
+            pinned,
+        )
+    };
     super::serve::http(io, conn, who, answer).await;
 }
 

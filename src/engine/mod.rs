@@ -18,6 +18,7 @@ mod listener;
 mod mitm;
 mod noisy;
 mod not_itself;
+mod pinned;
 mod procfs;
 mod proxy_auth;
 mod relay;

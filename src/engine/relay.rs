@@ -6,6 +6,7 @@
 //! (the responder's decision, mocks played, forward overrides) and `reply`
 //! (llmspy's own answers when a request cannot be relayed).
 
+mod aim;
 mod heads;
 mod mocked;
 mod reply;
@@ -15,20 +16,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::header;
-use http::uri::{PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
 use super::clients::Peer;
 use super::guard::Pending;
+use super::pinned::Pinned;
 use super::tee::{Side, Tee};
 use super::upstream::UpstreamBody;
 use super::{Shared, deadline, failure};
 use crate::capture::CaptureMsg;
-use crate::exchange::{self, Body, Exchange, Failure, Request as ReqHead, State, Timings, Via};
+use crate::exchange::{Body, Exchange, Failure, Request as ReqHead, State, Timings, Via};
 use crate::respond::{Decision, Responder};
+use aim::aim;
 pub use heads::{addr_text, headers_of};
 use heads::{
     is_upgrade, method_text, record_response_head, strip_hop_by_hop, version_label, websocket_of,
@@ -83,13 +84,16 @@ fn authority(host: &str, port: u16) -> String {
     }
 }
 
-/// Relay one request to `target` and return the response to send back.
+/// Relay one request to `target` and return the response to send back;
+/// `pinned` is the upstream connection the client's connection keeps, if
+/// it keeps one.
 pub async fn relay(
     shared: Arc<Shared>,
     req: Request<Incoming>,
     target: Arc<Target>,
     via: Via,
     client: Option<Arc<Peer>>,
+    pinned: Option<Arc<Pinned>>,
 ) -> Response<UpstreamBody> {
     let started = Instant::now();
     let id = shared.recorder.next_id();
@@ -113,7 +117,7 @@ pub async fn relay(
     // If this future is dropped (the client went away) or panics before a
     // response is handed back, the guard finalises the exchange.
     let pending = Pending::new(id, started, shared.recorder.clone());
-    let resp = forward(shared, req, target, mocking, id, started).await;
+    let resp = forward(shared, req, target, mocking, pinned, (id, started)).await;
     pending.handed_over();
     resp
 }
@@ -123,8 +127,8 @@ async fn forward(
     mut req: Request<Incoming>,
     mut target: Arc<Target>,
     mocking: Option<(Arc<dyn Responder>, ReqHead)>,
-    id: u64,
-    started: Instant,
+    pinned: Option<Arc<Pinned>>,
+    (id, started): (u64, Instant),
 ) -> Response<UpstreamBody> {
     let recorder = &shared.recorder;
 
@@ -167,18 +171,24 @@ async fn forward(
     // their own, so a thousand agents streaming at once never queue behind
     // one HTTP/2 connection's stream limit.
     let http1 = upgrade.is_some() || parts.version != Version::HTTP_2;
+    // The connection's own upstream connection, unless the request is an
+    // upgrade or a CONNECT (hyper-util's client handles both) or an
+    // expectation aimed it elsewhere.
+    let pinned = pinned.filter(|p| {
+        http1 && upgrade.is_none() && parts.method != http::Method::CONNECT && p.serves(&target)
+    });
     let aimed = aim(
         &mut parts,
         &target,
         path.as_deref(),
-        upgrade.is_some(),
-        http1,
+        (upgrade.is_some(), http1),
+        pinned.is_none(),
     );
     if let Err(failure) = aimed {
         return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
     }
     let upstream_req = Request::from_parts(parts, body);
-    let sending = send(&shared, upstream_req, sent, &target, http1).await;
+    let sending = send(&shared, upstream_req, sent, &target, (http1, pinned)).await;
     answer(shared, id, started, sending, unsent, upgrade).await
 }
 
@@ -202,76 +212,32 @@ async fn answer(
     }
 }
 
-/// Point the request head at `target` as an HTTP/1.1 request a proxy may
-/// pass on: absolute URI, no hop-by-hop headers (bar an upgrade's pair),
-/// the target's `Host` for an `http1` upstream and none otherwise (an
-/// HTTP/2 upstream is told the authority in the URI). The URI is put
-/// together from parsed parts, the path (unless `path` rewrites it) shared
-/// with the client's: nothing formatted or parsed again per request.
-fn aim(
-    parts: &mut http::request::Parts,
-    target: &Target,
-    path: Option<&str>,
-    upgrade: bool,
-    http1: bool,
-) -> Result<(), Failure> {
-    let invalid = |path: &str| {
-        Failure::new(
-            exchange::FailureKind::MalformedRequest,
-            format!(
-                "invalid target URL {}://{}{path}",
-                target.scheme,
-                target.authority()
-            ),
-        )
-    };
-    let path_and_query = match path {
-        Some(p) => PathAndQuery::try_from(p).map_err(|_| invalid(p))?,
-        None => parts
-            .uri
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| PathAndQuery::from_static("/")),
-    };
-    let Some(authority) = target.uri_authority.clone() else {
-        return Err(invalid(path_and_query.as_str()));
-    };
-    let mut uri = http::uri::Parts::default();
-    uri.scheme = Some(match target.scheme {
-        "https" => Scheme::HTTPS,
-        _ => Scheme::HTTP,
-    });
-    uri.authority = Some(authority);
-    uri.path_and_query = Some(path_and_query);
-    // A scheme, an authority and a path: nothing from_parts can refuse.
-    parts.uri = http::Uri::from_parts(uri).map_err(|_| invalid("/"))?;
-    parts.version = Version::HTTP_11;
-    strip_hop_by_hop(&mut parts.headers, upgrade);
-    match (&target.host_header, http1) {
-        (Some(host), true) => parts.headers.insert(header::HOST, host.clone()),
-        _ => parts.headers.remove(header::HOST),
-    };
-    Ok(())
-}
-
 /// Send the request upstream and wait for its response head; the deadline
-/// counts from `sent` (the request body gone in full). `http1` picks the
-/// HTTP/1.1-only client.
+/// counts from `sent` (the request body gone in full). A pinned connection
+/// takes it if there is one; otherwise `http1` picks the HTTP/1.1-only
+/// pooled client.
 async fn send(
     shared: &Shared,
     req: Request<UpstreamBody>,
     sent: tokio::sync::oneshot::Receiver<()>,
     target: &Target,
-    http1: bool,
+    (http1, pinned): (bool, Option<Arc<Pinned>>),
 ) -> Result<Response<Incoming>, (StatusCode, Failure)> {
     let limit = shared.settings.upstream_response_timeout;
-    let pools = shared.upstream_pools();
-    let client = if http1 { &pools.http1 } else { &pools.any };
-    let sending = client.request(req);
-    match deadline::response_head(sending, sent, limit).await {
+    let answered = match pinned {
+        Some(pinned) => deadline::response_head(pinned.send(req), sent, limit).await,
+        None => {
+            let pools = shared.upstream_pools();
+            let client = if http1 { &pools.http1 } else { &pools.any };
+            let sending = client.request(req);
+            let answered = deadline::response_head(sending, sent, limit).await;
+            answered.map(|r| r.map_err(|e| Box::new(e) as super::BoxError))
+        }
+    };
+    match answered {
         Ok(Ok(resp)) => Ok(resp),
         Ok(Err(e)) => {
-            let failure = failure::upstream(&target.authority(), &e);
+            let failure = failure::upstream(&target.authority(), e.as_ref());
             Err((failure::status(&failure), failure))
         }
         Err(limit) => Err((

@@ -17,14 +17,14 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use super::BoxError;
 
 pub type UpstreamBody = BoxBody<bytes::Bytes, BoxError>;
-pub type UpstreamClient = Client<
-    super::timed_connect::TimedConnector<
-        super::upstream_io::UpstreamIoConnector<
-            hyper_rustls::HttpsConnector<super::not_itself::NotItself<HttpConnector>>,
-        >,
+/// How llmspy opens an upstream connection: TCP (never to itself), TLS,
+/// read and written as upstream_io.rs says, within the connect deadline.
+pub type Connector = super::timed_connect::TimedConnector<
+    super::upstream_io::UpstreamIoConnector<
+        hyper_rustls::HttpsConnector<super::not_itself::NotItself<HttpConnector>>,
     >,
-    UpstreamBody,
 >;
+pub type UpstreamClient = Client<Connector, UpstreamBody>;
 
 /// What upstream servers llmspy trusts.
 #[derive(Debug, Clone, Default)]
@@ -101,6 +101,9 @@ pub struct Pools {
     pub any: UpstreamClient,
     /// HTTP/1.1 only: for clients that spoke HTTP/1.x, and upgrades.
     pub http1: UpstreamClient,
+    /// HTTP/1.1 connections intercepted client connections keep (pinned.rs),
+    /// idle between two of them.
+    pub pinned: Arc<super::pinned::Idle>,
 }
 
 impl Pools {
@@ -113,12 +116,14 @@ impl Pools {
     ) -> Pools {
         let connect_timeout = settings.upstream_connect_timeout;
         let idle = settings.upstream_idle_timeout;
+        let http1 = connector(tls.clone(), connect_timeout, false, itself);
         Pools {
-            any: build(tls.clone(), connect_timeout, idle, true, itself),
+            any: build(connector(tls.clone(), connect_timeout, true, itself), idle),
             // HTTP/1.1 only: a pooled connection per request in flight, as
             // the client asked for, and protocol upgrades (WebSocket),
             // since over HTTP/2 the `Upgrade` header means nothing.
-            http1: build(tls.clone(), connect_timeout, idle, false, itself),
+            http1: build(http1.clone(), idle),
+            pinned: super::pinned::Idle::new(http1, idle),
         }
     }
 }
@@ -145,15 +150,14 @@ pub fn tls_config(trust: &UpstreamTrust) -> Result<rustls::ClientConfig, Upstrea
 const UPSTREAM_STREAM_WINDOW: u32 = 4 * 1024 * 1024;
 const UPSTREAM_CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
 
-/// A pooled client; `connect_timeout` bounds TCP connect and TLS handshake
-/// together.
-fn build(
+/// A connector offering HTTP/2 over ALPN when `http2`; `connect_timeout`
+/// bounds TCP connect and TLS handshake together.
+fn connector(
     config: rustls::ClientConfig,
     connect_timeout: Option<Duration>,
-    idle: Duration,
     http2: bool,
     itself: std::net::SocketAddr,
-) -> UpstreamClient {
+) -> Connector {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -170,7 +174,11 @@ fn build(
         https.enable_http1().wrap_connector(http)
     };
     let https = super::upstream_io::UpstreamIoConnector(https);
-    let https = super::timed_connect::TimedConnector::new(https, connect_timeout);
+    super::timed_connect::TimedConnector::new(https, connect_timeout)
+}
+
+/// A pooled client over `https`.
+fn build(https: Connector, idle: Duration) -> UpstreamClient {
     // Spawns each connection's task in a cork scope (cork.rs).
     Client::builder(super::cork::ScopedExecutor)
         .pool_idle_timeout(idle)

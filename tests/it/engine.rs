@@ -1473,7 +1473,7 @@ async fn a_request_body_the_client_broke_is_blamed_on_the_client() {
 
 /// Established TCP connections (IPv4) from this process's sockets to
 /// `port`: the relay's side of its upstream connections.
-fn connections_to(port: u16) -> usize {
+pub fn connections_to(port: u16) -> usize {
     let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
     let want = format!(":{port:04X}");
     table

@@ -29,4 +29,5 @@ mod otel;
 mod replay;
 mod security;
 mod tui;
+mod upstream_conns;
 mod websocket;

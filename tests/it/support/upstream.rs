@@ -277,6 +277,12 @@ async fn handle(req: Request<Incoming>, st: State) -> Result<Response<Body>, Inf
         "/mcp" => with_type(held_mcp_reply(st.gate.clone()), "text/event-stream"),
         _ => with_type(full(Bytes::from_static(b"ok")), "text/plain"),
     };
+    // `?close=1`: this connection ends after the answer (hyper closes it).
+    let mut resp = resp;
+    if num("close", 0) == 1 {
+        let close = http::HeaderValue::from_static("close");
+        resp.headers_mut().insert(http::header::CONNECTION, close);
+    }
     if parts.method == http::Method::HEAD {
         return Ok(head_only(resp));
     }

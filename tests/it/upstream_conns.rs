@@ -1,0 +1,139 @@
+//! Upstream connections as intercepted HTTP/1.1 clients use them: each
+//! client connection keeps the one it used last, a closed one is replaced,
+//! and one left idle when its client goes is closed after its idle time.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use llmspy::exchange::State;
+
+use crate::support::client::reqwest_http1;
+use crate::support::proxy::{Options, TestProxy};
+use crate::support::upstream::Upstream;
+
+async fn proxy_for(up: &Upstream, relay: llmspy::engine::RelaySettings) -> TestProxy {
+    TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        relay,
+        ..Options::default()
+    })
+    .await
+}
+
+/// Ten requests in turn on one client connection: one upstream connection,
+/// each request sent in origin form with the upstream's `Host`.
+#[tokio::test]
+async fn a_client_connection_keeps_its_upstream_connection() {
+    let up = Upstream::start().await;
+    let mut proxy = proxy_for(&up, Default::default()).await;
+    let client = reqwest_http1(&proxy.url(), &proxy.ca_file);
+    let before = up.tls_connections.load(Ordering::SeqCst);
+    for i in 0..10 {
+        let resp = client
+            .get(up.https(&format!("/echo?i={i}")))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), 200);
+        resp.bytes().await.expect("body");
+    }
+    proxy.finished(10).await;
+    assert_eq!(
+        up.tls_connections.load(Ordering::SeqCst) - before,
+        1,
+        "one upstream connection for one client connection's requests"
+    );
+    let seen = up.seen();
+    let last = seen.last().expect("seen");
+    assert_eq!(last.path, "/echo?i=9");
+    assert_eq!(last.version, http::Version::HTTP_11);
+    let host = last.headers.get("host").expect("host").to_str().unwrap();
+    assert_eq!(host, format!("127.0.0.1:{}", up.tls_addr.port()));
+}
+
+/// An upstream that closes its connection after each answer: the next
+/// request on the same client connection goes on a new one, and none fails.
+#[tokio::test]
+async fn a_connection_the_upstream_closed_is_replaced() {
+    let up = Upstream::start().await;
+    let mut proxy = proxy_for(&up, Default::default()).await;
+    let client = reqwest_http1(&proxy.url(), &proxy.ca_file);
+    let before = up.tls_connections.load(Ordering::SeqCst);
+    for i in 0..5 {
+        let resp = client
+            .get(up.https(&format!("/echo?close=1&i={i}")))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), 200, "request {i}");
+        assert_eq!(resp.bytes().await.expect("body"), "");
+    }
+    let done = proxy.finished(5).await;
+    assert!(done.iter().all(|e| e.state == State::Complete), "{done:?}");
+    assert_eq!(up.tls_connections.load(Ordering::SeqCst) - before, 5);
+}
+
+/// When the client connection ends, its upstream connection is parked for
+/// the next one and closed once idle past `upstream_idle_timeout`.
+#[tokio::test]
+async fn a_parked_upstream_connection_closes_after_its_idle_time() {
+    let up = Upstream::start().await;
+    let relay = llmspy::engine::RelaySettings {
+        upstream_idle_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let mut proxy = proxy_for(&up, relay).await;
+    let clients: Vec<_> = (0..4)
+        .map(|_| reqwest_http1(&proxy.url(), &proxy.ca_file))
+        .collect();
+    let sends = clients
+        .iter()
+        .map(|c| async { c.get(up.https("/echo")).send().await?.bytes().await });
+    let answers = futures_util::future::join_all(sends).await;
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    proxy.finished(4).await;
+    let port = up.tls_addr.port();
+    assert!(
+        crate::engine::connections_to(port) > 0,
+        "kept while the clients are"
+    );
+    drop(clients);
+    let mut open = crate::engine::connections_to(port);
+    for _ in 0..200 {
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        open = crate::engine::connections_to(port);
+    }
+    assert_eq!(
+        open, 0,
+        "upstream connections left open past their idle time"
+    );
+}
+
+/// A client connection that ends leaves its upstream connection to the
+/// next one its worker serves: requests on fresh connections, which go
+/// round the two workers, use one upstream connection per worker.
+#[tokio::test]
+async fn an_ended_client_connection_leaves_its_upstream_connection_to_the_next() {
+    let up = Upstream::start().await;
+    let mut proxy = TestProxy::with(Options {
+        upstream_ca: vec![up.ca_file.clone()],
+        workers: Some(2),
+        ..Options::default()
+    })
+    .await;
+    for i in 0..6 {
+        let client = reqwest_http1(&proxy.url(), &proxy.ca_file);
+        let resp = client
+            .get(up.https(&format!("/echo?i={i}")))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.version(), http::Version::HTTP_11);
+        resp.bytes().await.expect("body");
+    }
+    proxy.finished(6).await;
+    assert_eq!(up.tls_connections.load(Ordering::SeqCst), 2);
+}
