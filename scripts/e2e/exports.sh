@@ -40,8 +40,9 @@ bin="$(e2e_binary "$work/build.log")"
 
 # 2. The fake upstream, on a port it picks.
 log="$work/requests.log"
+forms="$work/forms.log"
 : >"$log"
-UPSTREAM_LOG="$log" node "$here/exports-upstream.js" 0 >"$work/upstream.out" 2>&1 &
+UPSTREAM_LOG="$log" UPSTREAM_FORMS="$forms" node "$here/exports-upstream.js" 0 >"$work/upstream.out" 2>&1 &
 pids+=($!)
 e2e_wait_for 100 grep -q '^listening ' "$work/upstream.out" || die "the upstream did not start" "$work/upstream.out"
 upstream="http://$(sed -n 's/^listening //p' "$work/upstream.out")"
@@ -66,7 +67,10 @@ send "${json[@]}" -H "x-api-key: $secret" -H 'anthropic-version: 2023-06-01' -d 
 send "${json[@]}" -H "x-api-key: $secret" -H 'anthropic-version: 2023-06-01' -d "$turn2" "$upstream/v1/messages"
 send "${json[@]}" -H "authorization: Bearer $secret" -d "$chat" "$upstream/v1/chat/completions"
 send "$upstream/v1/search?q=llm&key=$query_secret"
-sent=5
+# A file upload: its CRLF framing must survive every export that replays it.
+printf 'line one\r\nline two\n' >"$work/notes.txt"
+send -H "authorization: Bearer $secret" -F purpose=assistants -F "file=@$work/notes.txt" "$upstream/v1/files"
+sent=6
 saved() { [ "$(wc -l <"$work/cap.jsonl" 2>/dev/null || echo 0)" -ge "$sent" ]; }
 e2e_wait_for 100 saved || die "llmspy did not save $sent finished exchanges" "$work/llmspy.err"
 
@@ -102,6 +106,11 @@ items="$(jq '[.. | objects | select(has("request"))] | length' "$out/traffic.pos
 arrived=$(($(wc -l <"$log") - before))
 [ "$arrived" -eq $((2 * items)) ] ||
   die "the upstream saw $arrived replayed requests; newman and bru should have sent $((2 * items))" "$log"
+# The upload, as curl sent it and as newman and bru replayed it: the same
+# form three times over, file and all.
+[ "$(wc -l <"$forms")" -eq 3 ] && [ "$(sort -u "$forms" | wc -l)" -eq 1 ] &&
+  grep -q '"purpose":"assistants"' "$forms" ||
+  die "the replayed upload is not the form curl sent" "$forms"
 
 # 8. Offline from the --save file: the same HAR entries as online.
 "$bin" export --from "$work/cap.jsonl" --format har --quiet -o "$work/offline.har" 2>"$work/offline.log" ||

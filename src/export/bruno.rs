@@ -7,6 +7,7 @@
 //! or note is indented by two spaces (Bruno strips them when reading).
 
 mod example;
+mod form;
 
 use std::io::{Cursor, Seek, Write};
 
@@ -20,13 +21,15 @@ const METHOD_BLOCKS: [&str; 9] = [
     "get", "post", "put", "delete", "patch", "options", "head", "connect", "trace",
 ];
 
-/// The collection as (path inside the zip, file text), in zip order.
-pub fn files(exchanges: &[Exchange], options: &Options) -> Vec<(String, String)> {
-    let mut out = vec![("bruno.json".to_string(), config(options))];
+/// The collection as (path inside the zip, file contents), in zip order:
+/// `.bru` text, and the files multipart forms send.
+pub fn files(exchanges: &[Exchange], options: &Options) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![("bruno.json".to_string(), config(options).into_bytes())];
     for (folder_seq, (host, group)) in by_host(exchanges).into_iter().enumerate() {
-        out.push(folder_entry(&host, folder_seq + 1));
+        let (path, text) = folder_entry(&host, folder_seq + 1);
+        out.push((path, text.into_bytes()));
         for (i, ex) in group.iter().enumerate() {
-            out.push(request_entry(&host, ex, i + 1, options));
+            out.extend(request_entries(&host, ex, i + 1, options));
         }
     }
     out
@@ -45,10 +48,20 @@ fn folder_entry(host: &str, seq: usize) -> (String, String) {
     (format!("{}/folder.bru", slug(host)), folder_file(host, seq))
 }
 
-fn request_entry(host: &str, ex: &Exchange, seq: usize, options: &Options) -> (String, String) {
+/// A request's `.bru` file, then the files its form sends, if any.
+fn request_entries(
+    host: &str,
+    ex: &Exchange,
+    seq: usize,
+    options: &Options,
+) -> Vec<(String, Vec<u8>)> {
     let name = format!("{seq:03}-{}", slug(&request_name(ex)));
-    let path = format!("{}/{name}.bru", slug(host));
-    (path, request_file(ex, seq, options))
+    let folder = slug(host);
+    let form = form::of(ex, &format!("{folder}/files/{name}"));
+    let text = request_file(ex, seq, options, form.as_ref().map(|f| f.block.as_str()));
+    let mut out = vec![(format!("{folder}/{name}.bru"), text.into_bytes())];
+    out.extend(form.into_iter().flat_map(|f| f.files));
+    out
 }
 
 /// The collection zipped, ready to import into Bruno or run with `bru run`.
@@ -85,7 +98,7 @@ impl<W: Write + Seek> BrunoZip<W> {
             folder: None,
             folders: 0,
         };
-        out.file("bruno.json".into(), &config(options))?;
+        out.file("bruno.json".into(), config(options).as_bytes())?;
         Ok(out)
     }
 
@@ -101,25 +114,27 @@ impl<W: Write + Seek> BrunoZip<W> {
             _ => {
                 self.folders += 1;
                 let (path, text) = folder_entry(&host, self.folders);
-                self.file(path, &text)?;
+                self.file(path, text.as_bytes())?;
                 self.folder = Some((host.clone(), 1));
                 1
             }
         };
-        let (path, text) = request_entry(&host, ex, seq, options);
-        self.file(path, &text)
+        for (path, bytes) in request_entries(&host, ex, seq, options) {
+            self.file(path, &bytes)?;
+        }
+        Ok(())
     }
 
     pub fn finish(self) -> Result<W, ExportError> {
         self.zip.finish().map_err(ExportError::Zip)
     }
 
-    fn file(&mut self, path: String, text: &str) -> Result<(), ExportError> {
+    fn file(&mut self, path: String, bytes: &[u8]) -> Result<(), ExportError> {
         self.zip
             .start_file(path, self.file_options)
             .map_err(ExportError::Zip)?;
         self.zip
-            .write_all(text.as_bytes())
+            .write_all(bytes)
             .map_err(|e| ExportError::Zip(e.into()))
     }
 }
@@ -128,11 +143,16 @@ fn folder_file(host: &str, seq: usize) -> String {
     format!("meta {{\n  name: {}\n  seq: {seq}\n}}\n", one_line(host))
 }
 
-/// One `.bru` request file.
-pub fn request_file(ex: &Exchange, seq: usize, options: &Options) -> String {
+/// One `.bru` request file; `form` is its body as a multipart form block,
+/// when it is one.
+fn request_file(ex: &Exchange, seq: usize, options: &Options, form: Option<&str>) -> String {
     let r = &ex.request;
     let body = BodyView::of(&r.headers, &r.body);
-    let mode = body_mode(&body);
+    let mode = if form.is_some() {
+        "multipartForm"
+    } else {
+        body_mode(&body)
+    };
     let mut blocks = vec![
         format!(
             "meta {{\n  name: {}\n  type: http\n  seq: {seq}\n}}",
@@ -147,12 +167,17 @@ pub fn request_file(ex: &Exchange, seq: usize, options: &Options) -> String {
     let headers: Vec<(String, String)> = view::replay_headers(&r.headers)
         .into_iter()
         .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
+        // A form's content type names the captured body's boundary; Bruno
+        // writes the form anew with a boundary of its own, and says so.
+        .filter(|(n, _)| form.is_none() || !n.eq_ignore_ascii_case("content-type"))
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
     if !headers.is_empty() {
         blocks.push(dictionary("headers", &headers));
     }
-    if let (Some(text), Some(tag)) = (body.text.as_deref(), body_tag(mode)) {
+    if let Some(form) = form {
+        blocks.push(form.to_string());
+    } else if let (Some(text), Some(tag)) = (body.text.as_deref(), body_tag(mode)) {
         blocks.push(text_block(tag, text));
     }
     let example = example::block(ex);

@@ -12,6 +12,7 @@ pub mod expectations;
 pub mod har;
 pub mod har_import;
 mod har_ws;
+pub mod multipart;
 pub mod native;
 pub mod native_write;
 mod notes;

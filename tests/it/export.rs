@@ -63,7 +63,7 @@ fn bruno_snapshot() {
     let files = export::bruno::files(&redacted, &options());
     let text: String = files
         .iter()
-        .map(|(path, body)| format!("=== {path} ===\n{body}"))
+        .map(|(path, body)| format!("=== {path} ===\n{}", String::from_utf8_lossy(body)))
         .collect();
     insta::assert_snapshot!("bruno", text);
 }
@@ -77,13 +77,49 @@ fn bruno_zip_holds_the_same_files() {
     let redacted = llmspy::redact::redact_all(&samples::all()).0;
     let want = export::bruno::files(&redacted, &opts);
     assert_eq!(zip.len(), want.len());
-    for (i, (path, text)) in want.iter().enumerate() {
+    for (i, (path, bytes)) in want.iter().enumerate() {
         let mut file = zip.by_index(i).expect("entry");
         assert_eq!(file.name(), path);
-        let mut got = String::new();
-        file.read_to_string(&mut got).expect("utf-8 entry");
-        assert_eq!(&got, text, "{path}");
+        let mut got = Vec::new();
+        file.read_to_end(&mut got).expect("entry");
+        assert_eq!(&got, bytes, "{path}");
     }
+}
+
+/// A multipart upload becomes Bruno's form: its field as a line, its file
+/// beside the `.bru`, byte for byte (CRLFs and all), under the name the
+/// client gave it.
+#[test]
+fn bruno_writes_a_multipart_upload_as_a_form_with_its_file() {
+    let file = b"line one\r\nline two\n\x00\xff";
+    let mut body = b"--b0und\r\ncontent-disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n--b0und\r\ncontent-disposition: form-data; name=\"file\"; filename=\"notes.bin\"\r\ncontent-type: application/octet-stream\r\n\r\n".to_vec();
+    body.extend_from_slice(file);
+    body.extend_from_slice(b"\r\n--b0und--\r\n");
+    let ex = llmspy::exchange::Exchange::builder()
+        .id(7)
+        .method("POST")
+        .url("https://api.openai.com/v1/files")
+        .header("content-type", "multipart/form-data; boundary=b0und")
+        .body(body)
+        .status(200)
+        .response_body("{}")
+        .build();
+    let files = export::bruno::files(&[ex], &options());
+    let bru = files
+        .iter()
+        .find(|(p, _)| p.ends_with(".bru") && !p.ends_with("folder.bru"))
+        .map(|(_, b)| String::from_utf8(b.clone()).expect("utf-8"))
+        .expect("a request file");
+    assert!(bru.contains("  body: multipartForm\n"), "{bru}");
+    let attached = "api.openai.com/files/001-POST-v1-files-2/notes.bin";
+    let form =
+        format!("body:multipart-form {{\n  purpose: assistants\n  file: @file({attached})\n}}");
+    assert!(bru.contains(&form), "{bru}");
+    assert!(!bru.contains("body:text"), "{bru}");
+    // Bruno writes its own boundary, and the content type that names it.
+    assert!(!bru.contains("b0und"), "{bru}");
+    let sent = files.iter().find(|(p, _)| p == attached).expect("the file");
+    assert_eq!(sent.1, file);
 }
 
 #[test]
