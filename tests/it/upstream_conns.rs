@@ -137,3 +137,53 @@ async fn an_ended_client_connection_leaves_its_upstream_connection_to_the_next()
     proxy.finished(6).await;
     assert_eq!(up.tls_connections.load(Ordering::SeqCst), 2);
 }
+
+/// A kept connection idle past `upstream_idle_timeout` is not used again:
+/// the next request on the same client connection opens a new one.
+#[tokio::test]
+async fn a_kept_connection_idle_past_its_time_is_not_used_again() {
+    let up = Upstream::start().await;
+    let relay = llmspy::engine::RelaySettings {
+        upstream_idle_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let mut proxy = proxy_for(&up, relay).await;
+    let client = reqwest_http1(&proxy.url(), &proxy.ca_file);
+    let before = up.tls_connections.load(Ordering::SeqCst);
+    let get = |i: usize| client.get(up.https(&format!("/echo?i={i}"))).send();
+    get(1).await.expect("send").bytes().await.expect("body");
+    get(2).await.expect("send").bytes().await.expect("body");
+    assert_eq!(up.tls_connections.load(Ordering::SeqCst) - before, 1);
+    // Idle past the limit (the time itself is what is tested).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    get(3).await.expect("send").bytes().await.expect("body");
+    proxy.finished(3).await;
+    assert_eq!(up.tls_connections.load(Ordering::SeqCst) - before, 2);
+}
+
+/// A kept connection the server closes as the next request arrives (its
+/// keep-alive timeout): a GET is sent again on a new connection and
+/// answered; a POST, which may not be sent twice, fails with the reason.
+#[tokio::test]
+async fn a_get_lost_to_a_closing_idle_connection_is_sent_again() {
+    let up = Upstream::start().await;
+    let mut proxy = proxy_for(&up, Default::default()).await;
+    let client = reqwest_http1(&proxy.url(), &proxy.ca_file);
+    let url = up.https_raw("/keep-then-drop");
+    let first = client.get(&url).send().await.expect("send");
+    assert_eq!(first.text().await.expect("body"), "ok");
+    // Idle long enough for a server's keep-alive timeout to be plausible.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let again = client.get(&url).send().await.expect("send");
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.text().await.expect("body"), "ok");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let post = client.post(&url).body("once").send().await.expect("send");
+    assert_eq!(post.status(), 502);
+    let done = proxy.finished(3).await;
+    assert_eq!(done[1].state, State::Complete, "{:?}", done[1].state);
+    match &done[2].state {
+        State::Failed(f) => assert!(f.message.contains("closed the connection"), "{}", f.message),
+        other => panic!("the POST was not failed: {other:?}"),
+    }
+}

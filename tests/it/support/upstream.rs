@@ -324,6 +324,9 @@ async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream
             _ => return,
         }
     }
+    if head.starts_with(b"GET /keep-then-drop ") {
+        return keep_then_drop(tls).await;
+    }
     let reply: &[u8] = if head.windows(8).any(|w| w == b" /refuse") {
         b"HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\ntoo large"
     } else if head.starts_with(b"GET /close-delimited ") {
@@ -341,6 +344,27 @@ async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream
         let (mut tcp, _) = tls.into_inner();
         let _ = tcp.shutdown().await;
     }
+}
+
+/// `/keep-then-drop`: answered as a keep-alive server does, then the next
+/// request on the connection is read and the connection closed unanswered,
+/// as when a server's keep-alive timeout fires just as a request arrives.
+async fn keep_then_drop(mut tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let reply = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
+    if tls.write_all(reply).await.is_err() || tls.flush().await.is_err() {
+        return;
+    }
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tls.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let (mut tcp, _) = tls.into_inner();
+    let _ = tcp.shutdown().await;
 }
 
 fn with_type(body: Body, ct: &str) -> Response<Body> {
