@@ -17,169 +17,45 @@
 //!
 //! A server closes an idle connection when its keep-alive timeout passes,
 //! and a request sent at that moment is lost with it. On a connection idle
-//! a second or more, a request that is safe to send twice and has no body
-//! is sent again on a new connection when the old one closes before
-//! answering, as nginx and Go's client do; its head is copied only then, so
-//! a busy connection's requests pay nothing for it.
+//! half a second or more, a request that is safe to send twice and has no
+//! body is sent again on a new connection when the old one closes at once
+//! without answering, as nginx and Go's client do; its head is copied only
+//! then, so a busy connection's requests pay nothing for it.
 //!
 //! Upgrades (WebSocket), `CONNECT` and requests an expectation sends
 //! elsewhere still go through the pooled client (relay.rs).
 
-use std::collections::HashMap;
+mod idle;
+
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http::{Request, Response, Uri};
+use http::{Request, Response};
 use http_body::Body as _;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-use tokio::sync::Notify;
 
 use super::BoxError;
 use super::relay::Target;
-use super::upstream::{Connector, UpstreamBody};
-
-type Sender = SendRequest<UpstreamBody>;
+use super::upstream::UpstreamBody;
+pub use idle::Idle;
+use idle::{Kept, Origin, Sender};
 
 /// Idle this long, a connection may be closing under its server's
-/// keep-alive timeout (whole seconds, one at the least) as a request goes
-/// out on it.
-const MAY_BE_CLOSING: Duration = Duration::from_secs(1);
+/// keep-alive timeout as a request goes out on it. Keep-alive timeouts are
+/// whole seconds (one at the least), but the server counts from when it
+/// finished the response, a little before llmspy has it: a request sent
+/// 999 ms after a 1 s server's last answer was lost with a 1 s threshold.
+const MAY_BE_CLOSING: Duration = Duration::from_millis(500);
 
-/// Where a connection leads: the scheme and `host:port`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Origin {
-    https: bool,
-    authority: String,
-}
-
-/// A connection between requests, and when its last response head came.
-struct Kept {
-    sender: Sender,
-    since: Instant,
-}
-
-#[derive(Default)]
-struct Parking {
-    by_origin: HashMap<Origin, Vec<Kept>>,
-    /// When the sweeper wakes next; None while no sweeper runs (it stops
-    /// when nothing is parked).
-    sweep_at: Option<Instant>,
-}
-
-/// A worker's idle upstream HTTP/1.1 connections, and how it opens more.
-pub struct Idle {
-    connector: Connector,
-    limit: Duration,
-    parking: Mutex<Parking>,
-    /// Wakes the sweeper early for a connection that expires first.
-    sooner: Notify,
-}
-
-impl Idle {
-    pub fn new(connector: Connector, limit: Duration) -> Arc<Idle> {
-        Arc::new(Idle {
-            connector,
-            limit,
-            parking: Mutex::new(Parking::default()),
-            sooner: Notify::new(),
-        })
-    }
-
-    fn parking(&self) -> std::sync::MutexGuard<'_, Parking> {
-        self.parking.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A parked connection to `origin` still open and young enough, the
-    /// latest first.
-    fn take(&self, origin: &Origin) -> Option<Kept> {
-        let mut parking = self.parking();
-        let parked = parking.by_origin.get_mut(origin)?;
-        while let Some(kept) = parked.pop() {
-            if kept.sender.is_ready() && kept.since.elapsed() < self.limit {
-                return Some(kept);
-            }
-        }
-        None
-    }
-
-    /// Park `kept` for the next client connection to `origin`; the sweeper
-    /// closes it when its idle time is up. Outside a runtime (a worker
-    /// shutting down) there is no sweeper, so nothing is parked.
-    fn park(self: &Arc<Idle>, origin: Origin, kept: Kept) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let expires = kept.since + self.limit;
-        let mut parking = self.parking();
-        parking.by_origin.entry(origin).or_default().push(kept);
-        match parking.sweep_at {
-            None => {
-                parking.sweep_at = Some(expires);
-                runtime.spawn(self.clone().sweep());
-            }
-            Some(at) if expires < at => {
-                parking.sweep_at = Some(expires);
-                self.sooner.notify_one();
-            }
-            Some(_) => {}
-        }
-    }
-
-    /// Close each parked connection when its idle time is up (or once its
-    /// server closed it), waking for the first to expire, until none is
-    /// left.
-    async fn sweep(self: Arc<Idle>) {
-        loop {
-            let Some(at) = self.parking().sweep_at else {
-                return;
-            };
-            tokio::select! {
-                () = tokio::time::sleep_until(at.into()) => {}
-                () = self.sooner.notified() => continue,
-            }
-            let mut parking = self.parking();
-            let limit = self.limit;
-            parking.by_origin.retain(|_, parked| {
-                parked.retain(|k| !k.sender.is_closed() && k.since.elapsed() < limit);
-                !parked.is_empty()
-            });
-            let first = parking.by_origin.values().flatten().map(|k| k.since).min();
-            parking.sweep_at = first.map(|since| since + limit);
-            // Decided under the lock: a connection parked after this starts
-            // a sweeper of its own.
-            if parking.sweep_at.is_none() {
-                return;
-            }
-        }
-    }
-
-    /// A new connection to `origin`, its task spawned beside the worker's
-    /// others (in a cork scope, as the pooled client spawns them).
-    async fn open(&self, origin: &Origin) -> Result<Sender, BoxError> {
-        let scheme = if origin.https { "https" } else { "http" };
-        let uri = Uri::builder()
-            .scheme(scheme)
-            .authority(origin.authority.as_str())
-            .path_and_query("/")
-            .build()?;
-        let mut connector = self.connector.clone();
-        std::future::poll_fn(|cx| tower_service::Service::poll_ready(&mut connector, cx)).await?;
-        let io = tower_service::Service::call(&mut connector, uri).await?;
-        let (sender, conn) = hyper::client::conn::http1::Builder::new()
-            .handshake(io)
-            .await?;
-        tokio::spawn(super::cork::Scoped::new(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!("upstream connection ended: {e}");
-            }
-        }));
-        Ok(sender)
-    }
-}
+/// A request is sent again only when its connection closed this soon after
+/// it went out: a server's keep-alive close comes at once, while one that
+/// held the request a while may have acted on it (and a recorder should not
+/// show one request that reached the server twice).
+const CLOSED_AT_ONCE: Duration = Duration::from_millis(500);
 
 /// The upstream connection one client connection keeps.
 pub struct Pinned {
@@ -187,6 +63,9 @@ pub struct Pinned {
     origin: Origin,
     idle: Arc<Idle>,
     kept: Mutex<Option<Kept>>,
+    /// The idle list's sweeper watches this connection's age (from its
+    /// first kept connection on).
+    watched: AtomicBool,
 }
 
 impl Pinned {
@@ -200,6 +79,7 @@ impl Pinned {
             origin,
             idle,
             kept: Mutex::new(None),
+            watched: AtomicBool::new(false),
         })
     }
 
@@ -210,7 +90,10 @@ impl Pinned {
     }
 
     /// Send `req` (its URI in origin form) and wait for the response head.
-    pub async fn send(&self, req: Request<UpstreamBody>) -> Result<Response<Incoming>, BoxError> {
+    pub async fn send(
+        self: &Arc<Self>,
+        req: Request<UpstreamBody>,
+    ) -> Result<Response<Incoming>, BoxError> {
         let (mut sender, idle) = match self.reuse().await {
             Some((sender, idle)) => (sender, Some(idle)),
             None => match self.idle.take(&self.origin) {
@@ -221,6 +104,7 @@ impl Pinned {
         let again = idle
             .filter(|idle| *idle >= MAY_BE_CLOSING)
             .and_then(|_| head_to_send_again(&req));
+        let sent = Instant::now();
         let resp = match sender.try_send_request(req).await {
             Ok(resp) => resp,
             Err(mut e) => match (e.take_message(), again) {
@@ -232,7 +116,9 @@ impl Pinned {
                     sender.send_request(req).await?
                 }
                 // Written as the server closed the idle connection.
-                (None, Some(req)) if closed_unanswered(e.error()) => {
+                (None, Some(req))
+                    if sent.elapsed() < CLOSED_AT_ONCE && closed_unanswered(e.error()) =>
+                {
                     tracing::debug!(
                         "{}: an idle upstream connection closed as a request went out; sent again on a new one",
                         self.origin.authority
@@ -248,7 +134,24 @@ impl Pinned {
             since: Instant::now(),
         };
         *self.kept.lock().unwrap_or_else(|e| e.into_inner()) = Some(kept);
+        if !self.watched.swap(true, Ordering::Relaxed) {
+            self.idle.hold(self);
+        }
         Ok(resp)
+    }
+
+    /// For the sweeper: close the kept connection if idle past `limit`;
+    /// otherwise when it went idle, if one is kept.
+    fn expire_kept(&self, limit: Duration) -> Option<Instant> {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let since = kept.as_ref()?.since;
+        if since.elapsed() < limit {
+            return Some(since);
+        }
+        let expired = kept.take();
+        drop(kept);
+        drop(expired);
+        None
     }
 
     /// A new connection, its future boxed: connecting and the handshake are

@@ -187,3 +187,41 @@ async fn a_get_lost_to_a_closing_idle_connection_is_sent_again() {
         other => panic!("the POST was not failed: {other:?}"),
     }
 }
+
+/// A client connection that stays open (no client idle limit) does not keep
+/// its upstream connection open past `upstream_idle_timeout`: the sweeper
+/// closes it while the client still holds its own.
+#[tokio::test]
+async fn a_kept_connection_closes_at_its_idle_time_while_its_client_stays() {
+    let up = Upstream::start().await;
+    let relay = llmspy::engine::RelaySettings {
+        upstream_idle_timeout: Duration::from_millis(300),
+        client_idle_timeout: None,
+        ..Default::default()
+    };
+    let mut proxy = proxy_for(&up, relay).await;
+    let client = reqwest_http1(&proxy.url(), &proxy.ca_file);
+    let resp = client.get(up.https("/echo")).send().await.expect("send");
+    resp.bytes().await.expect("body");
+    proxy.finished(1).await;
+    let port = up.tls_addr.port();
+    assert_eq!(
+        crate::engine::connections_to(port),
+        1,
+        "kept after its answer"
+    );
+    let mut open = 1;
+    for _ in 0..200 {
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        open = crate::engine::connections_to(port);
+    }
+    assert_eq!(open, 0, "kept past its idle time while the client stayed");
+    // The client's connection is still there, and serves the next request
+    // on a new upstream connection.
+    let resp = client.get(up.https("/echo")).send().await.expect("send");
+    assert_eq!(resp.status(), 200);
+    drop(client);
+}

@@ -312,18 +312,13 @@ fn head_only(resp: Response<Body>) -> Response<Body> {
 /// middle of its head, anything else gets `ok` with its length (an HTTP/1.1-only server with no
 /// limit on the request head but its reader's).
 async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let Ok(mut tls) = acceptor.accept(tcp).await else {
         return;
     };
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match tls.read(&mut byte).await {
-            Ok(1) => head.push(byte[0]),
-            _ => return,
-        }
-    }
+    let Some(head) = read_head(&mut tls).await else {
+        return;
+    };
     if head.starts_with(b"GET /keep-then-drop ") {
         return keep_then_drop(tls).await;
     }
@@ -350,21 +345,33 @@ async fn raw_tls(acceptor: tokio_rustls::TlsAcceptor, tcp: tokio::net::TcpStream
 /// request on the connection is read and the connection closed unanswered,
 /// as when a server's keep-alive timeout fires just as a request arrives.
 async fn keep_then_drop(mut tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let reply = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
     if tls.write_all(reply).await.is_err() || tls.flush().await.is_err() {
         return;
     }
+    if read_head(&mut tls).await.is_none() {
+        return;
+    }
+    let (mut tcp, _) = tls.into_inner();
+    let _ = tcp.shutdown().await;
+}
+
+/// A request head read byte by byte (nothing of the body after it), or
+/// None if the connection ends first.
+async fn read_head(
+    tls: &mut tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         match tls.read(&mut byte).await {
             Ok(1) => head.push(byte[0]),
-            _ => return,
+            _ => return None,
         }
     }
-    let (mut tcp, _) = tls.into_inner();
-    let _ = tcp.shutdown().await;
+    Some(head)
 }
 
 fn with_type(body: Body, ct: &str) -> Response<Body> {
