@@ -225,7 +225,10 @@ async fn send(
 ) -> Result<Response<Incoming>, (StatusCode, Failure)> {
     let limit = shared.settings.upstream_response_timeout;
     let answered = match pinned {
-        Some(pinned) => deadline::response_head(pinned.send(req), sent, limit).await,
+        // Boxed, as the pooled client's future is: kept inline, its states
+        // (a reused connection's wait, the send, a resend) made every
+        // request's future kilobytes larger, copied when `serve` boxes it.
+        Some(pinned) => deadline::response_head(Box::pin(pinned.send(req)), sent, limit).await,
         None => {
             let pools = shared.upstream_pools();
             let client = if http1 { &pools.http1 } else { &pools.any };
