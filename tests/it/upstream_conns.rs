@@ -79,7 +79,9 @@ async fn a_connection_the_upstream_closed_is_replaced() {
 async fn a_parked_upstream_connection_closes_after_its_idle_time() {
     let up = Upstream::start().await;
     let relay = llmspy::engine::RelaySettings {
-        upstream_idle_timeout: Duration::from_millis(300),
+        // Long enough that a loaded machine does not pass it between a
+        // response and the next step of the test.
+        upstream_idle_timeout: Duration::from_millis(1000),
         ..Default::default()
     };
     let mut proxy = proxy_for(&up, relay).await;
@@ -144,7 +146,9 @@ async fn an_ended_client_connection_leaves_its_upstream_connection_to_the_next()
 async fn a_kept_connection_idle_past_its_time_is_not_used_again() {
     let up = Upstream::start().await;
     let relay = llmspy::engine::RelaySettings {
-        upstream_idle_timeout: Duration::from_millis(300),
+        // Long enough that a loaded machine does not pass it between a
+        // response and the next step of the test.
+        upstream_idle_timeout: Duration::from_millis(1000),
         ..Default::default()
     };
     let mut proxy = proxy_for(&up, relay).await;
@@ -155,7 +159,7 @@ async fn a_kept_connection_idle_past_its_time_is_not_used_again() {
     get(2).await.expect("send").bytes().await.expect("body");
     assert_eq!(up.tls_connections.load(Ordering::SeqCst) - before, 1);
     // Idle past the limit (the time itself is what is tested).
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     get(3).await.expect("send").bytes().await.expect("body");
     proxy.finished(3).await;
     assert_eq!(up.tls_connections.load(Ordering::SeqCst) - before, 2);
@@ -195,7 +199,9 @@ async fn a_get_lost_to_a_closing_idle_connection_is_sent_again() {
 async fn a_kept_connection_closes_at_its_idle_time_while_its_client_stays() {
     let up = Upstream::start().await;
     let relay = llmspy::engine::RelaySettings {
-        upstream_idle_timeout: Duration::from_millis(300),
+        // Long enough that a loaded machine does not pass it between a
+        // response and the next step of the test.
+        upstream_idle_timeout: Duration::from_millis(1000),
         client_idle_timeout: None,
         ..Default::default()
     };
