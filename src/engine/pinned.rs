@@ -104,7 +104,8 @@ impl Pinned {
         let again = idle
             .filter(|idle| *idle >= MAY_BE_CLOSING)
             .and_then(|_| head_to_send_again(&req));
-        let sent = Instant::now();
+        // Timed only for a request that may be sent again.
+        let sent = again.as_ref().map(|_| Instant::now());
         let resp = match sender.try_send_request(req).await {
             Ok(resp) => resp,
             Err(mut e) => match (e.take_message(), again) {
@@ -117,7 +118,8 @@ impl Pinned {
                 }
                 // Written as the server closed the idle connection.
                 (None, Some(req))
-                    if sent.elapsed() < CLOSED_AT_ONCE && closed_unanswered(e.error()) =>
+                    if sent.is_some_and(|at| at.elapsed() < CLOSED_AT_ONCE)
+                        && closed_unanswered(e.error()) =>
                 {
                     tracing::debug!(
                         "{}: an idle upstream connection closed as a request went out; sent again on a new one",
@@ -148,9 +150,9 @@ impl Pinned {
         if since.elapsed() < limit {
             return Some(since);
         }
-        let expired = kept.take();
-        drop(kept);
-        drop(expired);
+        // Dropping the sender closes the connection (once a body still
+        // being read is done).
+        *kept = None;
         None
     }
 
