@@ -22,6 +22,7 @@ mod pinned;
 mod procfs;
 mod proxy_auth;
 mod relay;
+mod resend;
 pub mod reverse;
 mod rewind;
 mod serve;

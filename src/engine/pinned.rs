@@ -15,12 +15,9 @@
 //! it looks. nginx keeps its upstream connections the same way, per worker,
 //! with no lock.
 //!
-//! A server closes an idle connection when its keep-alive timeout passes,
-//! and a request sent at that moment is lost with it. On a connection idle
-//! half a second or more, a request that is safe to send twice and has no
-//! body is sent again on a new connection when the old one closes at once
-//! without answering, as nginx and Go's client do; its head is copied only
-//! then, so a busy connection's requests pay nothing for it.
+//! A request lost to a server closing an idle connection is sent again as
+//! resend.rs says, on a connection idle half a second or more: its head is
+//! copied only then, so a busy connection's requests pay nothing for it.
 //!
 //! Upgrades (WebSocket), `CONNECT` and requests an expectation sends
 //! elsewhere still go through the pooled client (relay.rs).
@@ -34,12 +31,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::{Request, Response};
-use http_body::Body as _;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::BoxError;
 use super::relay::Target;
+use super::resend::Resend;
 use super::upstream::UpstreamBody;
 pub use idle::Idle;
 use idle::{Kept, Origin, Sender};
@@ -50,12 +46,6 @@ use idle::{Kept, Origin, Sender};
 /// finished the response, a little before llmspy has it: a request sent
 /// 999 ms after a 1 s server's last answer was lost with a 1 s threshold.
 const MAY_BE_CLOSING: Duration = Duration::from_millis(500);
-
-/// A request is sent again only when its connection closed this soon after
-/// it went out: a server's keep-alive close comes at once, while one that
-/// held the request a while may have acted on it (and a recorder should not
-/// show one request that reached the server twice).
-const CLOSED_AT_ONCE: Duration = Duration::from_millis(500);
 
 /// The upstream connection one client connection keeps.
 pub struct Pinned {
@@ -103,9 +93,7 @@ impl Pinned {
         };
         let again = idle
             .filter(|idle| *idle >= MAY_BE_CLOSING)
-            .and_then(|_| head_to_send_again(&req));
-        // Timed only for a request that may be sent again.
-        let sent = again.as_ref().map(|_| Instant::now());
+            .and_then(|_| Resend::of(&req));
         let resp = match sender.try_send_request(req).await {
             Ok(resp) => resp,
             Err(mut e) => match (e.take_message(), again) {
@@ -117,17 +105,13 @@ impl Pinned {
                     sender.send_request(req).await?
                 }
                 // Written as the server closed the idle connection.
-                (None, Some(req))
-                    if sent.is_some_and(|at| at.elapsed() < CLOSED_AT_ONCE)
-                        && closed_unanswered(e.error()) =>
-                {
-                    tracing::debug!(
-                        "{}: an idle upstream connection closed as a request went out; sent again on a new one",
-                        self.origin.authority
-                    );
-                    sender = self.open().await?;
-                    sender.send_request(req).await?
-                }
+                (None, Some(again)) => match again.after(e.error(), &self.origin.authority) {
+                    Some(req) => {
+                        sender = self.open().await?;
+                        sender.send_request(req).await?
+                    }
+                    None => return Err(e.into_error().into()),
+                },
                 _ => return Err(e.into_error().into()),
             },
         };
@@ -175,40 +159,6 @@ impl Pinned {
         sender.ready().await.ok()?;
         Some((sender, idle))
     }
-}
-
-/// A copy of `req` to send again if its connection closes unanswered: for
-/// a method safe to repeat (RFC 9110 §9.2.2) with no body.
-fn head_to_send_again(req: &Request<UpstreamBody>) -> Option<Request<UpstreamBody>> {
-    if !req.method().is_idempotent() || !req.body().is_end_stream() {
-        return None;
-    }
-    let empty = http_body_util::Empty::new()
-        .map_err(|never| match never {})
-        .boxed();
-    let mut copy = Request::new(empty);
-    *copy.method_mut() = req.method().clone();
-    *copy.uri_mut() = req.uri().clone();
-    *copy.version_mut() = req.version();
-    *copy.headers_mut() = req.headers().clone();
-    Some(copy)
-}
-
-/// Whether `e` is a connection that closed (or was reset) before the
-/// response came.
-fn closed_unanswered(e: &hyper::Error) -> bool {
-    if e.is_incomplete_message() {
-        return true;
-    }
-    let io = super::failure::find::<std::io::Error>(e);
-    io.is_some_and(|io| {
-        matches!(
-            io.kind(),
-            std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::BrokenPipe
-                | std::io::ErrorKind::UnexpectedEof
-        )
-    })
 }
 
 impl Drop for Pinned {

@@ -12,6 +12,7 @@ mod mocked;
 mod reply;
 mod unsent;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,9 +24,10 @@ use hyper::body::Incoming;
 use super::clients::Peer;
 use super::guard::Pending;
 use super::pinned::Pinned;
+use super::resend::Resend;
 use super::tee::{Side, Tee};
 use super::upstream::UpstreamBody;
-use super::{Shared, deadline, failure};
+use super::{BoxError, Shared, deadline, failure};
 use crate::capture::CaptureMsg;
 use crate::exchange::{Body, Exchange, Failure, Request as ReqHead, State, Timings, Via};
 use crate::respond::{Decision, Responder};
@@ -232,9 +234,8 @@ async fn send(
         None => {
             let pools = shared.upstream_pools();
             let client = if http1 { &pools.http1 } else { &pools.any };
-            let sending = client.request(req);
-            let answered = deadline::response_head(sending, sent, limit).await;
-            answered.map(|r| r.map_err(|e| Box::new(e) as super::BoxError))
+            let sending = pooled(client, req, target);
+            deadline::response_head(sending, sent, limit).await
         }
     };
     match answered {
@@ -248,6 +249,25 @@ async fn send(
             failure::no_response(&target.authority(), limit),
         )),
     }
+}
+
+/// Send through the pooled client, once more if the connection closed as
+/// the request went out (resend.rs); boxed, as the client's own future is.
+fn pooled<'a>(
+    client: &'a super::upstream::UpstreamClient,
+    req: Request<UpstreamBody>,
+    target: &'a Target,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<Response<Incoming>, BoxError>> + Send + 'a>> {
+    Box::pin(async move {
+        let again = Resend::of(&req);
+        match client.request(req).await {
+            Ok(resp) => Ok(resp),
+            Err(e) => match again.and_then(|a| a.after(&e, &target.authority())) {
+                Some(req) => Ok(client.request(req).await?),
+                None => Err(e.into()),
+            },
+        }
+    })
 }
 
 async fn respond(

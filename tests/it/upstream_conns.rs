@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use llmspy::exchange::State;
 
-use crate::support::client::reqwest_http1;
+use crate::support::client::{reqwest_http1, reqwest_with};
 use crate::support::proxy::{Options, TestProxy};
 use crate::support::upstream::Upstream;
 
@@ -190,6 +190,33 @@ async fn a_get_lost_to_a_closing_idle_connection_is_sent_again() {
         State::Failed(f) => assert!(f.message.contains("closed the connection"), "{}", f.message),
         other => panic!("the POST was not failed: {other:?}"),
     }
+}
+
+/// The same race on the pooled path: an HTTP/2 client's requests to an
+/// HTTP/1.1 upstream share the pool's connections, and a GET written as the
+/// upstream closes the idle one is sent again; a POST is not.
+#[tokio::test]
+async fn a_pooled_get_lost_to_a_closing_connection_is_sent_again() {
+    let up = Upstream::start().await;
+    let mut proxy = proxy_for(&up, Default::default()).await;
+    let proxy_url = reqwest::Proxy::all(proxy.url()).expect("proxy");
+    let client = reqwest_with(proxy_url, &proxy.ca_file, true);
+    let url = up.https_raw("/keep-then-drop");
+    let first = client.get(&url).send().await.expect("send");
+    assert_eq!(first.version(), http::Version::HTTP_2);
+    assert_eq!(first.text().await.expect("body"), "ok");
+    let again = client.get(&url).send().await.expect("send");
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.text().await.expect("body"), "ok");
+    let post = client.post(&url).body("once").send().await.expect("send");
+    assert_eq!(post.status(), 502);
+    let done = proxy.finished(3).await;
+    assert_eq!(done[1].state, State::Complete, "{:?}", done[1].state);
+    assert!(
+        matches!(done[2].state, State::Failed(_)),
+        "{:?}",
+        done[2].state
+    );
 }
 
 /// A client connection that stays open (no client idle limit) does not keep

@@ -1,0 +1,130 @@
+//! When a request lost to a closing upstream connection goes out again.
+//!
+//! A server closes an idle connection when its keep-alive timeout passes
+//! (uvicorn's and Node's are 5 s), and a request written at that moment is
+//! lost with it: the server read nothing, or read it and closed anyway. A
+//! client talking to the server directly sees the same race, and nginx
+//! (`proxy_next_upstream`) and Go's client answer it the same way: a
+//! request that is safe to send twice (RFC 9110 §9.2.2) and has no body is
+//! sent once more on a new connection, when its connection closed at once
+//! without answering. A server that held the request a while may have
+//! acted on it, so a late close is reported as it is.
+//!
+//! pinned.rs applies this to a connection idle long enough to be closing;
+//! the pooled client does not say how long its connection sat idle, so
+//! relay.rs applies it to every bodiless idempotent request it sends
+//! through the pool.
+
+use std::time::{Duration, Instant};
+
+use http::Request;
+use http_body::Body as _;
+use http_body_util::BodyExt;
+
+use super::failure;
+use super::upstream::UpstreamBody;
+
+/// A request is sent again only when its connection closed this soon after
+/// it went out: a server's keep-alive close comes at once.
+const CLOSED_AT_ONCE: Duration = Duration::from_millis(500);
+
+/// A copy of a request's head, kept while the request is out in case its
+/// connection closes unanswered.
+pub struct Resend {
+    copy: Request<UpstreamBody>,
+    sent: Instant,
+}
+
+impl Resend {
+    /// A copy of `req` to send again, for a method safe to repeat with no
+    /// body; `None` for any other request.
+    pub fn of(req: &Request<UpstreamBody>) -> Option<Resend> {
+        if !req.method().is_idempotent() || !req.body().is_end_stream() {
+            return None;
+        }
+        let empty = http_body_util::Empty::new()
+            .map_err(|never| match never {})
+            .boxed();
+        let mut copy = Request::new(empty);
+        *copy.method_mut() = req.method().clone();
+        *copy.uri_mut() = req.uri().clone();
+        *copy.version_mut() = req.version();
+        *copy.headers_mut() = req.headers().clone();
+        Some(Resend {
+            copy,
+            sent: Instant::now(),
+        })
+    }
+
+    /// The request to send again if `e` ended the first one: its
+    /// connection closed (or was reset) at once, before any answer.
+    pub fn after(
+        self,
+        e: &(dyn std::error::Error + 'static),
+        authority: &str,
+    ) -> Option<Request<UpstreamBody>> {
+        if self.sent.elapsed() >= CLOSED_AT_ONCE || !closed_unanswered(e) {
+            return None;
+        }
+        tracing::info!(
+            "{authority}: the upstream closed its connection as {} {} went out; sent again on a new connection",
+            self.copy.method(),
+            self.copy.uri().path()
+        );
+        Some(self.copy)
+    }
+}
+
+/// Whether `e` is a connection that closed (or was reset) before the
+/// response came.
+fn closed_unanswered(e: &(dyn std::error::Error + 'static)) -> bool {
+    if failure::find::<hyper::Error>(e).is_some_and(hyper::Error::is_incomplete_message) {
+        return true;
+    }
+    failure::find::<std::io::Error>(e).is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, body: &'static str) -> Request<UpstreamBody> {
+        let body = http_body_util::Full::new(bytes::Bytes::from_static(body.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed();
+        Request::builder()
+            .method(method)
+            .uri("/v1/models")
+            .header("x-api-key", "k")
+            .body(body)
+            .expect("request")
+    }
+
+    #[test]
+    fn only_bodiless_requests_safe_to_repeat_are_copied() {
+        assert!(Resend::of(&request("GET", "")).is_some());
+        assert!(Resend::of(&request("DELETE", "")).is_some());
+        assert!(Resend::of(&request("POST", "")).is_none());
+        assert!(Resend::of(&request("PUT", "x")).is_none());
+    }
+
+    #[test]
+    fn a_reset_at_once_sends_the_copy_and_a_timeout_does_not() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let copy = Resend::of(&request("GET", ""))
+            .and_then(|r| r.after(&reset, "a:1"))
+            .expect("sent again");
+        assert_eq!(copy.uri(), "/v1/models");
+        assert_eq!(copy.headers()["x-api-key"], "k");
+        let timeout = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        let resend = Resend::of(&request("GET", "")).expect("copied");
+        assert!(resend.after(&timeout, "a:1").is_none());
+    }
+}
