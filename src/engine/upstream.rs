@@ -147,8 +147,14 @@ pub fn tls_config(trust: &UpstreamTrust) -> Result<rustls::ClientConfig, Upstrea
 }
 
 /// HTTP/2 flow-control windows towards upstreams (see where they are set).
+/// HTTP/2 clients share one upstream connection per origin, and a stream
+/// whose client stopped reading keeps its window's worth of the
+/// connection's window until it ends: with the connection's window twice a
+/// stream's, two such clients stalled everyone else on the connection.
+/// Sixteen times leaves room for fifteen, and bounds what a connection
+/// can hold unread to 64 MiB.
 const UPSTREAM_STREAM_WINDOW: u32 = 4 * 1024 * 1024;
-const UPSTREAM_CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
+const UPSTREAM_CONNECTION_WINDOW: u32 = 16 * UPSTREAM_STREAM_WINDOW;
 
 /// A connector offering HTTP/2 over ALPN when `http2`; `connect_timeout`
 /// bounds TCP connect and TLS handshake together.

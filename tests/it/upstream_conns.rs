@@ -1,6 +1,7 @@
-//! Upstream connections as intercepted HTTP/1.1 clients use them: each
-//! client connection keeps the one it used last, a closed one is replaced,
-//! and one left idle when its client goes is closed after its idle time.
+//! Upstream connections as clients use them: an intercepted HTTP/1.1 client
+//! connection keeps the one it used last, a closed one is replaced, one left
+//! idle when its client goes is closed after its idle time; HTTP/2 clients
+//! share one, which no client that stops reading can stall.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -257,4 +258,45 @@ async fn a_kept_connection_closes_at_its_idle_time_while_its_client_stays() {
     let resp = client.get(up.https("/echo")).send().await.expect("send");
     assert_eq!(resp.status(), 200);
     drop(client);
+}
+
+/// HTTP/2 clients share one upstream HTTP/2 connection per origin. Clients
+/// that stop reading big answers hold their streams' windows, not the
+/// whole connection's: another client's download on it goes on.
+#[tokio::test]
+async fn http2_clients_that_stop_reading_leave_the_shared_upstream_connection_open() {
+    let up = Upstream::start().await;
+    let proxy = proxy_for(&up, Default::default()).await;
+    let h2_client = || {
+        let proxy_url = reqwest::Proxy::all(proxy.url()).expect("proxy");
+        reqwest_with(proxy_url, &proxy.ca_file, true)
+    };
+    let mut stopped = Vec::new();
+    for _ in 0..3 {
+        let client = h2_client();
+        let resp = client
+            .get(up.https("/bytes?n=33554432"))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.version(), http::Version::HTTP_2);
+        // Held, never read.
+        stopped.push((client, resp));
+    }
+    let reader = h2_client();
+    let read = async {
+        let resp = reader.get(up.https("/bytes?n=16777216")).send().await?;
+        resp.bytes().await
+    };
+    let body = tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("a download stalled behind clients that stopped reading")
+        .expect("download");
+    assert_eq!(body.len(), 16 * 1024 * 1024);
+    assert_eq!(
+        up.tls_connections.load(Ordering::SeqCst),
+        1,
+        "all four streams on one upstream connection"
+    );
+    drop(stopped);
 }
