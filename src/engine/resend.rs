@@ -66,11 +66,16 @@ impl Resend {
         if self.sent.elapsed() >= CLOSED_AT_ONCE || !closed_unanswered(e) {
             return None;
         }
-        tracing::info!(
-            "{authority}: the upstream closed its connection as {} {} went out; sent again on a new connection",
-            self.copy.method(),
-            self.copy.uri().path()
-        );
+        // A warning, throttled: the server may have read the request before
+        // it closed, and a recorder should say when one exchange it shows
+        // went out twice.
+        super::noisy::warn("resend", || {
+            format!(
+                "{authority}: the server closed its connection as {} {} went out; sent again on a new connection (the server may have read it twice)",
+                self.copy.method(),
+                self.copy.uri().path()
+            )
+        });
         Some(self.copy)
     }
 }
