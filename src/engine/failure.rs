@@ -5,8 +5,18 @@ use std::error::Error as StdError;
 
 use crate::exchange::{Failure, FailureKind};
 
-/// The messages of an error and its sources, joined with ": ".
+/// The messages of an error and its sources, joined with ": ". The pooled
+/// client's own wrapper ("client error (SendRequest)") names its internals,
+/// not what happened, so its cause speaks for it: a failure reads the same
+/// whichever path sent the request.
 pub fn chain(e: &(dyn StdError + 'static)) -> String {
+    let e = match (
+        e.downcast_ref::<hyper_util::client::legacy::Error>(),
+        e.source(),
+    ) {
+        (Some(_), Some(cause)) => cause,
+        _ => e,
+    };
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {

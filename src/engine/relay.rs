@@ -24,7 +24,7 @@ use hyper::body::Incoming;
 use super::clients::Peer;
 use super::guard::Pending;
 use super::pinned::Pinned;
-use super::resend::Resend;
+use super::resend::{Resend, Watched};
 use super::tee::{Side, Tee};
 use super::upstream::UpstreamBody;
 use super::{BoxError, Shared, deadline, failure};
@@ -251,8 +251,9 @@ async fn send(
     }
 }
 
-/// Send through the pooled client, once more if the connection closed as
-/// the request went out (resend.rs); boxed, as the client's own future is.
+/// Send through the pooled client, once more if a connection the pool kept
+/// closed as the request went out (resend.rs); boxed, as the client's own
+/// future is.
 fn pooled<'a>(
     client: &'a super::upstream::UpstreamClient,
     req: Request<UpstreamBody>,
@@ -260,9 +261,13 @@ fn pooled<'a>(
 ) -> std::pin::Pin<Box<dyn Future<Output = Result<Response<Incoming>, BoxError>> + Send + 'a>> {
     Box::pin(async move {
         let again = Resend::of(&req);
-        match client.request(req).await {
+        let mut sending = Watched::new(client.request(req));
+        match (&mut sending).await {
             Ok(resp) => Ok(resp),
-            Err(e) => match again.and_then(|a| a.after(&e, &target.authority())) {
+            Err(e) => match again
+                .filter(|_| sending.on_kept_connection())
+                .and_then(|a| a.after(&e, &target.authority()))
+            {
                 Some(req) => Ok(client.request(req).await?),
                 None => Err(e.into()),
             },

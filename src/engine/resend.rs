@@ -10,11 +10,17 @@
 //! without answering. A server that held the request a while may have
 //! acted on it, so a late close is reported as it is.
 //!
-//! pinned.rs applies this to a connection idle long enough to be closing;
-//! the pooled client does not say how long its connection sat idle, so
-//! relay.rs applies it to every bodiless idempotent request it sends
-//! through the pool.
+//! pinned.rs applies this to a connection idle long enough to be closing.
+//! The pooled client does not say whether it sent a request on a connection
+//! it had kept, so relay.rs watches whether sending it started a connection
+//! ([`Watched`]): a request that failed on a connection just opened was not
+//! lost to a keep-alive timeout, and a server that closes on it (crashing
+//! on the request, say) is not sent it twice.
 
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use http::Request;
@@ -39,7 +45,12 @@ impl Resend {
     /// A copy of `req` to send again, for a method safe to repeat with no
     /// body; `None` for any other request.
     pub fn of(req: &Request<UpstreamBody>) -> Option<Resend> {
-        if !req.method().is_idempotent() || !req.body().is_end_stream() {
+        // An empty body may still be framed (HTTP/2's empty DATA frame after
+        // `content-length: 0`): its declared length says it is empty.
+        let body = req.body();
+        if !req.method().is_idempotent()
+            || !(body.is_end_stream() || body.size_hint().exact() == Some(0))
+        {
             return None;
         }
         let empty = http_body_util::Empty::new()
@@ -71,12 +82,61 @@ impl Resend {
         // went out twice.
         super::noisy::warn("resend", || {
             format!(
-                "{authority}: the server closed its connection as {} {} went out; sent again on a new connection (the server may have read it twice)",
+                "{authority}: the server closed a kept connection as {} {} went out; sent again on a new connection (the server may have read it twice)",
                 self.copy.method(),
                 self.copy.uri().path()
             )
         });
         Some(self.copy)
+    }
+}
+
+thread_local! {
+    /// Set when the upstream connector starts a connection; read around
+    /// each poll of a [`Watched`] send.
+    static CONNECTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by the upstream connector as it starts a connection: the send
+/// being polled on this thread, if any, is not on a kept connection.
+pub fn connecting() {
+    CONNECTED.with(|c| c.set(true));
+}
+
+/// A pooled send, noting whether polling it started a new connection.
+/// hyper-util's pool starts its connect inside the request's own poll when
+/// no idle connection is there to check out; a task's poll runs whole
+/// before the next task's, so the flag set meanwhile is this send's.
+pub struct Watched<F> {
+    inner: F,
+    opened: bool,
+}
+
+impl<F> Watched<F> {
+    pub fn new(inner: F) -> Self {
+        Watched {
+            inner,
+            opened: false,
+        }
+    }
+
+    /// Whether the request may have gone out on a connection the pool
+    /// kept (none was started while it was sent).
+    pub fn on_kept_connection(&self) -> bool {
+        !self.opened
+    }
+}
+
+impl<F: Future + Unpin> Future for Watched<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let outer = CONNECTED.with(|c| c.replace(false));
+        let polled = Pin::new(&mut self.inner).poll(cx);
+        if CONNECTED.with(|c| c.replace(outer)) {
+            self.opened = true;
+        }
+        polled
     }
 }
 

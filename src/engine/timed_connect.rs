@@ -49,6 +49,7 @@ where
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
+        super::resend::connecting();
         let connecting = self.inner.call(uri);
         let limit = self.limit;
         Box::pin(async move {

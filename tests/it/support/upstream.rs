@@ -59,6 +59,8 @@ pub struct Upstream {
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// TLS connections accepted so far.
     pub tls_connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// Connections the hand-written server accepted so far.
+    pub raw_connections: Arc<std::sync::atomic::AtomicUsize>,
     /// Opened by the test to let `/sse/gated` send its second event.
     pub gate: Arc<Notify>,
     /// Notified when a `/hang` request is abandoned by its client.
@@ -103,6 +105,7 @@ impl Upstream {
             .await
             .expect("bind");
         let tls_connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let raw_connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let up = Upstream {
             raw_tls_addr: raw_tls_listener.local_addr().expect("addr"),
             tls_addr: tls_listener.local_addr().expect("addr"),
@@ -110,6 +113,7 @@ impl Upstream {
             ca_file,
             seen: state.seen.clone(),
             tls_connections: tls_connections.clone(),
+            raw_connections: raw_connections.clone(),
             gate: state.gate.clone(),
             cancelled: state.cancelled.clone(),
             _dir: dir,
@@ -121,6 +125,7 @@ impl Upstream {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
         tokio::spawn(async move {
             while let Ok((tcp, _)) = raw_tls_listener.accept().await {
+                raw_connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tokio::spawn(raw_tls(raw_acceptor.clone(), tcp));
             }
         });
