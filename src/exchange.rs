@@ -129,6 +129,11 @@ pub struct Timings {
     pub first_byte_us: Option<u64>,
     /// When the exchange ended (complete or failed).
     pub end_us: Option<u64>,
+    /// When the request went out a second time, on a new connection: the
+    /// upstream closed the kept one unanswered as the request went out
+    /// (engine/resend.rs), so the server may have read it twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resent_us: Option<u64>,
 }
 
 /// Where an exchange is in its life.

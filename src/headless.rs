@@ -174,6 +174,11 @@ fn write_text_line(record: &Record, out: &mut String) {
         out.push_str("  ◇ mock ");
         out.push_str(expectation_id);
     }
+    // The upstream closed a kept connection as the request went out, and it
+    // went again on a new one: the server may have read it twice.
+    if ex.timings.resent_us.is_some() {
+        out.push_str("  [sent twice]");
+    }
     if let Some(app) = &ex.client_app {
         out.push_str("  ← ");
         out.push_str(app);
@@ -204,6 +209,7 @@ pub fn json_line(record: &Record) -> String {
         "llm": record.summary,
         "thread": record.thread.as_ref().map(|t| t.thread_id),
         "clientApp": ex.client_app,
+        "resentMs": ex.timings.resent_us.map(|u| u as f64 / 1000.0),
         "mockedBy": match &ex.source {
             crate::exchange::Source::Mock { expectation_id } => Some(expectation_id),
             _ => None,
@@ -361,6 +367,26 @@ mod tests {
         }
         assert!(line.contains(" 200 gRPC PERMISSION_DENIED  "), "{line}");
         assert!(json.contains(r#""grpcStatus":7"#), "{json}");
+    }
+
+    #[test]
+    fn a_request_sent_twice_says_so() {
+        let ex = Exchange::builder()
+            .url("https://api.example.com/v1/models")
+            .status(200)
+            .timings(crate::exchange::Timings {
+                end_us: Some(3_000),
+                resent_us: Some(1_500),
+                ..Default::default()
+            })
+            .build();
+        let record = record(ex);
+        assert!(
+            text_line(&record).ends_with("  [sent twice]"),
+            "{}",
+            text_line(&record)
+        );
+        assert!(json_line(&record).contains("\"resentMs\":1.5"));
     }
 
     #[test]

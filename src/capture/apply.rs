@@ -44,9 +44,7 @@ pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
         }
         CaptureMsg::RequestData { id, data, len } => request_data(store, id, data, len),
         CaptureMsg::RequestDone { id, at_us } => {
-            if let Some(r) = store.get_mut(id) {
-                r.exchange.timings.request_done_us = Some(at_us);
-            }
+            with_exchange(store, id, |ex| ex.timings.request_done_us = Some(at_us));
         }
         CaptureMsg::ResponseHead {
             id,
@@ -80,11 +78,12 @@ pub(super) fn apply(store: &mut Store, msg: CaptureMsg, out: &mut Applied) {
             }
         }
         CaptureMsg::WebSocketNote { id, note } => super::websocket::note(store, id, note),
-        CaptureMsg::Mocked { id, expectation_id } => {
-            if let Some(r) = store.get_mut(id) {
-                r.exchange.source = crate::exchange::Source::Mock { expectation_id };
-            }
+        CaptureMsg::Resent { id, at_us } => {
+            with_exchange(store, id, |ex| ex.timings.resent_us = Some(at_us));
         }
+        CaptureMsg::Mocked { id, expectation_id } => with_exchange(store, id, |ex| {
+            ex.source = crate::exchange::Source::Mock { expectation_id };
+        }),
         CaptureMsg::Refused(refusal) => {
             store.refusals_mut().note(&refusal);
             events.push(StoreEvent::Refused(refusal.reason));
@@ -262,6 +261,13 @@ fn push_updated(out: &mut Vec<StoreEvent>, id: ExchangeId) {
 
 fn has_header(headers: &Headers, name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+/// Change exchange `id`'s record, if the store still holds it.
+fn with_exchange(store: &mut Store, id: u64, change: impl FnOnce(&mut crate::exchange::Exchange)) {
+    if let Some(r) = store.get_mut(id) {
+        change(&mut r.exchange);
+    }
 }
 
 fn append(body: &mut Body, data: Option<&[u8]>, len: usize, cap: usize, head: &Headers) {

@@ -83,6 +83,11 @@ pub enum CaptureMsg {
         id: ExchangeId,
         note: String,
     },
+    /// The request went out again on a new connection (engine/resend.rs).
+    Resent {
+        id: ExchangeId,
+        at_us: u64,
+    },
     /// The response came from a mock expectation, not the upstream.
     Mocked {
         id: ExchangeId,

@@ -35,7 +35,7 @@ use hyper::body::Incoming;
 
 use super::BoxError;
 use super::relay::Target;
-use super::resend::Resend;
+use super::resend::{Record, Resend};
 use super::upstream::UpstreamBody;
 pub use idle::Idle;
 use idle::{Kept, Origin, Sender};
@@ -83,6 +83,7 @@ impl Pinned {
     pub async fn send(
         self: &Arc<Self>,
         req: Request<UpstreamBody>,
+        record: Record<'_>,
     ) -> Result<Response<Incoming>, BoxError> {
         let (mut sender, idle) = match self.reuse().await {
             Some((sender, idle)) => (sender, Some(idle)),
@@ -105,13 +106,15 @@ impl Pinned {
                     sender.send_request(req).await?
                 }
                 // Written as the server closed the idle connection.
-                (None, Some(again)) => match again.after(e.error(), &self.origin.authority) {
-                    Some(req) => {
-                        sender = self.open().await?;
-                        sender.send_request(req).await?
+                (None, Some(again)) => {
+                    match again.after(e.error(), &self.origin.authority, &record) {
+                        Some(req) => {
+                            sender = self.open().await?;
+                            sender.send_request(req).await?
+                        }
+                        None => return Err(e.into_error().into()),
                     }
-                    None => return Err(e.into_error().into()),
-                },
+                }
                 _ => return Err(e.into_error().into()),
             },
         };

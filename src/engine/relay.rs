@@ -3,16 +3,17 @@
 //!
 //! What the pipeline leans on lives beside it, one job each: `heads`
 //! (hop-by-hop stripping and heads written down for capture), `mocked`
-//! (the responder's decision, mocks played, forward overrides) and `reply`
+//! (the responder's decision, mocks played, forward overrides), `send`
+//! (the request on its way upstream, pinned or pooled) and `reply`
 //! (llmspy's own answers when a request cannot be relayed).
 
 mod aim;
 mod heads;
 mod mocked;
 mod reply;
+mod send;
 mod unsent;
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,13 +22,12 @@ use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
+use super::Shared;
 use super::clients::Peer;
 use super::guard::Pending;
 use super::pinned::Pinned;
-use super::resend::{Resend, Watched};
 use super::tee::{Side, Tee};
 use super::upstream::UpstreamBody;
-use super::{BoxError, Shared, deadline, failure};
 use crate::capture::CaptureMsg;
 use crate::exchange::{Body, Exchange, Failure, Request as ReqHead, State, Timings, Via};
 use crate::respond::{Decision, Responder};
@@ -39,6 +39,7 @@ use heads::{
 use mocked::{apply_override, decide, play};
 use reply::fail;
 pub use reply::{bodiless, empty, error_response, full};
+use send::send;
 
 /// Where a request goes: what the client asked llmspy to reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,8 +190,8 @@ async fn forward(
     if let Err(failure) = aimed {
         return fail(&shared, id, started, StatusCode::BAD_REQUEST, failure);
     }
-    let upstream_req = Request::from_parts(parts, body);
-    let sending = send(&shared, upstream_req, sent, &target, (http1, pinned)).await;
+    let req = Request::from_parts(parts, body);
+    let sending = send(&shared, req, sent, &target, (http1, pinned), (id, started)).await;
     answer(shared, id, started, sending, unsent, upgrade).await
 }
 
@@ -212,67 +213,6 @@ async fn answer(
             fail(&shared, id, started, status, failure)
         }
     }
-}
-
-/// Send the request upstream and wait for its response head; the deadline
-/// counts from `sent` (the request body gone in full). A pinned connection
-/// takes it if there is one; otherwise `http1` picks the HTTP/1.1-only
-/// pooled client.
-async fn send(
-    shared: &Shared,
-    req: Request<UpstreamBody>,
-    sent: tokio::sync::oneshot::Receiver<()>,
-    target: &Target,
-    (http1, pinned): (bool, Option<Arc<Pinned>>),
-) -> Result<Response<Incoming>, (StatusCode, Failure)> {
-    let limit = shared.settings.upstream_response_timeout;
-    let answered = match pinned {
-        // Boxed, as the pooled client's future is: kept inline, its states
-        // (a reused connection's wait, the send, a resend) made every
-        // request's future kilobytes larger, copied when `serve` boxes it.
-        Some(pinned) => deadline::response_head(Box::pin(pinned.send(req)), sent, limit).await,
-        None => {
-            let pools = shared.upstream_pools();
-            let client = if http1 { &pools.http1 } else { &pools.any };
-            let sending = pooled(client, req, target);
-            deadline::response_head(sending, sent, limit).await
-        }
-    };
-    match answered {
-        Ok(Ok(resp)) => Ok(resp),
-        Ok(Err(e)) => {
-            let failure = failure::upstream(&target.authority(), e.as_ref());
-            Err((failure::status(&failure), failure))
-        }
-        Err(limit) => Err((
-            StatusCode::GATEWAY_TIMEOUT,
-            failure::no_response(&target.authority(), limit),
-        )),
-    }
-}
-
-/// Send through the pooled client, once more if a connection the pool kept
-/// closed as the request went out (resend.rs); boxed, as the client's own
-/// future is.
-fn pooled<'a>(
-    client: &'a super::upstream::UpstreamClient,
-    req: Request<UpstreamBody>,
-    target: &'a Target,
-) -> std::pin::Pin<Box<dyn Future<Output = Result<Response<Incoming>, BoxError>> + Send + 'a>> {
-    Box::pin(async move {
-        let again = Resend::of(&req);
-        let mut sending = Watched::new(client.request(req));
-        match (&mut sending).await {
-            Ok(resp) => Ok(resp),
-            Err(e) => match again
-                .filter(|_| sending.on_kept_connection())
-                .and_then(|a| a.after(&e, &target.authority()))
-            {
-                Some(req) => Ok(client.request(req).await?),
-                None => Err(e.into()),
-            },
-        }
-    })
 }
 
 async fn respond(

@@ -29,10 +29,20 @@ use http_body_util::BodyExt;
 
 use super::failure;
 use super::upstream::UpstreamBody;
+use crate::capture::{CaptureMsg, Recorder};
 
 /// A request is sent again only when its connection closed this soon after
 /// it went out: a server's keep-alive close comes at once.
 const CLOSED_AT_ONCE: Duration = Duration::from_millis(500);
+
+/// The record a resend is written into: the exchange's timings get the
+/// moment it went out again, so the record says the server may have read
+/// the request twice.
+pub struct Record<'a> {
+    pub recorder: &'a Recorder,
+    pub id: u64,
+    pub started: Instant,
+}
 
 /// A copy of a request's head, kept while the request is out in case its
 /// connection closes unanswered.
@@ -73,10 +83,16 @@ impl Resend {
         self,
         e: &(dyn std::error::Error + 'static),
         authority: &str,
+        record: &Record<'_>,
     ) -> Option<Request<UpstreamBody>> {
         if self.sent.elapsed() >= CLOSED_AT_ONCE || !closed_unanswered(e) {
             return None;
         }
+        let at_us = u64::try_from(record.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        record.recorder.send(CaptureMsg::Resent {
+            id: record.id,
+            at_us,
+        });
         // A warning, throttled: the server may have read the request before
         // it closed, and a recorder should say when one exchange it shows
         // went out twice.
@@ -181,15 +197,29 @@ mod tests {
     }
 
     #[test]
-    fn a_reset_at_once_sends_the_copy_and_a_timeout_does_not() {
+    fn a_reset_at_once_sends_the_copy_and_says_so_in_the_record() {
+        let (recorder, mut sent) = Recorder::bare(crate::capture::Limits::default());
+        let record = Record {
+            recorder: &recorder,
+            id: 7,
+            started: Instant::now(),
+        };
         let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
         let copy = Resend::of(&request("GET", ""))
-            .and_then(|r| r.after(&reset, "a:1"))
+            .and_then(|r| r.after(&reset, "a:1", &record))
             .expect("sent again");
         assert_eq!(copy.uri(), "/v1/models");
         assert_eq!(copy.headers()["x-api-key"], "k");
+        assert!(matches!(
+            sent.try_recv(),
+            Ok(CaptureMsg::Resent { id: 7, .. })
+        ));
         let timeout = std::io::Error::from(std::io::ErrorKind::TimedOut);
         let resend = Resend::of(&request("GET", "")).expect("copied");
-        assert!(resend.after(&timeout, "a:1").is_none());
+        assert!(resend.after(&timeout, "a:1", &record).is_none());
+        assert!(
+            sent.try_recv().is_err(),
+            "nothing recorded when not sent again"
+        );
     }
 }

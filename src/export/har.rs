@@ -226,6 +226,9 @@ fn llmspy_fields(ex: &Exchange, options: &Options) -> Value {
     if let crate::exchange::Source::Mock { expectation_id } = &ex.source {
         out.insert("mockedBy".into(), json!(expectation_id));
     }
+    if let Some(us) = ex.timings.resent_us {
+        out.insert("resentMs".into(), json!(us as f64 / 1000.0));
+    }
     if ex.request.body.truncated {
         out.insert("requestTruncated".into(), json!(true));
     }

@@ -59,6 +59,10 @@ pub struct TimingsJson {
     pub first_byte_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub duration_ms: Option<f64>,
+    /// When the request went out again on a new connection, the kept one
+    /// having closed unanswered as it went out.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub resent_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -257,6 +261,7 @@ pub fn to_json(ex: &Exchange) -> ExchangeJson {
             response_head_ms: ms(ex.timings.response_head_us),
             first_byte_ms: ms(ex.timings.first_byte_us),
             duration_ms: ms(ex.timings.end_us),
+            resent_ms: ms(ex.timings.resent_us),
         },
         request: RequestJson {
             method: r.method.to_string(),
@@ -338,6 +343,7 @@ pub fn from_json(j: ExchangeJson) -> Result<Exchange, String> {
             response_head_us: us(j.timings.response_head_ms),
             first_byte_us: us(j.timings.first_byte_ms),
             end_us: us(j.timings.duration_ms),
+            resent_us: us(j.timings.resent_ms),
         },
         state,
         source: j.source,

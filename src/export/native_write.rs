@@ -89,6 +89,7 @@ fn timings(out: &mut Vec<u8>, ex: &Exchange) {
         ("responseHeadMs", t.response_head_us),
         ("firstByteMs", t.first_byte_us),
         ("durationMs", t.end_us),
+        ("resentMs", t.resent_us),
     ] {
         let Some(us) = us else { continue };
         if !first {

@@ -23,6 +23,12 @@ pub fn note(ex: &Exchange, options: &Options) -> String {
     if let crate::exchange::Source::Mock { expectation_id } = &ex.source {
         lines.push(format!("Answered by mock expectation {expectation_id}."));
     }
+    if let Some(us) = ex.timings.resent_us {
+        lines.push(format!(
+            "Sent twice: the server closed a kept connection as the request went out, and it went again on a new one {:.1} ms in.",
+            us as f64 / 1000.0
+        ));
+    }
     if ex.request.body.truncated || ex.response.as_ref().is_some_and(|r| r.body.truncated) {
         lines.push("A body was cut at llmspy's capture cap.".to_string());
     }

@@ -203,6 +203,15 @@ pub const SCRIPT_GONE: &str = "The expectation that scripted this turn is no lon
 pub const STRICT_MISS: &str = "strict replay: no expectation matched this request.";
 pub const FILTER_ERROR_HINT: &str = "(not applied; Esc keeps the previous filter)";
 
+/// The Raw tab's note on a request that went out twice (`at_us` from the
+/// exchange's start).
+pub fn sent_twice(at_us: u64) -> String {
+    format!(
+        "⟳ sent twice: the server closed a kept connection as this request went out; it went again on a new one {:.1} ms in (the server may have read it twice)",
+        at_us as f64 / 1000.0
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

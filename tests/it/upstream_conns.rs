@@ -187,6 +187,10 @@ async fn a_get_lost_to_a_closing_idle_connection_is_sent_again() {
     assert_eq!(post.status(), 502);
     let done = proxy.finished(3).await;
     assert_eq!(done[1].state, State::Complete, "{:?}", done[1].state);
+    // The record says which request went out twice.
+    assert_eq!(done[0].timings.resent_us, None);
+    assert!(done[1].timings.resent_us.is_some());
+    assert_eq!(done[2].timings.resent_us, None);
     match &done[2].state {
         State::Failed(f) => assert!(f.message.contains("closed the connection"), "{}", f.message),
         other => panic!("the POST was not failed: {other:?}"),
@@ -227,6 +231,8 @@ async fn a_pooled_get_lost_to_a_closing_connection_is_sent_again() {
     let done = proxy.finished(5).await;
     assert_eq!(done[1].state, State::Complete, "{:?}", done[1].state);
     assert_eq!(done[4].state, State::Complete, "{:?}", done[4].state);
+    let resent: Vec<bool> = done.iter().map(|d| d.timings.resent_us.is_some()).collect();
+    assert_eq!(resent, [false, true, false, false, true]);
     match &done[2].state {
         // Worded as on the intercepted path, without the pooled client's
         // own wrapper.
@@ -257,7 +263,8 @@ async fn a_get_that_fails_on_a_new_connection_is_not_sent_again() {
             .expect("send");
         assert_eq!(resp.status(), 502);
     }
-    proxy.finished(2).await;
+    let done = proxy.finished(2).await;
+    assert!(done.iter().all(|d| d.timings.resent_us.is_none()));
     assert_eq!(
         up.raw_connections.load(Ordering::SeqCst),
         2,

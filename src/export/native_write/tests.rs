@@ -78,6 +78,7 @@ fn every_member_of_the_form_is_written_as_serde_writes_it() {
                 response_head_us: None,
                 first_byte_us: Some(3333),
                 end_us: Some(1_000_001),
+                resent_us: Some(2_500),
             })
             .build(),
         // Not UTF-8; a gzip header that does not decode; a failure; a mock.

@@ -15,6 +15,10 @@ pub fn build(ex: &Exchange, reveal: bool, width: u16) -> Doc {
         out.line(line);
         out.blank();
     }
+    if let Some(at) = ex.timings.resent_us {
+        out.line(Line::styled(strings::sent_twice(at), theme::WARN));
+        out.blank();
+    }
     // Bodies come from the masked copy until revealed (a secret field, a
     // key quoted in a prompt); heads from the exchange, masked as drawn.
     let shown = secrets::shown_exchange(ex, reveal);

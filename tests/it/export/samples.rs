@@ -30,6 +30,7 @@ fn timings(end_us: u64) -> Timings {
         response_head_us: Some(250_000),
         first_byte_us: Some(251_000),
         end_us: Some(end_us),
+        resent_us: None,
     }
 }
 

@@ -71,6 +71,7 @@ pub fn exchange(id: ExchangeId, req: Request, resp: Option<Response>) -> Exchang
             response_head_us: done.then_some(120_000),
             first_byte_us: done.then_some(125_000),
             end_us: done.then_some(250_000 + id * 1000),
+            resent_us: None,
         })
         .state(if done {
             State::Complete
