@@ -123,7 +123,8 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
 async fn serve_http(shared: Arc<Shared>, io: ClientIo, info: ConnInfo, conn: Arc<Conn>) {
     let routing = shared.clone();
     let answer = move |req| route(routing.clone(), req, info);
-    serve::http(io, conn, info.peer.to_string(), answer).await;
+    let idle = shared.settings.client_idle_timeout;
+    serve::http(io, (conn, idle), info.peer.to_string(), answer).await;
 }
 
 async fn serve_socks(shared: Arc<Shared>, mut io: ClientIo, info: ConnInfo, conn: Arc<Conn>) {

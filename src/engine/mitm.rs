@@ -154,6 +154,7 @@ async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let who = format!("intercepted connection to {}", target.authority());
+    let client_idle = shared.settings.client_idle_timeout;
     let relaying = shared.clone();
     let target = Arc::new(target);
     let peer = client.map(Peer::new);
@@ -171,7 +172,7 @@ async fn serve<S>(
             pinned,
         )
     };
-    super::serve::http(io, conn, who, answer).await;
+    super::serve::http(io, (conn, client_idle), who, answer).await;
 }
 
 /// The control API over a tunnel to llmspy itself, each request judged by
@@ -181,11 +182,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let local = shared.local_addr;
+    let idle = shared.settings.client_idle_timeout;
     let answer = move |mut req: http::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(super::ConnInfo { peer, local });
         (shared.api)(req)
     };
-    super::serve::http(io, conn, format!("{peer}: tunnel to llmspy itself"), answer).await;
+    let who = format!("{peer}: tunnel to llmspy itself");
+    super::serve::http(io, (conn, idle), who, answer).await;
 }
 
 /// A client that aborts the handshake becomes a failed exchange saying why.

@@ -30,6 +30,7 @@ pub mod sniff;
 #[cfg(target_os = "linux")]
 mod sockdiag;
 pub mod socks5;
+mod stream_deadline;
 mod tee;
 mod timed_connect;
 mod tunnel;

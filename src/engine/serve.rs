@@ -16,7 +16,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -24,6 +24,7 @@ use super::BoxError;
 use super::conns::{Active, Closed, Conn};
 use super::cork::Scoped;
 use super::relay::error_response;
+use super::stream_deadline::{Executor, Watch};
 use super::unwind::CatchUnwind;
 use super::upstream::UpstreamBody;
 
@@ -32,11 +33,16 @@ use super::upstream::UpstreamBody;
 pub const MAX_HEADER_LIST: u32 = 256 * 1024;
 
 /// Serve `io` until the client is done; `answer` produces each request's
-/// response. The caller races this against `conn.closed(..)` (idle past
+/// response; `idle_limit` (`clientIdleTimeoutSeconds`) also bounds how
+/// long an HTTP/2 stream may wait for its client to take anything. The caller races this against `conn.closed(..)` (idle past
 /// `clientIdleTimeoutSeconds`, or shed): one watch per connection, as each
 /// extra one is polled again on every wake-up of the connection's task.
-pub async fn http<S, F, Fut>(io: S, conn: Arc<Conn>, who: String, answer: F)
-where
+pub async fn http<S, F, Fut>(
+    io: S,
+    (conn, idle_limit): (Arc<Conn>, Option<std::time::Duration>),
+    who: String,
+    answer: F,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<UpstreamBody>> + Send + 'static,
@@ -67,7 +73,10 @@ where
             Ok::<_, Infallible>(resp.map(|body| Held::new(body, active).boxed()))
         }
     });
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // Each HTTP/2 stream runs with a deadline on its client taking nothing
+    // of it (stream_deadline.rs).
+    let streams = Executor { limit: idle_limit };
+    let mut builder = hyper_util::server::conn::auto::Builder::new(streams);
     // hyper's HTTP/2 default (16 KiB of headers) is below what servers take
     // (nginx and Cloudflare 32 KiB and more) and what its HTTP/1 side reads:
     // llmspy should not be the narrowest link, the upstream decides. The
@@ -114,11 +123,13 @@ fn internal_error(who: &str, panic: &str) -> Response<UpstreamBody> {
 
 pin_project! {
     /// A response body that keeps its request counted as in progress until
-    /// the body is finished or dropped.
+    /// the body is finished or dropped, and tells an HTTP/2 stream's
+    /// deadline when it waits for the client.
     struct Held<B> {
         #[pin]
         inner: B,
         _active: Active,
+        watch: Option<Arc<Watch>>,
     }
 }
 
@@ -127,6 +138,7 @@ impl<B> Held<B> {
         Held {
             inner,
             _active: active,
+            watch: Watch::current(),
         }
     }
 }
@@ -139,7 +151,15 @@ impl<B: Body<Data = Bytes, Error = BoxError>> Body for Held<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        self.project().inner.poll_frame(cx)
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        if let Some(watch) = this.watch {
+            match &polled {
+                Poll::Ready(Some(Ok(frame))) if frame.is_data() => watch.handed(),
+                _ => watch.asked(),
+            }
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {

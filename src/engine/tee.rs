@@ -84,6 +84,8 @@ pin_project! {
             }
             let failure = if std::thread::panicking() {
                 super::guard::internal_error()
+            } else if let Some(stalled) = super::stream_deadline::timed_out() {
+                stalled
             } else {
                 super::guard::client_gone(this.started.elapsed(), "before the response finished")
             };

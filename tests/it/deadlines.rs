@@ -422,3 +422,49 @@ async fn a_client_that_reads_nothing_is_closed_at_the_idle_limit() {
     assert_eq!(kind, FailureKind::ClientGone, "{message}");
     drop(s);
 }
+
+/// Over HTTP/2 a client can read its socket and still take nothing of one
+/// stream (its window left at 0): that stream is reset at the client idle
+/// limit and its exchange fails as the client's timeout, while a stream
+/// whose upstream pauses longer than the limit between events is left
+/// alone.
+#[tokio::test]
+async fn an_http2_stream_its_client_takes_nothing_of_is_reset_at_the_idle_limit() {
+    let up = Upstream::start().await;
+    let mut proxy = proxy_with(
+        &up,
+        RelaySettings {
+            client_idle_timeout: Some(SHORT),
+            ..RelaySettings::default()
+        },
+    )
+    .await;
+    let proxy_url = ::reqwest::Proxy::all(proxy.url()).expect("proxy");
+    let client = crate::support::client::reqwest_with(proxy_url, &proxy.ca_file, true);
+    // Events 600 ms apart, twice the limit: the upstream's pauses.
+    let paced = client
+        .get(up.https("/sse/timed?n=3&gap_us=600000"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(paced.version(), http::Version::HTTP_2);
+    let paced_body = paced.text().await.expect("a paced stream is not cut");
+    assert_eq!(paced_body.matches("data:").count(), 3, "{paced_body}");
+    let paced_ex = proxy.only().await;
+    assert_eq!(paced_ex.state, State::Complete, "{:?}", paced_ex.state);
+    // 64 MiB, never read.
+    let held = client
+        .get(up.https("/bytes?n=67108864"))
+        .send()
+        .await
+        .expect("send");
+    let done = tokio::time::timeout(Duration::from_secs(30), proxy.finished(2))
+        .await
+        .expect("the stream ends without its client taking anything");
+    let (kind, message) = failure_of(&done[1]);
+    assert_eq!(kind, FailureKind::ClientTimeout, "{message}");
+    assert!(message.contains("HTTP/2 stream"), "{message}");
+    // The client learns of it as a reset stream.
+    let read = tokio::time::timeout(Duration::from_secs(10), held.bytes()).await;
+    assert!(matches!(read, Ok(Err(_))), "{read:?}");
+}

@@ -1,0 +1,165 @@
+//! An HTTP/2 stream whose client takes nothing of it is ended (nginx's
+//! `send_timeout`, per stream).
+//!
+//! write_deadline.rs closes a client connection whose socket takes nothing
+//! for the client idle limit. Over HTTP/2 a client can go on reading its
+//! socket and still take nothing of one stream: it leaves that stream's
+//! flow-control window at 0, and hyper waits for window without asking the
+//! response body for more. The stream then holds its upstream request, and
+//! its share of a shared upstream HTTP/2 connection's window, for as long as
+//! the client connection lasts.
+//!
+//! Each HTTP/2 stream's task is spawned through [`Executor`], inside a
+//! [`Watch`] its response body reports to (serve.rs). The body has handed a
+//! frame to hyper and not been asked for the next one: the stream waits for
+//! its client. Past the limit the task ends, which drops the stream (hyper
+//! resets it, and the upstream request with it), and the exchange is
+//! recorded as the client's timeout. A body waiting for its upstream (an
+//! SSE stream between events, an agent thinking) is left alone.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+use tokio::task::futures::TaskLocalFuture;
+use tokio::time::{Instant, Sleep};
+
+use crate::exchange::{Failure, FailureKind};
+
+tokio::task_local! {
+    /// The watch of the HTTP/2 stream whose task is running.
+    static STREAM: Arc<Watch>;
+}
+
+/// What a stream's response body last did, as its task's deadline reads it.
+#[derive(Debug)]
+pub struct Watch {
+    epoch: Instant,
+    /// Microseconds after `epoch` (plus one) when the body last handed a
+    /// frame over without being asked for the next since; 0 when it is not
+    /// waiting for the client.
+    waiting_since: AtomicU64,
+    /// The deadline passed: the stream's task is ending.
+    timed_out: AtomicBool,
+    limit: Duration,
+}
+
+impl Watch {
+    fn new(limit: Duration) -> Watch {
+        Watch {
+            epoch: Instant::now(),
+            waiting_since: AtomicU64::new(0),
+            timed_out: AtomicBool::new(false),
+            limit,
+        }
+    }
+
+    /// The running HTTP/2 stream's watch; None over HTTP/1.x (whose
+    /// requests run in their connection's task) or with no limit.
+    pub fn current() -> Option<Arc<Watch>> {
+        STREAM.try_with(Arc::clone).ok()
+    }
+
+    /// The body handed hyper a frame: until it is asked for the next, the
+    /// stream waits for its client's window.
+    pub fn handed(&self) {
+        let at = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1);
+        self.waiting_since.store(at + 1, Ordering::Relaxed);
+    }
+
+    /// The body was asked for more: not waiting for the client.
+    pub fn asked(&self) {
+        self.waiting_since.store(0, Ordering::Relaxed);
+    }
+
+    fn waiting_since(&self) -> Option<Instant> {
+        match self.waiting_since.load(Ordering::Relaxed) {
+            0 => None,
+            at => Some(self.epoch + Duration::from_micros(at - 1)),
+        }
+    }
+}
+
+/// Why a response body is dropped unfinished, when it is this deadline:
+/// read by the tee as it records the exchange's end (tokio drops a task's
+/// future inside its task-local scope).
+pub fn timed_out() -> Option<Failure> {
+    let limit = STREAM
+        .try_with(|w| w.timed_out.load(Ordering::Relaxed).then_some(w.limit))
+        .ok()??;
+    Some(Failure::new(
+        FailureKind::ClientTimeout,
+        format!(
+            "the client took nothing of this HTTP/2 stream for {} (its flow-control window stayed closed; clientIdleTimeoutSeconds); the stream was reset",
+            super::guard::seconds(limit)
+        ),
+    ))
+}
+
+/// Spawns each HTTP/2 stream of a client connection with its deadline.
+#[derive(Debug, Clone, Copy)]
+pub struct Executor {
+    pub limit: Option<Duration>,
+}
+
+impl<F> hyper::rt::Executor<F> for Executor
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    fn execute(&self, task: F) {
+        let Some(limit) = self.limit else {
+            tokio::spawn(task);
+            return;
+        };
+        let watch = Arc::new(Watch::new(limit));
+        tokio::spawn(Deadline {
+            task: STREAM.scope(watch.clone(), task),
+            watch,
+            sleep: None,
+        });
+    }
+}
+
+pin_project! {
+    /// A stream's task, ended once its body has waited for the client past
+    /// its watch's limit.
+    struct Deadline<F> {
+        #[pin]
+        task: TaskLocalFuture<Arc<Watch>, F>,
+        watch: Arc<Watch>,
+        // Made the first time the stream waits for its client.
+        sleep: Option<Pin<Box<Sleep>>>,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Deadline<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if this.task.poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        let Some(since) = this.watch.waiting_since() else {
+            return Poll::Pending;
+        };
+        let due = since + this.watch.limit;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+        if sleep.deadline() != due {
+            sleep.as_mut().reset(due);
+        }
+        if sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        // Ended here: tokio drops the stream's future inside its scope, so
+        // the body's tee reads why.
+        this.watch.timed_out.store(true, Ordering::Relaxed);
+        Poll::Ready(())
+    }
+}
