@@ -6,13 +6,18 @@
 //! client talking to the server directly sees the same race, and nginx
 //! (`proxy_next_upstream`) and Go's client answer it the same way: a
 //! request that is safe to send twice (RFC 9110 §9.2.2) and has no body is
-//! sent once more on a new connection, when its connection closed at once
-//! without answering. A server that held the request a while may have
-//! acted on it, so a late close is reported as it is.
+//! sent once more, when its connection closed at once without a whole
+//! response head (a partial head counts as none, as for nginx's
+//! `proxy_next_upstream error`). pinned.rs sends it on a new connection;
+//! the pool sends it on another of its connections, a new one when it
+//! keeps none idle (a server closing idle connections on its keep-alive
+//! timer has closed the others too, and the pool drops closed ones). A
+//! server that held the request a while may have acted on it, so a late
+//! close is reported as it is.
 //!
 //! pinned.rs applies this to a connection idle long enough to be closing.
 //! The pooled client does not say whether it sent a request on a connection
-//! it had kept, so relay.rs watches whether sending it started a connection
+//! it had kept, so relay/send.rs watches whether sending it started a connection
 //! ([`Watched`]): a request that failed on a connection just opened was not
 //! lost to a keep-alive timeout, and a server that closes on it (crashing
 //! on the request, say) is not sent it twice.
@@ -98,7 +103,7 @@ impl Resend {
         // went out twice.
         super::noisy::warn("resend", || {
             format!(
-                "{authority}: the server closed a kept connection as {} {} went out; sent again on a new connection (the server may have read it twice)",
+                "{authority}: the server closed a kept connection as {} {} went out; sent again on another connection (the server may have read it twice)",
                 self.copy.method(),
                 self.copy.uri().path()
             )

@@ -35,14 +35,16 @@ tokio::task_local! {
     static STREAM: Arc<Watch>;
 }
 
-/// What a stream's response body last did, as its task's deadline reads it.
+/// What a stream's response body last did, as its task's deadline reads
+/// it. No clock is read per frame: the deadline times a wait from when it
+/// first sees it, which is right after the body handed its frame over
+/// (hyper returns from the task's poll to wait for window).
 #[derive(Debug)]
 pub struct Watch {
-    epoch: Instant,
-    /// Microseconds after `epoch` (plus one) when the body last handed a
-    /// frame over without being asked for the next since; 0 when it is not
-    /// waiting for the client.
-    waiting_since: AtomicU64,
+    /// Frames handed over so far: a new one is progress.
+    handed: AtomicU64,
+    /// The body handed a frame over and has not been asked for the next.
+    waiting: AtomicBool,
     /// The deadline passed: the stream's task is ending.
     timed_out: AtomicBool,
     limit: Duration,
@@ -51,8 +53,8 @@ pub struct Watch {
 impl Watch {
     fn new(limit: Duration) -> Watch {
         Watch {
-            epoch: Instant::now(),
-            waiting_since: AtomicU64::new(0),
+            handed: AtomicU64::new(0),
+            waiting: AtomicBool::new(false),
             timed_out: AtomicBool::new(false),
             limit,
         }
@@ -67,20 +69,20 @@ impl Watch {
     /// The body handed hyper a frame: until it is asked for the next, the
     /// stream waits for its client's window.
     pub fn handed(&self) {
-        let at = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1);
-        self.waiting_since.store(at + 1, Ordering::Relaxed);
+        self.handed.fetch_add(1, Ordering::Relaxed);
+        self.waiting.store(true, Ordering::Relaxed);
     }
 
     /// The body was asked for more: not waiting for the client.
     pub fn asked(&self) {
-        self.waiting_since.store(0, Ordering::Relaxed);
+        self.waiting.store(false, Ordering::Relaxed);
     }
 
-    fn waiting_since(&self) -> Option<Instant> {
-        match self.waiting_since.load(Ordering::Relaxed) {
-            0 => None,
-            at => Some(self.epoch + Duration::from_micros(at - 1)),
-        }
+    /// Which frame the stream waits for its client after, if it does.
+    fn waiting_after(&self) -> Option<u64> {
+        self.waiting
+            .load(Ordering::Relaxed)
+            .then(|| self.handed.load(Ordering::Relaxed))
     }
 }
 
@@ -119,7 +121,7 @@ where
         tokio::spawn(Deadline {
             task: STREAM.scope(watch.clone(), task),
             watch,
-            sleep: None,
+            wait: None,
         });
     }
 }
@@ -131,8 +133,9 @@ pin_project! {
         #[pin]
         task: TaskLocalFuture<Arc<Watch>, F>,
         watch: Arc<Watch>,
-        // Made the first time the stream waits for its client.
-        sleep: Option<Pin<Box<Sleep>>>,
+        // The wait timed: after which frame, and its timer (made the first
+        // time the stream waits for its client, then reset).
+        wait: Option<(u64, Pin<Box<Sleep>>)>,
     }
 }
 
@@ -144,15 +147,17 @@ impl<F: Future<Output = ()>> Future for Deadline<F> {
         if this.task.poll(cx).is_ready() {
             return Poll::Ready(());
         }
-        let Some(since) = this.watch.waiting_since() else {
+        let Some(after) = this.watch.waiting_after() else {
             return Poll::Pending;
         };
-        let due = since + this.watch.limit;
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
-        if sleep.deadline() != due {
-            sleep.as_mut().reset(due);
+        let limit = this.watch.limit;
+        let (timed, sleep) = this
+            .wait
+            .get_or_insert_with(|| (after, Box::pin(tokio::time::sleep(limit))));
+        // A frame handed over since the wait was timed: progress, a new wait.
+        if *timed != after {
+            *timed = after;
+            sleep.as_mut().reset(Instant::now() + limit);
         }
         if sleep.as_mut().poll(cx).is_pending() {
             return Poll::Pending;

@@ -57,21 +57,30 @@ fn entry(index: usize, e: &Value) -> Result<Exchange, String> {
             "no response in the HAR entry",
         )),
     };
+    // What llmspy's own HAR adds under `_llmspy`, read back.
+    let ours = |key: &str| e.pointer(&format!("/_llmspy/{key}"));
+    let text = |key: &str| ours(key).and_then(Value::as_str).map(str::to_string);
     Ok(Exchange {
         id,
         started_at,
-        client_addr: None,
-        client_app: None,
+        client_addr: text("clientAddr"),
+        client_app: text("clientApp"),
         via: Via::Other,
         request,
         response,
         chunks: Vec::new(),
         timings: Timings {
             end_us: Some((total_ms * 1000.0) as u64),
+            resent_us: ours("resentMs")
+                .and_then(Value::as_f64)
+                .map(|ms| (ms.max(0.0) * 1000.0).round() as u64),
             ..Timings::default()
         },
         state,
-        source: Source::Upstream,
+        source: match text("mockedBy") {
+            Some(expectation_id) => Source::Mock { expectation_id },
+            None => Source::Upstream,
+        },
         websocket: super::har_ws::from_entry(e, started_at).map(Box::new),
     })
 }
@@ -220,5 +229,33 @@ mod tests {
         let back = exchanges(&serde_json::from_slice(&har).unwrap()).unwrap();
         assert_eq!(back[0].request.body.bytes, bytes);
         assert_eq!(back[0].response.as_ref().unwrap().body.bytes, bytes);
+    }
+
+    /// What llmspy's HAR keeps under `_llmspy` (the client, a mock, a
+    /// request sent twice) comes back with the exchange.
+    #[test]
+    fn llmspy_fields_come_back() {
+        let ex = crate::exchange::Exchange::builder()
+            .url("https://example.test/v1/models")
+            .client_addr("127.0.0.1:5000")
+            .client_app("claude")
+            .status(200)
+            .timings(crate::exchange::Timings {
+                end_us: Some(9_000),
+                resent_us: Some(1_250),
+                ..Default::default()
+            })
+            .build();
+        let har = crate::export::render(
+            crate::export::Format::Har,
+            &[ex],
+            &crate::export::Options::default(),
+        )
+        .unwrap();
+        let back = &exchanges(&serde_json::from_slice(&har).unwrap()).unwrap()[0];
+        assert_eq!(back.client_addr.as_deref(), Some("127.0.0.1:5000"));
+        assert_eq!(back.client_app.as_deref(), Some("claude"));
+        assert_eq!(back.timings.resent_us, Some(1_250));
+        assert_eq!(back.source, Source::Upstream);
     }
 }

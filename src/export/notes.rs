@@ -25,7 +25,7 @@ pub fn note(ex: &Exchange, options: &Options) -> String {
     }
     if let Some(us) = ex.timings.resent_us {
         lines.push(format!(
-            "Sent twice: the server closed a kept connection as the request went out, and it went again on a new one {:.1} ms in.",
+            "Sent twice: the server closed a kept connection as the request went out, and it went again on another one {:.1} ms in.",
             us as f64 / 1000.0
         ));
     }

@@ -207,7 +207,7 @@ pub const FILTER_ERROR_HINT: &str = "(not applied; Esc keeps the previous filter
 /// exchange's start).
 pub fn sent_twice(at_us: u64) -> String {
     format!(
-        "⟳ sent twice: the server closed a kept connection as this request went out; it went again on a new one {:.1} ms in (the server may have read it twice)",
+        "⟳ sent twice: the server closed a kept connection as this request went out; it went again on another one {:.1} ms in (the server may have read it twice)",
         at_us as f64 / 1000.0
     )
 }
