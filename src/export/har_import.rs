@@ -207,6 +207,17 @@ mod tests {
         );
     }
 
+    /// `ex` exported as HAR and read back.
+    fn through_har(ex: crate::exchange::Exchange) -> Vec<Exchange> {
+        let har = crate::export::render(
+            crate::export::Format::Har,
+            &[ex],
+            &crate::export::Options::default(),
+        )
+        .unwrap();
+        exchanges(&serde_json::from_slice(&har).unwrap()).unwrap()
+    }
+
     /// A binary request body leaves as base64 under `_encoding` and comes
     /// back as the same bytes, as a binary response body does.
     #[test]
@@ -220,13 +231,7 @@ mod tests {
             .response_headers([("content-type", "application/octet-stream")])
             .response_body(bytes.clone())
             .build();
-        let har = crate::export::render(
-            crate::export::Format::Har,
-            &[ex],
-            &crate::export::Options::default(),
-        )
-        .unwrap();
-        let back = exchanges(&serde_json::from_slice(&har).unwrap()).unwrap();
+        let back = through_har(ex);
         assert_eq!(back[0].request.body.bytes, bytes);
         assert_eq!(back[0].response.as_ref().unwrap().body.bytes, bytes);
     }
@@ -246,13 +251,7 @@ mod tests {
                 ..Default::default()
             })
             .build();
-        let har = crate::export::render(
-            crate::export::Format::Har,
-            &[ex],
-            &crate::export::Options::default(),
-        )
-        .unwrap();
-        let back = &exchanges(&serde_json::from_slice(&har).unwrap()).unwrap()[0];
+        let back = &through_har(ex)[0];
         assert_eq!(back.client_addr.as_deref(), Some("127.0.0.1:5000"));
         assert_eq!(back.client_app.as_deref(), Some("claude"));
         assert_eq!(back.timings.resent_us, Some(1_250));

@@ -24,6 +24,15 @@ async fn proxy_with(up: &Upstream, relay: RelaySettings) -> TestProxy {
     .await
 }
 
+/// A proxy whose client idle limit is [`SHORT`].
+async fn short_idle_proxy(up: &Upstream) -> TestProxy {
+    let relay = RelaySettings {
+        client_idle_timeout: Some(SHORT),
+        ..RelaySettings::default()
+    };
+    proxy_with(up, relay).await
+}
+
 /// Connect, send `bytes`, then read until llmspy closes the connection
 /// (bounded: a connection still open after 10 s fails the test).
 async fn held_until_closed(addr: std::net::SocketAddr, bytes: Vec<u8>) -> Vec<u8> {
@@ -57,14 +66,7 @@ fn failure_of(ex: &Exchange) -> (FailureKind, String) {
 #[tokio::test]
 async fn stalled_clients_are_closed_at_the_client_idle_deadline() {
     let up = Upstream::start().await;
-    let proxy = proxy_with(
-        &up,
-        RelaySettings {
-            client_idle_timeout: Some(SHORT),
-            ..RelaySettings::default()
-        },
-    )
-    .await;
+    let proxy = short_idle_proxy(&up).await;
     let tls = up.tls_addr;
     let connect = format!("CONNECT {tls} HTTP/1.1\r\nHost: {tls}\r\n\r\n");
     // A ClientHello record header and a few bytes of it, then nothing.
@@ -128,14 +130,7 @@ async fn stalled_clients_are_closed_at_the_client_idle_deadline() {
 #[tokio::test]
 async fn a_client_stalling_its_upload_is_a_failed_exchange_naming_the_limit() {
     let up = Upstream::start().await;
-    let mut proxy = proxy_with(
-        &up,
-        RelaySettings {
-            client_idle_timeout: Some(SHORT),
-            ..RelaySettings::default()
-        },
-    )
-    .await;
+    let mut proxy = short_idle_proxy(&up).await;
     let plain = up.plain_addr;
     let head = format!(
         "POST http://{plain}/echo HTTP/1.1\r\nHost: {plain}\r\nContent-Length: 100\r\n\r\n0123456789"
@@ -396,14 +391,7 @@ async fn max_exchanges_keeps_exactly_n_counting_failures_and_status_adds_up() {
 #[tokio::test]
 async fn a_client_that_reads_nothing_is_closed_at_the_idle_limit() {
     let up = Upstream::start().await;
-    let mut proxy = proxy_with(
-        &up,
-        RelaySettings {
-            client_idle_timeout: Some(SHORT),
-            ..RelaySettings::default()
-        },
-    )
-    .await;
+    let mut proxy = short_idle_proxy(&up).await;
     let plain = up.plain_addr;
     // 64 MiB: more than the sockets and buffers between can hold.
     let mut s = tokio::net::TcpStream::connect(proxy.addr)
@@ -431,14 +419,7 @@ async fn a_client_that_reads_nothing_is_closed_at_the_idle_limit() {
 #[tokio::test]
 async fn an_http2_stream_its_client_takes_nothing_of_is_reset_at_the_idle_limit() {
     let up = Upstream::start().await;
-    let mut proxy = proxy_with(
-        &up,
-        RelaySettings {
-            client_idle_timeout: Some(SHORT),
-            ..RelaySettings::default()
-        },
-    )
-    .await;
+    let mut proxy = short_idle_proxy(&up).await;
     let proxy_url = ::reqwest::Proxy::all(proxy.url()).expect("proxy");
     let client = crate::support::client::reqwest_with(proxy_url, &proxy.ca_file, true);
     // Events 600 ms apart, twice the limit: the upstream's pauses.
