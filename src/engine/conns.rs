@@ -43,6 +43,9 @@ pub struct Conn {
     idle_since_ms: AtomicU64,
     shedding: AtomicBool,
     shed: Notify,
+    /// The client's socket, once accepted: HTTP/2 streams' deadline reads
+    /// its send queue (stream_deadline.rs); -1 until set.
+    socket: std::sync::atomic::AtomicI32,
 }
 
 /// A request in progress on a connection; dropping it marks the end.
@@ -81,6 +84,7 @@ impl Registry {
             idle_since_ms: AtomicU64::new(self.now_ms()),
             shedding: AtomicBool::new(false),
             shed: Notify::new(),
+            socket: std::sync::atomic::AtomicI32::new(-1),
         });
         // A counter, not a walk over the map: this runs on every accept.
         // Counted before it is in the map, where a shed may find it and
@@ -143,6 +147,16 @@ impl Registry {
 
 impl Conn {
     /// Mark a request in progress until the returned guard is dropped.
+    /// Note the client's socket (`fd`).
+    pub fn set_socket(&self, fd: std::os::fd::RawFd) {
+        self.socket.store(fd, Ordering::Relaxed);
+    }
+
+    /// The client's socket, when noted.
+    pub fn socket(&self) -> Option<std::os::fd::RawFd> {
+        Some(self.socket.load(Ordering::Relaxed)).filter(|fd| *fd >= 0)
+    }
+
     pub fn request(self: &Arc<Self>) -> Active {
         self.active.fetch_add(1, Ordering::Relaxed);
         Active(self.clone())

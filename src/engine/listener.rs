@@ -98,6 +98,7 @@ async fn dispatch(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, 
         peer,
         local: stream.local_addr().unwrap_or(shared.local_addr),
     };
+    conn.set_socket(std::os::fd::AsRawFd::as_raw_fd(&stream));
     let deadline = WriteDeadline::new(stream, shared.settings.client_idle_timeout);
     let io = Rewind::new(prefix.clone(), Lingering::new(deadline));
     let _hold = shared.clients.hold(peer);

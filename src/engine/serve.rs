@@ -75,7 +75,10 @@ pub async fn http<S, F, Fut>(
     });
     // Each HTTP/2 stream runs with a deadline on its client taking nothing
     // of it (stream_deadline.rs).
-    let streams = Executor { limit: idle_limit };
+    let streams = Executor {
+        limit: idle_limit,
+        socket: conn.socket(),
+    };
     let mut builder = hyper_util::server::conn::auto::Builder::new(streams);
     // hyper's HTTP/2 default (16 KiB of headers) is below what servers take
     // (nginx and Cloudflare 32 KiB and more) and what its HTTP/1 side reads:

@@ -16,8 +16,17 @@
 //! resets it, and the upstream request with it), and the exchange is
 //! recorded as the client's timeout. A body waiting for its upstream (an
 //! SSE stream between events, an agent thinking) is left alone.
+//!
+//! A stream also waits when the connection's socket is full: a slow reader
+//! drains it for seconds before Linux reports it writable (write_deadline.rs
+//! says why), and hyper hands no window out meanwhile. So when the limit
+//! passes, the socket's send queue is read, as the write deadline does: data
+//! queued and less of it than at the last look, the client is reading and
+//! the wait starts again (at the first look, with data queued, once more).
+//! Only a stream whose client takes nothing at all is cut.
 
 use std::future::Future;
+use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -106,6 +115,8 @@ pub fn timed_out() -> Option<Failure> {
 #[derive(Debug, Clone, Copy)]
 pub struct Executor {
     pub limit: Option<Duration>,
+    /// The client's socket, whose send queue says whether it reads.
+    pub socket: Option<RawFd>,
 }
 
 impl<F> hyper::rt::Executor<F> for Executor
@@ -122,6 +133,8 @@ where
             task: STREAM.scope(watch.clone(), task),
             watch,
             wait: None,
+            socket: self.socket,
+            queued: None,
         });
     }
 }
@@ -136,6 +149,9 @@ pin_project! {
         // The wait timed: after which frame, and its timer (made the first
         // time the stream waits for its client, then reset).
         wait: Option<(u64, Pin<Box<Sleep>>)>,
+        socket: Option<RawFd>,
+        // The socket's send queue at the last look.
+        queued: Option<u64>,
     }
 }
 
@@ -160,6 +176,21 @@ impl<F: Future<Output = ()>> Future for Deadline<F> {
             sleep.as_mut().reset(Instant::now() + limit);
         }
         if sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        // Data queued for a client that took some since the last look (or a
+        // first look): it reads, the connection is merely full.
+        let queued = this.socket.and_then(super::write_deadline::send_queue);
+        let reading = match (queued, *this.queued) {
+            (Some(now), Some(before)) => now > 0 && now < before,
+            (Some(now), None) => now > 0,
+            _ => false,
+        };
+        *this.queued = queued;
+        if reading {
+            sleep.as_mut().reset(Instant::now() + limit);
+            // Registers the reset timer.
+            let _ = sleep.as_mut().poll(cx);
             return Poll::Pending;
         }
         // Ended here: tokio drops the stream's future inside its scope, so

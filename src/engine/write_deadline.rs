@@ -54,12 +54,14 @@ impl<S: AsRawFd> WriteDeadline<S> {
 
 /// Bytes in the socket's send queue the peer has not acknowledged; `None`
 /// where the system cannot say (the wait then ends at the limit).
-fn send_queue(fd: RawFd) -> Option<u64> {
+pub(super) fn send_queue(fd: RawFd) -> Option<u64> {
     #[cfg(target_os = "linux")]
     {
         let mut queued: libc::c_int = 0;
-        // SAFETY: `fd` is the live socket this wrapper owns, and TIOCOUTQ
-        // (SIOCOUTQ for sockets) writes one int to the pointer given.
+        // SAFETY: TIOCOUTQ (SIOCOUTQ for sockets) writes one int to the
+        // pointer given; `fd` is a client socket (this wrapper's, or the one
+        // an HTTP/2 stream's connection serves, stream_deadline.rs), and on
+        // any other descriptor the call fails or reads a count.
         let rc = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut queued) };
         (rc == 0).then(|| u64::try_from(queued).unwrap_or(0))
     }
