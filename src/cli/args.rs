@@ -138,8 +138,10 @@ pub struct ProxyArgs {
     pub stream_idle_timeout_seconds: Option<u64>,
     /// Close a client connection with no request in progress this long:
     /// unfinished request head, idle keep-alive, stalled TLS or SOCKS5
-    /// handshake, a CONNECT that never starts TLS, a stalled upload;
-    /// 0 = never [clientIdleTimeoutSeconds, default 60].
+    /// handshake, a CONNECT that never starts TLS, a stalled upload; also
+    /// a client that takes nothing of its answer this long (an HTTP/2
+    /// stream left without window is reset); 0 = never
+    /// [clientIdleTimeoutSeconds, default 60].
     #[arg(long, value_name = "SECONDS")]
     pub client_idle_timeout_seconds: Option<u64>,
     /// Give up on an upstream whose TCP connect and TLS handshake take
