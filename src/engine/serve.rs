@@ -34,9 +34,10 @@ pub const MAX_HEADER_LIST: u32 = 256 * 1024;
 
 /// Serve `io` until the client is done; `answer` produces each request's
 /// response; `idle_limit` (`clientIdleTimeoutSeconds`) also bounds how
-/// long an HTTP/2 stream may wait for its client to take anything. The caller races this against `conn.closed(..)` (idle past
-/// `clientIdleTimeoutSeconds`, or shed): one watch per connection, as each
-/// extra one is polled again on every wake-up of the connection's task.
+/// long an HTTP/2 stream may wait for its client to take anything. The
+/// caller races this against `conn.closed(..)` (idle past the same limit,
+/// or shed): one watch per connection, as each extra one is polled again
+/// on every wake-up of the connection's task.
 pub async fn http<S, F, Fut>(
     io: S,
     (conn, idle_limit): (Arc<Conn>, Option<std::time::Duration>),
